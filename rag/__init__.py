@@ -1,0 +1,1 @@
+"""Retrieval-augmented chat over your own documents."""

@@ -1,0 +1,107 @@
+"""``python -m rag ask "QUESTION"`` and ``python -m rag eval``: the chatbot from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from rag.llms import LLMError
+from rag.settings import load_settings
+from rag.store import StoreError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rag", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ask = commands.add_parser("ask", help="answer a question from the notes, streamed")
+    ask.add_argument("question")
+    ask.add_argument("--db", type=Path, help="store folder (RAG_DB_DIR)")
+    ask.add_argument("--k", type=int, help="chunks given to the model (RAG_TOP_K)")
+    ask.add_argument("--model", help="backend:model, e.g. llamacpp:smollm2 (RAG_MODEL)")
+    ask.add_argument("--temperature", type=float)
+    ask.add_argument("--max-new-tokens", type=int)
+    ask.add_argument("--json", action="store_true", help="end with the answer as one JSON line")
+
+    evaluate = commands.add_parser("eval", help="score retrieval on a tests file (course format)")
+    evaluate.add_argument("--docs", type=Path, required=True, help="folder of documents")
+    evaluate.add_argument("--tests", type=Path, required=True, help="tests .jsonl file")
+    evaluate.add_argument("--db", type=Path, help="store folder (default: a fresh temporary one)")
+    evaluate.add_argument("--k", type=int, default=10, help="chunks scored per question")
+    evaluate.add_argument(
+        "--json", action="store_true", help="end with the scores as one JSON line"
+    )
+
+    commands.add_parser("models", help="list the chat models available here")
+    return parser
+
+
+def _ask(args) -> int:
+    from rag.service import Finished, Retrieved, Token, create_service
+
+    settings = load_settings(
+        db_dir=args.db,
+        top_k=args.k,
+        model=args.model,
+        temperature=args.temperature,
+        max_new_tokens=args.max_new_tokens,
+    )
+    service = create_service(settings)
+    if service.store.count() == 0:
+        print(
+            f"error: the store {service.store.description} is empty; run `python -m ingest` first",
+            file=sys.stderr,
+        )
+        return 2
+    finished = None
+    for event in service.answer_stream(args.question):
+        if isinstance(event, Token):
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, Retrieved) and not event.chunks:
+            print("(no matching documents)", file=sys.stderr)
+        elif isinstance(event, Finished):
+            finished = event
+    print("\n\nSources:")
+    for chunk in finished.chunks:
+        from rag.prompt import source_label
+
+        print(f"  [{chunk.n}] {source_label(chunk)}")
+    if args.json:
+        print(json.dumps(finished.as_dict(), ensure_ascii=False))
+    return 0
+
+
+def _models(args) -> int:
+    from rag.llms import list_available_models
+
+    for choice in list_available_models(load_settings()):
+        state = "available" if choice.available else f"unavailable: {choice.reason}"
+        print(f"{choice.name:40s} {state}")
+    return 0
+
+
+def _eval(args) -> int:
+    from rag.evaluation import run_cli
+
+    return run_cli(args, load_settings(db_dir=args.db))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    handler = {"ask": _ask, "eval": _eval, "models": _models}[args.command]
+    try:
+        return handler(args)
+    except (LLMError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

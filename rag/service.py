@@ -1,0 +1,224 @@
+"""The RAG service: retrieve for the conversation, prompt, stream the answer with its sources.
+
+The CLI and the web app are thin faces over :class:`RagService`, built by
+:func:`create_service` from a :class:`~rag.settings.Settings` (tests pass their own).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
+from rag.embeddings import Embedder, create_embedder
+from rag.llms import ChatModel, GenerationOptions, LLMError, Message, create_chat_model
+from rag.prompt import build_prompt
+from rag.retriever import HybridRetriever, RetrievedChunk
+from rag.settings import Settings
+from rag.store import ChunkStore, open_store
+
+log = logging.getLogger(__name__)
+
+REWRITE_PROMPT = """\
+Rewrite the last user question so that it can be understood without the conversation, \
+for searching the notes. Keep names and terms. Reply with the question only.
+
+Conversation:
+{conversation}
+
+Last question: {question}
+Standalone question:"""
+
+
+# --- what an answer stream yields ------------------------------------------------------------
+@dataclass
+class Retrieved:
+    """The sources, sent before the first token so a UI can show them at once."""
+
+    query: str
+    chunks: list[RetrievedChunk]
+
+
+@dataclass
+class Token:
+    text: str
+
+
+@dataclass
+class Finished:
+    answer: str
+    model: str
+    chunks: list[RetrievedChunk]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "sources": [c.as_dict() for c in self.chunks],
+            "model": self.model,
+            "timings": {k: round(v, 1) for k, v in self.timings.items()},
+        }
+
+
+AnswerEvent = Retrieved | Token | Finished
+
+
+def conversation_query(question: str, history: Sequence[Message], turns: int) -> str:
+    """The retrieval query for a follow-up: the last ``turns`` user questions, then this one.
+
+    "What is his job title?" alone retrieves nothing useful; with the previous question
+    ("Tell me about Alex Chen") in front, both BM25 and the embedding find the right person.
+    """
+    earlier = [m["content"] for m in history if m.get("role") == "user"][-turns:] if turns else []
+    return " ".join([*earlier, question])
+
+
+class RagService:
+    def __init__(self, settings: Settings, store: ChunkStore, embedder: Embedder):
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.retriever = HybridRetriever(
+            store, embedder, hybrid=settings.hybrid, candidates=settings.candidates
+        )
+        self.ingestor = Ingestor(settings, store, lambda: embedder)
+        self._models: dict[str, ChatModel] = {}
+        self._models_lock = threading.Lock()
+
+    # --- models -----------------------------------------------------------------------------
+    def chat_model(self, name: str | None = None) -> ChatModel:
+        """The chat model called ``name`` (default: the configured one), loaded once."""
+        name = name or self.settings.model
+        with self._models_lock:
+            if name not in self._models:
+                self._models[name] = create_chat_model(name, self.settings)
+            return self._models[name]
+
+    # --- documents ----------------------------------------------------------------------------
+    def ingest_knowledge_dir(self, progress: ProgressCallback | None = None) -> IngestReport:
+        return self.ingestor.ingest(
+            [self.settings.knowledge_dir], progress=progress, lock_timeout=60
+        )
+
+    def ensure_ingested(self, progress: ProgressCallback | None = None) -> IngestReport | None:
+        """Ingest the knowledge folder when the store is empty (first start)."""
+        if self.store.count() > 0 or not self.settings.knowledge_dir.is_dir():
+            return None
+        return self.ingest_knowledge_dir(progress)
+
+    # --- answering ----------------------------------------------------------------------------
+    def retrieval_query(
+        self, question: str, history: Sequence[Message], model: ChatModel | None = None
+    ) -> str:
+        if history and self.settings.rewrite_queries and model is not None:
+            rewritten = self.rewrite_question(question, history, model)
+            if rewritten:
+                return rewritten
+        return conversation_query(question, history, self.settings.history_turns)
+
+    def rewrite_question(
+        self, question: str, history: Sequence[Message], model: ChatModel
+    ) -> str | None:
+        """A standalone version of a follow-up, written by the chat model (None on failure)."""
+        conversation = "\n".join(f"{m['role']}: {m['content'][:500]}" for m in history[-4:])
+        prompt = REWRITE_PROMPT.format(conversation=conversation, question=question)
+        try:
+            text = "".join(
+                model.stream_chat(
+                    [{"role": "user", "content": prompt}],
+                    GenerationOptions(temperature=0.0, max_new_tokens=64),
+                )
+            )
+        except LLMError as exc:
+            log.warning("query rewrite failed, using the conversation instead: %s", exc)
+            return None
+        text = text.strip().splitlines()[0].strip() if text.strip() else ""
+        return text or None
+
+    def retrieve(self, query: str, k: int | None = None) -> list[RetrievedChunk]:
+        return self.retriever.retrieve(query, k or self.settings.top_k)
+
+    def answer_stream(
+        self,
+        question: str,
+        history: Sequence[Message] = (),
+        *,
+        model: str | None = None,
+        k: int | None = None,
+        options: GenerationOptions | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """Yield :class:`Retrieved`, then :class:`Token` pieces, then :class:`Finished`.
+
+        Raises :class:`LLMError` (model problems) with a message meant for the user.
+        """
+        question = question.strip()
+        if not question:
+            raise LLMError("Ask a question first.")
+        if len(question) > self.settings.max_message_chars:
+            raise LLMError(
+                f"The message is {len(question)} characters long; the limit is "
+                f"{self.settings.max_message_chars}. Shorten it."
+            )
+        options = options or GenerationOptions(
+            self.settings.temperature, self.settings.max_new_tokens
+        )
+        started = time.perf_counter()
+        chat_model = self.chat_model(model)
+        loaded = time.perf_counter()
+        query = self.retrieval_query(question, history, chat_model)
+        chunks = self.retrieve(query, k)
+        retrieved = time.perf_counter()
+        try:
+            prompt = build_prompt(
+                question,
+                chunks,
+                history,
+                count_tokens=chat_model.count_tokens,
+                context_window=chat_model.context_window,
+                max_new_tokens=options.max_new_tokens,
+            )
+        except ValueError as exc:
+            raise LLMError(str(exc)) from exc
+        yield Retrieved(query, prompt.chunks)
+        pieces: list[str] = []
+        first_token = None
+        for piece in chat_model.stream_chat(prompt.messages, options):
+            if first_token is None:
+                first_token = time.perf_counter()
+            pieces.append(piece)
+            yield Token(piece)
+        done = time.perf_counter()
+        yield Finished(
+            "".join(pieces),
+            chat_model.name,
+            prompt.chunks,
+            {
+                "load_ms": (loaded - started) * 1000,
+                "retrieve_ms": (retrieved - loaded) * 1000,
+                "first_token_ms": ((first_token or done) - loaded) * 1000,
+                "total_ms": (done - started) * 1000,
+            },
+        )
+
+    def ask(self, question: str, history: Sequence[Message] = (), **kwargs) -> Finished:
+        """The whole answer at once (for scripts and tests)."""
+        finished = None
+        for event in self.answer_stream(question, history, **kwargs):
+            if isinstance(event, Finished):
+                finished = event
+        assert finished is not None
+        return finished
+
+
+def create_service(
+    settings: Settings, *, embedder_factory: Callable[[Settings], Embedder] | None = None
+) -> RagService:
+    store = open_store(settings)
+    factory = embedder_factory or (
+        lambda s: create_embedder(s.embedding_model, s.embedding_batch_size)
+    )
+    return RagService(settings, store, factory(settings))

@@ -1,0 +1,141 @@
+"""One typed settings object for the whole app.
+
+Loaded from environment variables prefixed ``RAG_`` and from a ``.env`` file in the working
+directory. Nothing here runs at import time: call :func:`load_settings` (or build ``Settings``
+with keyword arguments, as the tests do) and pass the object to whatever needs it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "llamacpp:smollm2"
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+SPACE_PERSISTENT_DIR = Path("/data")
+
+
+def _default_db_dir() -> Path:
+    # A Hugging Face Space with persistent storage mounts it at /data; everything else on a Space
+    # is wiped at restart, so the store lives there when it can.
+    if os.environ.get("SPACE_ID") and os.access(SPACE_PERSISTENT_DIR, os.W_OK):
+        return SPACE_PERSISTENT_DIR / "rag_db"
+    return Path(".rag_db")
+
+
+class Settings(BaseSettings):
+    """Every knob of the app. Environment: ``RAG_<FIELD NAME>``, e.g. ``RAG_TOP_K=8``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- documents and store -------------------------------------------------------------
+    knowledge_dir: Path = Field(
+        Path("knowledge_base"), description="Folder of documents ingested by default."
+    )
+    db_dir: Path = Field(
+        default_factory=_default_db_dir,
+        description="Folder of the persistent Chroma store (ignored when chroma_host is set).",
+    )
+    collection: str = Field("knowledge", description="Chroma collection name.")
+    chroma_host: str | None = Field(
+        None, description="Host of a Chroma server; when set, the store is remote, not a folder."
+    )
+    chroma_port: int = Field(8000, description="Port of the Chroma server.")
+    chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+
+    # --- ingestion ------------------------------------------------------------------------
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="sentence-transformers model name or local path. The default is bundled.",
+    )
+    embedding_batch_size: int = Field(64, ge=1, description="Chunks embedded per batch.")
+    chunk_size: int = Field(800, ge=100, description="Target chunk size in characters.")
+    chunk_overlap: int = Field(100, ge=0, description="Characters shared by neighbouring chunks.")
+    max_file_mb: float = Field(25.0, gt=0, description="Files larger than this are refused.")
+    allowed_extensions: list[str] = Field(
+        default=[
+            ".md",
+            ".markdown",
+            ".txt",
+            ".pdf",
+            ".docx",
+            ".html",
+            ".htm",
+            ".rst",
+            ".csv",
+            ".pptx",
+            ".odt",
+            ".epub",
+            ".rtf",
+            ".eml",
+            ".xml",
+            ".json",
+        ],
+        description="File types accepted for ingestion and upload.",
+    )
+
+    # --- retrieval ------------------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model per answer.")
+    hybrid: bool = Field(
+        True, description="Fuse BM25 keyword search with dense search (reciprocal rank fusion)."
+    )
+    candidates: int = Field(40, ge=1, description="Candidates each retriever proposes for fusion.")
+    history_turns: int = Field(
+        2, ge=0, description="Earlier user turns folded into the retrieval query of a follow-up."
+    )
+    rewrite_queries: bool = Field(
+        False, description="Ask the chat model to rewrite follow-ups into standalone questions."
+    )
+
+    # --- generation -----------------------------------------------------------------------
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="Chat model as backend:model, e.g. openai:gpt-4.1-mini, ollama:llama3.2, "
+        "hf:Qwen/Qwen2.5-1.5B-Instruct, llamacpp:/path/model.gguf.",
+    )
+    temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
+    max_new_tokens: int = Field(384, ge=1, description="Longest answer, in tokens.")
+    context_window: int = Field(
+        4096, ge=512, description="Context size for local models (llama.cpp n_ctx)."
+    )
+    llm_threads: int | None = Field(None, description="CPU threads for llama.cpp (None: auto).")
+    llm_gpu_layers: int = Field(0, description="Layers llama.cpp offloads to a GPU (-1: all).")
+    request_timeout_s: float = Field(60.0, gt=0, description="Timeout of remote model calls.")
+    openai_api_key: SecretStr | None = Field(
+        None, description="Key for the openai backend (falls back to OPENAI_API_KEY)."
+    )
+    openai_base_url: str | None = Field(
+        None, description="OpenAI-compatible server URL (falls back to OPENAI_BASE_URL)."
+    )
+    ollama_host: str | None = Field(
+        None, description="Ollama server URL (falls back to OLLAMA_HOST, then localhost:11434)."
+    )
+
+    # --- web app ----------------------------------------------------------------------------
+    max_message_chars: int = Field(4000, ge=1, description="Longest chat message accepted.")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file accepted by upload.")
+    upload_dir: Path | None = Field(
+        None, description="Where uploads are kept (default: <db_dir>/uploads)."
+    )
+    concurrency_limit: int | None = Field(
+        None, description="Answers generated at once (default: 1 for local models, 4 for APIs)."
+    )
+
+    @field_validator("allowed_extensions")
+    @classmethod
+    def _normalise_extensions(cls, value: list[str]) -> list[str]:
+        return sorted({("." + ext.lower().lstrip(".")) for ext in value})
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.upload_dir or (self.db_dir / "uploads")
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from env and ``.env``; keyword overrides (e.g. CLI flags) win when not None."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,70 @@
+"""Shared fixtures: real Chroma in a temporary folder, the real bundled embedder and LLM."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.embeddings import create_embedder
+from rag.service import RagService, create_service
+from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
+
+from .documents import write_sample_documents
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    """A developer's own RAG_*/OPENAI_* variables must not change what the tests see."""
+    for name in list(os.environ):
+        if name.startswith(("RAG_", "OPENAI_", "OLLAMA_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """Loaded once: the bundled all-MiniLM-L6-v2."""
+    return create_embedder(DEFAULT_EMBEDDING_MODEL)
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    def _make(**overrides) -> Settings:
+        values = {"db_dir": tmp_path / "db", "knowledge_dir": tmp_path / "docs"}
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return _make
+
+
+@pytest.fixture
+def make_service(make_settings, embedder):
+    def _make(**overrides) -> RagService:
+        return create_service(make_settings(**overrides), embedder_factory=lambda s: embedder)
+
+    return _make
+
+
+@pytest.fixture
+def sample_docs(tmp_path) -> Path:
+    """A folder with one small document of each main format, each holding a distinct fact."""
+    folder = tmp_path / "docs"
+    write_sample_documents(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def ingested_service(tmp_path_factory, embedder) -> RagService:
+    """A service over the sample documents, ingested once for the session (read-only use)."""
+    root = tmp_path_factory.mktemp("ingested")
+    docs = root / "docs"
+    write_sample_documents(docs)
+    settings = Settings(_env_file=None, db_dir=root / "db", knowledge_dir=docs, max_new_tokens=48)
+    service = create_service(settings, embedder_factory=lambda s: embedder)
+    service.ingest_knowledge_dir()
+    return service

@@ -1,0 +1,84 @@
+"""Answers from the real bundled LLM, grounded in real retrieval, streamed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag.service import Finished, Retrieved, Token
+
+from .conftest import REPO_ROOT
+from .documents import FACTS
+
+
+@pytest.mark.parametrize("kind", sorted(FACTS))
+def test_question_retrieves_the_file_that_answers_it(ingested_service, kind):
+    name, _, question = FACTS[kind]
+    chunks = ingested_service.retrieve(question, k=3)
+    assert name in [c.source for c in chunks]
+
+
+def test_answer_streams_in_pieces_after_its_sources(ingested_service):
+    events = list(ingested_service.answer_stream(FACTS["md"][2]))
+
+    assert isinstance(events[0], Retrieved)
+    tokens = [e for e in events if isinstance(e, Token)]
+    assert len(tokens) > 1
+    finished = events[-1]
+    assert isinstance(finished, Finished)
+    assert finished.answer == "".join(t.text for t in tokens)
+    assert finished.answer.strip()
+    assert [c.n for c in finished.chunks] == list(range(1, len(finished.chunks) + 1))
+    assert "lora_notes.md" in [c.source for c in finished.chunks]
+    assert finished.timings["first_token_ms"] <= finished.timings["total_ms"]
+
+
+def test_follow_up_retrieves_for_the_conversation(ingested_service):
+    history = [
+        {"role": "user", "content": "Tell me about the Heliotrope benchmark"},
+        {"role": "assistant", "content": "It is a chemistry benchmark [1]."},
+    ]
+    finished = ingested_service.ask("How many questions does it have?", history)
+    assert finished.chunks[0].source == "benchmarks.html"
+
+
+def test_too_long_message_is_refused_with_the_limit(ingested_service):
+    from rag.llms import LLMError
+
+    with pytest.raises(LLMError, match="limit is"):
+        list(ingested_service.answer_stream("why? " * 5000))
+
+
+def test_ask_cli_streams_and_ends_with_json(tmp_path, sample_docs):
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "RAG_MAX_NEW_TOKENS": "40"}
+    db = str(tmp_path / "db")
+    subprocess.run(
+        [sys.executable, "-m", "ingest", str(sample_docs), "--db", db, "-q"],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "rag", "ask", FACTS["txt"][2], "--db", db, "--k", "3", "--json"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    payload = json.loads(lines[-1])
+    assert set(payload) == {"answer", "sources", "model", "timings"}
+    assert payload["model"] == "llamacpp:smollm2"
+    assert {"retrieve_ms", "first_token_ms", "total_ms"} <= set(payload["timings"])
+    assert len(payload["sources"]) == 3
+    first = payload["sources"][0]
+    assert set(first) == {"n", "source", "title", "section", "page", "text", "score"}
+    assert "tokenizer_notes.txt" in [s["source"] for s in payload["sources"]]
+    assert "Sources:" in result.stdout and "[1]" in result.stdout
