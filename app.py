@@ -1,0 +1,28 @@
+"""Start the web app: ``python app.py`` (also the entry point of a Hugging Face Space).
+
+Settings come from RAG_* environment variables and .env; GRADIO_SERVER_NAME and
+GRADIO_SERVER_PORT (default 7860) choose where it listens.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rag.service import create_service
+from rag.settings import load_settings
+from rag.ui import build_app, launch_kwargs
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = load_settings()
+    service = create_service(settings)
+    demo = build_app(service)
+    # Gradio reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself when these are None.
+    demo.launch(**launch_kwargs())
+
+
+if __name__ == "__main__":
+    main()

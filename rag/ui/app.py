@@ -1,0 +1,72 @@
+"""The web app: chat, documents and evaluation tabs over one :class:`RagService`."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import gradio as gr
+
+from rag.service import RagService
+from rag.ui.chat import build_chat_tab
+from rag.ui.render import status_line
+
+log = logging.getLogger(__name__)
+ASSETS = Path(__file__).parent / "assets"
+# Local models generate one answer at a time; remote APIs take several.
+LOCAL_BACKENDS = ("llamacpp:", "hf:")
+
+
+def concurrency_limit(service: RagService) -> int:
+    if service.settings.concurrency_limit:
+        return service.settings.concurrency_limit
+    return 1 if service.settings.model.startswith(LOCAL_BACKENDS) else 4
+
+
+def _status(service: RagService) -> str:
+    documents = service.ingestor.documents()
+    return status_line(service.settings.model, len(documents), sum(d["chunks"] for d in documents))
+
+
+def _optional_tab(title: str, module: str, builder: str, service: RagService) -> None:
+    """Tabs built by their own modules; a missing one must not take the chat down."""
+    try:
+        build = getattr(importlib.import_module(module), builder)
+    except (ImportError, AttributeError):
+        log.warning("the %s tab is not available (%s.%s)", title, module, builder)
+        return
+    with gr.Tab(title):
+        build(service)
+
+
+def build_app(service: RagService) -> gr.Blocks:
+    with gr.Blocks(title="Course notes assistant", fill_width=True) as demo:
+        gr.Markdown("## Course notes assistant\nAsk questions about your notes; answers cite them.")
+        status = gr.Markdown(elem_id="rag-status")
+        with gr.Tab("Chat"):
+            build_chat_tab(service)
+        _optional_tab("Documents", "rag.ui.documents", "build_documents_tab", service)
+        _optional_tab("Evaluate", "rag.ui.evaluate", "build_evaluate_tab", service)
+
+        def prepare(progress=gr.Progress()):
+            """First start: an empty store gets the knowledge folder, with a progress bar."""
+            report = service.ensure_ingested(
+                lambda done, total, source: progress(done / max(total, 1), desc=source)
+            )
+            if report is not None:
+                log.info("ingested the knowledge folder: %s", report.summary())
+            return _status(service)
+
+        demo.load(prepare, None, status, show_progress="full")
+    demo.queue(default_concurrency_limit=concurrency_limit(service))
+    return demo
+
+
+def launch_kwargs() -> dict:
+    """Theme, CSS and JS go to launch() in Gradio 6."""
+    return {
+        "css_paths": [ASSETS / "app.css"],
+        "js": (ASSETS / "app.js").read_text(encoding="utf-8"),
+        "theme": gr.themes.Soft(),
+    }

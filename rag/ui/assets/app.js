@@ -1,0 +1,14 @@
+() => {
+  // A click on a citation [n] in an answer opens and highlights source n beside the chat.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a.rag-cite");
+    if (!link) return;
+    event.preventDefault();
+    const card = document.getElementById("source-" + link.dataset.n);
+    if (!card) return;
+    document.querySelectorAll(".rag-source.rag-highlight").forEach((el) => el.classList.remove("rag-highlight"));
+    card.open = true;
+    card.classList.add("rag-highlight");
+    card.scrollIntoView({ behavior: "smooth", block: "nearest" });
+  }, true);
+}

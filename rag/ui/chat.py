@@ -1,0 +1,192 @@
+"""The chat tab: a multi-turn conversation whose answers stream in with their sources.
+
+The handlers are plain generator functions on :class:`ChatHandlers`, so tests drive them
+directly, without a browser; :func:`build_chat_tab` only lays out components and wires events.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from rag.llms import GenerationOptions, LLMError, ModelChoice, list_available_models
+from rag.service import Finished, RagService, Retrieved, Token
+from rag.store import StoreError
+from rag.ui.render import link_citations, safe_markdown, sources_footer, sources_html
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "What is the difference between LoRA and QLoRA?",
+    "How much memory does a 4-bit 8B model need?",
+    "What is reciprocal rank fusion?",
+    "What does a tokenizer do?",
+]
+
+ChatHistory = list[dict[str, Any]]
+
+
+def _text_of(content: Any) -> str:
+    """Gradio 6 may hand back message content as a list of parts; keep the text."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(_text_of(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("content") or "")
+    return str(content or "")
+
+
+class ChatHandlers:
+    def __init__(self, service: RagService):
+        self.service = service
+
+    def model_choices(self) -> tuple[list[str], str]:
+        """(available model names, unavailable ones with reasons as markdown)."""
+        choices = list_available_models(self.service.settings)
+        available = [c.name for c in choices if c.available]
+        if self.service.settings.model not in available:
+            available.insert(0, self.service.settings.model)
+        return available, _unavailable_markdown(choices)
+
+    def respond(
+        self,
+        message: str,
+        history: ChatHistory | None,
+        raw_history: ChatHistory | None,
+        model: str | None,
+        temperature: float,
+        max_new_tokens: int,
+    ) -> Iterator[tuple[ChatHistory, ChatHistory, str, str, str]]:
+        """Yield (chat shown, raw conversation, sources html, cleared textbox, query info).
+
+        ``raw_history`` is the conversation as the model sees it (plain text, no links or
+        footers); the chat shows the same turns made safe and with clickable citations.
+        """
+        shown = list(history or [])
+        raw = list(raw_history or [])
+        message = (message or "").strip()
+        if not message:
+            yield shown, raw, gr.skip(), "", ""
+            return
+        shown.append({"role": "user", "content": safe_markdown(message)})
+        shown.append({"role": "assistant", "content": ""})
+        sources = sources_html([])
+        query_info = ""
+        yield shown, raw, sources, "", query_info
+        options = GenerationOptions(float(temperature), int(max_new_tokens))
+        answer = ""
+        chunks = []
+        try:
+            context = [{"role": m["role"], "content": _text_of(m["content"])} for m in raw]
+            for event in self.service.answer_stream(message, context, model=model, options=options):
+                if isinstance(event, Retrieved):
+                    sources = sources_html(event.chunks)
+                    if event.query != message:
+                        query_info = f"Searched the notes for: *{safe_markdown(event.query)}*"
+                    chunks = event.chunks
+                elif isinstance(event, Token):
+                    answer += event.text
+                    shown[-1] = {"role": "assistant", "content": safe_markdown(answer)}
+                elif isinstance(event, Finished):
+                    chunks = event.chunks
+                    answer = event.answer
+                yield shown, raw, sources, "", query_info
+        except (LLMError, StoreError) as exc:
+            shown[-1] = {"role": "assistant", "content": f"⚠️ {safe_markdown(str(exc))}"}
+            yield shown, raw, sources, "", query_info
+            return
+        except Exception:  # the app must keep working; the details go to the server log
+            log.exception("answering %r failed", message)
+            shown[-1] = {
+                "role": "assistant",
+                "content": "⚠️ Something went wrong while answering; the details are in the "
+                "server log. Try again, or choose another model.",
+            }
+            yield shown, raw, sources, "", query_info
+            return
+        final = link_citations(safe_markdown(answer), len(chunks)) + sources_footer(chunks)
+        shown[-1] = {"role": "assistant", "content": final}
+        raw += [{"role": "user", "content": message}, {"role": "assistant", "content": answer}]
+        yield shown, raw, sources, "", query_info
+
+    @staticmethod
+    def clear() -> tuple[ChatHistory, ChatHistory, str, str]:
+        return [], [], sources_html([]), ""
+
+
+def _unavailable_markdown(choices: list[ModelChoice]) -> str:
+    lines = [f"- `{c.name}` — {c.reason}" for c in choices if not c.available]
+    return "**Not available here:**\n" + "\n".join(lines) if lines else ""
+
+
+def build_chat_tab(service: RagService) -> dict[str, gr.components.Component]:
+    handlers = ChatHandlers(service)
+    settings = service.settings
+    available, unavailable = handlers.model_choices()
+    with gr.Row(equal_height=False, elem_id="rag-chat-row"):
+        with gr.Column(scale=3, min_width=320):
+            chatbot = gr.Chatbot(
+                label="Conversation",
+                elem_id="rag-chatbot",
+                height=520,
+                buttons=["copy", "copy_all"],
+                sanitize_html=True,
+                placeholder="Ask about your notes. Answers cite their sources as [1], [2]…",
+            )
+            raw_history = gr.State([])
+            with gr.Row():
+                message = gr.Textbox(
+                    placeholder="Ask a question about the notes…",
+                    show_label=False,
+                    scale=5,
+                    max_lines=6,
+                    max_length=settings.max_message_chars,
+                    elem_id="rag-message",
+                    autofocus=True,
+                )
+                send = gr.Button("Send", variant="primary", scale=1, elem_id="rag-send")
+            with gr.Row():
+                stop = gr.Button("Stop", variant="stop", size="sm", elem_id="rag-stop")
+                clear = gr.Button("Clear conversation", size="sm", elem_id="rag-clear")
+            query_info = gr.Markdown(elem_id="rag-query-info")
+            gr.Examples(EXAMPLES, inputs=message, label="Try")
+        with gr.Column(scale=2, min_width=280):
+            gr.Markdown("### Sources")
+            sources = gr.HTML(sources_html([]), elem_id="rag-sources")
+    with gr.Accordion("Model and generation", open=False):
+        model = gr.Dropdown(
+            available,
+            value=settings.model,
+            label="Model",
+            elem_id="rag-model",
+            allow_custom_value=True,
+        )
+        gr.Markdown(unavailable)
+        temperature = gr.Slider(
+            0.0, 1.5, value=settings.temperature, step=0.05, label="Temperature"
+        )
+        max_new_tokens = gr.Slider(
+            16, 2048, value=settings.max_new_tokens, step=16, label="Max new tokens"
+        )
+
+    inputs = [message, chatbot, raw_history, model, temperature, max_new_tokens]
+    outputs = [chatbot, raw_history, sources, message, query_info]
+    submitted = message.submit(
+        handlers.respond, inputs, outputs, concurrency_id="answer", api_name="chat"
+    )
+    clicked = send.click(
+        handlers.respond, inputs, outputs, concurrency_id="answer", api_visibility="private"
+    )
+    stop.click(None, cancels=[submitted, clicked])
+    clear.click(
+        handlers.clear,
+        None,
+        [chatbot, raw_history, sources, query_info],
+        cancels=[submitted, clicked],
+        api_name="clear",
+    )
+    return {"chatbot": chatbot, "message": message, "sources": sources, "model": model}
