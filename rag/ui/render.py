@@ -52,7 +52,11 @@ def sources_footer(chunks: Sequence[RetrievedChunk]) -> str:
     """A compact list under each answer: which file, section or page each [n] is."""
     if not chunks:
         return ""
-    items = " · ".join(f"[{c.n}] {_escape_markdown(source_label(c))}" for c in chunks)
+    items = " · ".join(
+        f'<a class="rag-cite" href="#source-{c.n}" data-n="{c.n}">[{c.n}]</a> '
+        f"{_escape_markdown(source_label(c))}"
+        for c in chunks
+    )
     return f"\n\n---\n<small>Sources: {items}</small>"
 
 

@@ -4,7 +4,8 @@
     const link = event.target.closest("a.rag-cite");
     if (!link) return;
     event.preventDefault();
-    const card = document.getElementById("source-" + link.dataset.n);
+    // The chat's sanitizer keeps href but drops data-* attributes.
+    const card = document.getElementById((link.getAttribute("href") || "").replace("#", ""));
     if (!card) return;
     document.querySelectorAll(".rag-source.rag-highlight").forEach((el) => el.classList.remove("rag-highlight"));
     card.open = true;
