@@ -12,7 +12,10 @@ ifeq ($(shell uname -m),x86_64)
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 endif
 
-.PHONY: setup run test test-fast lint format bench ingest clean browser-deps
+.PHONY: help setup run test test-fast lint format bench ingest clean browser-deps
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +37,11 @@ test: setup  ## the whole test suite, offline
 test-fast:  ## tests without setup, for quick iterations
 	$(BIN)/python -m pytest -x -q
 
-lint:
+lint:  ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format:
+format:  ## ruff fix and format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
@@ -48,5 +51,5 @@ bench:  ## print the figures recorded in benchmarks/README.md
 browser-deps:  ## Debian's Chromium for the browser tests (Playwright can't download one here)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 
-clean:
+clean:  ## remove the local store and test artifacts
 	rm -rf .rag_db .pytest_cache artifacts

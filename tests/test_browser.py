@@ -8,18 +8,17 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from typing import ClassVar
 
 import pytest
 
 from .conftest import REPO_ROOT
 from .documents import FACTS, write_sample_documents
+from .servers import free_port, wait_for_http
 
 pytestmark = pytest.mark.browser
 
@@ -39,25 +38,6 @@ CHROMIUM_ARGS = [
 if CHROMIUM is None:
     pytest.skip("Chromium is not installed: run `make browser-deps`", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
 class _LeakListener(http.server.BaseHTTPRequestHandler):

@@ -1,0 +1,26 @@
+"""The settings object: env vars, .env, overrides, and the README's table kept in step."""
+
+from __future__ import annotations
+
+from rag.settings import Settings, load_settings
+
+from .conftest import REPO_ROOT
+
+
+def test_env_and_dotenv_are_read_and_overrides_win(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("RAG_TOP_K=7\nRAG_MODEL=ollama:llama3.2\n", encoding="utf-8")
+    monkeypatch.setenv("RAG_CHUNK_SIZE", "640")
+
+    settings = load_settings(model="openai:gpt-4.1-mini", top_k=None)
+
+    assert settings.top_k == 7  # from .env
+    assert settings.chunk_size == 640  # from the environment
+    assert settings.model == "openai:gpt-4.1-mini"  # a CLI flag wins; None means "not given"
+
+
+def test_every_setting_is_described_and_in_the_readme():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for name, field in Settings.model_fields.items():
+        assert field.description, f"{name} has no description"
+        assert f"`RAG_{name.upper()}`" in readme, f"RAG_{name.upper()} is missing from README.md"
