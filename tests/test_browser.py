@@ -205,3 +205,21 @@ def test_example_question_then_clear(page):
     page.locator("#rag-clear").click()
     page.wait_for_timeout(500)
     assert "Quokka" not in page.locator("#rag-chatbot").inner_text()
+
+
+def test_stop_ends_the_answer_and_the_next_question_still_works(page):
+    ask(page, "Write a very long essay about everything in the notes.")
+    page.wait_for_function(
+        "() => { const bots = document.querySelectorAll('#rag-chatbot .bot-row, "
+        '#rag-chatbot [data-testid="bot"]\'); return bots.length && bots[bots.length-1]'
+        ".innerText.trim().length > 0; }",
+        timeout=120_000,
+    )
+    page.locator("#rag-stop").click()
+    stopped = last_answer(page).inner_text()
+    page.wait_for_timeout(2000)
+    assert last_answer(page).inner_text() == stopped  # nothing more arrived
+    assert "Sources:" not in stopped
+    ask(page, FACTS["html"][2])
+    page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
+    assert "benchmarks.html" in page.locator("#rag-sources").inner_text()
