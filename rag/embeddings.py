@@ -26,6 +26,9 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, name: str, batch_size: int = 64, device: str | None = None):
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
         self.name = name
         self.batch_size = batch_size

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     concurrency_limit: int | None = Field(
         None, description="Answers generated at once (default: 1 for local models, 4 for APIs)."
     )
+    queue_size: int = Field(
+        32, ge=1, description="Questions that may wait in line; more are refused with a message."
+    )
 
     @field_validator("allowed_extensions")
     @classmethod

@@ -59,7 +59,10 @@ def build_app(service: RagService) -> gr.Blocks:
             return _status(service)
 
         demo.load(prepare, None, status, show_progress="full")
-    demo.queue(default_concurrency_limit=concurrency_limit(service))
+    demo.queue(
+        default_concurrency_limit=concurrency_limit(service),
+        max_size=service.settings.queue_size,
+    )
     return demo
 
 
