@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from typing import ClassVar
 
 import pytest
@@ -130,17 +129,23 @@ def last_answer(page):
     return page.locator("#rag-chatbot .message-row.bot-row, #rag-chatbot [data-testid='bot']").last
 
 
+RECORD_ANSWER_LENGTHS = """() => {
+  // Record the length of the last answer at every change the page makes to the chat.
+  window.__answerLengths = [];
+  const chat = document.querySelector("#rag-chatbot");
+  new MutationObserver(() => {
+    const bots = chat.querySelectorAll(".bot-row, [data-testid='bot']");
+    if (bots.length) window.__answerLengths.push(bots[bots.length - 1].innerText.length);
+  }).observe(chat, { childList: true, subtree: true, characterData: true });
+}"""
+
+
 def test_answer_grows_while_streaming_then_cites_sources(page):
+    page.evaluate(RECORD_ANSWER_LENGTHS)
     ask(page, FACTS["md"][2])
-    lengths = []
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        text = last_answer(page).inner_text() if last_answer(page).count() else ""
-        lengths.append(len(text))
-        if "Sources:" in text:
-            break
-        time.sleep(0.1)
-    growth = sorted(set(n for n in lengths if n > 0))
+    page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
+    lengths = page.evaluate("window.__answerLengths")
+    growth = sorted({n for n in lengths if n > 0})
     assert len(growth) >= 3, f"the answer did not stream: lengths seen {growth}"
     page.screenshot(path=str(SCREENSHOTS / "chat-answer.png"), full_page=True)
 
