@@ -17,6 +17,7 @@ from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.embeddings import Embedder, create_embedder
 from rag.llms import ChatModel, GenerationOptions, LLMError, Message, create_chat_model
 from rag.prompt import build_prompt
+from rag.repetition import stop_repeating
 from rag.retriever import HybridRetriever, RetrievedChunk
 from rag.settings import Settings
 from rag.store import ChunkStore, open_store
@@ -186,7 +187,7 @@ class RagService:
         yield Retrieved(query, prompt.chunks)
         pieces: list[str] = []
         first_token = None
-        for piece in chat_model.stream_chat(prompt.messages, options):
+        for piece in stop_repeating(chat_model.stream_chat(prompt.messages, options)):
             if first_token is None:
                 first_token = time.perf_counter()
             pieces.append(piece)
