@@ -2,21 +2,38 @@
 
 A folder on disk by default (``PersistentClient``); a Chroma server when ``chroma_host`` is set,
 for users who outgrow one machine. Ingestion and retrieval both go through :class:`ChunkStore`.
+
+Two processes on one store folder (the web app, and ``python -m ingest`` run beside it) need
+care: Chroma's local client keeps each collection's vector index in memory and never re-reads
+what another process wrote, so a long-running reader goes stale (its searches miss new chunks
+and return deleted ones), and a stale writer can save its old index over the new one. The
+collection's metadata carries a generation that every write bumps; a local store that sees
+someone else's generation opens a fresh client before it reads or writes again.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rag.settings import Settings
 
-# Metadata key on the collection, bumped by every ingest that changes something, so readers
-# (the BM25 index) know when to reload.
+log = logging.getLogger(__name__)
+
+# Metadata keys on the collection. The generation is bumped by every job that changes the
+# contents, so readers (the BM25 index, other processes) know when to reload.
 _GENERATION_KEY = "generation"
+# Who is ingesting into a server store: "owner|host|pid|until" (see Lease).
+_LEASE_KEY = "ingest_lease"
+LOCK_FILE = ".ingest.lock"
 
 
 class StoreError(RuntimeError):
@@ -31,15 +48,155 @@ class StoredChunk:
     distance: float | None = None
 
 
+@dataclass(frozen=True)
+class Lease:
+    """An ingest job's claim on a server store, valid until ``until`` (epoch seconds)."""
+
+    owner: str
+    host: str
+    pid: int
+    until: float
+
+    def encode(self) -> str:
+        return f"{self.owner}|{self.host}|{self.pid}|{self.until:.3f}"
+
+    @classmethod
+    def decode(cls, value: Any) -> Lease | None:
+        try:
+            owner, host, pid, until = str(value).split("|")
+            return cls(owner, host, int(pid), float(until))
+        except ValueError:
+            return None
+
+    def is_dead(self, now: float) -> bool:
+        """Expired, or held by a process of this machine that no longer runs."""
+        if self.until < now:
+            return True
+        if self.host == socket.gethostname():
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                return False
+        return False
+
+    def describe(self) -> str:
+        left = max(0, round(self.until - time.time()))
+        return f"process {self.pid} on {self.host} (its claim lapses in {left} s unless renewed)"
+
+
+def _forget_local_system(path: str) -> None:
+    """Make the next ``PersistentClient(path)`` start afresh instead of reusing the cached one.
+
+    Chroma caches one system per folder for the whole process, in-memory index included;
+    reopening the folder hands back the same stale index. Clients already built keep theirs.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    try:
+        with SharedSystemClient._refcount_lock:
+            SharedSystemClient._identifier_to_system.pop(path, None)
+            SharedSystemClient._identifier_to_refcount.pop(path, None)
+    except AttributeError:  # a Chroma without these internals: the public, wider hammer
+        SharedSystemClient.clear_system_cache()
+
+
 class ChunkStore:
     """A thin, typed face over one Chroma collection."""
 
-    def __init__(self, client, collection, description: str):
-        self._client = client
-        self._collection = collection
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        name: str,
+        description: str,
+        *,
+        lock_path: Path,
+        local_path: str | None = None,
+    ):
+        self._connect = connect
+        self.name = name
         self.description = description
+        #: The file lock that ingest jobs take; per machine (see ``is_remote``).
+        self.lock_path = lock_path
+        self._local_path = local_path
+        self._guard = threading.RLock()
+        self._client = connect()
+        self._collection = self._client.get_or_create_collection(
+            name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+        self._max_batch = self._max_batch_size()
+        # (collection id, generation) as of our last reload or write.
+        self._known = self._state(self._collection)
+
+    @property
+    def is_remote(self) -> bool:
+        """A Chroma server: several machines may share it, so a file lock can't guard it."""
+        return self._local_path is None
+
+    def _max_batch_size(self) -> int:
+        try:
+            return max(1, int(self._client.get_max_batch_size()))
+        except Exception:
+            return 1000
+
+    @staticmethod
+    def _state(collection) -> tuple[str, Any]:
+        return str(collection.id), (collection.metadata or {}).get(_GENERATION_KEY)
+
+    # --- staying in step with other processes -------------------------------------------------
+    def _fresh(self):
+        """The collection as stored now (its row is re-read; the vector index is not)."""
+        try:
+            return self._client.get_collection(self.name)
+        except Exception:
+            # Deleted behind our back (a reset by another tool): start an empty one.
+            return self._client.get_or_create_collection(
+                self.name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+
+    def _reload(self) -> None:
+        """Open a new client so the vector index is read again from disk."""
+        with self._guard:
+            if self._local_path is not None:
+                _forget_local_system(self._local_path)
+            self._client = self._connect()
+            self._collection = self._fresh()
+            self._known = self._state(self._collection)
+            log.info("reopened %s after a change by another process", self.description)
+
+    def sync(self, *, locked: bool = False) -> bool:
+        """Reopen a local store that another process has changed; True when it did.
+
+        ``locked``: the caller holds the ingest lock, so no writer can be saving the index
+        while it is read. Otherwise the lock is tried without waiting, and a store being
+        written by another process is read as it was until that job ends.
+        """
+        if self.is_remote:
+            return False  # one server process owns the index: nothing goes stale
+        fresh = self._fresh()
+        if self._state(fresh) == self._known:
+            return False
+        if locked:
+            self._reload()
+            return True
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.lock_path))
+        try:
+            lock.acquire(timeout=0)
+        except (Timeout, OSError):
+            return False
+        try:
+            self._reload()
+        finally:
+            lock.release()
+        return True
 
     # --- writing --------------------------------------------------------------------------
+    def _batches(self, n: int) -> range:
+        return range(0, n, self._max_batch)
+
     def upsert(
         self,
         ids: Sequence[str],
@@ -47,38 +204,92 @@ class ChunkStore:
         embeddings: Sequence[Sequence[float]],
         metadatas: Sequence[dict[str, Any]],
     ) -> None:
-        if ids:
+        for start in self._batches(len(ids)):
+            end = start + self._max_batch
             self._collection.upsert(
-                ids=list(ids),
-                documents=list(texts),
-                embeddings=list(embeddings),
-                metadatas=list(metadatas),
+                ids=list(ids[start:end]),
+                documents=list(texts[start:end]),
+                embeddings=[list(e) for e in embeddings[start:end]],
+                metadatas=list(metadatas[start:end]),
             )
 
+    def update_metadatas(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Change metadata keys of stored chunks; their text and vectors stay."""
+        for start in self._batches(len(ids)):
+            end = start + self._max_batch
+            self._collection.update(ids=list(ids[start:end]), metadatas=list(metadatas[start:end]))
+
     def delete(self, ids: Sequence[str]) -> None:
-        if ids:
-            self._collection.delete(ids=list(ids))
+        ids = list(ids)
+        for start in self._batches(len(ids)):
+            self._collection.delete(ids=ids[start : start + self._max_batch])
+
+    def collection_metadata(self) -> dict[str, Any]:
+        return dict(self._fresh().metadata or {})
+
+    def set_collection_metadata(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Set (value) or drop (None) collection metadata keys; returns the new metadata."""
+        with self._guard:
+            metadata = dict(self._fresh().metadata or {})
+            for key, value in changes.items():
+                if value is None:
+                    metadata.pop(key, None)
+                else:
+                    metadata[key] = value
+            metadata.pop("hnsw:space", None)  # fixed at creation; Chroma refuses to modify it
+            # Chroma refuses an empty metadata dict; the generation is always worth keeping.
+            metadata.setdefault(_GENERATION_KEY, 0)
+            self._collection.modify(metadata=metadata)
+            return metadata
 
     def bump_generation(self) -> None:
-        metadata = dict(self._collection.metadata or {})
-        metadata[_GENERATION_KEY] = time.time_ns()
-        metadata.pop("hnsw:space", None)  # fixed at creation; Chroma refuses to modify it
-        self._collection.modify(metadata=metadata)
+        """Tell readers the contents changed; call before a job's first write and after its last."""
+        metadata = self.set_collection_metadata({_GENERATION_KEY: time.time_ns()})
+        self._known = (str(self._collection.id), metadata[_GENERATION_KEY])
+
+    # --- the ingest lease of a server store ---------------------------------------------------
+    def lease(self) -> Lease | None:
+        return Lease.decode((self._fresh().metadata or {}).get(_LEASE_KEY))
+
+    def claim_lease(self, lease: Lease, settle_s: float = 0.5) -> Lease | None:
+        """Claim the store for ``lease.owner``; returns None on success, else the holder.
+
+        Chroma has no compare-and-set, so the claim is written, then read back after
+        ``settle_s``: of two jobs claiming at once, the one whose write landed last wins and
+        the other sees it and backs off.
+        """
+        holder = self.lease()
+        if holder is not None and holder.owner != lease.owner and not holder.is_dead(time.time()):
+            return holder
+        self.set_collection_metadata({_LEASE_KEY: lease.encode()})
+        time.sleep(settle_s)
+        holder = self.lease()
+        if holder is not None and holder.owner != lease.owner:
+            return holder
+        return None
+
+    def release_lease(self, owner: str) -> None:
+        holder = self.lease()
+        if holder is not None and holder.owner == owner:
+            self.set_collection_metadata({_LEASE_KEY: None})
 
     # --- reading --------------------------------------------------------------------------
     def count(self) -> int:
-        return self._collection.count()
+        return self._fresh().count()
 
-    def generation(self) -> tuple[int, Any]:
-        """Changes whenever the contents change."""
-        # Re-read: another process (an ingest job) may have changed the collection.
-        collection = self._client.get_collection(self._collection.name)
-        return collection.count(), (collection.metadata or {}).get(_GENERATION_KEY)
+    def generation(self) -> tuple[int, Any, str]:
+        """(count, generation, collection id): changes whenever the contents change."""
+        self.sync()
+        fresh = self._fresh()
+        collection_id, generation = self._state(fresh)
+        return fresh.count(), generation, collection_id
 
     def metadatas(self, where: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
         """id -> metadata of every chunk (matching ``where``)."""
         result = self._collection.get(where=where, include=["metadatas"])
-        return dict(zip(result["ids"], result["metadatas"], strict=True))
+        return {
+            id_: meta or {} for id_, meta in zip(result["ids"], result["metadatas"], strict=True)
+        }
 
     def all_chunks(self) -> list[StoredChunk]:
         result = self._collection.get(include=["documents", "metadatas"])
@@ -92,13 +303,14 @@ class ChunkStore:
     def query(self, embedding: Sequence[float], n: int) -> list[StoredChunk]:
         if n <= 0:
             return []
+        self.sync()
         result = self._collection.query(
             query_embeddings=[list(embedding)],
             n_results=n,
             include=["documents", "metadatas", "distances"],
         )
         return [
-            StoredChunk(id_, text or "", meta or {}, dist)
+            StoredChunk(id_, text, meta or {}, dist)
             for id_, text, meta, dist in zip(
                 result["ids"][0],
                 result["documents"][0],
@@ -106,6 +318,9 @@ class ChunkStore:
                 result["distances"][0],
                 strict=True,
             )
+            # A chunk deleted by another process while this one's index is still the old one
+            # comes back without its text: it is gone, not empty.
+            if text is not None
         ]
 
 
@@ -117,7 +332,8 @@ def open_store(settings: Settings) -> ChunkStore:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
         where = f"{'https' if settings.chroma_ssl else 'http'}://{settings.chroma_host}:{settings.chroma_port}"
-        try:
+
+        def connect():
             client = chromadb.HttpClient(
                 host=settings.chroma_host,
                 port=settings.chroma_port,
@@ -125,21 +341,39 @@ def open_store(settings: Settings) -> ChunkStore:
                 settings=chroma_settings,
             )
             client.heartbeat()
+            return client
+
+        # The lock file only orders jobs on this machine; the lease in the server orders
+        # machines. Named after the server, so two servers never share a lock.
+        key = f"{settings.chroma_host}-{settings.chroma_port}-{settings.collection}"
+        lock_path = (
+            settings.db_dir / f".ingest-{''.join(c if c.isalnum() else '_' for c in key)}.lock"
+        )
+        try:
+            return ChunkStore(
+                connect,
+                settings.collection,
+                f"{settings.collection} @ {where}",
+                lock_path=lock_path,
+            )
         except Exception as exc:
             raise StoreError(
                 f"Can't reach the Chroma server at {where} ({exc}). Start it with "
                 f"`chroma run --port {settings.chroma_port}` or unset RAG_CHROMA_HOST to use a folder."
             ) from exc
-    else:
-        where = str(settings.db_dir)
-        try:
-            settings.db_dir.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(settings.db_dir), settings=chroma_settings)
-        except Exception as exc:
-            raise StoreError(
-                f"Can't open the store folder {where} ({exc}); set RAG_DB_DIR to a writable folder."
-            ) from exc
-    collection = client.get_or_create_collection(
-        settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
-    )
-    return ChunkStore(client, collection, f"{settings.collection} @ {where}")
+
+    path = str(settings.db_dir.resolve())
+    try:
+        settings.db_dir.mkdir(parents=True, exist_ok=True)
+        return ChunkStore(
+            lambda: chromadb.PersistentClient(path=path, settings=chroma_settings),
+            settings.collection,
+            f"{settings.collection} @ {settings.db_dir}",
+            lock_path=settings.db_dir / LOCK_FILE,
+            local_path=path,
+        )
+    except Exception as exc:
+        raise StoreError(
+            f"Can't open the store folder {settings.db_dir} ({exc}); set RAG_DB_DIR to a "
+            "writable folder."
+        ) from exc
