@@ -7,10 +7,12 @@ file never costs the chunks already stored.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from charset_normalizer import from_bytes
-from langchain_core.documents import Document
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +22,22 @@ HTML_EXTENSIONS = {".html", ".htm"}
 # Everything else goes to unstructured (pptx, odt, epub, rtf, eml, ...). docx and html are read
 # with python-docx and BeautifulSoup instead: unstructured classifies their text with a spaCy
 # model that it downloads on first use, which fails offline.
-# pypdf refuses streams that inflate beyond this, which stops decompression bombs.
 PDF_MAX_PAGES = 2000
+# Byte order marks: Windows Notepad's "Unicode" is UTF-16 with one, and full of NUL bytes.
+_BOMS = [
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+]
+# Single-byte encodings that read Western European text; charset-normalizer often ranks a
+# Central European code page first on short French or Spanish notes, where it turns "è" into
+# "č". When a Western one decodes the bytes about as cleanly, it wins.
+_WESTERN = ("cp1252", "latin_1", "iso8859_15")
+_WESTERN_MARGIN = 0.1
+# Decoded text with more control characters than this is binary, whatever its extension.
+_MAX_CONTROL_SHARE = 0.02
 
 
 class LoadError(Exception):
@@ -52,54 +68,122 @@ def check_file(path: Path, allowed_extensions: list[str], max_file_mb: float) ->
         )
 
 
+def _control_share(text: str) -> float:
+    sample = text[:20000]
+    if not sample:
+        return 0.0
+    bad = sum(
+        1
+        for ch in sample
+        if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    )
+    return bad / len(sample)
+
+
+def _guess_encoding(path: Path, raw: bytes) -> tuple[str, str]:
+    """(text, encoding) of bytes that are not UTF-8."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(raw))
+    if not matches:
+        raise LoadError(path, "binary content in a text file (no text encoding fits)")
+    best = matches[0]
+    for match in matches:
+        if match.encoding in _WESTERN and match.chaos <= best.chaos + _WESTERN_MARGIN:
+            best = match
+            break
+    return str(best), best.encoding
+
+
 def decode_text(path: Path, raw: bytes) -> str:
     """Decode text of any common encoding; refuse bytes that are not text at all."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise LoadError(path, f"damaged {encoding} text ({exc.reason})") from exc
     if b"\x00" in raw[:8192]:
         raise LoadError(path, "binary content in a text file (NUL bytes); is the extension right?")
     try:
-        return raw.decode("utf-8-sig")
+        text, encoding = raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        pass
-    best = from_bytes(raw).best()
-    if best is None:
-        raise LoadError(path, "binary content in a text file (no text encoding fits)")
-    log.info("%s: decoded as %s", path, best.encoding)
-    return str(best)
+        text, encoding = _guess_encoding(path, raw)
+        log.info("%s: not UTF-8, decoded as %s", path, encoding)
+    if _control_share(text) > _MAX_CONTROL_SHARE:
+        raise LoadError(
+            path, "binary content in a text file (control characters); is the extension right?"
+        )
+    return text
+
+
+def _document(text: str, **metadata) -> Document:
+    from langchain_core.documents import Document
+
+    return Document(page_content=text, metadata=metadata)
 
 
 def _load_text(path: Path) -> list[Document]:
     text = decode_text(path, path.read_bytes())
     kind = "markdown" if path.suffix.lower() in MARKDOWN_EXTENSIONS else "text"
-    return [Document(page_content=text, metadata={"format": kind})]
+    return [_document(text, format=kind)]
 
 
-def _load_pdf(path: Path) -> list[Document]:
-    from langchain_community.document_loaders import PyPDFLoader
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError, PyPdfError
+def _load_pdf(path: Path, max_stream_mb: float) -> list[Document]:
+    """Text of each page, read under pypdf's limits tightened to ``max_stream_mb`` per stream.
 
+    A decompression bomb (a few KB that inflate to gigabytes, e.g. a stream compressed twice)
+    stops at the limit with :class:`pypdf.errors.LimitReachedError` instead of filling memory.
+    """
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PyPdfError
+
+    limit = int(max_stream_mb * 1024 * 1024)
+    limits = {
+        "maximum_declared_stream_length": limit,
+        "array_based_stream_maximum_output_length": limit,
+        "jbig2_maximum_output_length": limit,
+        "lzw_maximum_output_length": limit,
+        "run_length_maximum_output_length": limit,
+        "zlib_maximum_output_length": limit,
+        "brotli_maximum_output_length": limit,
+        "image_maximum_buffer_size": limit,
+        "stream_decoding_work_maximum_length": 2 * limit,
+    }
+    documents = []
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            raise LoadError(path, "the PDF is encrypted (password protected); save it unlocked")
-        if len(reader.pages) > PDF_MAX_PAGES:
-            raise LoadError(path, f"the PDF has {len(reader.pages)} pages, over {PDF_MAX_PAGES}")
-        pages = PyPDFLoader(str(path), mode="page").load()
+        with apply_configuration(**limits):
+            reader = PdfReader(path)
+            if reader.is_encrypted and not reader.decrypt(""):
+                # Many PDFs are encrypted only to restrict printing: those open with an empty
+                # password. The others need the person's password.
+                raise LoadError(path, "the PDF is encrypted (password protected); save it unlocked")
+            if len(reader.pages) > PDF_MAX_PAGES:
+                raise LoadError(
+                    path, f"the PDF has {len(reader.pages)} pages, over {PDF_MAX_PAGES}"
+                )
+            for number, page in enumerate(reader.pages, start=1):
+                documents.append(_document(page.extract_text() or "", format="pdf", page=number))
     except LoadError:
         raise
-    except (PdfReadError, PyPdfError) as exc:
+    except LimitReachedError as exc:
+        raise LoadError(
+            path,
+            f"the PDF inflates past the {max_stream_mb:g} MB limit per stream "
+            f"(a decompression bomb?): {exc}",
+        ) from exc
+    except FileNotDecryptedError as exc:
+        raise LoadError(
+            path, "the PDF is encrypted (password protected); save it unlocked"
+        ) from exc
+    except DependencyError as exc:
+        raise LoadError(path, f"the PDF needs a missing package to be read ({exc})") from exc
+    except PyPdfError as exc:
         raise LoadError(path, f"corrupt or truncated PDF ({exc})") from exc
+    except MemoryError as exc:
+        raise LoadError(path, "the PDF needs more memory than this machine has") from exc
     except Exception as exc:  # pypdf raises a zoo of errors on damaged files
         raise LoadError(path, f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    documents = []
-    for page in pages:
-        # PyPDFLoader counts pages from 0; people count from 1.
-        page_number = int(page.metadata.get("page", 0)) + 1
-        documents.append(
-            Document(
-                page_content=page.page_content, metadata={"format": "pdf", "page": page_number}
-            )
-        )
     return documents
 
 
@@ -129,7 +213,7 @@ def _load_docx(path: Path) -> list[Document]:
     for table in document.tables:
         for row in table.rows:
             lines.append(" | ".join(cell.text.strip() for cell in row.cells))
-    return [Document(page_content="\n\n".join(lines), metadata={"format": "markdown"})]
+    return [_document("\n\n".join(lines), format="markdown")]
 
 
 def _load_html(path: Path) -> list[Document]:
@@ -154,14 +238,14 @@ def _load_html(path: Path) -> list[Document]:
             lines.append(text)
     if not lines:  # a page without block elements: keep its bare text
         lines = [soup.get_text(" ", strip=True)]
-    return [Document(page_content="\n\n".join(lines), metadata={"format": "markdown"})]
+    return [_document("\n\n".join(lines), format="markdown")]
 
 
 def _load_unstructured(path: Path) -> list[Document]:
     """The other formats unstructured reads; its Title elements become headings."""
-    from langchain_community.document_loaders import UnstructuredFileLoader
-
     try:
+        from langchain_community.document_loaders import UnstructuredFileLoader
+
         elements = UnstructuredFileLoader(str(path), mode="elements").load()
     except Exception as exc:
         raise LoadError(path, f"could not parse the file ({type(exc).__name__}: {exc})") from exc
@@ -177,23 +261,32 @@ def _load_unstructured(path: Path) -> list[Document]:
             lines.append("- " + text)
         else:
             lines.append(text)
-    return [Document(page_content="\n\n".join(lines), metadata={"format": "markdown"})]
+    return [_document("\n\n".join(lines), format="markdown")]
 
 
-def load_file(path: Path, allowed_extensions: list[str], max_file_mb: float) -> list[Document]:
+def load_file(
+    path: Path,
+    allowed_extensions: list[str],
+    max_file_mb: float,
+    *,
+    max_pdf_stream_mb: float = 20.0,
+) -> list[Document]:
     """Check and load ``path``; raises :class:`LoadError` with the reason when it can't."""
     check_file(path, allowed_extensions, max_file_mb)
     ext = path.suffix.lower()
-    if ext == ".pdf":
-        documents = _load_pdf(path)
-    elif ext in TEXT_EXTENSIONS:
-        documents = _load_text(path)
-    elif ext == ".docx":
-        documents = _load_docx(path)
-    elif ext in HTML_EXTENSIONS:
-        documents = _load_html(path)
-    else:
-        documents = _load_unstructured(path)
+    try:
+        if ext == ".pdf":
+            documents = _load_pdf(path, max_pdf_stream_mb)
+        elif ext in TEXT_EXTENSIONS:
+            documents = _load_text(path)
+        elif ext == ".docx":
+            documents = _load_docx(path)
+        elif ext in HTML_EXTENSIONS:
+            documents = _load_html(path)
+        else:
+            documents = _load_unstructured(path)
+    except OSError as exc:  # vanished or unreadable between the listing and the read
+        raise LoadError(path, f"can't read the file ({exc.strerror or exc})") from exc
     if not any(doc.page_content.strip() for doc in documents):
         hint = " (a scanned PDF needs OCR first)" if ext == ".pdf" else ""
         raise LoadError(path, f"no extractable text{hint}")
