@@ -1,4 +1,8 @@
-"""``python -m ingest [PATH ...] [--db DIR]``: bring the store in line with documents on disk."""
+"""``python -m ingest [PATH ...] [--db DIR]``: bring the store in line with documents on disk.
+
+Exit status: 0 done (some files may have been skipped, each named on stderr), 1 every file
+failed, 2 the store or the arguments are wrong, 3 another ingest holds the store.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from ingest.pipeline import IngestLocked, Ingestor, IngestReport
+from ingest.pipeline import FileResult, IngestError, IngestLocked, Ingestor, IngestReport
 from rag.settings import load_settings
 from rag.store import StoreError, open_store
 
@@ -27,29 +31,46 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--embedding-model", help="sentence-transformers name or path")
     parser.add_argument("--chunk-size", type=int, help="characters per chunk (RAG_CHUNK_SIZE)")
     parser.add_argument("--chunk-overlap", type=int, help="overlap in characters")
-    parser.add_argument("--reset", action="store_true", help="drop the stored files first")
+    parser.add_argument("--reset", action="store_true", help="empty the store first, then ingest")
     parser.add_argument("--status", action="store_true", help="list stored documents and exit")
     parser.add_argument("--watch", action="store_true", help="keep watching and re-ingest changes")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when another ingest holds the store, wait this long for it (default: refuse)",
+    )
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print each file's outcome as it happens"
+    )
     return parser
+
+
+def _print_result(result: FileResult) -> None:
+    detail = f"{result.chunks} chunks" if result.status != "failed" else result.reason
+    print(f"{result.status:<9} {result.source}  ({detail})", flush=True)
 
 
 def _print_report(report: IngestReport, as_json: bool) -> None:
     for result in report.failures:
         print(f"skipped {result.reason}", file=sys.stderr)
-    print(report.summary())
+    print(report.summary(), flush=True)
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "files": len(report.results),
-                    "chunks": report.chunks_written,
-                    "seconds": round(report.seconds, 2),
-                    "results": [vars(r) for r in report.results],
-                }
-            )
-        )
+        print(json.dumps(report.as_dict()), flush=True)
+
+
+def _print_status(ingestor: Ingestor, as_json: bool) -> None:
+    documents = ingestor.documents()
+    for row in documents:
+        print(f"{row['chunks']:5d}  {row['ingested_at']}  {row['source']}")
+    total = sum(r["chunks"] for r in documents)
+    print(f"{len(documents)} documents, {total} chunks in {ingestor.store.description}")
+    if as_json:
+        files = [{k: r[k] for k in ("source", "chunks", "ingested_at")} for r in documents]
+        print(json.dumps({"documents": len(documents), "chunks": total, "files": files}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,20 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     def make_embedder():
+        # Imported here: an up-to-date store is checked without torch or the model.
         from rag.embeddings import create_embedder
 
         return create_embedder(settings.embedding_model, settings.embedding_batch_size)
 
     ingestor = Ingestor(settings, store, make_embedder)
     if args.status:
-        documents = ingestor.documents()
-        for row in documents:
-            print(f"{row['chunks']:5d}  {row['ingested_at']}  {row['source']}")
-        total = sum(r["chunks"] for r in documents)
-        print(f"{len(documents)} documents, {total} chunks in {store.description}")
-        if args.json:
-            files = [{k: r[k] for k in ("source", "chunks", "ingested_at")} for r in documents]
-            print(json.dumps({"documents": len(documents), "chunks": total, "files": files}))
+        _print_status(ingestor, args.json)
         return 0
 
     paths = args.paths or [settings.knowledge_dir]
@@ -89,22 +104,45 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"error: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
+    on_result = _print_result if args.verbose else None
     try:
-        if args.reset:
-            ingestor.reset()
-        report = _run_once(ingestor, paths, quiet=args.quiet)
+        report = _run_once(
+            ingestor, paths, quiet=args.quiet, wait=args.wait, reset=args.reset, on_result=on_result
+        )
     except IngestLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except (IngestError, StoreError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     _print_report(report, args.json)
     if args.watch:
         from ingest.watch import watch
 
-        watch(ingestor, paths, on_report=lambda r: _print_report(r, args.json))
+        print(f"watching {', '.join(map(str, paths))} (Ctrl-C to stop)", flush=True)
+        try:
+            watch(
+                ingestor,
+                paths,
+                on_report=lambda r: _print_report(r, args.json),
+                on_result=on_result,
+                debounce_s=settings.watch_debounce_s,
+            )
+        except KeyboardInterrupt:
+            pass
+        return 0
     return 1 if report.failures and len(report.failures) == len(report.results) else 0
 
 
-def _run_once(ingestor: Ingestor, paths: list[Path], quiet: bool) -> IngestReport:
+def _run_once(
+    ingestor: Ingestor,
+    paths: list[Path],
+    *,
+    quiet: bool,
+    wait: float,
+    reset: bool,
+    on_result,
+) -> IngestReport:
     from tqdm import tqdm
 
     bar = tqdm(total=0, unit="file", disable=quiet, file=sys.stderr)
@@ -115,7 +153,9 @@ def _run_once(ingestor: Ingestor, paths: list[Path], quiet: bool) -> IngestRepor
         bar.update(done - bar.n)
 
     try:
-        return ingestor.ingest(paths, progress=progress)
+        return ingestor.ingest(
+            paths, progress=progress, on_result=on_result, lock_timeout=wait, reset=reset
+        )
     finally:
         bar.close()
 

@@ -53,7 +53,25 @@ class Settings(BaseSettings):
         DEFAULT_EMBEDDING_MODEL,
         description="sentence-transformers model name or local path. The default is bundled.",
     )
-    embedding_batch_size: int = Field(64, ge=1, description="Chunks embedded per batch.")
+    embedding_batch_size: int = Field(
+        32,
+        ge=1,
+        description="Chunks per forward pass of the embedding model; small batches of chunks "
+        "sorted by length waste little time on padding.",
+    )
+    ingest_batch_chunks: int = Field(
+        256,
+        ge=1,
+        description="Chunks embedded and written together by ingestion (sorted by length first).",
+    )
+    watch_debounce_s: float = Field(
+        2.0, gt=0, description="`ingest --watch` waits for this much quiet before re-ingesting."
+    )
+    max_pdf_stream_mb: float = Field(
+        20.0,
+        gt=0,
+        description="A PDF stream inflating beyond this is refused (decompression bombs).",
+    )
     chunk_size: int = Field(800, ge=100, description="Target chunk size in characters.")
     chunk_overlap: int = Field(100, ge=0, description="Characters shared by neighbouring chunks.")
     max_file_mb: float = Field(25.0, gt=0, description="Files larger than this are refused.")
