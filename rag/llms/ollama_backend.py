@@ -1,0 +1,175 @@
+"""Ollama: any model pulled into a running Ollama server, streamed through the official client.
+
+The server is ``RAG_OLLAMA_HOST``, else ``OLLAMA_HOST``, else http://localhost:11434.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from rag.llms.base import (
+    BackendUnavailable,
+    GenerationOptions,
+    LLMError,
+    Message,
+    estimate_tokens,
+)
+from rag.llms.errors import (
+    DROPPED,
+    TIMEOUT,
+    UNREACHABLE,
+    Remote,
+    public_url,
+    remote_error,
+    short_reason,
+)
+
+if TYPE_CHECKING:
+    from rag.llms import ModelChoice
+    from rag.settings import Settings
+
+DEFAULT_HOST = "http://localhost:11434"
+SUGGESTED_MODEL = "llama3.2"
+# Listing models runs when the app starts and whenever the dropdown refreshes: keep it short.
+LIST_TIMEOUT_S = 2.0
+
+
+def _host(settings: Settings) -> str:
+    return settings.ollama_host or os.environ.get("OLLAMA_HOST") or DEFAULT_HOST
+
+
+def _display_host(host: str) -> str:
+    return public_url(host if "://" in host else f"http://{host}")
+
+
+def _remote(model: str, host: str, timeout_s: float) -> Remote:
+    return Remote(
+        label=f"Ollama at {_display_host(host)}",
+        model=model,
+        key_variable="OLLAMA_API_KEY",
+        timeout_s=timeout_s,
+        unknown_model_fix=f"run `ollama pull {model}`",
+        unreachable_fix="start it with `ollama serve` or set OLLAMA_HOST",
+    )
+
+
+def _client(host: str, timeout_s: float):
+    try:
+        import httpx
+        import ollama
+    except ImportError as exc:
+        raise BackendUnavailable(
+            "The ollama package is not installed: pip install -e '.[ollama]'"
+        ) from exc
+    return ollama.Client(host=host, timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0)))
+
+
+def _translate(exc: Exception, remote: Remote) -> LLMError | None:
+    """The user-facing error for a failure of the client, or None if it is none of those."""
+    import httpx
+    import ollama
+
+    secret = os.environ.get("OLLAMA_API_KEY")
+    if isinstance(exc, ollama.ResponseError):
+        case = exc.status_code if exc.status_code > 0 else "error"
+        if case == "error" and "not found" in str(exc.error):
+            case = 404  # a model missing is reported in the stream on some versions
+        return remote_error(remote, case, str(exc.error), secret)
+    if isinstance(exc, httpx.TimeoutException):
+        return remote_error(remote, TIMEOUT)
+    if isinstance(exc, ConnectionError | httpx.ConnectError):
+        return remote_error(remote, UNREACHABLE)
+    if isinstance(exc, httpx.TransportError):
+        return remote_error(remote, DROPPED, type(exc).__name__, secret)
+    return None
+
+
+def _pulled_models(client) -> list[str]:
+    """Names of the pulled models, ``:latest`` left off as users write them."""
+    names = [m.model for m in client.list().models if m.model]
+    return sorted(name.removesuffix(":latest") for name in names)
+
+
+class OllamaChatModel:
+    def __init__(self, model: str, settings: Settings):
+        host = _host(settings)
+        self.name = f"ollama:{model}"
+        self.model = model
+        # Ollama is told to use this window (num_ctx), so prompts are fitted to it.
+        self.context_window = settings.context_window
+        self._remote = _remote(model, host, settings.request_timeout_s)
+        self._client = _client(host, settings.request_timeout_s)
+        try:
+            pulled = _pulled_models(_client(host, min(LIST_TIMEOUT_S, settings.request_timeout_s)))
+        except Exception as exc:
+            error = _translate(exc, self._remote)
+            if error is None:
+                raise
+            raise BackendUnavailable(str(error)) from exc
+        if model.removesuffix(":latest") not in pulled:
+            raise remote_error(self._remote, 404)
+
+    def __repr__(self) -> str:
+        return f"OllamaChatModel(name={self.name!r}, server={self._remote.label!r})"
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def stream_chat(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
+        stream = None
+        try:
+            stream = self._client.chat(
+                model=self.model,
+                messages=messages,
+                stream=True,
+                options={
+                    "temperature": options.temperature,
+                    "num_predict": options.max_new_tokens,
+                    "num_ctx": self.context_window,
+                },
+            )
+            for part in stream:
+                text = part.message.content
+                if text:
+                    yield text
+        except Exception as exc:
+            error = _translate(exc, self._remote)
+            if error is None:
+                raise
+            raise error from exc
+        finally:
+            if stream is not None:
+                stream.close()  # ends the HTTP response, so Ollama stops generating
+
+
+def create(model: str, settings: Settings) -> OllamaChatModel:
+    return OllamaChatModel(model, settings)
+
+
+def list_models(settings: Settings) -> list[ModelChoice]:
+    """The models pulled into the server (``GET /api/tags``), or why there are none."""
+    from rag.llms import ModelChoice
+
+    host = _host(settings)
+    configured = settings.model if settings.model.startswith("ollama:") else None
+    fallback = configured or f"ollama:{SUGGESTED_MODEL}"
+    timeout_s = min(LIST_TIMEOUT_S, settings.request_timeout_s)
+    try:
+        pulled = _pulled_models(_client(host, timeout_s))
+    except BackendUnavailable as exc:
+        return [ModelChoice(fallback, False, str(exc))]
+    except Exception as exc:
+        error = _translate(exc, _remote(fallback.partition(":")[2], host, timeout_s))
+        if error is None:
+            raise
+        return [ModelChoice(fallback, False, short_reason(error))]
+    if not pulled:
+        return [
+            ModelChoice(fallback, False, f"no model pulled: run `ollama pull {SUGGESTED_MODEL}`")
+        ]
+    choices = [ModelChoice(f"ollama:{name}", True) for name in pulled]
+    if configured and configured.removesuffix(":latest") not in {c.name for c in choices}:
+        choices.insert(0, ModelChoice(configured, False, "not pulled: run `ollama pull` first"))
+    return choices
