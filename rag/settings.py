@@ -119,11 +119,19 @@ class Settings(BaseSettings):
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
     max_new_tokens: int = Field(384, ge=1, description="Longest answer, in tokens.")
     context_window: int = Field(
-        4096, ge=512, description="Context size for local models (llama.cpp n_ctx)."
+        4096,
+        ge=512,
+        description="Context size in tokens of local models (llama.cpp n_ctx, Ollama num_ctx, "
+        "at most this for hf) and of OpenAI-compatible models not in the built-in table.",
     )
     llm_threads: int | None = Field(None, description="CPU threads for llama.cpp (None: auto).")
     llm_gpu_layers: int = Field(0, description="Layers llama.cpp offloads to a GPU (-1: all).")
-    request_timeout_s: float = Field(60.0, gt=0, description="Timeout of remote model calls.")
+    request_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a remote model (openai, ollama) may take to answer or between two "
+        "pieces of its answer before the request fails.",
+    )
     openai_api_key: SecretStr | None = Field(
         None, description="Key for the openai backend (falls back to OPENAI_API_KEY)."
     )
