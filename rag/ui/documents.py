@@ -1,0 +1,291 @@
+"""The documents tab: upload files, re-ingest the knowledge folder, list and delete documents.
+
+The handlers are plain methods on :class:`DocumentHandlers`, so tests call them directly;
+:func:`build_documents_tab` only lays out components and wires events. Uploads are checked
+here, on the server, whatever the browser allowed: type, size, and a file name that can't
+climb out of the uploads folder. They are kept in ``settings.uploads_path`` and stored as
+``uploads/<name>``, apart from the knowledge folder's documents.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import re
+import shutil
+import threading
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import gradio as gr
+
+from ingest.pipeline import FileResult, IngestError, IngestReport
+from rag.service import RagService
+
+log = logging.getLogger(__name__)
+
+UPLOAD_PREFIX = "uploads/"
+RESULT_HEADERS = ["File", "Result", "Chunks", "Details"]
+DOCUMENT_HEADERS = ["Document", "Chunks", "Ingested at (UTC)"]
+_ODD = re.compile(r"[^\w.\- ()+,]", re.UNICODE)
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10))} | {
+    f"lpt{i}" for i in range(10)
+}
+MAX_NAME_CHARS = 120
+
+
+def safe_filename(name: str) -> str:
+    """A file name that stays inside the folder it is written to.
+
+    Directories are dropped (``../../etc/passwd`` -> ``passwd``), characters other than
+    letters, digits and ``. - _ ( ) + ,`` and spaces become ``_``, leading dots go (no hidden
+    files), and the name is kept short, its extension intact.
+    """
+    base = PurePosixPath(str(name).replace("\\", "/")).name
+    base = unicodedata.normalize("NFC", base)
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")  # controls
+    base = _ODD.sub("_", base)
+    base = re.sub(r"_{2,}", "_", base).strip(" .")
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    stem = stem.strip(" ._") or "upload"
+    if stem.lower() in _WINDOWS_RESERVED:
+        stem = f"_{stem}"
+    ext = ext[:16]
+    stem = stem[: MAX_NAME_CHARS - len(ext) - 1]
+    return f"{stem}.{ext}" if ext else stem
+
+
+def _upload_path(item: Any) -> tuple[Path, str]:
+    """(where Gradio put the file, the name the person gave it) of one uploaded item."""
+    if isinstance(item, dict):
+        path = item.get("path") or item.get("name")
+        return Path(path), str(item.get("orig_name") or Path(path).name)
+    path = getattr(item, "path", None) or getattr(item, "name", None) or item
+    return Path(str(path)), Path(str(path)).name
+
+
+@dataclass
+class Upload:
+    """One uploaded file: saved under ``saved``, or refused with ``reason``."""
+
+    name: str
+    saved: Path | None = None
+    reason: str = ""
+
+
+class DocumentHandlers:
+    def __init__(self, service: RagService):
+        self.service = service
+        self.settings = service.settings
+
+    # --- uploads ----------------------------------------------------------------------------
+    def save_uploads(self, files: Iterable[Any] | None) -> list[Upload]:
+        """Check each uploaded file and copy the good ones into the uploads folder."""
+        folder = self.settings.uploads_path
+        folder.mkdir(parents=True, exist_ok=True)
+        limit = self.settings.max_upload_mb
+        uploads = []
+        for item in files or []:
+            source, given = _upload_path(item)
+            name = safe_filename(given)
+            ext = Path(name).suffix.lower()
+            try:
+                size = source.stat().st_size
+            except OSError:
+                uploads.append(Upload(name, reason="the upload did not arrive; send it again"))
+                continue
+            if ext not in self.settings.allowed_extensions:
+                allowed = " ".join(self.settings.allowed_extensions)
+                reason = f"unsupported file type '{ext or '(none)'}' (allowed: {allowed})"
+            elif size == 0:
+                reason = "the file is empty"
+            elif size > limit * 1024 * 1024:
+                reason = (
+                    f"the file is {size / 1024 / 1024:.1f} MB, over the {limit:g} MB upload limit"
+                )
+            else:
+                reason = ""
+            if reason:
+                uploads.append(Upload(name, reason=reason))
+                continue
+            target = folder / name
+            if target.resolve().parent != folder.resolve():  # belt and braces
+                uploads.append(Upload(name, reason="not a usable file name"))
+                continue
+            # Copied next to its place, then renamed: a half-copied file is never ingested,
+            # and a link planted at the target is replaced, not followed.
+            partial = folder / f".{uuid.uuid4().hex}.part"
+            try:
+                shutil.copyfile(source, partial)
+                os.replace(partial, target)
+            except OSError as exc:
+                partial.unlink(missing_ok=True)
+                uploads.append(Upload(name, reason=f"could not save it ({exc.strerror or exc})"))
+                continue
+            uploads.append(Upload(name, saved=target))
+        return uploads
+
+    def upload(self, files: Iterable[Any] | None) -> Iterator[tuple]:
+        """Save, then ingest the uploaded files; yields (results, status, documents, choices)."""
+        uploads = self.save_uploads(files)
+        rows = [[UPLOAD_PREFIX + u.name, "failed", 0, u.reason] for u in uploads if u.reason]
+        saved = [u.saved for u in uploads if u.saved is not None]
+        if not saved:
+            status = "Nothing to ingest." if not rows else "No file could be ingested."
+            yield self._outputs(rows, status)
+            return
+        yield from self._run(
+            rows,
+            lambda on_result: self.service.ingestor.ingest(
+                saved,
+                prune=False,
+                on_result=on_result,
+                lock_timeout=60,
+                source_prefix=UPLOAD_PREFIX,
+            ),
+        )
+
+    # --- the knowledge folder -------------------------------------------------------------
+    def reingest(self) -> Iterator[tuple]:
+        """Bring the store in line with the knowledge folder (and the uploads folder)."""
+
+        def job(on_result) -> IngestReport:
+            report = IngestReport()
+            folder = self.settings.knowledge_dir
+            if folder.is_dir():
+                report = self.service.ingestor.ingest(
+                    [folder], on_result=on_result, lock_timeout=60
+                )
+            uploads = self.settings.uploads_path
+            if uploads.is_dir() and any(uploads.iterdir()):
+                more = self.service.ingestor.ingest(
+                    [uploads], on_result=on_result, lock_timeout=60, source_prefix=UPLOAD_PREFIX
+                )
+                report.results += more.results
+                report.seconds += more.seconds
+            return report
+
+        if not self.settings.knowledge_dir.is_dir():
+            rows = [[str(self.settings.knowledge_dir), "failed", 0, "no such folder"]]
+            yield self._outputs(
+                rows, f"The knowledge folder {self.settings.knowledge_dir} is missing."
+            )
+            return
+        yield from self._run([], job)
+
+    # --- running a job with live results --------------------------------------------------
+    def _run(
+        self, rows: list[list[Any]], job: Callable[[Callable[[FileResult], None]], IngestReport]
+    ) -> Iterator[tuple]:
+        """Run ``job`` in a thread; yield the results table each time a file's outcome is known."""
+        events: queue.Queue[FileResult | None] = queue.Queue()
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["report"] = job(events.put)
+            except IngestError as exc:
+                outcome["error"] = str(exc)
+            except Exception as exc:  # shown to the person, logged in full for the operator
+                log.exception("ingest failed")
+                outcome["error"] = f"Ingestion failed: {exc}"
+            finally:
+                events.put(None)
+
+        thread = threading.Thread(target=work, name="ui-ingest", daemon=True)
+        thread.start()
+        yield self._outputs(rows, "Ingesting…")
+        while (result := events.get()) is not None:
+            rows.append(_result_row(result))
+            yield self._outputs(rows, "Ingesting…")
+        thread.join()
+        if "error" in outcome:
+            status = outcome["error"]
+        else:
+            report: IngestReport = outcome["report"]
+            status = report.summary()
+        yield self._outputs(rows, status)
+
+    def _outputs(self, rows: list[list[Any]], status: str) -> tuple:
+        documents = self.document_rows()
+        return rows, status, documents, gr.update(choices=[row[0] for row in documents])
+
+    # --- the list -----------------------------------------------------------------------------
+    def document_rows(self) -> list[list[Any]]:
+        return [
+            [d["source"], d["chunks"], d["ingested_at"]] for d in self.service.ingestor.documents()
+        ]
+
+    def document_choices(self) -> dict:
+        return gr.update(choices=[row[0] for row in self.document_rows()], value=None)
+
+    def delete(self, source: str | None) -> tuple[str, list[list[Any]], dict]:
+        """Remove a document from the store (and an uploaded file from the uploads folder)."""
+        if not source:
+            return "Choose a document first.", self.document_rows(), self.document_choices()
+        stored = {d["source"]: d for d in self.service.ingestor.documents()}
+        if source not in stored:
+            return f"{source} is not in the store.", self.document_rows(), self.document_choices()
+        try:
+            removed = self.service.ingestor.delete_document(source, lock_timeout=30)
+        except IngestError as exc:
+            return str(exc), self.document_rows(), self.document_choices()
+        message = f"Deleted {source} ({removed} chunks)."
+        path = Path(stored[source]["path"] or "")
+        uploads = self.settings.uploads_path.resolve()
+        if source.startswith(UPLOAD_PREFIX) and path.parent.resolve() == uploads:
+            path.unlink(missing_ok=True)
+        elif path.exists():
+            message += f" It comes back at the next re-ingest unless {path} is removed."
+        return message, self.document_rows(), self.document_choices()
+
+
+def _result_row(result: FileResult) -> list[Any]:
+    return [result.source, result.status, result.chunks, result.reason]
+
+
+def build_documents_tab(service: RagService) -> None:
+    """Components of the documents tab, created in the caller's current Blocks/Tab context."""
+    handlers = DocumentHandlers(service)
+    settings = service.settings
+    gr.Markdown(
+        f"Add notes by dropping files here ({', '.join(settings.allowed_extensions)}; up to "
+        f"{settings.max_upload_mb:g} MB each). Only new or changed files are embedded again."
+    )
+    files = gr.File(
+        label="Upload documents",
+        file_count="multiple",
+        file_types=list(settings.allowed_extensions),
+        type="filepath",
+    )
+    with gr.Row():
+        reingest = gr.Button(f"Re-ingest the knowledge folder ({settings.knowledge_dir})")
+    status = gr.Markdown()
+    results = gr.Dataframe(
+        headers=RESULT_HEADERS, label="Last run", interactive=False, wrap=True, max_height=300
+    )
+    documents = gr.Dataframe(
+        value=handlers.document_rows,
+        headers=DOCUMENT_HEADERS,
+        label="Documents in the store",
+        interactive=False,
+        max_height=400,
+    )
+    with gr.Row():
+        chosen = gr.Dropdown(
+            choices=[row[0] for row in handlers.document_rows()],
+            label="Document",
+            scale=3,
+        )
+        delete = gr.Button("Delete", variant="stop", scale=1)
+    outputs = [results, status, documents, chosen]
+    files.upload(handlers.upload, files, outputs, show_progress="minimal")
+    reingest.click(handlers.reingest, None, outputs, show_progress="minimal")
+    delete.click(handlers.delete, chosen, [status, documents, chosen])
