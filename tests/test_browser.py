@@ -228,3 +228,32 @@ def test_stop_ends_the_answer_and_the_next_question_still_works(page):
     ask(page, FACTS["html"][2])
     page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
     assert "benchmarks.html" in page.locator("#rag-sources").inner_text()
+
+
+def test_switching_model_keeps_the_conversation(page):
+    ask(page, FACTS["txt"][2])
+    page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
+    page.get_by_text("Model and generation").click()
+    dropdown = page.locator("#rag-model input")
+    options = page.locator("#rag-model")
+    dropdown.click()
+    # The list marks the current choice with a check mark.
+    choices = [
+        c.replace("✓", "").strip() for c in page.locator("ul[role='listbox'] li").all_inner_texts()
+    ]
+    other = [c for c in choices if c and c != "llamacpp:smollm2"]
+    if not other:
+        pytest.skip(f"only one chat model is available here: {choices}")
+    page.locator("ul[role='listbox'] li", has_text=other[0]).first.click()
+    page.wait_for_selector(f"#rag-status :text('{other[0]}')", timeout=30_000)
+    assert options.locator("input").input_value() == other[0]
+    ask(page, FACTS["html"][2])
+    page.wait_for_function(
+        "() => document.querySelectorAll('#rag-chatbot a.rag-cite').length >= 2 &&"
+        " document.querySelector('#rag-chatbot').innerText.split('Sources:').length > 2",
+        timeout=180_000,
+    )
+    chat_text = page.locator("#rag-chatbot").inner_text()
+    assert "Zephyrine" in chat_text  # the first question is still there
+    assert "benchmarks.html" in page.locator("#rag-sources").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "model-switched.png"), full_page=True)

@@ -24,9 +24,10 @@ def concurrency_limit(service: RagService) -> int:
     return 1 if service.settings.model.startswith(LOCAL_BACKENDS) else 4
 
 
-def _status(service: RagService) -> str:
+def _status(service: RagService, model: str | None = None) -> str:
     documents = service.ingestor.documents()
-    return status_line(service.settings.model, len(documents), sum(d["chunks"] for d in documents))
+    chunks = sum(d["chunks"] for d in documents)
+    return status_line(model or service.settings.model, len(documents), chunks)
 
 
 def _optional_tab(title: str, module: str, builder: str, service: RagService) -> None:
@@ -45,7 +46,7 @@ def build_app(service: RagService) -> gr.Blocks:
         gr.Markdown("## Course notes assistant\nAsk questions about your notes; answers cite them.")
         status = gr.Markdown(elem_id="rag-status")
         with gr.Tab("Chat"):
-            build_chat_tab(service)
+            chat = build_chat_tab(service)
         _optional_tab("Documents", "rag.ui.documents", "build_documents_tab", service)
         _optional_tab("Evaluate", "rag.ui.evaluate", "build_evaluate_tab", service)
 
@@ -59,6 +60,14 @@ def build_app(service: RagService) -> gr.Blocks:
             return _status(service)
 
         demo.load(prepare, None, status, show_progress="full")
+
+        # The status line follows the chosen model, and the store after each answer (uploads
+        # in the Documents tab change it).
+        def show_status(model: str) -> str:
+            return _status(service, model)
+
+        chat["model"].change(show_status, chat["model"], status, api_visibility="private")
+        chat["answered"].then(show_status, chat["model"], status, api_visibility="private")
     demo.queue(
         default_concurrency_limit=concurrency_limit(service),
         max_size=service.settings.queue_size,

@@ -189,4 +189,10 @@ def build_chat_tab(service: RagService) -> dict[str, gr.components.Component]:
         cancels=[submitted, clicked],
         api_name="clear",
     )
-    return {"chatbot": chatbot, "message": message, "sources": sources, "model": model}
+    return {
+        "chatbot": chatbot,
+        "message": message,
+        "sources": sources,
+        "model": model,
+        "answered": submitted,
+    }
