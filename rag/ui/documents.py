@@ -24,6 +24,7 @@ from typing import Any
 
 import gradio as gr
 
+from ingest.loaders import LoadError, load_file
 from ingest.pipeline import FileResult, IngestError, IngestReport
 from rag.service import RagService
 
@@ -119,18 +120,34 @@ class DocumentHandlers:
             if target.resolve().parent != folder.resolve():  # belt and braces
                 uploads.append(Upload(name, reason="not a usable file name"))
                 continue
-            # Copied next to its place, then renamed: a half-copied file is never ingested,
-            # and a link planted at the target is replaced, not followed.
-            partial = folder / f".{uuid.uuid4().hex}.part"
-            try:
-                shutil.copyfile(source, partial)
-                os.replace(partial, target)
-            except OSError as exc:
-                partial.unlink(missing_ok=True)
-                uploads.append(Upload(name, reason=f"could not save it ({exc.strerror or exc})"))
-                continue
-            uploads.append(Upload(name, saved=target))
+            uploads.append(self._store_upload(source, target))
         return uploads
+
+    def _store_upload(self, source: Path, target: Path) -> Upload:
+        """Copy next to ``target``, read it, then rename it into place.
+
+        A half-copied file is never ingested, a link planted at the target is replaced rather
+        than followed, and a new version that can't be read leaves the previous one in place.
+        """
+        # Hidden (ingestion skips it), with the real extension (the loader goes by it).
+        partial = target.with_name(f".{uuid.uuid4().hex}{target.suffix.lower()}")
+        try:
+            shutil.copyfile(source, partial)
+            load_file(
+                partial,
+                self.settings.allowed_extensions,
+                self.settings.max_file_mb,
+                max_pdf_stream_mb=self.settings.max_pdf_stream_mb,
+            )
+            os.replace(partial, target)
+        except LoadError as exc:
+            kept = "; the stored version is kept" if target.exists() else ""
+            return Upload(target.name, reason=exc.reason + kept)
+        except OSError as exc:
+            return Upload(target.name, reason=f"could not save it ({exc.strerror or exc})")
+        finally:
+            partial.unlink(missing_ok=True)
+        return Upload(target.name, saved=target)
 
     def upload(self, files: Iterable[Any] | None) -> Iterator[tuple]:
         """Save, then ingest the uploaded files; yields (results, status, documents, choices)."""
