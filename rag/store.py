@@ -158,8 +158,6 @@ class ChunkStore:
     def _reload(self) -> None:
         """Open a new client so the vector index is read again from disk."""
         with self._guard:
-            if self._local_path is not None:
-                _forget_local_system(self._local_path)
             self._client = self._connect()
             self._collection = self._fresh()
             self._known = self._state(self._collection)
@@ -363,10 +361,17 @@ def open_store(settings: Settings) -> ChunkStore:
             ) from exc
 
     path = str(settings.db_dir.resolve())
+
+    def connect_local():
+        # A client of its own: one built earlier in this process (another store object on
+        # the same folder) may hold an index that is out of date.
+        _forget_local_system(path)
+        return chromadb.PersistentClient(path=path, settings=chroma_settings)
+
     try:
         settings.db_dir.mkdir(parents=True, exist_ok=True)
         return ChunkStore(
-            lambda: chromadb.PersistentClient(path=path, settings=chroma_settings),
+            connect_local,
             settings.collection,
             f"{settings.collection} @ {settings.db_dir}",
             lock_path=settings.db_dir / LOCK_FILE,
