@@ -1,0 +1,134 @@
+"""Ingesting while people chat, and two ingest jobs on one store (real threads, real processes)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from .conftest import REPO_ROOT
+from .test_incremental import (
+    TOPICS,
+    assert_no_duplicates,
+    clean_snapshot,
+    cli_env,
+    note_text,
+    run_cli,
+    snapshot,
+    write_notes,
+)
+
+
+def code_word(topic: str, version: int) -> str:
+    return f"{topic[:3]}-{version}{len(topic)}"
+
+
+def test_chat_keeps_answering_while_the_notes_are_reingested(make_service, tmp_path):
+    folder = tmp_path / "notes"
+    write_notes(folder, TOPICS)
+    service = make_service(knowledge_dir=folder, max_new_tokens=8)
+    service.ingest_knowledge_dir()
+    errors: list[BaseException] = []
+    ingesting = threading.Event()
+    finished = threading.Event()
+
+    def ingest() -> None:
+        try:
+            ingesting.set()
+            for version in (2, 3, 4):
+                write_notes(folder, TOPICS[: len(TOPICS) // 2], version)
+                service.ingestor.ingest([folder], lock_timeout=60)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            finished.set()
+
+    worker = threading.Thread(target=ingest)
+    worker.start()
+    ingesting.wait()
+    retrievals = 0
+    answers = []
+    while not finished.is_set() or retrievals == 0:
+        hits = service.retrieve("What is the code word for serving?")  # a note left alone
+        assert hits and all(hit.text.strip() for hit in hits)
+        assert code_word("serving", 1) in hits[0].text
+        tokenizers = service.retrieve("code word for tokenizers")
+        assert any(hit.source == "tokenizers.md" for hit in tokenizers)
+        retrievals += 1
+        if not answers:
+            answers.append(service.ask("What is the code word for serving?"))
+    worker.join()
+
+    assert not errors, errors
+    assert answers[0].chunks and answers[0].model
+    assert code_word("tokenizers", 4) in service.retrieve("code word for tokenizers")[0].text
+    assert_no_duplicates(service.store)
+
+
+def _wait_for(path, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def test_a_second_ingest_process_is_refused_or_waits_and_the_app_sees_the_result(
+    make_service, tmp_path, embedder
+):
+    folder = tmp_path / "notes"
+    write_notes(folder, TOPICS)
+    db = tmp_path / "db"
+    app = make_service(db_dir=db, knowledge_dir=folder)  # stays open, as the web app would
+    app.ingest_knowledge_dir()
+    assert code_word("agents", 1) in app.retrieve("code word for agents")[0].text
+    write_notes(folder, TOPICS[:6], version=2)
+    (folder / "agents.md").write_text(note_text("agents", 7), encoding="utf-8")
+    (folder / "datasets.md").unlink()
+
+    first = subprocess.Popen(
+        [sys.executable, "-m", "ingest", str(folder), "--db", str(db), "-q"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    try:
+        _wait_for(db / ".ingest.lock.owner", first)
+        first.send_signal(signal.SIGSTOP)  # frozen while it holds the store
+        refused = run_cli(str(folder), "--db", str(db), "--wait", "0")
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "ingest", str(folder), "--db", str(db), "-q", "--wait", "300"],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(),
+        )
+        time.sleep(1.0)
+        assert waiting.poll() is None  # it waits for the lock rather than failing
+    finally:
+        first.send_signal(signal.SIGCONT)
+    first_out, first_err = first.communicate(timeout=300)
+    waiting_out, waiting_err = waiting.communicate(timeout=300)
+
+    assert refused.returncode == 3
+    assert "Another ingest is running" in refused.stderr
+    assert f"process {first.pid}" in refused.stderr
+    assert first.returncode == 0, first_err
+    assert "6 updated" in first_out and "1 removed" in first_out
+    assert waiting.returncode == 0, waiting_err
+    assert "0 chunks written" in waiting_out  # the first job had done it all
+
+    fresh = make_service(db_dir=db, knowledge_dir=folder)
+    assert snapshot(fresh.store) == clean_snapshot(folder, tmp_path / "clean", embedder)
+    assert_no_duplicates(fresh.store)
+    # The app never reopened its store: it must still see what the other processes wrote.
+    hits = app.retrieve("What is the code word for agents?")
+    assert code_word("agents", 7) in hits[0].text
+    assert all(hit.text.strip() for hit in hits)
+    assert not any(hit.source == "datasets.md" for hit in app.retrieve("code word for datasets"))
+    assert_no_duplicates(app.store)
