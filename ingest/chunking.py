@@ -1,22 +1,32 @@
 """Split loaded documents along their structure, then to size.
 
 Markdown (and what the loaders turn into markdown) is split at its headings first, so a chunk
-never straddles two sections and carries its heading path as metadata. Each chunk's stored text
-starts with a one-line header naming its document and section: both the keyword and the dense
-retriever then see what the chunk is about, even when its body never repeats the topic.
+never straddles two sections and carries its heading path as metadata. Each section keeps its
+own heading line and the source's formatting (indentation, code blocks), so neighbouring chunks
+joined back together at retrieval time read like the original. A heading with no text of its
+own (a title right above the first subheading) is folded into the section that follows.
+
+Each chunk's stored text starts with a one-line header naming its document and section: both
+the keyword and the dense retriever then see what the chunk is about, even when its body never
+repeats the topic. The retriever treats that header as a field of its own.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
 from langchain_core.documents import Document
-from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-_HEADINGS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
+# An ATX heading: up to three spaces, 1-6 '#', a space, the text, optional closing '#'s.
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+#: Separates the header line from the body in a chunk's stored text.
+HEADER_SEPARATOR = "\n\n"
 
 
 @dataclass
@@ -24,6 +34,14 @@ class Chunk:
     id: str
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Section:
+    """A heading (with its parents) and the text under it, heading line included."""
+
+    path: list[str]
+    text: str
 
 
 def document_label(source: str) -> str:
@@ -38,14 +56,71 @@ def chunk_id(source: str, content_hash: str, index: int) -> str:
     return f"{source_key}-{content_hash[:16]}-{index:05d}"
 
 
-def _sections(document: Document) -> list[Document]:
-    if document.metadata.get("format") != "markdown":
-        return [document]
-    splitter = MarkdownHeaderTextSplitter(_HEADINGS, strip_headers=True)
-    sections = splitter.split_text(document.page_content)
+def split_header(text: str) -> tuple[str, str]:
+    """(header line, body) of a stored chunk text; no header gives ("", text)."""
+    header, sep, body = text.partition(HEADER_SEPARATOR)
+    return (header, body) if sep else ("", text)
+
+
+def markdown_sections(text: str) -> list[Section]:
+    """Sections of a markdown text in order; headings inside code blocks are not headings."""
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    lines: list[str] = []
+    fence = ""
+
+    def close() -> None:
+        body = "\n".join(lines).strip("\n")
+        if body.strip():
+            sections.append(Section([title for _, title in stack], body))
+
+    for line in text.splitlines():
+        marker = _FENCE.match(line)
+        if marker:
+            token = marker.group(1)
+            if not fence:
+                fence = token[0] * 3
+            elif token.startswith(fence):
+                fence = ""
+        heading = None if fence or marker else _HEADING.match(line)
+        if heading:
+            close()
+            lines = []
+            level = len(heading.group(1))
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, heading.group(2).strip()))
+        lines.append(line)
+    close()
+    return _fold_bare_headings(sections)
+
+
+def _is_bare_heading(text: str) -> bool:
+    return all(_HEADING.match(line) or not line.strip() for line in text.splitlines())
+
+
+def _fold_bare_headings(sections: list[Section]) -> list[Section]:
+    """A section that is only heading lines joins the next section (or the last, at the end)."""
+    folded: list[Section] = []
+    pending = ""
     for section in sections:
-        section.metadata = {**document.metadata, **section.metadata}
-    return sections
+        if _is_bare_heading(section.text):
+            pending += section.text.strip() + "\n\n"
+            continue
+        folded.append(Section(section.path, pending + section.text))
+        pending = ""
+    if pending:
+        if folded:
+            folded[-1].text += "\n\n" + pending.strip()
+        else:
+            folded.append(Section(sections[-1].path, pending.strip()))
+    return folded
+
+
+def _sections(document: Document) -> list[Section]:
+    if document.metadata.get("format") != "markdown":
+        return [Section([], document.page_content)]
+    return markdown_sections(document.page_content)
 
 
 def split_documents(
@@ -64,20 +139,17 @@ def split_documents(
     )
     label = document_label(source)
     title = None
-    pieces: list[tuple[str, dict[str, Any]]] = []
+    pieces: list[tuple[str, str, Any]] = []  # (body, section, page)
     for document in documents:
+        page = document.metadata.get("page")
         for section in _sections(document):
-            headings = [section.metadata[key] for _, key in _HEADINGS if key in section.metadata]
-            title = title or (headings[0] if headings else None)
-            for body in splitter.split_text(section.page_content):
-                if body.strip():
-                    pieces.append(
-                        (body.strip(), {**section.metadata, "section": " > ".join(headings)})
-                    )
+            title = title or (section.path[0] if section.path else None)
+            text = section.text.strip("\n").rstrip()
+            bodies = [text] if len(text) <= chunk_size else splitter.split_text(text)
+            pieces.extend((body, " > ".join(section.path), page) for body in bodies if body.strip())
     title = title or PurePosixPath(label).name
     chunks = []
-    for index, (body, meta) in enumerate(pieces):
-        section = meta.get("section", "")
+    for index, (body, section, page) in enumerate(pieces):
         header = f"{label} | {section}" if section else label
         metadata = {
             "source": source,
@@ -87,7 +159,13 @@ def split_documents(
             "content_hash": content_hash,
             "n_chunks": len(pieces),
         }
-        if "page" in meta:
-            metadata["page"] = int(meta["page"])
-        chunks.append(Chunk(chunk_id(source, content_hash, index), f"{header}\n\n{body}", metadata))
+        if page is not None:
+            metadata["page"] = int(page)
+        chunks.append(
+            Chunk(
+                chunk_id(source, content_hash, index),
+                f"{header}{HEADER_SEPARATOR}{body}",
+                metadata,
+            )
+        )
     return chunks

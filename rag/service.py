@@ -83,9 +83,7 @@ class RagService:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.retriever = HybridRetriever(
-            store, embedder, hybrid=settings.hybrid, candidates=settings.candidates
-        )
+        self.retriever = HybridRetriever.from_settings(store, embedder, settings)
         self.ingestor = Ingestor(settings, store, lambda: embedder)
         self._models: dict[str, ChatModel] = {}
         self._models_lock = threading.Lock()

@@ -98,11 +98,29 @@ class Settings(BaseSettings):
     )
 
     # --- retrieval ------------------------------------------------------------------------
-    top_k: int = Field(5, ge=1, le=50, description="Chunks given to the model per answer.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages given to the model per answer.")
     hybrid: bool = Field(
-        True, description="Fuse BM25 keyword search with dense search (reciprocal rank fusion)."
+        True, description="Fuse BM25 keyword search with dense search (off: dense only)."
     )
     candidates: int = Field(40, ge=1, description="Candidates each retriever proposes for fusion.")
+    dense_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Share of the embedding score in the fused score; BM25 gets the rest.",
+    )
+    neighbour_weight: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="Share of the better neighbouring chunk's score added to a chunk's own.",
+    )
+    window_chars: int = Field(
+        2000,
+        ge=0,
+        description="Each hit is widened with the chunks around it, up to this many characters "
+        "(0: chunks alone).",
+    )
     history_turns: int = Field(
         2, ge=0, description="Earlier user turns folded into the retrieval query of a follow-up."
     )
