@@ -471,11 +471,23 @@ class Ingestor:
             )
         job.claimed[source] = key
         job.seen.add(source)
+        try:
+            digest = content_hash(path)
+        except OSError as exc:
+            return FileResult(source, "failed", reason=f"{path}: can't read ({exc.strerror})")
         existing: dict[str, dict[str, Any]] = {}
         doc = stored.get(source)
         if doc is not None:
             elsewhere = doc.meta("path")
-            if elsewhere != key and elsewhere not in job.paths and Path(elsewhere).is_file():
+            if (
+                elsewhere != key
+                and elsewhere not in job.paths
+                and Path(elsewhere).is_file()
+                and not self._is_current(doc.ids, digest)
+            ):
+                # Another file, still there, with other contents under the same name: the
+                # two would take turns replacing each other. (The same contents is a copy of
+                # the same document, e.g. the notes of another machine sharing a server.)
                 return FileResult(
                     source,
                     "failed",
@@ -489,10 +501,6 @@ class Ingestor:
             # its old chunks go once the new ones are in.
             existing.update(stored[previous].ids)
             job.seen.add(previous)
-        try:
-            digest = content_hash(path)
-        except OSError as exc:
-            return FileResult(source, "failed", reason=f"{path}: can't read ({exc.strerror})")
         if previous in (None, source) and self._is_current(existing, digest):
             self._follow_move(existing, key, str(root))
             return FileResult(source, "unchanged", len(existing))
