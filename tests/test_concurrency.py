@@ -14,15 +14,12 @@ from .test_incremental import (
     assert_no_duplicates,
     clean_snapshot,
     cli_env,
+    code_word,
     note_text,
     run_cli,
     snapshot,
     write_notes,
 )
-
-
-def code_word(topic: str, version: int) -> str:
-    return f"{topic[:3]}-{version}{len(topic)}"
 
 
 def test_chat_keeps_answering_while_the_notes_are_reingested(make_service, tmp_path):

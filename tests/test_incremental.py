@@ -43,10 +43,14 @@ TOPICS = [
 ]
 
 
+def code_word(topic: str, version: int) -> str:
+    return f"{topic[:3]}-{version}{len(topic)}"
+
+
 def note_text(topic: str, version: int) -> str:
     return (
         f"# Notes on {topic}\n\n## Summary\n\nWeek {version}: the {topic} lecture covered the "
-        f"basics and a worked example. Code word for {topic}: {topic[:3]}-{version}{len(topic)}.\n"
+        f"basics and a worked example. Code word for {topic}: {code_word(topic, version)}.\n"
     )
 
 
