@@ -55,14 +55,16 @@ _MIN_OVERLAP = 20
 
 
 def _fold_plural(token: str) -> str:
-    """A light English stemmer: plural endings only ("policies" -> "policy", "taxes" -> "tax")."""
+    """A light English stemmer, plural endings only: policies, boxes, classes, contracts."""
     if len(token) <= 3 or not token.isalpha():
         return token
+    if token.endswith("sses"):
+        return token[:-2]
     if token.endswith("ies") and len(token) > 4 and token[-4] not in "ae":
         return token[:-3] + "y"
-    if token.endswith("es") and token[-3] in "sxz" and not token.endswith("ses"):
+    if token.endswith(("xes", "zes", "ches", "shes")):
         return token[:-2]
-    if token.endswith("s") and token[-2] not in "su":
+    if token.endswith("s") and not token.endswith(("ss", "us", "is")):
         return token[:-1]
     return token
 

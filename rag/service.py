@@ -7,6 +7,7 @@ The CLI and the web app are thin faces over :class:`RagService`, built by
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +34,18 @@ Conversation:
 
 Last question: {question}
 Standalone question:"""
+# Words of the last answer put into a follow-up's retrieval query: an answer's first words
+# usually name what it is about ("Maxine Thompson won it"), which "her" may then refer to.
+ANSWER_HINT_WORDS = 30
+# Weight of a follow-up question on its own, added to its conversation's: a new subject in the
+# question ("And what about Priya Sharma?") then outweighs the subject of earlier turns.
+QUESTION_WEIGHT = 0.5
+# A rewrite longer than this many words is a model rambling, not a question.
+REWRITE_MAX_WORDS = 40
+_CITATION = re.compile(r"\s*\[\d+\]")
+_REWRITE_LABEL = re.compile(
+    r"^(?:(?:user|assistant|question|standalone question|rewritten question)\s*:\s*)+", re.I
+)
 
 
 # --- what an answer stream yields ------------------------------------------------------------
@@ -40,8 +53,11 @@ Standalone question:"""
 class Retrieved:
     """The sources, sent before the first token so a UI can show them at once."""
 
+    #: What was searched for: the question, with its conversation for a follow-up.
     query: str
     chunks: list[RetrievedChunk]
+    #: The chat model's standalone version of a follow-up, when rewriting is on (in ``query``).
+    rewritten: str | None = None
 
 
 @dataclass
@@ -69,13 +85,29 @@ AnswerEvent = Retrieved | Token | Finished
 
 
 def conversation_query(question: str, history: Sequence[Message], turns: int) -> str:
-    """The retrieval query for a follow-up: the last ``turns`` user questions, then this one.
+    """The retrieval query for a follow-up: the last ``turns`` user questions, the first words
+    of the last answer, then this question.
 
     "What is his job title?" alone retrieves nothing useful; with the previous question
     ("Tell me about Alex Chen") in front, both BM25 and the embedding find the right person.
+    The answer matters when only it names the subject ("Who won the award?" "Maxine Thompson
+    won it." "What is her salary?").
     """
-    earlier = [m["content"] for m in history if m.get("role") == "user"][-turns:] if turns else []
-    return " ".join([*earlier, question])
+    if not turns:
+        return question
+    earlier = [m["content"] for m in history if m.get("role") == "user"][-turns:]
+    answers = [m["content"] for m in history if m.get("role") == "assistant"]
+    hint = " ".join(_CITATION.sub("", answers[-1]).split()[:ANSWER_HINT_WORDS]) if answers else ""
+    return " ".join(part for part in [*earlier, hint, question] if part)
+
+
+def clean_rewrite(text: str) -> str | None:
+    """The first line of a model's rewrite without labels or quotes; None if unusable."""
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    line = _REWRITE_LABEL.sub("", _CITATION.sub("", line)).strip().strip("\"'“”").strip()
+    if not line or len(line.split()) > REWRITE_MAX_WORDS:
+        return None
+    return line
 
 
 class RagService:
@@ -113,11 +145,24 @@ class RagService:
     def retrieval_query(
         self, question: str, history: Sequence[Message], model: ChatModel | None = None
     ) -> str:
+        return self.plan_query(question, history, model)[0]
+
+    def plan_query(
+        self, question: str, history: Sequence[Message], model: ChatModel | None = None
+    ) -> tuple[str, str | None]:
+        """(what to search for, the model's rewrite of the question or None).
+
+        A follow-up searches with its conversation (:func:`conversation_query`). With
+        ``rewrite_queries`` the model's standalone question goes in front of that: a good
+        rewrite resolves "he" and "it", and a poor one (small models often answer instead of
+        rewriting) can't lose the conversation's subject.
+        """
+        query = conversation_query(question, history, self.settings.history_turns)
         if history and self.settings.rewrite_queries and model is not None:
             rewritten = self.rewrite_question(question, history, model)
             if rewritten:
-                return rewritten
-        return conversation_query(question, history, self.settings.history_turns)
+                return f"{rewritten} {query}", rewritten
+        return query, None
 
     def rewrite_question(
         self, question: str, history: Sequence[Message], model: ChatModel
@@ -135,11 +180,14 @@ class RagService:
         except LLMError as exc:
             log.warning("query rewrite failed, using the conversation instead: %s", exc)
             return None
-        text = text.strip().splitlines()[0].strip() if text.strip() else ""
-        return text or None
+        return clean_rewrite(text)
 
-    def retrieve(self, query: str, k: int | None = None) -> list[RetrievedChunk]:
-        return self.retriever.retrieve(query, k or self.settings.top_k)
+    def retrieve(
+        self, query: str, k: int | None = None, *, question: str | None = None
+    ) -> list[RetrievedChunk]:
+        """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well."""
+        extra = [(question, QUESTION_WEIGHT)] if question and question != query else []
+        return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra)
 
     def answer_stream(
         self,
@@ -168,8 +216,8 @@ class RagService:
         started = time.perf_counter()
         chat_model = self.chat_model(model)
         loaded = time.perf_counter()
-        query = self.retrieval_query(question, history, chat_model)
-        chunks = self.retrieve(query, k)
+        query, rewritten = self.plan_query(question, history, chat_model)
+        chunks = self.retrieve(query, k, question=question if history else None)
         retrieved = time.perf_counter()
         try:
             prompt = build_prompt(
@@ -182,7 +230,7 @@ class RagService:
             )
         except ValueError as exc:
             raise LLMError(str(exc)) from exc
-        yield Retrieved(query, prompt.chunks)
+        yield Retrieved(query, prompt.chunks, rewritten)
         pieces: list[str] = []
         first_token = None
         for piece in stop_repeating(chat_model.stream_chat(prompt.messages, options)):
