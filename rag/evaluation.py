@@ -1,0 +1,401 @@
+"""Retrieval evaluation in the LLM-engineering course's format and with its scoring.
+
+A tests file is JSON lines, one question per line::
+
+    {"question": "...", "keywords": ["...", "..."], "reference_answer": "...", "category": "..."}
+
+Each question goes through the app's own retriever (:meth:`RagService.retrieve`, the chat's
+code path and settings) and is scored as the course scores it. A keyword is *found* in a chunk
+when it occurs in the chunk's text, ignoring case. Per keyword: reciprocal rank of the first
+chunk holding it (MRR) and binary nDCG@k, whose ideal ordering is the same relevances sorted
+(the course's definition). Both are averaged over a question's keywords, then over questions;
+coverage is the percent of a question's keywords found in the top k, averaged likewise.
+
+``python -m rag eval`` (:func:`run_cli`) and the web app's Evaluate tab share
+:func:`evaluate_folder`, which ingests a folder into a temporary store first so that the
+user's own store is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
+    from rag.embeddings import Embedder
+    from rag.service import RagService
+    from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CATEGORY = "general"
+#: ``progress(done, total, question)`` after each question.
+QuestionProgress = Callable[[int, int, str], None]
+#: ``progress(fraction, description)``, the signature of ``gr.Progress``.
+FractionProgress = Callable[[float, str], None]
+# Share of a folder evaluation's progress bar given to ingestion (embedding dominates).
+_INGEST_SHARE = 0.8
+
+
+class EvalFileError(ValueError):
+    """A tests file that can't be read; the message names the file and the line."""
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    question: str
+    keywords: tuple[str, ...]
+    category: str = DEFAULT_CATEGORY
+    reference_answer: str = ""
+
+
+def parse_tests(lines: Sequence[str] | str, name: str = "<tests>") -> list[EvalCase]:
+    """Cases from JSON lines; blank lines are skipped, anything else malformed is refused."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    cases = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{name}, line {number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalFileError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
+        cases.append(_case(row, where))
+    if not cases:
+        raise EvalFileError(f"{name}: no questions (expected one JSON object per line)")
+    return cases
+
+
+def _case(row: Any, where: str) -> EvalCase:
+    if not isinstance(row, dict):
+        raise EvalFileError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    question = row.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise EvalFileError(f'{where}: "question" must be a non-empty string')
+    keywords = row.get("keywords")
+    if (
+        not isinstance(keywords, list)
+        or not keywords
+        or not all(isinstance(k, str) and k.strip() for k in keywords)
+    ):
+        raise EvalFileError(f'{where}: "keywords" must be a non-empty list of non-empty strings')
+    category = row.get("category", DEFAULT_CATEGORY)
+    answer = row.get("reference_answer", "")
+    if not isinstance(category, str) or not isinstance(answer, str):
+        raise EvalFileError(f'{where}: "category" and "reference_answer" must be strings')
+    return EvalCase(question.strip(), tuple(keywords), category.strip() or DEFAULT_CATEGORY, answer)
+
+
+def load_tests(path: Path | str) -> list[EvalCase]:
+    """Cases of a ``.jsonl`` tests file; :class:`EvalFileError` names file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise EvalFileError(f"{path}: no such tests file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"{path}: can't read it ({exc})") from exc
+    return parse_tests(text.splitlines(), str(path))
+
+
+# --- scoring (the course's definitions) ---------------------------------------------------------
+def _relevances(keyword: str, texts: Sequence[str]) -> list[int]:
+    needle = keyword.lower()
+    return [1 if needle in text.lower() else 0 for text in texts]
+
+
+def _dcg(relevances: Sequence[int]) -> float:
+    return sum(rel / math.log2(rank + 2) for rank, rel in enumerate(relevances))
+
+
+def keyword_mrr(keyword: str, texts: Sequence[str]) -> float:
+    """1/rank of the first text holding ``keyword`` (0 when none does)."""
+    for rank, relevant in enumerate(_relevances(keyword, texts), start=1):
+        if relevant:
+            return 1.0 / rank
+    return 0.0
+
+
+def keyword_ndcg(keyword: str, texts: Sequence[str], k: int) -> float:
+    """Binary nDCG@k; the ideal is the same relevances, relevant first (as the course has it)."""
+    relevances = _relevances(keyword, texts[:k])
+    ideal = _dcg(sorted(relevances, reverse=True))
+    return _dcg(relevances) / ideal if ideal else 0.0
+
+
+@dataclass
+class QuestionScore:
+    case: EvalCase
+    mrr: float
+    ndcg: float
+    #: Percent of the keywords found in the top k.
+    coverage: float
+    missing: list[str]
+    #: Sources of the passages retrieved, best first.
+    sources: list[str]
+    #: Characters retrieved in all (how much text the keywords were looked for in).
+    chars: int
+    seconds: float
+
+
+def score_question(case: EvalCase, texts: Sequence[str], k: int) -> tuple[float, float, float]:
+    """(MRR, nDCG@k, coverage %) of one question, given the texts retrieved for it."""
+    texts = list(texts)[:k]
+    mrrs = [keyword_mrr(kw, texts) for kw in case.keywords]
+    ndcgs = [keyword_ndcg(kw, texts, k) for kw in case.keywords]
+    found = sum(1 for score in mrrs if score > 0)
+    n = len(case.keywords)
+    return sum(mrrs) / n, sum(ndcgs) / n, 100.0 * found / n
+
+
+@dataclass
+class Totals:
+    mrr: float
+    ndcg: float
+    coverage: float
+    n: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mrr": round(self.mrr, 4),
+            "ndcg": round(self.ndcg, 4),
+            "coverage": round(self.coverage, 2),
+            "n": self.n,
+        }
+
+
+def _totals(scores: Sequence[QuestionScore]) -> Totals:
+    n = len(scores)
+    if not n:
+        return Totals(0.0, 0.0, 0.0, 0)
+    return Totals(
+        sum(s.mrr for s in scores) / n,
+        sum(s.ndcg for s in scores) / n,
+        sum(s.coverage for s in scores) / n,
+        n,
+    )
+
+
+@dataclass
+class EvalResult:
+    scores: list[QuestionScore]
+    k: int
+
+    @property
+    def totals(self) -> Totals:
+        return _totals(self.scores)
+
+    def by_category(self) -> dict[str, Totals]:
+        groups: dict[str, list[QuestionScore]] = defaultdict(list)
+        for score in self.scores:
+            groups[score.case.category].append(score)
+        return {name: _totals(group) for name, group in sorted(groups.items())}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.totals.as_dict(),
+            "by_category": {name: t.as_dict() for name, t in self.by_category().items()},
+        }
+
+    def rows(self) -> list[list[Any]]:
+        """[category, questions, MRR, nDCG, coverage %] per category, then the total."""
+        rows = [
+            [name, t.n, round(t.mrr, 3), round(t.ndcg, 3), round(t.coverage, 1)]
+            for name, t in self.by_category().items()
+        ]
+        t = self.totals
+        return [*rows, ["total", t.n, round(t.mrr, 3), round(t.ndcg, 3), round(t.coverage, 1)]]
+
+    def table(self) -> str:
+        header = f"{'category':<16} {'n':>4} {'MRR':>7} {f'nDCG@{self.k}':>8} {'coverage':>9}"
+        lines = [header, "-" * len(header)]
+        for name, n, mrr, ndcg, coverage in self.rows():
+            if name == "total":
+                lines.append("-" * len(header))
+            lines.append(f"{name:<16} {n:>4} {mrr:>7.3f} {ndcg:>8.3f} {coverage:>8.1f}%")
+        return "\n".join(lines)
+
+    def misses(self, limit: int = 10) -> list[QuestionScore]:
+        """The weakest questions (lowest MRR, then coverage), for a look at what went wrong."""
+        weak = [s for s in self.scores if s.mrr < 1.0 or s.coverage < 100.0]
+        return sorted(weak, key=lambda s: (s.mrr, s.coverage))[:limit]
+
+
+# --- running ------------------------------------------------------------------------------------
+def evaluate(
+    service: RagService | Any,
+    tests: Sequence[EvalCase],
+    k: int = 10,
+    progress: QuestionProgress | None = None,
+) -> EvalResult:
+    """Each question through ``service.retrieve(question, k)`` (the chat's retriever), scored.
+
+    Anything with that method whose passages have ``text`` and ``source`` will do (the
+    benchmark scores the course's own pipeline this way).
+    """
+    scores = []
+    for done, case in enumerate(tests, start=1):
+        started = time.perf_counter()
+        passages = service.retrieve(case.question, k)
+        seconds = time.perf_counter() - started
+        texts = [passage.text for passage in passages][:k]
+        mrr, ndcg, coverage = score_question(case, texts, k)
+        lowered = [t.lower() for t in texts]
+        missing = [kw for kw in case.keywords if not any(kw.lower() in t for t in lowered)]
+        sources = [str(passage.source) for passage in passages][:k]
+        scores.append(
+            QuestionScore(
+                case, mrr, ndcg, coverage, missing, sources, sum(map(len, texts)), seconds
+            )
+        )
+        if progress:
+            progress(done, len(tests), case.question)
+    return EvalResult(scores, k)
+
+
+@dataclass
+class FolderEvaluation:
+    """What :func:`evaluate_folder` did: the ingest, the scores, and how long each took."""
+
+    result: EvalResult
+    report: IngestReport
+    store: str
+    ingest_seconds: float
+    eval_seconds: float
+
+
+def _close(store: Any) -> None:
+    """Release a temporary store's Chroma client (its files are about to be deleted)."""
+    client = getattr(store, "_client", None)
+    close = getattr(client, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception as exc:  # closing is a courtesy; the scores are already in
+            log.debug("closing the evaluation store failed: %s", exc)
+
+
+def evaluate_folder(
+    settings: Settings,
+    docs: Path | str,
+    tests: Sequence[EvalCase],
+    *,
+    embedder: Embedder | None = None,
+    k: int = 10,
+    db_dir: Path | str | None = None,
+    progress: FractionProgress | None = None,
+) -> FolderEvaluation:
+    """Ingest ``docs`` into a store of its own, then :func:`evaluate` ``tests`` on it.
+
+    The store is a fresh temporary folder, deleted afterwards, unless ``db_dir`` is given
+    (then it is kept and later runs only re-embed changed files). Retrieval uses ``settings``
+    (the chat's retrieval settings); only the store location differs.
+    """
+    from rag.embeddings import create_embedder
+    from rag.service import RagService
+    from rag.store import open_store
+
+    docs = Path(docs)
+    if not docs.is_dir():
+        raise FileNotFoundError(f"{docs}: no such folder of documents")
+    if embedder is None:
+        embedder = create_embedder(settings.embedding_model, settings.embedding_batch_size)
+    report_progress = progress or (lambda fraction, description: None)
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
+        folder = Path(db_dir) if db_dir is not None else Path(scratch) / "db"
+        local = settings.model_copy(
+            update={"db_dir": folder, "knowledge_dir": docs, "chroma_host": None}
+        )
+        store = open_store(local)
+        try:
+            service = RagService(local, store, embedder)
+            started = time.perf_counter()
+            report = service.ingestor.ingest(
+                [docs],
+                progress=lambda done, total, source: report_progress(
+                    _INGEST_SHARE * done / max(total, 1), f"Ingesting {source}"
+                ),
+                lock_timeout=60,
+            )
+            ingested = time.perf_counter()
+            result = evaluate(
+                service,
+                tests,
+                k,
+                progress=lambda done, total, question: report_progress(
+                    _INGEST_SHARE + (1 - _INGEST_SHARE) * done / max(total, 1),
+                    f"Question {done}/{total}",
+                ),
+            )
+            finished = time.perf_counter()
+        finally:
+            _close(store)
+    return FolderEvaluation(
+        result, report, store.description, ingested - started, finished - ingested
+    )
+
+
+def _cli_progress(stream=sys.stderr) -> FractionProgress:
+    """A one-line progress display for terminals; a few plain lines otherwise."""
+    last = {"tenth": -1}
+
+    def show(fraction: float, description: str) -> None:
+        if stream.isatty():
+            stream.write(f"\r{fraction:6.1%}  {description[:70]:<70}")
+            stream.flush()
+        elif int(fraction * 10) > last["tenth"]:
+            last["tenth"] = int(fraction * 10)
+            print(f"{fraction:6.1%}  {description}", file=stream)
+
+    return show
+
+
+def run_cli(args: Any, settings: Settings) -> int:
+    """``python -m rag eval --docs DIR --tests FILE.jsonl [--db DIR] [--k 10] [--json]``."""
+    if args.k < 1:
+        print("error: --k must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        tests = load_tests(args.tests)
+    except EvalFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not Path(args.docs).is_dir():
+        print(f"error: {args.docs}: no such folder of documents", file=sys.stderr)
+        return 2
+    progress = _cli_progress()
+    run = evaluate_folder(settings, args.docs, tests, k=args.k, db_dir=args.db, progress=progress)
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    for failure in run.report.failures:
+        print(f"warning: not ingested: {failure.reason}", file=sys.stderr)
+    result = run.result
+    latencies = sorted(s.seconds for s in result.scores)
+    median_ms = 1000 * latencies[len(latencies) // 2]
+    print(f"Ingested {args.docs} into {run.store}: {run.report.summary()}")
+    print(
+        f"{len(tests)} questions from {args.tests}, top {args.k} passages each "
+        f"({run.eval_seconds:.1f} s, median {median_ms:.0f} ms a question)\n"
+    )
+    print(result.table())
+    weak = result.misses(5)
+    if weak:
+        print("\nWeakest questions:")
+        for score in weak:
+            missing = f"; missing {', '.join(score.missing)}" if score.missing else ""
+            print(f"  MRR {score.mrr:.2f}  {score.case.question}{missing}")
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    return 0

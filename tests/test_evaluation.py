@@ -1,0 +1,208 @@
+"""Retrieval evaluation in the course's format: scoring, tests files, the CLI, a store of its own."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from rag.evaluation import (
+    EvalCase,
+    EvalFileError,
+    evaluate,
+    evaluate_folder,
+    keyword_mrr,
+    keyword_ndcg,
+    load_tests,
+    parse_tests,
+    score_question,
+)
+
+from .conftest import REPO_ROOT
+from .documents import FACTS
+
+# One question per sample document; the keywords are words of its fact (and of no other file).
+SAMPLE_TESTS = [
+    {"question": FACTS["md"][2], "keywords": ["LoRA rank", "24"], "category": "direct_fact"},
+    {"question": FACTS["txt"][2], "keywords": ["Zephyrine", "7 pieces"], "category": "numerical"},
+    {"question": FACTS["pdf"][2], "keywords": ["Quokka", "3 bits"], "category": "numerical"},
+    {"question": FACTS["docx"][2], "keywords": ["Otto"], "category": "direct_fact"},
+    {"question": FACTS["html"][2], "keywords": ["Heliotrope", "1312"], "category": "numerical"},
+]
+
+
+def _write_tests(path, rows) -> None:
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+
+
+# --- scoring, as the course defines it -----------------------------------------------------------
+def test_keyword_scores_follow_the_course_definitions():
+    texts = ["nothing here", "Foo at rank two", "still nothing", "foo again at four"]
+
+    assert keyword_mrr("FOO", texts) == 0.5
+    assert keyword_mrr("absent", texts) == 0.0
+    # Relevances 0,1,0,1 against the ideal 1,1,0,0.
+    dcg = 1 / math.log2(3) + 1 / math.log2(5)
+    assert keyword_ndcg("foo", texts, 10) == pytest.approx(dcg / (1 + 1 / math.log2(3)))
+    assert keyword_ndcg("foo", texts, 2) == pytest.approx((1 / math.log2(3)) / 1)
+    assert keyword_ndcg("nothing", ["nothing", "nothing", "x"], 10) == 1.0
+
+
+def test_a_question_averages_its_keywords():
+    case = EvalCase("q", ("alpha", "beta", "gamma", "delta"))
+    texts = ["alpha and beta", "gamma", "unrelated"]
+
+    mrr, ndcg, coverage = score_question(case, texts, 10)
+
+    assert mrr == pytest.approx((1 + 1 + 0.5 + 0) / 4)
+    assert coverage == 75.0
+    # gamma sits at rank 2 behind a text without it: 1/log2(3) of its ideal.
+    assert ndcg == pytest.approx((1 + 1 + 1 / math.log2(3) + 0) / 4)
+    assert score_question(case, texts, 1)[2] == 50.0  # only the top text counts at k=1
+
+
+# --- tests files -----------------------------------------------------------------------------
+def test_the_course_format_is_read(tmp_path):
+    path = tmp_path / "tests.jsonl"
+    path.write_text(
+        '{"question": "Who?", "keywords": ["Ann"], "reference_answer": "Ann.", '
+        '"category": "direct_fact"}\n\n{"question": "What?", "keywords": ["x", "y"]}\n',
+        encoding="utf-8",
+    )
+
+    cases = load_tests(path)
+
+    assert cases == [
+        EvalCase("Who?", ("Ann",), "direct_fact", "Ann."),
+        EvalCase("What?", ("x", "y"), "general", ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"question": "Who?", "keywords": ["Ann"]', "not valid JSON"),
+        ('["Who?", ["Ann"]]', "expected a JSON object, got list"),
+        ('{"keywords": ["Ann"]}', '"question" must be a non-empty string'),
+        ('{"question": "Who?", "keywords": []}', '"keywords" must be a non-empty list'),
+        ('{"question": "Who?", "keywords": "Ann"}', '"keywords" must be a non-empty list'),
+        ('{"question": "Who?", "keywords": ["Ann"], "category": 3}', '"category"'),
+    ],
+)
+def test_a_malformed_line_is_named_by_file_and_number(tmp_path, line, message):
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"question": "Fine?", "keywords": ["ok"]}\n' + line + "\n", encoding="utf-8")
+
+    with pytest.raises(EvalFileError) as caught:
+        load_tests(path)
+
+    assert f"{path}, line 2: " in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_an_empty_or_missing_tests_file_is_refused(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n", encoding="utf-8")
+
+    with pytest.raises(EvalFileError, match="no questions"):
+        load_tests(empty)
+    with pytest.raises(EvalFileError, match="no such tests file"):
+        load_tests(tmp_path / "missing.jsonl")
+    assert parse_tests(['{"question": "q", "keywords": ["k"]}'])[0].question == "q"
+
+
+def test_the_bundled_tests_files_are_well_formed():
+    bundled = sorted((REPO_ROOT / "tests" / "data").glob("*.jsonl"))
+
+    assert bundled
+    for path in bundled:
+        assert load_tests(path)
+
+
+# --- running through the app's retriever -----------------------------------------------------
+def test_evaluate_scores_the_chat_retriever_with_progress(ingested_service):
+    cases = parse_tests([json.dumps(row) for row in SAMPLE_TESTS])
+    seen = []
+
+    result = evaluate(ingested_service, cases, k=3, progress=lambda *a: seen.append(a))
+
+    assert [done for done, _, _ in seen] == [1, 2, 3, 4, 5]
+    assert {total for _, total, _ in seen} == {5}
+    assert result.totals.n == 5
+    assert result.totals.coverage == 100.0
+    assert result.totals.mrr >= 0.9
+    assert set(result.by_category()) == {"direct_fact", "numerical"}
+    # What was scored is what the chat would get: the same passages, in the same order.
+    first = ingested_service.retrieve(cases[0].question, 3)
+    assert result.scores[0].sources == [p.source for p in first]
+    summary = result.as_dict()
+    assert set(summary) == {"mrr", "ndcg", "coverage", "n", "by_category"}
+    assert "total" in result.table() and "numerical" in result.table()
+
+
+def test_a_folder_is_evaluated_on_a_store_of_its_own(make_service, sample_docs):
+    service = make_service()
+    service.ingestor.ingest([sample_docs])
+    before = service.store.count()
+    cases = parse_tests([json.dumps(row) for row in SAMPLE_TESTS])
+    steps = []
+
+    run = evaluate_folder(
+        service.settings,
+        sample_docs,
+        cases,
+        embedder=service.embedder,
+        k=5,
+        progress=lambda fraction, text: steps.append(fraction),
+    )
+
+    assert run.report.count("added") == len(FACTS)
+    assert run.result.totals.coverage == 100.0
+    assert str(service.settings.db_dir) not in run.store  # a temporary store, not the user's
+    assert service.store.count() == before
+    assert steps == sorted(steps) and steps[-1] == pytest.approx(1.0)
+
+
+def test_eval_cli_prints_the_table_and_ends_with_json(tmp_path, sample_docs):
+    tests = tmp_path / "tests.jsonl"
+    _write_tests(tests, SAMPLE_TESTS)
+    command = [sys.executable, "-m", "rag", "eval", "--docs", str(sample_docs)]
+    command += ["--tests", str(tests), "--k", "3", "--json"]
+
+    result = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert set(summary) == {"mrr", "ndcg", "coverage", "n", "by_category"}
+    assert summary["n"] == 5 and summary["coverage"] == 100.0
+    assert set(summary["by_category"]) == {"direct_fact", "numerical"}
+    assert any(line.startswith("total") for line in lines)
+    assert "5 files (5 added)" in result.stdout
+
+
+def test_eval_cli_names_the_bad_line_of_a_tests_file(tmp_path, sample_docs):
+    tests = tmp_path / "tests.jsonl"
+    tests.write_text('{"question": "ok?", "keywords": ["k"]}\nnot json\n', encoding="utf-8")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "rag", "eval", "--docs", str(sample_docs), "--tests", str(tests)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+    )
+
+    assert result.returncode == 2
+    assert f"{tests}, line 2: not valid JSON" in result.stderr
