@@ -257,3 +257,21 @@ def test_switching_model_keeps_the_conversation(page):
     assert "Zephyrine" in chat_text  # the first question is still there
     assert "benchmarks.html" in page.locator("#rag-sources").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "model-switched.png"), full_page=True)
+
+
+def test_upload_a_file_then_ask_about_it(page, tmp_path):
+    note = tmp_path / "capybara_notes.md"
+    note.write_text(
+        "# Capybara decoding\n\nCapybara decoding samples 17 drafts and keeps the longest.\n",
+        encoding="utf-8",
+    )
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("input[type='file']").first.set_input_files(str(note))
+    page.wait_for_selector("text=added", timeout=120_000)
+    assert "capybara_notes.md" in page.locator("body").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "upload.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "How many drafts does Capybara decoding sample?")
+    page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
+    assert "capybara_notes.md" in page.locator("#rag-sources").inner_text()
