@@ -27,6 +27,9 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 #: Separates the header line from the body in a chunk's stored text.
 HEADER_SEPARATOR = "\n\n"
+#: Changes whenever the same file and settings would be cut into different chunks, so that
+#: stores cut by an older version can be recognised and re-chunked.
+CHUNKER_VERSION = "2"
 
 
 @dataclass

@@ -121,6 +121,15 @@ class Settings(BaseSettings):
         description="Each hit is widened with the chunks around it, up to this many characters "
         "(0: chunks alone).",
     )
+    eval_tests: Path | None = Field(
+        None,
+        description="Tests file (course format, .jsonl) the Evaluate tab offers first.",
+    )
+    eval_docs: Path | None = Field(
+        None,
+        description="A folder the Evaluate tab may evaluate on besides the knowledge folder "
+        "and uploads (folders elsewhere are refused).",
+    )
     history_turns: int = Field(
         2, ge=0, description="Earlier user turns folded into the retrieval query of a follow-up."
     )

@@ -143,9 +143,8 @@ def test_evaluate_scores_the_chat_retriever_with_progress(ingested_service):
     assert "total" in result.table() and "numerical" in result.table()
 
 
-def test_a_folder_is_evaluated_on_a_store_of_its_own(make_service, sample_docs):
-    service = make_service()
-    service.ingestor.ingest([sample_docs])
+def test_a_folder_is_evaluated_on_a_store_of_its_own(ingested_service, sample_docs):
+    service = ingested_service
     before = service.store.count()
     cases = parse_tests([json.dumps(row) for row in SAMPLE_TESTS])
     steps = []
@@ -206,3 +205,62 @@ def test_eval_cli_names_the_bad_line_of_a_tests_file(tmp_path, sample_docs):
 
     assert result.returncode == 2
     assert f"{tests}, line 2: not valid JSON" in result.stderr
+
+
+# --- the Evaluate tab ---------------------------------------------------------------------------
+@pytest.fixture
+def evaluate_tab(ingested_service, tmp_path):
+    """The tab's handlers over the sample documents' service, a tests file configured."""
+    from rag.ui.evaluate import EvaluateHandlers
+
+    tests = tmp_path / "sample_tests.jsonl"
+    _write_tests(tests, SAMPLE_TESTS)
+    settings = ingested_service.settings
+    ingested_service.settings = settings.model_copy(update={"eval_tests": tests})
+    yield EvaluateHandlers(ingested_service), tests
+    ingested_service.settings = settings
+
+
+def test_the_tab_evaluates_on_a_store_of_its_own(evaluate_tab):
+    handlers, tests = evaluate_tab
+    service = handlers.service
+    before = service.store.count()
+    labels = [label for label, _ in handlers.tests_choices()]
+
+    status, rows, weakest = handlers.run(str(tests), None, None, 3)
+
+    assert labels[0] == "sample_tests.jsonl (RAG_EVAL_TESTS)"
+    assert "course_notes_tests.jsonl (bundled)" in labels
+    assert "**5 questions**" in status and "coverage **100.0%**" in status
+    assert [r[0] for r in rows] == ["direct_fact", "numerical", "total"]
+    assert rows[-1][1] == 5
+    assert all(len(w) == 5 for w in weakest)
+    assert service.store.count() == before  # the chat's store is untouched
+
+
+def test_the_tab_refuses_bad_input_with_a_reason(evaluate_tab, tmp_path):
+    handlers, tests = evaluate_tab
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"question": "q?", "keywords": ["k"]}\n{"question": 1}\n', encoding="utf-8")
+
+    bad_line = handlers.run(None, str(broken), None, 10)
+    nothing = handlers.run(None, None, None, 10)
+    elsewhere = handlers.run(str(tests), None, str(tmp_path), 10)
+
+    assert bad_line[0].startswith("**Can't evaluate:**") and "line 2" in bad_line[0]
+    assert "Choose a tests file" in nothing[0]
+    assert "is not inside a folder this app may read" in elsewhere[0]
+    assert bad_line[1:] == nothing[1:] == elsewhere[1:] == ([], [])
+
+
+def test_the_tab_builds_in_a_blocks_context(evaluate_tab):
+    import gradio as gr
+
+    from rag.ui.evaluate import build_evaluate_tab
+
+    with gr.Blocks() as demo, gr.Tab("Evaluate"):
+        build_evaluate_tab(evaluate_tab[0].service)
+
+    assert any(
+        getattr(block, "label", None) == "Scores by category" for block in demo.blocks.values()
+    )
