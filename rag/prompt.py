@@ -64,6 +64,7 @@ def build_prompt(
     count_tokens: Callable[[str], int],
     context_window: int,
     max_new_tokens: int,
+    max_source_tokens: int | None = None,
 ) -> FittedPrompt:
     """Messages for the chat model, within ``context_window`` minus the answer's tokens.
 
@@ -88,6 +89,9 @@ def build_prompt(
         history_budget -= cost
     budget -= sum(count_tokens(m["content"]) for m in kept_history)
 
+    if max_source_tokens is not None:
+        # On a CPU, every prompt token delays the first answer token: sources get at most this.
+        budget = min(budget, max_source_tokens)
     blocks: list[str] = []
     used: list[RetrievedChunk] = []
     for chunk in chunks:

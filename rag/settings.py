@@ -143,6 +143,12 @@ class Settings(BaseSettings):
         description="Chat model as backend:model, e.g. openai:gpt-4.1-mini, ollama:llama3.2, "
         "hf:Qwen/Qwen2.5-1.5B-Instruct, llamacpp:/path/model.gguf.",
     )
+    max_source_tokens: int = Field(
+        1500,
+        ge=64,
+        description="Most tokens of sources put in a prompt: on a CPU every prompt token delays "
+        "the first answer token. Raise it for a model served on a GPU or by an API.",
+    )
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
     max_new_tokens: int = Field(384, ge=1, description="Longest answer, in tokens.")
     context_window: int = Field(

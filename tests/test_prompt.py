@@ -1,0 +1,44 @@
+"""The prompt fits the model's window, and sources stay within their own token budget."""
+
+from __future__ import annotations
+
+from rag.prompt import build_prompt
+from rag.retriever import RetrievedChunk
+
+
+def count(text: str) -> int:
+    return len(text.split())
+
+
+def chunks(n: int, words: int) -> list[RetrievedChunk]:
+    body = " ".join(["word"] * words)
+    return [
+        RetrievedChunk(i, f"c{i}", f"doc | s\n\n{body}", {"source": f"d{i}.md"}, 1.0)
+        for i in range(1, n + 1)
+    ]
+
+
+def test_sources_fill_the_window_in_rank_order_and_the_last_is_shortened():
+    prompt = build_prompt(
+        "q?", chunks(10, 300), [], count_tokens=count, context_window=1500, max_new_tokens=200
+    )
+    assert [c.n for c in prompt.chunks] == list(range(1, len(prompt.chunks) + 1))
+    assert 2 <= len(prompt.chunks) < 10
+    assert prompt.prompt_tokens <= 1500 - 200
+
+
+def test_source_budget_caps_the_prompt_below_the_window():
+    roomy = build_prompt(
+        "q?", chunks(10, 300), [], count_tokens=count, context_window=8192, max_new_tokens=200
+    )
+    capped = build_prompt(
+        "q?",
+        chunks(10, 300),
+        [],
+        count_tokens=count,
+        context_window=8192,
+        max_new_tokens=200,
+        max_source_tokens=700,
+    )
+    assert len(capped.chunks) < len(roomy.chunks)
+    assert capped.prompt_tokens <= 700 + 100  # the budget plus the instructions and question
