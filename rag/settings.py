@@ -157,7 +157,9 @@ class Settings(BaseSettings):
         description="Context size in tokens of local models (llama.cpp n_ctx, Ollama num_ctx, "
         "at most this for hf) and of OpenAI-compatible models not in the built-in table.",
     )
-    llm_threads: int | None = Field(None, description="CPU threads for llama.cpp (None: auto).")
+    llm_threads: int | None = Field(
+        None, description="CPU threads for llama.cpp (None: all cores but one)."
+    )
     llm_gpu_layers: int = Field(0, description="Layers llama.cpp offloads to a GPU (-1: all).")
     request_timeout_s: float = Field(
         60.0,

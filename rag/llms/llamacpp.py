@@ -60,6 +60,21 @@ def _without_extra_buffer_types(enabled: bool):
         native.llama_model_default_params = original
 
 
+def default_threads() -> int:
+    """Every core this process may use but one, which is left to the rest of the app.
+
+    llama.cpp's threads wait for each other at every step, spinning; when one loses its core
+    to another process (the embedder, another request, a neighbour on a shared host) they all
+    stall. On 2 shared cores, 2 threads measured 2 to 10 times slower than 1 (see
+    benchmarks/README.md, "Chat backends"). RAG_LLM_THREADS overrides this.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 2
+    return max(1, cores - 1)
+
+
 def resolve_gguf(model: str) -> Path:
     """A bundled alias (``smollm2``) or a path to a ``.gguf`` file."""
     bundled = bundled_gguf(model)
@@ -87,11 +102,13 @@ class LlamaCppChatModel:
         path = resolve_gguf(model)
         self.name = f"llamacpp:{model}"
         safe_cpu = settings.llm_gpu_layers == 0 and cpu_has_amx()
+        threads = settings.llm_threads or default_threads()
         with _without_extra_buffer_types(safe_cpu):
             self._llm = Llama(
                 model_path=str(path),
                 n_ctx=settings.context_window,
-                n_threads=settings.llm_threads or max(1, (os.cpu_count() or 2)),
+                n_threads=threads,
+                n_threads_batch=threads,
                 n_gpu_layers=settings.llm_gpu_layers,
                 verbose=False,
             )
