@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -286,7 +287,8 @@ def _openai_failure(settings, model: str = "gpt-4.1-mini") -> LLMError:
     chat = create_chat_model(f"openai:{model}", settings)
     with pytest.raises(LLMError) as caught:
         list(chat.stream_chat([{"role": "user", "content": "Hi"}], SHORT))
-    assert FAKE_KEY not in str(caught.value) and FAKE_KEY not in repr(chat)
+    logged = "".join(traceback.format_exception(caught.value))  # what log.exception would write
+    assert FAKE_KEY not in str(caught.value) + repr(chat) + logged
     return caught.value
 
 
@@ -473,7 +475,7 @@ def smollm2_folder(hf_service, tmp_path_factory):
     config.save_pretrained(folder)
     tied = config.tie_word_embeddings
     state = {
-        name: tensor.contiguous()
+        name: tensor.detach().cpu().contiguous()
         for name, tensor in loaded._model.state_dict().items()
         if not (tied and name == "lm_head.weight")
     }

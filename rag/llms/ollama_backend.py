@@ -86,6 +86,12 @@ def _translate(exc: Exception, remote: Remote) -> LLMError | None:
     return None
 
 
+def _is_status_error(exc: Exception) -> bool:
+    import ollama
+
+    return isinstance(exc, ollama.ResponseError)
+
+
 def _pulled_models(client) -> list[str]:
     """Names of the pulled models, ``:latest`` left off as users write them."""
     names = [m.model for m in client.list().models if m.model]
@@ -138,7 +144,8 @@ class OllamaChatModel:
             error = _translate(exc, self._remote)
             if error is None:
                 raise
-            raise error from exc
+            # The server's own text is quoted, scrubbed, in the message; not chained raw.
+            raise error from (None if _is_status_error(exc) else exc)
         finally:
             if stream is not None:
                 stream.close()  # ends the HTTP response, so Ollama stops generating

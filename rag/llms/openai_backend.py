@@ -157,7 +157,7 @@ def _translate(exc: Exception, remote: Remote, secret: str | None) -> LLMError:
 class OpenAIChatModel:
     """A chat model behind an OpenAI-compatible ``/chat/completions``."""
 
-    def __init__(self, model: str, settings: Settings, *, max_retries: int = MAX_RETRIES):
+    def __init__(self, model: str, settings: Settings):
         key, base_url = _credentials(settings)
         if not key and not base_url:
             raise BackendUnavailable(
@@ -171,7 +171,7 @@ class OpenAIChatModel:
         self._remote = _remote(model, base_url, settings.request_timeout_s)
         # Kept only to scrub it from error text; never shown (see __repr__).
         self._secret = key
-        self._client = _client(key, base_url, settings.request_timeout_s, max_retries)
+        self._client = _client(key, base_url, settings.request_timeout_s, MAX_RETRIES)
 
     def __repr__(self) -> str:
         return f"OpenAIChatModel(name={self.name!r}, server={self._remote.label!r})"
@@ -202,7 +202,10 @@ class OpenAIChatModel:
         except Exception as exc:
             if not _is_sdk_or_http_error(exc):
                 raise
-            raise _translate(exc, self._remote, self._secret) from exc
+            error = _translate(exc, self._remote, self._secret)
+            # A status error's text is the server's, which may echo the key; its scrubbed gist
+            # is in the message already, so it is not chained (tracebacks get logged).
+            raise error from (None if _is_status_error(exc) else exc)
         finally:
             if stream is not None:
                 stream.close()  # stops the server generating when the reader stops early
@@ -212,6 +215,12 @@ def _is_sdk_or_http_error(exc: Exception) -> bool:
     import openai
 
     return isinstance(exc, openai.OpenAIError | _http_module().HTTPError)
+
+
+def _is_status_error(exc: Exception) -> bool:
+    import openai
+
+    return isinstance(exc, openai.APIStatusError)
 
 
 def create(model: str, settings: Settings) -> OpenAIChatModel:
