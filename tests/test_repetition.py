@@ -26,4 +26,3 @@ def test_a_looping_stream_is_cut_after_the_first_repeat_and_closed():
 def test_a_stream_without_loops_is_passed_through_whole():
     pieces = ["- item one\n", "- item two\n", "- item three\n", "Done."]
     assert list(stop_repeating(iter(pieces))) == pieces
-
