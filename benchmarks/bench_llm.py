@@ -27,7 +27,6 @@ import gc
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +39,7 @@ from rag.bundled import bundled_gguf  # noqa: E402
 from rag.llms import GenerationOptions, create_chat_model  # noqa: E402
 from rag.prompt import build_prompt  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from tests.servers import free_port, wait_for_http  # noqa: E402
+from tests.servers import start_llama_cpp_server  # noqa: E402
 
 QUESTIONS = [
     "What is a context window and why does its length matter?",
@@ -107,35 +106,6 @@ def time_answer(model, messages, options, count_tokens) -> dict[str, float]:
         "tok_s": (tokens - 1) / decode_s if tokens > 1 and decode_s > 0 else float("nan"),
         "total_s": done - started,
     }
-
-
-def start_llama_server(threads: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(bundled_gguf("smollm2")),
-            "--model_alias",
-            "smollm2",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--n_threads",
-            str(threads),
-            "--n_threads_batch",
-            str(threads),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_http(f"http://127.0.0.1:{port}/v1/models", process, timeout=120)
-    return process, f"http://127.0.0.1:{port}/v1"
 
 
 def bench_backend(name, spec, settings, messages_list, options, count_tokens, server_s) -> dict:
@@ -226,7 +196,9 @@ def main() -> None:
             backend_settings = settings.model_copy(update={"llm_threads": threads})
             if backend == "openai":
                 started = time.perf_counter()
-                server, url = start_llama_server(threads)
+                server, url = start_llama_cpp_server(
+                    str(bundled_gguf("smollm2")), alias="smollm2", threads=threads
+                )
                 server_s = time.perf_counter() - started
                 backend_settings = backend_settings.model_copy(update={"openai_base_url": url})
             result = bench_backend(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -26,3 +27,27 @@ def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: fl
         except OSError:
             time.sleep(0.5)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def start_llama_cpp_server(
+    model_path: str, *, alias: str, threads: int | None = None, stdout=subprocess.DEVNULL
+) -> tuple[subprocess.Popen, str]:
+    """llama-cpp-python's OpenAI-compatible server on a free loopback port, once it answers.
+
+    Returns the process (the caller stops it) and its base URL, ending in ``/v1``. Needs the
+    server's packages (fastapi, uvicorn, sse-starlette, starlette-context: the dev extra).
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", model_path]
+    command += ["--model_alias", alias, "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--n_ctx", "4096"]
+    if threads:
+        command += ["--n_threads", str(threads), "--n_threads_batch", str(threads)]
+    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/v1/models", process, timeout=120)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process, f"http://127.0.0.1:{port}/v1"

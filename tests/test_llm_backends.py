@@ -38,7 +38,7 @@ from rag.service import Finished, RagService, Retrieved, Token
 
 from .conftest import REPO_ROOT
 from .documents import FACTS
-from .servers import free_port, wait_for_http
+from .servers import free_port, start_llama_cpp_server
 
 FAKE_KEY = "sk-test-FAKE0123456789abcdefDONOTLEAK"
 SHORT = GenerationOptions(temperature=0.2, max_new_tokens=24)
@@ -72,30 +72,10 @@ def streamed(events) -> tuple[list[str], Finished]:
 def llama_server(tmp_path_factory):
     """The real llama.cpp OpenAI-compatible server (llama_cpp.server) with the bundled model."""
     pytest.importorskip("llama_cpp.server.app", reason="pip install -e '.[dev]' for the server")
-    port = free_port()
     log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(bundled_gguf("smollm2")),
-            "--model_alias",
-            "smollm2",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process, url = start_llama_cpp_server(str(bundled_gguf("smollm2")), alias="smollm2", stdout=log)
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/v1/models", process, timeout=120)
-        yield f"http://127.0.0.1:{port}/v1"
+        yield url
     finally:
         process.terminate()
         try:
