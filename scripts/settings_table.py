@@ -16,7 +16,7 @@ from rag.settings import Settings
 SPECIAL_DEFAULTS = {
     "db_dir": "`.rag_db` (`/data/rag_db` on a Space with persistent storage)",
     "upload_dir": "`<db_dir>/uploads`",
-    "llm_threads": "all cores",
+    "llm_threads": "all cores but one",
     "concurrency_limit": "1 for local models, 4 for APIs",
     "allowed_extensions": "`.md .txt .pdf .docx .html …` (JSON list)",
 }
