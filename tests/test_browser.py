@@ -203,7 +203,10 @@ def test_each_browser_session_has_its_own_conversation(browser, app_url):
 
 def test_example_question_then_clear(page):
     page.get_by_text("What is reciprocal rank fusion?").first.click()
-    assert page.locator("#rag-message textarea").input_value() == "What is reciprocal rank fusion?"
+    # Gradio fills the box through an event of its own: wait for it rather than read at once.
+    sync_api.expect(page.locator("#rag-message textarea")).to_have_value(
+        "What is reciprocal rank fusion?", timeout=15_000
+    )
     ask(page, FACTS["pdf"][2])
     page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
     assert "page 2" in page.locator("#rag-sources").inner_text()
