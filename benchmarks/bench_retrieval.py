@@ -53,12 +53,38 @@ NOTES_DOCS = SHARED / "course-notes"
 NOTES_TESTS = ROOT / "tests" / "data" / "course_notes_tests.jsonl"
 # The commit before retrieval was reworked (issue #3): its chunker and retriever, as a baseline.
 PREVIOUS = "21d9668"
+# What the chat model reads: the prompt's default cap on sources (RAG_MAX_SOURCE_TOKENS, 1500
+# tokens) at about 4 characters a token. Coverage within it compares systems at equal text.
+BUDGET_CHARS = 6000
 
 
 @dataclass
 class Passage:
     text: str
     source: str
+
+
+class Recorder:
+    """Passes retrieval through, keeping what each question got (for coverage within a budget)."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.seen: dict[str, list[Any]] = {}
+
+    def retrieve(self, question: str, k: int) -> list[Any]:
+        passages = self.inner.retrieve(question, k)
+        self.seen[question] = list(passages)
+        return passages
+
+
+def budget_coverage(recorder: Recorder, tests: Sequence[EvalCase]) -> list[float]:
+    """Per question: % of keywords within the first BUDGET_CHARS characters retrieved."""
+    covered = []
+    for case in tests:
+        text = "\n".join(p.text for p in recorder.seen.get(case.question, []))[:BUDGET_CHARS]
+        text = text.lower()
+        covered.append(100 * sum(k.lower() in text for k in case.keywords) / len(case.keywords))
+    return covered
 
 
 # --- the course's pipeline ----------------------------------------------------------------------
@@ -179,14 +205,20 @@ def latency_ms(retrieve: Callable[[str, int], Any], questions: Sequence[str], k:
     return cuts[49], cuts[94], len(timings)
 
 
-def row(name: str, result: EvalResult) -> dict[str, Any]:
+def measured(name: str, retriever: Any, tests: Sequence[EvalCase], k: int) -> dict[str, Any]:
+    """One row: the course's scores (all, odd lines, even lines), text, coverage in budget."""
+    recorder = Recorder(retriever)
+    result = evaluate(recorder, tests, k)
     first, second = halves(result)
+    budget = budget_coverage(recorder, tests)
     return {
         "name": name,
         "total": result.totals.as_dict(),
         "odd": first.as_dict(),
         "even": second.as_dict(),
         "chars": round(chars_per_question(result)),
+        "budget_coverage": round(statistics.mean(budget), 1),
+        "result": result,
     }
 
 
@@ -197,12 +229,13 @@ def fmt(t: dict[str, Any]) -> str:
 def print_rows(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{title}")
     print(
-        f"{'':44} {'all: MRR  nDCG  cover':>22} | {'odd lines':>20} | {'even lines':>20} | chars/q"
+        f"{'':44} {'all: MRR  nDCG  cover':>22} | {'odd lines':>20} | {'even lines':>20} | "
+        f"chars/q | cover@{BUDGET_CHARS // 1000}k"
     )
     for r in rows:
         print(
             f"{r['name'][:44]:44} {fmt(r['total']):>22} | {fmt(r['odd']):>20} | "
-            f"{fmt(r['even']):>20} | {r['chars']:7,d}"
+            f"{fmt(r['even']):>20} | {r['chars']:7,d} | {r['budget_coverage']:6.1f}%"
         )
 
 
@@ -220,14 +253,12 @@ def compare(
     """The course's pipeline and this app on one corpus: quality, then warm latency."""
     log(f"{label}: the course's pipeline")
     course = CourseRag(docs, scratch / f"{label}-course")
-    course_result = evaluate(course, tests, k)
+    rows = [measured("course RAG (LangChain 500/200, dense top k)", course, tests, k)]
     log(f"{label}: this app")
     service = app_service(docs, scratch / f"{label}-app", embedder)
-    ours = evaluate(service, tests, k)
-    rows = [row("course RAG (LangChain 500/200, dense top k)", course_result)]
-    rows.append(row("this app, default settings", ours))
+    rows.append(measured("this app, default settings", service, tests, k))
     print_rows(f"{label}: {len(tests)} questions, k={k}", rows)
-    print(ratios(ours, course_result))
+    print(ratios(rows[1].pop("result"), rows[0].pop("result")))
     figures: dict[str, Any] = {"rows": rows}
     if rounds:
         questions = [case.question for case in tests]
@@ -267,7 +298,8 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
             setattr(target.retriever, key, value)
         target.retriever._index = None  # rebuilt with whatever is patched now
         log(f"  ablation: {name}")
-        rows.append(row(name, evaluate(target, tests, k)))
+        rows.append(measured(name, target, tests, k))
+        rows[-1].pop("result")
 
     plain = {"neighbour_weight": 0.0, "window_chars": 0, "group_documents": False}
     measure("dense only, one chunk per hit", dense_weight=1.0, **plain)
@@ -300,8 +332,8 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
             old = app_service(docs, scratch / "previous", embedder)
         baseline = old_retriever.HybridRetriever(old.store, embedder)
         log("  ablation: previous version")
-        result = evaluate(types.SimpleNamespace(retrieve=baseline.retrieve), tests, k)
-        rows.append(row(f"previous version ({PREVIOUS}: RRF fusion)", result))
+        rows.append(measured(f"previous version ({PREVIOUS}: RRF fusion)", baseline, tests, k))
+        rows[-1].pop("result")
     for key, value in defaults.items():
         setattr(retriever, key, value)
     retriever._index = None
