@@ -36,29 +36,24 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 def run_measured(command: list[str], **env: str) -> dict:
     """Run ``command``: wall time, the child's own peak RSS, and its last stdout line as JSON."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**ENV, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    # Read the pipes in a thread-free way: outputs are small (a summary and a JSON line).
-    out = process.stdout.read()
-    err = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env={**ENV, **env}, stdout=out, stderr=err)
+        # wait4 gives this child's own rusage (RUSAGE_CHILDREN keeps the largest child so far).
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if process.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{err[-2000:]}")
-    last = out.strip().splitlines()[-1] if out.strip() else ""
+        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-2000:]}")
+    last = stdout.strip().splitlines()[-1] if stdout.strip() else ""
     try:
         payload = json.loads(last)
     except ValueError:
         payload = {"line": last}
-    return {"wall_s": wall, "rss_mb": usage.ru_maxrss / 1024, "stderr": err, **payload}
+    return {"wall_s": wall, "rss_mb": usage.ru_maxrss / 1024, "stderr": stderr, **payload}
 
 
 # --- the course pipeline, in a process of its own -------------------------------------------
