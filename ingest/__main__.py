@@ -9,116 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from ingest.pipeline import FileResult, IngestError, IngestLocked, Ingestor, IngestReport
 from rag.settings import load_settings
 from rag.store import StoreError, open_store
-
-
-class TransformersEmbedder:
-    """The embedding model run with ``transformers`` alone, for ingest processes.
-
-    Importing sentence-transformers costs this machine 5 to 9 s (it brings scikit-learn and
-    SciPy along) before the first chunk is embedded: most of a small re-ingest. For a model
-    folder laid out as Transformer -> mean or CLS pooling (-> Normalize), the vectors are the
-    same as sentence-transformers' (1e-7 apart; a test holds them together), so the app's
-    queries meet them. Any other layout goes to :func:`rag.embeddings.create_embedder`.
-    """
-
-    def __init__(self, folder: str, name: str, batch_size: int, max_length: int, pooling: str):
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        self.name = name
-        self.batch_size = batch_size
-        self.max_length = max_length
-        self.pooling = pooling
-        self._torch = torch
-        self._tokenizer = AutoTokenizer.from_pretrained(folder)
-        self._model = AutoModel.from_pretrained(folder).eval()
-
-    @classmethod
-    def for_model(cls, name: str, batch_size: int) -> TransformersEmbedder | None:
-        """The embedder for ``name`` when its folder has a layout it reproduces, else None."""
-        from rag.bundled import resolve_embedding_model
-
-        folder = Path(resolve_embedding_model(name))
-        try:
-            modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
-            kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
-            if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
-                return None
-            if modules[0].get("path"):
-                return None
-            pooling_config = json.loads(
-                (folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8")
-            )
-            modes = [k for k, v in pooling_config.items() if k.startswith("pooling_mode") and v]
-            if modes not in (["pooling_mode_mean_tokens"], ["pooling_mode_cls_token"]):
-                return None
-            model_config = json.loads(
-                (folder / "sentence_bert_config.json").read_text(encoding="utf-8")
-            )
-            if model_config.get("do_lower_case"):
-                return None
-            st_config_path = folder / "config_sentence_transformers.json"
-            if st_config_path.exists():
-                st_config = json.loads(st_config_path.read_text(encoding="utf-8"))
-                if st_config.get("prompts") or st_config.get("default_prompt_name"):
-                    return None
-        except (OSError, ValueError, KeyError, IndexError, TypeError):
-            return None
-        pooling = "mean" if modes == ["pooling_mode_mean_tokens"] else "cls"
-        return cls(str(folder), name, batch_size, int(model_config["max_seq_length"]), pooling)
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        torch = self._torch
-        if not texts:
-            return []
-        encoded = self._tokenizer(
-            [str(t).strip() for t in texts], truncation=True, max_length=self.max_length
-        )
-        # Longest first, in batches of similar length: little time spent on padding.
-        order = sorted(range(len(texts)), key=lambda i: -len(encoded["input_ids"][i]))
-        vectors: list[list[float]] = [[] for _ in texts]
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                batch = self._tokenizer.pad(
-                    {key: [encoded[key][i] for i in rows] for key in encoded},
-                    return_tensors="pt",
-                )
-                hidden = self._model(**batch).last_hidden_state
-                if self.pooling == "cls":
-                    pooled = hidden[:, 0]
-                else:
-                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, dim=1)
-                for row, vector in zip(rows, pooled.tolist(), strict=True):
-                    vectors[row] = vector
-        return vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
-
-
-def create_ingest_embedder(name: str, batch_size: int):
-    """The fastest faithful embedder for an ingest process (see :class:`TransformersEmbedder`)."""
-    # INGEST_EMBEDDER=sentence-transformers forces the library (benchmarks compare the two).
-    if os.environ.get("INGEST_EMBEDDER") != "sentence-transformers":
-        embedder = TransformersEmbedder.for_model(name, batch_size)
-        if embedder is not None:
-            return embedder
-    from rag.embeddings import create_embedder
-
-    return create_embedder(name, batch_size)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -195,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     def make_embedder():
         # Called only when a file needs embedding: an up-to-date store is checked without
         # torch or the model.
-        return create_ingest_embedder(settings.embedding_model, settings.embedding_batch_size)
+        from ingest.embedding import create_ingest_embedder
+
+        return create_ingest_embedder(
+            settings.embedding_model, settings.embedding_batch_size, bf16=settings.embedding_bf16
+        )
 
     ingestor = Ingestor(settings, store, make_embedder)
     if args.status:

@@ -54,10 +54,15 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or local path. The default is bundled.",
     )
     embedding_batch_size: int = Field(
-        32,
+        16,
         ge=1,
         description="Chunks per forward pass of the embedding model; small batches of chunks "
         "sorted by length waste little time on padding.",
+    )
+    embedding_bf16: bool = Field(
+        False,
+        description="`python -m ingest` embeds in bfloat16 on CPUs that do it natively "
+        "(AVX512-BF16, AMX): ~1.7x faster, vectors within 4e-5 cosine of float32 (not identical).",
     )
     ingest_batch_chunks: int = Field(
         256,

@@ -384,16 +384,41 @@ def test_ingest_while_documents_are_listed(make_service, notes):
     assert [row[1] for row in handlers.document_rows()] == [1] * 6
 
 
-def test_the_ingest_embedder_gives_the_apps_vectors(embedder):
+@pytest.mark.parametrize("kind", ["TorchBertEmbedder", "TransformersEmbedder"])
+def test_the_ingest_embedders_give_the_apps_vectors(embedder, kind):
     """`python -m ingest` embeds without sentence-transformers; queries must meet its vectors."""
     import numpy as np
 
-    from ingest.__main__ import TransformersEmbedder, create_ingest_embedder
+    from ingest import embedding
     from rag.settings import DEFAULT_EMBEDDING_MODEL
 
-    texts = [note_text(t, 1) for t in TOPICS] + ["  padded  ", "x", "word " * 600]
-    ingest_embedder = create_ingest_embedder(DEFAULT_EMBEDDING_MODEL, 4)
-    assert isinstance(ingest_embedder, TransformersEmbedder)
-    ours = np.array(ingest_embedder.embed_documents(texts))
+    layout = embedding.read_layout(DEFAULT_EMBEDDING_MODEL)
+    assert layout is not None and embedding.TorchBertEmbedder.supports(layout)
+    assert isinstance(
+        embedding.create_ingest_embedder(DEFAULT_EMBEDDING_MODEL, 4), embedding.TorchBertEmbedder
+    )
+    ours = getattr(embedding, kind)(layout, DEFAULT_EMBEDDING_MODEL, 4)
+    texts = [note_text(t, 1) for t in TOPICS] + [
+        "  padded  ",
+        "x",
+        "word " * 600,
+        "Ünïcödé ☕ 数学",
+    ]
+    mine = np.array(ours.embed_documents(texts))
     theirs = np.array(embedder.embed_documents(texts))
-    assert np.abs(ours - theirs).max() < 1e-5
+    assert np.abs(mine - theirs).max() < 1e-5
+
+
+def test_bf16_ingest_vectors_stay_next_to_the_apps(embedder):
+    import numpy as np
+
+    from ingest.embedding import create_ingest_embedder, native_bf16
+    from rag.settings import DEFAULT_EMBEDDING_MODEL
+
+    fast = create_ingest_embedder(DEFAULT_EMBEDDING_MODEL, 4, bf16=True)
+    assert fast.bf16 == native_bf16()  # never emulated: that would be slower, not faster
+    texts = [note_text(t, 2) for t in TOPICS]
+    cosines = (
+        np.array(fast.embed_documents(texts)) * np.array(embedder.embed_documents(texts))
+    ).sum(1)
+    assert cosines.min() > 0.9999
