@@ -5,12 +5,14 @@ On a copy of the InsureLLM knowledge base (76 markdown files), in one run:
   langchain_huggingface's HuggingFaceEmbeddings over the bundled MiniLM, langchain_chroma)
   and `python -m ingest`, each as a whole process: wall time, chunks/s, peak memory (RSS);
   `--rounds N` alternates them N times and keeps each one's fastest run;
+- `python -m ingest` once more with RAG_EMBEDDING_BF16=true (bfloat16 on CPUs that have it);
 - `python -m ingest` again with nothing changed, after one file was edited, after one was
   deleted (whole processes), and whether the unchanged run imported torch (`-X importtime`);
 - in-process: the unchanged run's work as a share of a full ingest's;
 - why the old ingest was slow: the same chunks embedded as it did (groups of 64 in file
   order, forward passes of 64) and as it does now (groups of 256 sorted by length, passes of
-  32), with the padding each wastes.
+  16), through sentence-transformers and through ingest.embedding's plain-torch BERT, with
+  the padding each wastes.
 
 Usage: .venv/bin/python benchmarks/bench_ingest.py [--kb DIR] [--rounds N] [--json]
 """
@@ -109,7 +111,7 @@ def ingest_command(kb: Path, db: Path, *extra: str) -> list[str]:
 
 def in_process(kb: Path, db: Path) -> dict:
     """The job's own seconds (report.seconds) for a full ingest, then an unchanged one."""
-    from ingest.__main__ import create_ingest_embedder
+    from ingest.embedding import create_ingest_embedder
     from ingest.pipeline import Ingestor
     from rag.settings import Settings
     from rag.store import open_store
@@ -153,11 +155,20 @@ def padding_and_batching(db: Path) -> dict:
             )
         return total
 
-    old = create_embedder(DEFAULT_EMBEDDING_MODEL, batch_size=64)
-    new = create_embedder(DEFAULT_EMBEDDING_MODEL, batch_size=32)
-    old.embed_documents(texts[:8])  # warm-up
+    from ingest.embedding import TorchBertEmbedder, read_layout
+
+    layout = read_layout(DEFAULT_EMBEDDING_MODEL)
+    runs = {
+        # How the old ingest called the model: groups of 64 chunks in file order, passes of 64.
+        "old": (create_embedder(DEFAULT_EMBEDDING_MODEL, batch_size=64), 64),
+        # Groups of 256 (sentence-transformers sorts each by length), passes of 16.
+        "sorted": (create_embedder(DEFAULT_EMBEDDING_MODEL, batch_size=16), 256),
+        # The same, through the plain-torch BERT of ingest.embedding.
+        "ours": (TorchBertEmbedder(layout, DEFAULT_EMBEDDING_MODEL, 16), 256),
+    }
     timings = {}
-    for label, embedder, group in (("old", old, 64), ("new", new, 256)):
+    for label, (embedder, group) in runs.items():
+        embedder.embed_documents(texts[:8])  # warm-up
         started = time.perf_counter()
         for start in range(0, len(texts), group):
             embedder.embed_documents(texts[start : start + group])
@@ -170,9 +181,8 @@ def padding_and_batching(db: Path) -> dict:
         "header_tokens": sum(headers),
         "truncated_at_256": sum(1 for t in tokenizer(texts)["input_ids"] if len(t) > 256),
         "padded_old": padded(64, 64),
-        "padded_new": padded(256, 32),
-        "embed_old_s": timings["old"],
-        "embed_new_s": timings["new"],
+        "padded_new": padded(256, 16),
+        "embed_s": timings,
     }
 
 
@@ -215,6 +225,7 @@ def main() -> None:
                 f"ours {ours_runs[-1]['wall_s']:.1f} s",
                 flush=True,
             )
+        bf16 = run_measured(ingest_command(kb, work / "bf16"), RAG_EMBEDDING_BF16="true")
         course = min(course_runs, key=lambda r: r["wall_s"])
         full = min(ours_runs, key=lambda r: r["wall_s"])
         db = work / "db0"
@@ -263,6 +274,7 @@ def main() -> None:
             "job_s": full["seconds"],
             "all_walls_s": [r["wall_s"] for r in ours_runs],
         },
+        "full_bf16": {"wall_s": bf16["wall_s"], "chunks": bf16["chunks"], "rss_mb": bf16["rss_mb"]},
         "unchanged": {
             "wall_s": unchanged["wall_s"],
             "rss_mb": unchanged["rss_mb"],
@@ -289,6 +301,7 @@ def main() -> None:
         "unchanged / full (in-process job), target <= 0.02": inproc["unchanged_s"]
         / inproc["full_s"],
         "course / ours (full ingest, process), target >= 2": course["wall_s"] / full["wall_s"],
+        "course / ours with RAG_EMBEDDING_BF16=true": course["wall_s"] / bf16["wall_s"],
     }
     figures["ratios"] = ratios
 
@@ -297,6 +310,7 @@ def main() -> None:
     rows = [
         ("course pipeline (full)", course["wall_s"], course["chunks"], course["rss_mb"]),
         ("python -m ingest (full)", full["wall_s"], full_chunks, full["rss_mb"]),
+        ("  same, RAG_EMBEDDING_BF16=true", bf16["wall_s"], bf16["chunks"], bf16["rss_mb"]),
         ("python -m ingest (nothing changed)", unchanged["wall_s"], 0, unchanged["rss_mb"]),
         ("python -m ingest (1 file edited)", edited["wall_s"], edited["chunks"], edited["rss_mb"]),
         (
@@ -326,9 +340,10 @@ def main() -> None:
         f"{d['header_tokens']} in header lines, {d['truncated_at_256']} cut at 256; "
         f"torch threads {d['torch_threads']}):\n"
         f"  old batching (groups of 64 in file order, passes of 64): {d['padded_old']} padded "
-        f"tokens, {d['embed_old_s']:.1f} s\n"
-        f"  new batching (groups of 256 sorted by length, passes of 32): {d['padded_new']} "
-        f"padded tokens, {d['embed_new_s']:.1f} s"
+        f"tokens, sentence-transformers {d['embed_s']['old']:.1f} s\n"
+        f"  new batching (groups of 256 sorted by length, passes of 16): {d['padded_new']} "
+        f"padded tokens, sentence-transformers {d['embed_s']['sorted']:.1f} s, "
+        f"plain-torch BERT {d['embed_s']['ours']:.1f} s"
     )
     print()
     for label, value in ratios.items():
