@@ -120,8 +120,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _print_report(report, args.json)
     if args.watch:
+        import signal
+        import threading
+
         from ingest.watch import watch
 
+        stop = threading.Event()
+        # A service manager (systemd, docker stop) asks with SIGTERM: finish the pass under
+        # way, then leave, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         print(f"watching {', '.join(map(str, paths))} (Ctrl-C to stop)", flush=True)
         try:
             watch(
@@ -130,9 +137,11 @@ def main(argv: list[str] | None = None) -> int:
                 on_report=lambda r: _print_report(r, args.json),
                 on_result=on_result,
                 debounce_s=settings.watch_debounce_s,
+                stop=stop,
             )
         except KeyboardInterrupt:
             pass
+        print("stopped watching", flush=True)
         return 0
     return 1 if report.failures and len(report.failures) == len(report.results) else 0
 
