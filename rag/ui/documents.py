@@ -276,12 +276,9 @@ def build_documents_tab(service: RagService) -> None:
         f"Add notes by dropping files here ({', '.join(settings.allowed_extensions)}; up to "
         f"{settings.max_upload_mb:g} MB each). Only new or changed files are embedded again."
     )
-    files = gr.File(
-        label="Upload documents",
-        file_count="multiple",
-        file_types=list(settings.allowed_extensions),
-        type="filepath",
-    )
+    # No file_types: Gradio would refuse a whole drop for one file of another type, good files
+    # included, where save_uploads refuses that file alone and says why.
+    files = gr.File(label="Upload documents", file_count="multiple", type="filepath")
     with gr.Row():
         reingest = gr.Button(f"Re-ingest the knowledge folder ({settings.knowledge_dir})")
     status = gr.Markdown()
