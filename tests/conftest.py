@@ -12,8 +12,8 @@ from rag.service import RagService, create_service
 from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
 
 from .documents import write_sample_documents
+from .servers import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
 
 

@@ -1,12 +1,16 @@
-"""Helpers for tests that start real servers on loopback."""
+"""Helpers for tests that start real servers on loopback and run the real command lines."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -51,3 +55,22 @@ def start_llama_cpp_server(
         process.wait()
         raise
     return process, f"http://127.0.0.1:{port}/v1"
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """A bare, offline environment for the project's command lines, plus ``extra``."""
+    env = {"HF_HUB_OFFLINE": "1", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    env.update(extra)
+    return env
+
+
+def run_module(module: str, *args: str, timeout: float = 300, **env: str):
+    """``python -m module args`` from the repository root; output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_env(**env),
+    )

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from rag.service import Finished, Retrieved, Token
 
-from .conftest import REPO_ROOT
 from .documents import FACTS
+from .servers import run_module
 
 
 @pytest.mark.parametrize("kind", sorted(FACTS))
@@ -53,23 +51,11 @@ def test_too_long_message_is_refused_with_the_limit(ingested_service):
 
 
 def test_ask_cli_streams_and_ends_with_json(tmp_path, sample_docs):
-    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "RAG_MAX_NEW_TOKENS": "40"}
     db = str(tmp_path / "db")
-    subprocess.run(
-        [sys.executable, "-m", "ingest", str(sample_docs), "--db", db, "-q"],
-        cwd=REPO_ROOT,
-        check=True,
-        capture_output=True,
-        env=env,
-        timeout=300,
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "rag", "ask", FACTS["txt"][2], "--db", db, "--k", "3", "--json"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    ingested = run_module("ingest", str(sample_docs), "--db", db, "-q")
+    assert ingested.returncode == 0, ingested.stderr
+    result = run_module(
+        "rag", "ask", FACTS["txt"][2], "--db", db, "--k", "3", "--json", RAG_MAX_NEW_TOKENS="40"
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import pytest
 
@@ -23,6 +21,7 @@ from rag.evaluation import (
 
 from .conftest import REPO_ROOT
 from .documents import FACTS
+from .servers import run_module
 
 # One question per sample document; the keywords are words of its fact (and of no other file).
 SAMPLE_TESTS = [
@@ -168,16 +167,8 @@ def test_a_folder_is_evaluated_on_a_store_of_its_own(ingested_service, sample_do
 def test_eval_cli_prints_the_table_and_ends_with_json(tmp_path, sample_docs):
     tests = tmp_path / "tests.jsonl"
     _write_tests(tests, SAMPLE_TESTS)
-    command = [sys.executable, "-m", "rag", "eval", "--docs", str(sample_docs)]
-    command += ["--tests", str(tests), "--k", "3", "--json"]
-
-    result = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+    result = run_module(
+        "rag", "eval", "--docs", str(sample_docs), "--tests", str(tests), "--k", "3", "--json"
     )
 
     assert result.returncode == 0, result.stderr
@@ -194,13 +185,8 @@ def test_eval_cli_names_the_bad_line_of_a_tests_file(tmp_path, sample_docs):
     tests = tmp_path / "tests.jsonl"
     tests.write_text('{"question": "ok?", "keywords": ["k"]}\nnot json\n', encoding="utf-8")
 
-    result = subprocess.run(
-        [sys.executable, "-m", "rag", "eval", "--docs", str(sample_docs), "--tests", str(tests)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+    result = run_module(
+        "rag", "eval", "--docs", str(sample_docs), "--tests", str(tests), timeout=120
     )
 
     assert result.returncode == 2

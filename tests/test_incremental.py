@@ -7,7 +7,6 @@ the crash tests), and the watcher on a real folder.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import signal
@@ -26,6 +25,7 @@ from rag.store import open_store
 from rag.ui.documents import DocumentHandlers
 
 from .conftest import REPO_ROOT
+from .servers import cli_env, run_module
 
 TOPICS = [
     "tokenizers",
@@ -90,21 +90,8 @@ def assert_no_duplicates(store) -> None:
         assert {c.id for c in found} == {c.id for c in chunks}
 
 
-def cli_env(**extra: str) -> dict[str, str]:
-    env = {"HF_HUB_OFFLINE": "1", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    env.update(extra)
-    return env
-
-
 def run_cli(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ingest", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=cli_env(**env),
-    )
+    return run_module("ingest", *args, timeout=timeout, **env)
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from .conftest import REPO_ROOT
 from .documents import FACTS
+from .servers import run_module
 
 
 def test_every_format_is_ingested_with_its_metadata(make_service, sample_docs):
@@ -54,14 +52,7 @@ def test_bad_files_are_reported_and_the_rest_ingested(make_service, sample_docs)
 
 def test_ingest_cli_prints_progress_and_summary(tmp_path, sample_docs):
     (sample_docs / "empty.txt").write_bytes(b"")
-    result = subprocess.run(
-        [sys.executable, "-m", "ingest", str(sample_docs), "--db", str(tmp_path / "db"), "--json"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
-    )
+    result = run_module("ingest", str(sample_docs), "--db", str(tmp_path / "db"), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["files"] == len(FACTS) + 1
