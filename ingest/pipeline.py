@@ -152,8 +152,10 @@ def collect_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> list[t
 
 
 def chunking_key(settings: Settings) -> str:
-    """The chunking settings a chunk was cut with: a change re-chunks every file."""
-    return f"{settings.chunk_size}/{settings.chunk_overlap}"
+    """How a chunk was cut (chunker version, size, overlap): a change re-chunks every file."""
+    from ingest.chunking import CHUNKER_VERSION
+
+    return f"v{CHUNKER_VERSION}:{settings.chunk_size}/{settings.chunk_overlap}"
 
 
 @dataclass

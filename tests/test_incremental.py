@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.chunking import CHUNKER_VERSION
 from ingest.pipeline import Ingestor
 from ingest.watch import Watcher
 from rag.settings import Settings
@@ -154,7 +155,26 @@ def test_changed_chunk_settings_rechunk_every_file(make_service, notes):
     report = service.ingestor.ingest([notes])
 
     assert report.count("updated") == 6
-    assert {m["chunking"] for m in service.store.metadatas().values()} == {"120/0"}
+    assert {m["chunking"] for m in service.store.metadatas().values()} == {
+        f"v{CHUNKER_VERSION}:120/0"
+    }
+    assert_no_duplicates(service.store)
+
+
+def test_a_store_cut_by_an_older_chunker_is_rechunked(make_service, notes):
+    service = make_service(knowledge_dir=notes)
+    service.ingestor.ingest([notes])
+    ids = list(service.store.metadatas())
+    size, overlap = service.settings.chunk_size, service.settings.chunk_overlap
+    # What a store written before the chunker's version was recorded holds.
+    service.store.update_metadatas(ids, [{"chunking": f"{size}/{overlap}"}] * len(ids))
+
+    report = service.ingestor.ingest([notes])
+
+    assert report.count("updated") == 6
+    assert {m["chunking"] for m in service.store.metadatas().values()} == {
+        f"v{CHUNKER_VERSION}:{size}/{overlap}"
+    }
     assert_no_duplicates(service.store)
 
 
