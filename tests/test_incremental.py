@@ -286,6 +286,27 @@ def test_cli_reset_and_status(tmp_path, notes):
     assert set(open_store(Settings(_env_file=None, db_dir=db)).metadatas()) == ids
 
 
+def test_cli_one_edited_note_is_embedded_without_torch(tmp_path, notes, embedder):
+    """A small re-ingest skips torch's ~1.7 s import: its chunks are embedded in numpy."""
+    db = tmp_path / "db"
+    assert run_cli(str(notes), "--db", str(db), "-q").returncode == 0
+    (notes / "attention.md").write_text(note_text("attention", 2), encoding="utf-8")
+
+    edited = run_cli(str(notes), "--db", str(db), "--json", "-q", PYTHONPROFILEIMPORTTIME="1")
+
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout.splitlines()[-1])["updated"] == 1
+    imported = {line.rsplit("|", 1)[-1].strip() for line in edited.stderr.splitlines()}
+    assert "numpy" in imported and "torch" not in imported
+    # Each new chunk is found by the app's own vector of its text, at distance ~0.
+    store = open_store(Settings(_env_file=None, db_dir=db))
+    stored = [c for c in store.all_chunks() if c.metadata["source"] == "attention.md"]
+    assert stored
+    for chunk in stored:
+        best = store.query(embedder.embed_query(chunk.text), 1)[0]
+        assert best.id == chunk.id and best.distance < 1e-5
+
+
 def _kill_after(process: subprocess.Popen, lines: int, delay: float) -> list[str]:
     """Read the -v lines of ``process``; SIGKILL it ``delay`` s after the ``lines``-th write."""
     seen = []
@@ -391,8 +412,12 @@ def test_ingest_while_documents_are_listed(make_service, notes):
     assert [row[1] for row in handlers.document_rows()] == [1] * 6
 
 
-@pytest.mark.parametrize("kind", ["TorchBertEmbedder", "TransformersEmbedder"])
-def test_the_ingest_embedders_give_the_apps_vectors(embedder, kind):
+@pytest.mark.parametrize(
+    ("kind", "numpy_max_texts"),
+    [("BertEmbedder", 100), ("BertEmbedder", 0), ("TransformersEmbedder", None)],
+    ids=["bert-numpy", "bert-torch", "transformers"],
+)
+def test_the_ingest_embedders_give_the_apps_vectors(embedder, kind, numpy_max_texts):
     """`python -m ingest` embeds without sentence-transformers; queries must meet its vectors."""
     import numpy as np
 
@@ -400,11 +425,13 @@ def test_the_ingest_embedders_give_the_apps_vectors(embedder, kind):
     from rag.settings import DEFAULT_EMBEDDING_MODEL
 
     layout = embedding.read_layout(DEFAULT_EMBEDDING_MODEL)
-    assert layout is not None and embedding.TorchBertEmbedder.supports(layout)
+    assert layout is not None and embedding.BertEmbedder.supports(layout)
     assert isinstance(
-        embedding.create_ingest_embedder(DEFAULT_EMBEDDING_MODEL, 4), embedding.TorchBertEmbedder
+        embedding.create_ingest_embedder(DEFAULT_EMBEDDING_MODEL, 4), embedding.BertEmbedder
     )
     ours = getattr(embedding, kind)(layout, DEFAULT_EMBEDDING_MODEL, 4)
+    if numpy_max_texts is not None:  # small jobs run in numpy, larger ones in torch
+        ours.numpy_max_texts = numpy_max_texts
     texts = [note_text(t, 1) for t in TOPICS] + [
         "  padded  ",
         "x",
@@ -423,6 +450,7 @@ def test_bf16_ingest_vectors_stay_next_to_the_apps(embedder):
     from rag.settings import DEFAULT_EMBEDDING_MODEL
 
     fast = create_ingest_embedder(DEFAULT_EMBEDDING_MODEL, 4, bf16=True)
+    fast.numpy_max_texts = 0  # bfloat16 is for torch's forward passes
     assert fast.bf16 == native_bf16()  # never emulated: that would be slower, not faster
     texts = [note_text(t, 2) for t in TOPICS]
     cosines = (
