@@ -5,13 +5,14 @@ On a copy of the InsureLLM knowledge base (76 markdown files), in one run:
   langchain_huggingface's HuggingFaceEmbeddings over the bundled MiniLM, langchain_chroma)
   and `python -m ingest`, each as a whole process: wall time, chunks/s, peak memory (RSS);
   `--rounds N` alternates them N times and keeps each one's fastest run;
-- `python -m ingest` once more with RAG_EMBEDDING_BF16=true (bfloat16 on CPUs that have it);
+- `python -m ingest` with its defaults (bfloat16 where the CPU does it natively) and in
+  float32 (RAG_EMBEDDING_BF16=false), in the same rounds;
 - `python -m ingest` again with nothing changed, after one file was edited, after one was
   deleted (whole processes), and whether the unchanged run imported torch (`-X importtime`);
 - in-process: the unchanged run's work as a share of a full ingest's;
 - why the old ingest was slow: the same chunks embedded as it did (groups of 64 in file
   order, forward passes of 64) and as it does now (groups of 256 sorted by length, passes of
-  16), through sentence-transformers and through ingest.embedding's plain-torch BERT, with
+  16), through sentence-transformers and through ingest.embedding's BERT forward pass, with
   the padding each wastes.
 
 Usage: .venv/bin/python benchmarks/bench_ingest.py [--kb DIR] [--rounds N] [--json]
@@ -155,7 +156,7 @@ def padding_and_batching(db: Path) -> dict:
             )
         return total
 
-    from ingest.embedding import TorchBertEmbedder, read_layout
+    from ingest.embedding import BertEmbedder, read_layout
 
     layout = read_layout(DEFAULT_EMBEDDING_MODEL)
     runs = {
@@ -163,8 +164,8 @@ def padding_and_batching(db: Path) -> dict:
         "old": (create_embedder(DEFAULT_EMBEDDING_MODEL, batch_size=64), 64),
         # Groups of 256 (sentence-transformers sorts each by length), passes of 16.
         "sorted": (create_embedder(DEFAULT_EMBEDDING_MODEL, batch_size=16), 256),
-        # The same, through the plain-torch BERT of ingest.embedding.
-        "ours": (TorchBertEmbedder(layout, DEFAULT_EMBEDDING_MODEL, 16), 256),
+        # The same, through the BERT forward pass of ingest.embedding.
+        "ours": (BertEmbedder(layout, DEFAULT_EMBEDDING_MODEL, 16), 256),
     }
     timings = {}
     for label, (embedder, group) in runs.items():
@@ -196,6 +197,7 @@ def main() -> None:
     if args.course_worker:
         course_worker(*args.course_worker)
         return
+    from ingest.embedding import native_bf16
 
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
@@ -206,7 +208,8 @@ def main() -> None:
             f"{len(files)} files, {sum(p.stat().st_size for p in files) / 1024:.0f} KB, copied to {kb}"
         )
 
-        course_runs, ours_runs = [], []
+        print(f"bfloat16 native on this CPU: {native_bf16()}")
+        course_runs, ours_runs, float32_runs = [], [], []
         for round_ in range(args.rounds):
             course_runs.append(
                 run_measured(
@@ -220,14 +223,20 @@ def main() -> None:
                 )
             )
             ours_runs.append(run_measured(ingest_command(kb, work / f"db{round_}")))
+            float32_runs.append(
+                run_measured(
+                    ingest_command(kb, work / f"float32-{round_}"), RAG_EMBEDDING_BF16="false"
+                )
+            )
             print(
                 f"round {round_ + 1}: course {course_runs[-1]['wall_s']:.1f} s, "
-                f"ours {ours_runs[-1]['wall_s']:.1f} s",
+                f"ours {ours_runs[-1]['wall_s']:.1f} s, "
+                f"ours in float32 {float32_runs[-1]['wall_s']:.1f} s",
                 flush=True,
             )
-        bf16 = run_measured(ingest_command(kb, work / "bf16"), RAG_EMBEDDING_BF16="true")
         course = min(course_runs, key=lambda r: r["wall_s"])
         full = min(ours_runs, key=lambda r: r["wall_s"])
+        float32 = min(float32_runs, key=lambda r: r["wall_s"])
         db = work / "db0"
 
         unchanged = run_measured(ingest_command(kb, db))
@@ -274,7 +283,13 @@ def main() -> None:
             "job_s": full["seconds"],
             "all_walls_s": [r["wall_s"] for r in ours_runs],
         },
-        "full_bf16": {"wall_s": bf16["wall_s"], "chunks": bf16["chunks"], "rss_mb": bf16["rss_mb"]},
+        "full_float32": {
+            "wall_s": float32["wall_s"],
+            "chunks": float32["chunks"],
+            "rss_mb": float32["rss_mb"],
+            "all_walls_s": [r["wall_s"] for r in float32_runs],
+        },
+        "bf16_native": native_bf16(),
         "unchanged": {
             "wall_s": unchanged["wall_s"],
             "rss_mb": unchanged["rss_mb"],
@@ -301,7 +316,7 @@ def main() -> None:
         "unchanged / full (in-process job), target <= 0.02": inproc["unchanged_s"]
         / inproc["full_s"],
         "course / ours (full ingest, process), target >= 2": course["wall_s"] / full["wall_s"],
-        "course / ours with RAG_EMBEDDING_BF16=true": course["wall_s"] / bf16["wall_s"],
+        "course / ours in float32 (RAG_EMBEDDING_BF16=false)": course["wall_s"] / float32["wall_s"],
     }
     figures["ratios"] = ratios
 
@@ -310,7 +325,7 @@ def main() -> None:
     rows = [
         ("course pipeline (full)", course["wall_s"], course["chunks"], course["rss_mb"]),
         ("python -m ingest (full)", full["wall_s"], full_chunks, full["rss_mb"]),
-        ("  same, RAG_EMBEDDING_BF16=true", bf16["wall_s"], bf16["chunks"], bf16["rss_mb"]),
+        ("  same, float32", float32["wall_s"], float32["chunks"], float32["rss_mb"]),
         ("python -m ingest (nothing changed)", unchanged["wall_s"], 0, unchanged["rss_mb"]),
         ("python -m ingest (1 file edited)", edited["wall_s"], edited["chunks"], edited["rss_mb"]),
         (
@@ -343,7 +358,7 @@ def main() -> None:
         f"tokens, sentence-transformers {d['embed_s']['old']:.1f} s\n"
         f"  new batching (groups of 256 sorted by length, passes of 16): {d['padded_new']} "
         f"padded tokens, sentence-transformers {d['embed_s']['sorted']:.1f} s, "
-        f"plain-torch BERT {d['embed_s']['ours']:.1f} s"
+        f"BERT forward pass {d['embed_s']['ours']:.1f} s"
     )
     print()
     for label, value in ratios.items():

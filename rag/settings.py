@@ -60,9 +60,10 @@ class Settings(BaseSettings):
         "sorted by length waste little time on padding.",
     )
     embedding_bf16: bool = Field(
-        False,
-        description="`python -m ingest` embeds in bfloat16 on CPUs that do it natively "
-        "(AVX512-BF16, AMX): ~1.7x faster, vectors within 4e-5 cosine of float32 (not identical).",
+        True,
+        description="`python -m ingest` embeds in bfloat16 where the CPU does it natively "
+        "(AVX512-BF16, AMX), in float32 elsewhere: ~1.5x faster; vectors within 4e-5 cosine of "
+        "float32, retrieval scores unchanged on both evaluation sets. `false`: float32 always.",
     )
     ingest_batch_chunks: int = Field(
         256,
