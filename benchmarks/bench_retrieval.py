@@ -289,6 +289,7 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
         "neighbour_weight": retriever.neighbour_weight,
         "window_chars": retriever.window_chars,
         "group_documents": retriever.group_documents,
+        "merge_documents": retriever.merge_documents,
     }
     rows = []
 
@@ -301,13 +302,18 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
         rows.append(measured(name, target, tests, k))
         rows[-1].pop("result")
 
-    plain = {"neighbour_weight": 0.0, "window_chars": 0, "group_documents": False}
+    separate = {"group_documents": False, "merge_documents": False}
+    plain = {"neighbour_weight": 0.0, "window_chars": 0, **separate}
     measure("dense only, one chunk per hit", dense_weight=1.0, **plain)
     measure("BM25 only, one chunk per hit", dense_weight=0.0, **plain)
     measure("hybrid 0.5/0.5, one chunk per hit", **plain)
-    measure("  + neighbour weight 0.3", window_chars=0, group_documents=False)
-    measure("  + windows of 2000 characters", group_documents=False)
-    measure("  + passages grouped by document (default)")
+    measure("  + neighbour weight 0.3", window_chars=0, **separate)
+    measure(f"  + windows of {defaults['window_chars']} characters", **separate)
+    measure("  + passages grouped by document", merge_documents=False)
+    measure("  + one passage per document (default)")
+    measure(
+        "previous default: windows of 2000, not merged", window_chars=2000, merge_documents=False
+    )
     with patched(retriever_module, "_fold_plural", lambda token: token):
         measure("default without plural folding")
     with patched(retriever_module, "split_header", lambda text: ("", text)):
@@ -316,7 +322,7 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
         measure(f"default, dense weight {weight}", dense_weight=weight)
     for weight in (0.0, 0.5):
         measure(f"default, neighbour weight {weight}", neighbour_weight=weight)
-    for chars in (1000, 1500, 3000):
+    for chars in (1000, 2000, 3000):
         measure(f"default, windows of {chars} characters", window_chars=chars)
     for size, overlap in ((400, 50), (600, 100), (1000, 100)):
         other = app_service(

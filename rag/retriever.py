@@ -19,6 +19,10 @@ embedding models blur. Each chunk is ranked in four steps, every one measured in
    reads whole passages (a section and what follows) rather than fragments, and one passage
    is never sent twice. Passages of the same document are then kept next to each other,
    documents ordered by their best passage.
+5. **One passage per document.** The windows of one document (one page of a PDF) become a
+   single passage: its excerpts in document order, gaps marked "[…]". The model and the
+   reader get each source once, with everything found in it, instead of several numbered
+   fragments of the same file; the text is the same.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ingest.chunking import HEADER_SEPARATOR, split_header
+from ingest.chunking import HEADER_SEPARATOR, document_label, split_header
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -49,6 +53,8 @@ _STOPWORDS = frozenset(
 # BM25 constants (Robertson and Zaragoza's usual values).
 _K1 = 1.5
 _B = 0.75
+#: Between two excerpts of one document that are not next to each other in it.
+GAP = "\n\n[…]\n\n"
 # Longest overlap looked for when two consecutive chunks of a split section are joined.
 _MAX_OVERLAP = 1000
 _MIN_OVERLAP = 20
@@ -83,8 +89,10 @@ def tokenize(text: str) -> list[str]:
 class RetrievedChunk:
     """A passage given to the model, numbered as it is cited: [n].
 
-    ``text`` is a header line ("document | section"), a blank line, then the passage: the hit
-    chunk joined with the neighbouring chunks listed in ``chunk_ids`` (in document order).
+    ``text`` is a header line ("document | section", or the document alone when the passage
+    spans sections), a blank line, then the passage: the chunks listed in ``chunk_ids``, in
+    document order, joined; excerpts that are not next to each other are separated by
+    :data:`GAP`. ``id`` and ``metadata`` are those of the best-scoring hit in it.
     """
 
     n: int
@@ -187,6 +195,12 @@ class _ChunkIndex:
         return j
 
 
+def _chunk_index(index: _ChunkIndex, position: int) -> int:
+    """A chunk's place in its document (0 when unknown)."""
+    value = index.chunks[position].metadata.get("chunk_index")
+    return value if isinstance(value, int) else 0
+
+
 def _scaled(scores: dict[Any, float]) -> dict[Any, float]:
     """Scores mapped to 0..1 over the candidates (all 1.0 when they are equal)."""
     if not scores:
@@ -239,8 +253,9 @@ class HybridRetriever:
         candidates: int = 40,
         dense_weight: float = 0.5,
         neighbour_weight: float = 0.3,
-        window_chars: int = 2000,
+        window_chars: int = 1500,
         group_documents: bool = True,
+        merge_documents: bool = True,
     ):
         self.store = store
         self.embedder = embedder
@@ -250,6 +265,7 @@ class HybridRetriever:
         self.neighbour_weight = neighbour_weight
         self.window_chars = window_chars
         self.group_documents = group_documents
+        self.merge_documents = merge_documents
         self._index: _ChunkIndex | None = None
         self._generation: Any = None
         self._lock = threading.Lock()
@@ -264,6 +280,7 @@ class HybridRetriever:
             dense_weight=settings.dense_weight,
             neighbour_weight=settings.neighbour_weight,
             window_chars=settings.window_chars,
+            merge_documents=settings.merge_documents,
         )
 
     def _chunk_index(self) -> _ChunkIndex:
@@ -377,12 +394,44 @@ class HybridRetriever:
                 for position, score in self._fused(other.strip(), index).items():
                     fused[position] = fused.get(position, 0.0) + weight * score
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-        results = []
-        for n, window in enumerate(self._windows(ranked, k, index), start=1):
-            hit = index.chunks[window.hit]
-            header, _ = split_header(hit.text)
-            body = _join([index.bodies[i] for i in window.members])
-            text = f"{header}{HEADER_SEPARATOR}{body}" if header else body
-            ids = tuple(index.chunks[i].id for i in window.members)
-            results.append(RetrievedChunk(n, hit.id, text, dict(hit.metadata), window.score, ids))
-        return results
+        windows = self._windows(ranked, k, index)
+        groups = (
+            self._by_document(windows, index) if self.merge_documents else [[w] for w in windows]
+        )
+        return [self._passage(n, group, index) for n, group in enumerate(groups, start=1)]
+
+    @staticmethod
+    def _by_document(windows: list[_Window], index: _ChunkIndex) -> list[list[_Window]]:
+        """Windows gathered per document (and PDF page), in order of each one's first window;
+        within a group, in document order."""
+        groups: dict[tuple[str, Any], list[_Window]] = {}
+        for window in windows:
+            meta = index.chunks[window.hit].metadata
+            groups.setdefault((str(meta.get("source", "")), meta.get("page")), []).append(window)
+        return [
+            sorted(group, key=lambda w: _chunk_index(index, w.first)) for group in groups.values()
+        ]
+
+    @staticmethod
+    def _passage(n: int, group: list[_Window], index: _ChunkIndex) -> RetrievedChunk:
+        """One passage from a document's windows; it is cited by its best hit's id."""
+        best = max(group, key=lambda w: w.score)
+        hit = index.chunks[best.hit]
+        header, _ = split_header(hit.text)
+        metadata = dict(hit.metadata)
+        if len(group) > 1:
+            sections = [str(index.chunks[w.hit].metadata.get("section") or "") for w in group]
+            if len(set(sections)) > 1:  # the header names the document; the excerpts, sections
+                header = document_label(str(metadata.get("source", "")))
+                metadata["section"] = "; ".join(dict.fromkeys(s for s in sections if s))
+        # Windows that touch (the budget kept them apart) read on; gaps are marked.
+        runs: list[list[int]] = []
+        for window in group:
+            if runs and _chunk_index(index, window.first) == _chunk_index(index, runs[-1][-1]) + 1:
+                runs[-1].extend(window.members)
+            else:
+                runs.append(list(window.members))
+        body = GAP.join(_join([index.bodies[i] for i in run]) for run in runs)
+        text = f"{header}{HEADER_SEPARATOR}{body}" if header else body
+        ids = tuple(index.chunks[i].id for w in group for i in w.members)
+        return RetrievedChunk(n, hit.id, text, metadata, best.score, ids)

@@ -104,7 +104,13 @@ class Settings(BaseSettings):
     )
 
     # --- retrieval ------------------------------------------------------------------------
-    top_k: int = Field(5, ge=1, le=50, description="Passages given to the model per answer.")
+    top_k: int = Field(
+        5,
+        ge=1,
+        le=50,
+        description="Hits retrieved per answer, each widened into a passage (one document's "
+        "are merged, so the model may get fewer passages).",
+    )
     hybrid: bool = Field(
         True, description="Fuse BM25 keyword search with dense search (off: dense only)."
     )
@@ -122,10 +128,15 @@ class Settings(BaseSettings):
         description="Share of the better neighbouring chunk's score added to a chunk's own.",
     )
     window_chars: int = Field(
-        2000,
+        1500,
         ge=0,
         description="Each hit is widened with the chunks around it, up to this many characters "
         "(0: chunks alone).",
+    )
+    merge_documents: bool = Field(
+        True,
+        description="The windows found in one document (one page of a PDF) are given as one "
+        "passage, excerpts in document order: each source once, with all that was found in it.",
     )
     eval_tests: Path | None = Field(
         None,

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from langchain_core.documents import Document
 
-from ingest.chunking import markdown_sections, split_documents
+from ingest.chunking import HEADER_SEPARATOR, markdown_sections, split_documents
 from rag.retriever import tokenize
 from rag.service import Retrieved
 
@@ -129,11 +129,64 @@ def test_a_hit_is_widened_with_its_neighbours_into_one_passage(guide_service):
 
 def test_without_a_window_each_passage_is_one_chunk(guide_service):
     guide_service.retriever.window_chars = 0
+    guide_service.retriever.merge_documents = False
 
     passages = guide_service.retrieve("Which port does the Quillfeather gateway listen on?", 3)
 
     assert all(len(p.chunk_ids) == 1 for p in passages)
     assert "7311" in passages[0].body and "## Setup" not in passages[0].body
+
+
+PROTOCOL = """# Lab handbook
+
+## Arrival
+
+The zebrafish protocol starts with a logbook entry at the door.
+
+## Bread
+
+Knead the dough for ten minutes, then let it rise.
+
+## Roses
+
+Prune roses in late winter.
+
+## Departure
+
+The zebrafish protocol ends when the tanks are sealed.
+"""
+
+
+def test_the_windows_of_one_document_are_one_passage(make_service, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lab.md").write_text(PROTOCOL, encoding="utf-8")
+    (docs / "other.md").write_text("# Other\n\nNothing about fish here.\n", encoding="utf-8")
+    service = make_service(knowledge_dir=docs, chunk_size=100, chunk_overlap=0)
+    service.ingest_knowledge_dir()
+    service.retriever.window_chars = 0  # each hit alone: Arrival and Departure, far apart
+
+    passages = service.retrieve("When does the zebrafish protocol start and end?", 2)
+
+    assert [p.source for p in passages] == ["lab.md"]
+    lab = passages[0]
+    # Two sections: the header names the document, each excerpt starts with its heading.
+    assert lab.text.startswith("lab" + HEADER_SEPARATOR + "# Lab handbook\n\n## Arrival")
+    assert lab.body.index("starts with a logbook") < lab.body.index("[…]")
+    assert lab.body.index("[…]") < lab.body.index("ends when the tanks")
+    assert "Knead" not in lab.body and len(lab.chunk_ids) == 2
+    assert lab.metadata["section"] == "Lab handbook > Arrival; Lab handbook > Departure"
+
+
+def test_windows_that_touch_read_on_without_a_gap(guide_service):
+    guide_service.retriever.window_chars = 0
+
+    passages = guide_service.retrieve("Quillfeather gateway port, admin console, red banner", 3)
+
+    guide = [p for p in passages if p.source == "deployment_guide.md"]
+    assert len(guide) == 1 and len(guide[0].chunk_ids) >= 2
+    body = guide[0].body
+    assert "[…]" not in body and body.index("port 7311") < body.index("red banner")
 
 
 def test_an_exact_code_is_found_by_its_keywords(guide_service):
