@@ -296,7 +296,9 @@ class HybridRetriever:
         """Index position -> fused score, for every candidate of either ranking."""
         dense: dict[int, float] = {}
         if self.dense_weight > 0:
-            for hit in self.store.query(self.embedder.embed_query(query), self.candidates):
+            vector = self.embedder.embed_query(query)
+            # _chunk_index() has just synced the store (generation()).
+            for hit in self.store.query(vector, self.candidates, sync=False):
                 position = index.by_id.get(hit.id)
                 if position is not None:  # else written after the index was read: next query
                     dense[position] = 1.0 - (hit.distance or 0.0)

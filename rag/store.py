@@ -172,7 +172,10 @@ class ChunkStore:
         """
         if self.is_remote:
             return False  # one server process owns the index: nothing goes stale
-        fresh = self._fresh()
+        return self._catch_up(self._fresh(), locked=locked)
+
+    def _catch_up(self, fresh, *, locked: bool = False) -> bool:
+        """:meth:`sync`, given the collection as just read."""
         if self._state(fresh) == self._known:
             return False
         if locked:
@@ -276,9 +279,12 @@ class ChunkStore:
         return self._fresh().count()
 
     def generation(self) -> tuple[int, Any, str]:
-        """(count, generation, collection id): changes whenever the contents change."""
-        self.sync()
+        """(count, generation, collection id): changes whenever the contents change.
+
+        It syncs the store first, so a :meth:`query` right after may skip its own check."""
         fresh = self._fresh()
+        if not self.is_remote and self._catch_up(fresh):
+            fresh = self._fresh()
         collection_id, generation = self._state(fresh)
         return fresh.count(), generation, collection_id
 
@@ -298,10 +304,13 @@ class ChunkStore:
             )
         ]
 
-    def query(self, embedding: Sequence[float], n: int) -> list[StoredChunk]:
+    def query(self, embedding: Sequence[float], n: int, *, sync: bool = True) -> list[StoredChunk]:
+        """The ``n`` nearest chunks. ``sync=False``: the caller has just synced (one check, not
+        two, per retrieval)."""
         if n <= 0:
             return []
-        self.sync()
+        if sync:
+            self.sync()
         result = self._collection.query(
             query_embeddings=[list(embedding)],
             n_results=n,
