@@ -119,6 +119,8 @@ class RagService:
         self.ingestor = Ingestor(settings, store, lambda: embedder)
         self._models: dict[str, ChatModel] = {}
         self._models_lock = threading.Lock()
+        # (store generation, (documents, chunks)): the counts are read again only after a change.
+        self._library_size: tuple[Any, tuple[int, int]] | None = None
 
     # --- models -----------------------------------------------------------------------------
     def chat_model(self, name: str | None = None) -> ChatModel:
@@ -134,6 +136,19 @@ class RagService:
         return self.ingestor.ingest(
             [self.settings.knowledge_dir], progress=progress, lock_timeout=60
         )
+
+    def library_size(self) -> tuple[int, int]:
+        """(documents, chunks) in the store. Counting reads every chunk's metadata, so it is
+        done again only when the store has changed since (the status line asks after each
+        answer)."""
+        generation = self.store.generation()
+        cached = self._library_size
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        documents = self.ingestor.documents()
+        size = (len(documents), sum(d["chunks"] for d in documents))
+        self._library_size = (generation, size)
+        return size
 
     def ensure_ingested(self, progress: ProgressCallback | None = None) -> IngestReport | None:
         """Ingest the knowledge folder when the store is empty (first start)."""

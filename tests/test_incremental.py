@@ -457,3 +457,18 @@ def test_bf16_ingest_vectors_stay_next_to_the_apps(embedder):
         np.array(fast.embed_documents(texts)) * np.array(embedder.embed_documents(texts))
     ).sum(1)
     assert cosines.min() > 0.9999
+
+
+def test_the_library_size_follows_the_store_and_is_counted_once_per_change(make_service, notes):
+    service = make_service(knowledge_dir=notes)
+    service.ingest_knowledge_dir()
+    counted = []
+    documents = service.ingestor.documents
+    service.ingestor.documents = lambda: counted.append(1) or documents()
+
+    size = service.library_size()
+    assert size == (6, service.store.count())
+    assert service.library_size() == size and len(counted) == 1  # nothing changed: not re-read
+
+    service.ingestor.delete_document("attention.md")
+    assert service.library_size() == (5, service.store.count()) and len(counted) == 2

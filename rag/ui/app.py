@@ -25,9 +25,8 @@ def concurrency_limit(service: RagService) -> int:
 
 
 def _status(service: RagService, model: str | None = None) -> str:
-    documents = service.ingestor.documents()
-    chunks = sum(d["chunks"] for d in documents)
-    return status_line(model or service.settings.model, len(documents), chunks)
+    documents, chunks = service.library_size()
+    return status_line(model or service.settings.model, documents, chunks)
 
 
 def _optional_tab(title: str, module: str, builder: str, service: RagService) -> None:
