@@ -65,12 +65,13 @@ def build_prompt(
     context_window: int,
     max_new_tokens: int,
     max_source_tokens: int | None = None,
+    max_history_tokens: int | None = None,
 ) -> FittedPrompt:
     """Messages for the chat model, within ``context_window`` minus the answer's tokens.
 
     Room goes first to the system prompt and the question, then to recent history (at most a
-    quarter of what is left), then to sources in rank order; the last source that doesn't fit
-    whole is shortened rather than dropped.
+    quarter of what is left, and at most ``max_history_tokens``), then to sources in rank
+    order; the last source that doesn't fit whole is shortened rather than dropped.
     """
     # Chat templates add a few tokens per message; keep a margin for them.
     budget = context_window - max_new_tokens - 16 * (len(history) + 2)
@@ -81,6 +82,9 @@ def build_prompt(
         )
     kept_history: list[Message] = []
     history_budget = int(budget * HISTORY_SHARE)
+    if max_history_tokens is not None:
+        # A quarter of a million-token window would resend a whole long chat every turn.
+        history_budget = min(history_budget, max_history_tokens)
     for message in reversed(history):
         cost = count_tokens(message["content"])
         if cost > history_budget:

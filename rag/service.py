@@ -242,6 +242,7 @@ class RagService:
                 count_tokens=chat_model.count_tokens,
                 context_window=chat_model.context_window,
                 max_source_tokens=self.settings.max_source_tokens,
+                max_history_tokens=self.settings.max_history_tokens,
                 max_new_tokens=options.max_new_tokens,
             )
         except ValueError as exc:

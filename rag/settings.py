@@ -166,6 +166,13 @@ class Settings(BaseSettings):
         description="Most tokens of sources put in a prompt: on a CPU every prompt token delays "
         "the first answer token. Raise it for a model served on a GPU or by an API.",
     )
+    max_history_tokens: int = Field(
+        4000,
+        ge=0,
+        description="Most tokens of earlier turns resent with each question (also at most a "
+        "quarter of the context window): large-context API models would otherwise be sent a "
+        "whole long conversation every turn.",
+    )
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
     max_new_tokens: int = Field(384, ge=1, description="Longest answer, in tokens.")
     context_window: int = Field(

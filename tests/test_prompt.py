@@ -42,3 +42,24 @@ def test_source_budget_caps_the_prompt_below_the_window():
     )
     assert len(capped.chunks) < len(roomy.chunks)
     assert capped.prompt_tokens <= 700 + 100  # the budget plus the instructions and question
+
+
+def test_history_keeps_the_latest_turns_within_its_cap_even_in_a_huge_window():
+    history = [
+        {"role": role, "content": f"turn{i} " + " ".join(["word"] * 99)}
+        for i, role in zip(range(40), ["user", "assistant"] * 20, strict=True)
+    ]  # 40 turns of 100 tokens
+
+    prompt = build_prompt(
+        "q?",
+        chunks(2, 50),
+        history,
+        count_tokens=count,
+        context_window=1_000_000,
+        max_new_tokens=200,
+        max_history_tokens=450,
+    )
+
+    kept = [m["content"].split()[0] for m in prompt.messages[1:-1]]
+    assert kept == ["turn36", "turn37", "turn38", "turn39"]  # the latest 4 fit in 450
+    assert prompt.messages[-1] == {"role": "user", "content": "q?"}
