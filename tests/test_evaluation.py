@@ -215,13 +215,33 @@ def test_the_tab_evaluates_on_a_store_of_its_own(evaluate_tab):
 
     status, rows, weakest = handlers.run(str(tests), None, None, 3)
 
-    assert labels[0] == "sample_tests.jsonl (RAG_EVAL_TESTS)"
-    assert "course_notes_tests.jsonl (bundled)" in labels
+    assert labels[:3] == [
+        "sample_tests.jsonl (RAG_EVAL_TESTS)",
+        "knowledge_base_tests.jsonl (bundled)",  # the default documents' questions come first
+        "course_notes_tests.jsonl (bundled)",
+    ]
     assert "**5 questions**" in status and "coverage **100.0%**" in status
     assert [r[0] for r in rows] == ["direct_fact", "numerical", "total"]
     assert rows[-1][1] == 5
     assert all(len(w) == 5 for w in weakest)
     assert service.store.count() == before  # the chat's store is untouched
+
+
+def test_the_tabs_first_choices_score_the_bundled_notes(make_service, tmp_path):
+    """Out of the box: the first tests file on offer, on the default documents folder."""
+    from rag.ui.evaluate import EvaluateHandlers
+
+    service = make_service(knowledge_dir=REPO_ROOT / "knowledge_base")
+    handlers = EvaluateHandlers(service)
+    first = handlers.tests_choices()[0][1]
+
+    status, rows, _ = handlers.run(first, None, None, 10)
+
+    assert first.endswith("knowledge_base_tests.jsonl")
+    assert "**20 questions**" in status and "10 added" in status  # 9 notes and the PDF
+    total = rows[-1]
+    assert total[0] == "total" and total[1] == 20
+    assert total[2] > 0.9 and total[4] > 95  # MRR and coverage %: these are its own notes
 
 
 def test_the_tab_refuses_bad_input_with_a_reason(evaluate_tab, tmp_path):

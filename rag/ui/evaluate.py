@@ -1,7 +1,8 @@
 """The Evaluate tab: score retrieval on a tests file, as the LLM-engineering course does.
 
 Pick a tests file (course format: one JSON object a line with ``question`` and ``keywords``)
-from those bundled under ``tests/data``, the one named by ``RAG_EVAL_TESTS``, or an upload;
+from those bundled under ``tests/data`` (first, the questions on the sample notes in
+``knowledge_base/``), the one named by ``RAG_EVAL_TESTS``, or an upload;
 pick a documents folder (the knowledge folder by default); run. The folder is ingested into a
 temporary store of its own, so the chat's store is never touched, and every question goes
 through the chat's own retriever and settings (:func:`rag.evaluation.evaluate_folder`).
@@ -25,6 +26,8 @@ from rag.service import RagService
 log = logging.getLogger(__name__)
 
 BUNDLED_TESTS = Path(__file__).resolve().parents[2] / "tests" / "data"
+# Questions on the sample notes in knowledge_base/, the app's default documents: offered first.
+DEFAULT_TESTS = "knowledge_base_tests.jsonl"
 CATEGORY_HEADERS = ["Category", "Questions", "MRR", "nDCG@k", "Coverage %"]
 WEAK_HEADERS = ["Question", "MRR", "Coverage %", "Missing keywords", "First source"]
 MAX_TESTS_MB = 5.0
@@ -53,7 +56,8 @@ class EvaluateHandlers:
         if configured and Path(configured).is_file():
             choices.append((f"{Path(configured).name} (RAG_EVAL_TESTS)", str(configured)))
         if BUNDLED_TESTS.is_dir():
-            for path in sorted(BUNDLED_TESTS.glob("*.jsonl")):
+            bundled = BUNDLED_TESTS.glob("*.jsonl")
+            for path in sorted(bundled, key=lambda p: (p.name != DEFAULT_TESTS, p.name)):
                 choices.append((f"{path.name} (bundled)", str(path)))
         return choices
 
