@@ -18,7 +18,7 @@ from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.embeddings import Embedder, create_embedder
 from rag.llms import ChatModel, GenerationOptions, LLMError, Message, create_chat_model
 from rag.prompt import build_prompt
-from rag.repetition import stop_repeating
+from rag.repetition import stop_repeating, trim_loop
 from rag.retriever import HybridRetriever, RetrievedChunk
 from rag.settings import Settings
 from rag.store import ChunkStore, open_store
@@ -257,7 +257,7 @@ class RagService:
             yield Token(piece)
         done = time.perf_counter()
         yield Finished(
-            "".join(pieces),
+            trim_loop("".join(pieces)),
             chat_model.name,
             prompt.chunks,
             {

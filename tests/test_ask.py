@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from rag.repetition import trim_loop
 from rag.service import Finished, Retrieved, Token
 
 from .documents import FACTS
@@ -27,7 +28,8 @@ def test_answer_streams_in_pieces_after_its_sources(ingested_service):
     assert len(tokens) > 1
     finished = events[-1]
     assert isinstance(finished, Finished)
-    assert finished.answer == "".join(t.text for t in tokens)
+    # The streamed text, less the repeats of a loop if the small model fell into one.
+    assert finished.answer == trim_loop("".join(t.text for t in tokens))
     assert finished.answer.strip()
     assert [c.n for c in finished.chunks] == list(range(1, len(finished.chunks) + 1))
     assert "lora_notes.md" in [c.source for c in finished.chunks]
