@@ -284,7 +284,7 @@ class ChunkStore:
         It syncs the store first, so a :meth:`query` right after may skip its own check."""
         fresh = self._fresh()
         if not self.is_remote and self._catch_up(fresh):
-            fresh = self._fresh()
+            fresh = self._collection  # reopened just now, read afresh
         collection_id, generation = self._state(fresh)
         return fresh.count(), generation, collection_id
 
