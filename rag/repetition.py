@@ -14,14 +14,23 @@ from collections.abc import Iterator
 LOOP_SPAN = 80
 
 
+def _earlier_copy(text: str, span: int) -> int:
+    """Where the latest earlier copy of ``text``'s last ``span`` characters starts, or -1.
+
+    The copy may overlap the end: a loop shorter than the span counts too.
+    """
+    if len(text) <= span:
+        return -1
+    return text.rfind(text[-span:], 0, len(text) - 1)
+
+
 def stop_repeating(pieces: Iterator[str], span: int = LOOP_SPAN) -> Iterator[str]:
     text = ""
     try:
         for piece in pieces:
             yield piece
             text += piece
-            # The span may overlap its earlier copy: a loop shorter than the span counts too.
-            if len(text) > span and text.find(text[-span:]) < len(text) - span:
+            if _earlier_copy(text, span) >= 0:
                 return
     finally:
         close = getattr(pieces, "close", None)
@@ -31,12 +40,10 @@ def stop_repeating(pieces: Iterator[str], span: int = LOOP_SPAN) -> Iterator[str
 
 def trim_loop(text: str, span: int = LOOP_SPAN) -> str:
     """``text`` with the repeats of a loop at its end removed, one copy kept; else unchanged."""
-    n = len(text)
-    if n <= span:
-        return text
-    earlier = text.rfind(text[-span:], 0, n - 1)  # the latest copy before the last one
+    earlier = _earlier_copy(text, span)
     if earlier < 0:
         return text
+    n = len(text)
     period = n - span - earlier
     start = n - period  # walk back to where the text began repeating itself
     while start > 0 and text[start - 1] == text[start - 1 + period]:
