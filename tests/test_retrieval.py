@@ -210,7 +210,7 @@ def test_a_pdf_passage_stays_on_its_page(ingested_service):
 def employees_service(tmp_path_factory, embedder):
     """A store of insurellm employee records: several people share a first or last name."""
     if not EMPLOYEES.is_dir():
-        pytest.skip(f"the insurellm knowledge base is not at {EMPLOYEES} (../shared is absent)")
+        pytest.skip("the insurellm knowledge base is absent: ../shared/eval/insurellm is needed")
     from rag.service import create_service
     from rag.settings import Settings
 
