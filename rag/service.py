@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
+from rag.claims import Claim
 from rag.embeddings import Embedder, create_embedder
 from rag.llms import ChatModel, GenerationOptions, LLMError, Message, create_chat_model
 from rag.prompt import build_prompt
@@ -71,6 +72,10 @@ class Finished:
     model: str
     chunks: list[RetrievedChunk]
     timings: dict[str, float] = field(default_factory=dict)
+    #: The answer sentence by sentence, each with the sources it cites and whether they hold it.
+    claims: list[Claim] = field(default_factory=list)
+    #: True when retrieval found nothing relevant enough and no model was asked.
+    not_found: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +83,8 @@ class Finished:
             "sources": [c.as_dict() for c in self.chunks],
             "model": self.model,
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
+            "claims": [c.as_dict() for c in self.claims],
+            "not_found": self.not_found,
         }
 
 
