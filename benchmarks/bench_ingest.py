@@ -135,16 +135,18 @@ def padding_and_batching(db: Path) -> dict:
     from transformers import AutoTokenizer
 
     from rag.bundled import resolve_embedding_model
+    from rag.chunks import join_header, stored_parts
     from rag.embeddings import create_embedder
     from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
     from rag.store import open_store
 
     chunks = open_store(Settings(_env_file=None, db_dir=db)).all_chunks()
     chunks.sort(key=lambda c: (c.metadata["source"], c.metadata["chunk_index"]))
-    texts = [c.text for c in chunks]
+    parts = [stored_parts(c.text, c.metadata) for c in chunks]
+    texts = [join_header(header, body) for header, body in parts]  # what the model reads
     tokenizer = AutoTokenizer.from_pretrained(resolve_embedding_model(DEFAULT_EMBEDDING_MODEL))
     lengths = [min(len(ids), 256) for ids in tokenizer(texts)["input_ids"]]
-    headers = [len(tokenizer(t.partition("\n\n")[0])["input_ids"]) - 2 for t in texts]
+    headers = [len(tokenizer(header)["input_ids"]) - 2 for header, _ in parts]
 
     def padded(group: int, batch: int) -> int:
         total = 0

@@ -316,7 +316,12 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
     )
     with patched(retriever_module, "_fold_plural", lambda token: token):
         measure("default without plural folding")
-    with patched(retriever_module, "split_header", lambda text: ("", text)):
+    from rag.chunks import join_header, stored_parts
+
+    def whole_text(text, metadata):
+        return "", join_header(*stored_parts(text, metadata))
+
+    with patched(retriever_module, "stored_parts", whole_text):
         measure("default, BM25 on whole text (no header field)")
     for weight in (0.3, 0.7):
         measure(f"default, dense weight {weight}", dense_weight=weight)
@@ -333,8 +338,15 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
     if previous is not None:
         chunking, old_retriever = previous
         import ingest.chunking
+        from rag.chunks import Chunk
 
-        with patched(ingest.chunking, "split_documents", chunking.split_documents):
+        def old_chunks(*args, **kwargs):
+            # Its chunks hold "header\n\nbody" as one text: stored as such, read as legacy.
+            return [
+                Chunk(c.id, c.text, c.metadata) for c in chunking.split_documents(*args, **kwargs)
+            ]
+
+        with patched(ingest.chunking, "split_documents", old_chunks):
             old = app_service(docs, scratch / "previous", embedder)
         baseline = old_retriever.HybridRetriever(old.store, embedder)
         log("  ablation: previous version")

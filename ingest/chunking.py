@@ -6,37 +6,46 @@ own heading line and the source's formatting (indentation, code blocks), so neig
 joined back together at retrieval time read like the original. A heading with no text of its
 own (a title right above the first subheading) is folded into the section that follows.
 
-Each chunk's stored text starts with a one-line header naming its document and section: both
-the keyword and the dense retriever then see what the chunk is about, even when its body never
-repeats the topic. The retriever treats that header as a field of its own.
+Each chunk carries a one-line header naming its document and section, as metadata (the chunk
+format is :mod:`rag.chunks`): both the keyword and the dense retriever then see what the chunk
+is about, even when its body never repeats the topic.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.chunks import (
+    CHUNKER_VERSION,
+    HEADER_KEY,
+    HEADER_SEPARATOR,
+    Chunk,
+    chunk_id,
+    document_label,
+    header_line,
+)
+
+# The chunk format's names, importable from here as before.
+__all__ = [
+    "CHUNKER_VERSION",
+    "HEADER_SEPARATOR",
+    "Chunk",
+    "Section",
+    "chunk_id",
+    "document_label",
+    "markdown_sections",
+    "split_documents",
+]
+
 # An ATX heading: up to three spaces, 1-6 '#', a space, the text, optional closing '#'s.
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-#: Separates the header line from the body in a chunk's stored text.
-HEADER_SEPARATOR = "\n\n"
-#: Changes whenever the same file and settings would be cut into different chunks, so that
-#: stores cut by an older version can be recognised and re-chunked.
-CHUNKER_VERSION = "2"
-
-
-@dataclass
-class Chunk:
-    id: str
-    text: str
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -45,24 +54,6 @@ class Section:
 
     path: list[str]
     text: str
-
-
-def document_label(source: str) -> str:
-    """``employees/Alex Chen.md`` -> ``employees/Alex Chen``: the name people gave the file."""
-    path = PurePosixPath(source)
-    return str(path.with_suffix("")).replace("_", " ")
-
-
-def chunk_id(source: str, content_hash: str, index: int) -> str:
-    """Deterministic: the same file content always yields the same ids."""
-    source_key = hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
-    return f"{source_key}-{content_hash[:16]}-{index:05d}"
-
-
-def split_header(text: str) -> tuple[str, str]:
-    """(header line, body) of a stored chunk text; no header gives ("", text)."""
-    header, sep, body = text.partition(HEADER_SEPARATOR)
-    return (header, body) if sep else ("", text)
 
 
 def markdown_sections(text: str) -> list[Section]:
@@ -153,7 +144,6 @@ def split_documents(
     title = title or PurePosixPath(label).name
     chunks = []
     for index, (body, section, page) in enumerate(pieces):
-        header = f"{label} | {section}" if section else label
         metadata = {
             "source": source,
             "title": title,
@@ -161,14 +151,9 @@ def split_documents(
             "chunk_index": index,
             "content_hash": content_hash,
             "n_chunks": len(pieces),
+            HEADER_KEY: header_line(source, section),
         }
         if page is not None:
             metadata["page"] = int(page)
-        chunks.append(
-            Chunk(
-                chunk_id(source, content_hash, index),
-                f"{header}{HEADER_SEPARATOR}{body}",
-                metadata,
-            )
-        )
+        chunks.append(Chunk(chunk_id(source, content_hash, index), body, metadata))
     return chunks

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ingest.chunking import HEADER_SEPARATOR, document_label, split_header
+from rag.chunks import HEADER_KEY, document_label, join_header, stored_parts
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -101,6 +101,8 @@ class RetrievedChunk:
     metadata: dict[str, Any]
     score: float
     chunk_ids: tuple[str, ...] = field(default=())
+    #: The passage without its header line (None: ``text`` has no header).
+    passage: str | None = None
 
     @property
     def source(self) -> str:
@@ -108,8 +110,8 @@ class RetrievedChunk:
 
     @property
     def body(self) -> str:
-        """The text without the "document | section" line that ingestion puts first."""
-        return split_header(self.text)[1]
+        """The text without the "document | section" line."""
+        return self.text if self.passage is None else self.passage
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -165,8 +167,9 @@ class _ChunkIndex:
             index = chunk.metadata.get("chunk_index")
             if isinstance(index, int):
                 self.position[(str(chunk.metadata.get("source", "")), index)] = i
-        parts = [split_header(c.text) for c in self.chunks]
-        headers = [header for header, _ in parts]
+        parts = [stored_parts(c.text, c.metadata) for c in self.chunks]
+        self.headers = [header for header, _ in parts]
+        headers = self.headers
         self.bodies = [body for _, body in parts]
         self._body = _BM25([tokenize(b) for b in self.bodies])
         # A header names the document once: repeating its words would only reward repetition.
@@ -419,7 +422,7 @@ class HybridRetriever:
         """One passage from a document's windows; it is cited by its best hit's id."""
         best = max(group, key=lambda w: w.score)
         hit = index.chunks[best.hit]
-        header, _ = split_header(hit.text)
+        header = index.headers[best.hit]
         metadata = dict(hit.metadata)
         if len(group) > 1:
             sections = [str(index.chunks[w.hit].metadata.get("section") or "") for w in group]
@@ -434,6 +437,8 @@ class HybridRetriever:
             else:
                 runs.append(list(window.members))
         body = GAP.join(_join([index.bodies[i] for i in run]) for run in runs)
-        text = f"{header}{HEADER_SEPARATOR}{body}" if header else body
+        metadata.pop(HEADER_KEY, None)  # the passage's own header is in its text
         ids = tuple(index.chunks[i].id for w in group for i in w.members)
-        return RetrievedChunk(n, hit.id, text, metadata, best.score, ids)
+        return RetrievedChunk(
+            n, hit.id, join_header(header, body), metadata, best.score, ids, passage=body
+        )

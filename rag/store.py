@@ -14,8 +14,6 @@ someone else's generation opens a fresh client before it reads or writes again.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,17 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.store_lock import LOCK_FILE, Lease, claim_lease, current_lease, release_lease
+from rag.store_lock import while_no_writer as _while_no_writer
+
 if TYPE_CHECKING:
     from rag.settings import Settings
 
+__all__ = ["ChunkStore", "Lease", "StoreError", "StoredChunk", "open_store"]
+
 log = logging.getLogger(__name__)
 
-# Metadata keys on the collection. The generation is bumped by every job that changes the
+# Metadata key on the collection. The generation is bumped by every job that changes the
 # contents, so readers (the BM25 index, other processes) know when to reload.
 _GENERATION_KEY = "generation"
-# Who is ingesting into a server store: "owner|host|pid|until" (see Lease).
-_LEASE_KEY = "ingest_lease"
-LOCK_FILE = ".ingest.lock"
 
 
 class StoreError(RuntimeError):
@@ -46,44 +46,6 @@ class StoredChunk:
     text: str
     metadata: dict[str, Any]
     distance: float | None = None
-
-
-@dataclass(frozen=True)
-class Lease:
-    """An ingest job's claim on a server store, valid until ``until`` (epoch seconds)."""
-
-    owner: str
-    host: str
-    pid: int
-    until: float
-
-    def encode(self) -> str:
-        return f"{self.owner}|{self.host}|{self.pid}|{self.until:.3f}"
-
-    @classmethod
-    def decode(cls, value: Any) -> Lease | None:
-        try:
-            owner, host, pid, until = str(value).split("|")
-            return cls(owner, host, int(pid), float(until))
-        except ValueError:
-            return None
-
-    def is_dead(self, now: float) -> bool:
-        """Expired, or held by a process of this machine that no longer runs."""
-        if self.until < now:
-            return True
-        if self.host == socket.gethostname():
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                return True
-            except PermissionError:
-                return False
-        return False
-
-    def describe(self) -> str:
-        left = max(0, round(self.until - time.time()))
-        return f"process {self.pid} on {self.host} (its claim lapses in {left} s unless renewed)"
 
 
 def _forget_local_system(path: str) -> None:
@@ -181,18 +143,10 @@ class ChunkStore:
         if locked:
             self._reload()
             return True
-        from filelock import FileLock, Timeout
-
-        lock = FileLock(str(self.lock_path))
-        try:
-            lock.acquire(timeout=0)
-        except (Timeout, OSError):
-            return False
-        try:
-            self._reload()
-        finally:
-            lock.release()
-        return True
+        with _while_no_writer(self.lock_path) as free:
+            if free:
+                self._reload()
+            return free
 
     # --- writing --------------------------------------------------------------------------
     def _batches(self, n: int) -> range:
@@ -248,31 +202,15 @@ class ChunkStore:
         metadata = self.set_collection_metadata({_GENERATION_KEY: time.time_ns()})
         self._known = (str(self._collection.id), metadata[_GENERATION_KEY])
 
-    # --- the ingest lease of a server store ---------------------------------------------------
+    # --- the ingest lease of a server store (see rag.store_lock) ---------------------------
     def lease(self) -> Lease | None:
-        return Lease.decode((self._fresh().metadata or {}).get(_LEASE_KEY))
+        return current_lease(self)
 
     def claim_lease(self, lease: Lease, settle_s: float = 0.5) -> Lease | None:
-        """Claim the store for ``lease.owner``; returns None on success, else the holder.
-
-        Chroma has no compare-and-set, so the claim is written, then read back after
-        ``settle_s``: of two jobs claiming at once, the one whose write landed last wins and
-        the other sees it and backs off.
-        """
-        holder = self.lease()
-        if holder is not None and holder.owner != lease.owner and not holder.is_dead(time.time()):
-            return holder
-        self.set_collection_metadata({_LEASE_KEY: lease.encode()})
-        time.sleep(settle_s)
-        holder = self.lease()
-        if holder is not None and holder.owner != lease.owner:
-            return holder
-        return None
+        return claim_lease(self, lease, settle_s)
 
     def release_lease(self, owner: str) -> None:
-        holder = self.lease()
-        if holder is not None and holder.owner == owner:
-            self.set_collection_metadata({_LEASE_KEY: None})
+        release_lease(self, owner)
 
     # --- reading --------------------------------------------------------------------------
     def count(self) -> int:

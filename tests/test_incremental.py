@@ -21,6 +21,7 @@ import pytest
 from ingest.chunking import CHUNKER_VERSION
 from ingest.pipeline import Ingestor
 from ingest.watch import Watcher
+from rag.chunks import join_header, stored_parts
 from rag.settings import Settings
 from rag.store import open_store
 from rag.ui.documents import DocumentHandlers
@@ -303,7 +304,8 @@ def test_cli_one_edited_note_is_embedded_without_torch(tmp_path, notes, embedder
     stored = [c for c in store.all_chunks() if c.metadata["source"] == "attention.md"]
     assert stored
     for chunk in stored:
-        best = store.query(embedder.embed_query(chunk.text), 1)[0]
+        text = join_header(*stored_parts(chunk.text, chunk.metadata))  # what was embedded
+        best = store.query(embedder.embed_query(text), 1)[0]
         assert best.id == chunk.id and best.distance < 1e-5
 
 

@@ -13,7 +13,7 @@ def count(text: str) -> int:
 def chunks(n: int, words: int) -> list[RetrievedChunk]:
     body = " ".join(["word"] * words)
     return [
-        RetrievedChunk(i, f"c{i}", f"doc | s\n\n{body}", {"source": f"d{i}.md"}, 1.0)
+        RetrievedChunk(i, f"c{i}", f"doc | s\n\n{body}", {"source": f"d{i}.md"}, 1.0, passage=body)
         for i in range(1, n + 1)
     ]
 

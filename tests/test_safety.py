@@ -19,7 +19,9 @@ POISON = (
 
 
 def chunk(text: str, n: int = 1) -> RetrievedChunk:
-    return RetrievedChunk(n, f"id{n}", f"poison.md | Drill\n\n{text}", {"source": "poison.md"}, 1.0)
+    return RetrievedChunk(
+        n, f"id{n}", f"poison.md | Drill\n\n{text}", {"source": "poison.md"}, 1.0, passage=text
+    )
 
 
 def test_markdown_from_a_model_can_run_no_script_and_load_or_link_nothing():
