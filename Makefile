@@ -37,9 +37,10 @@ test: setup  ## the whole test suite, offline
 test-fast:  ## tests without setup, for quick iterations
 	$(BIN)/python -m pytest -x -q
 
-lint:  ## ruff lint and format check
+lint:  ## ruff lint and format check, and the layers' import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format:  ## ruff fix and format
 	$(BIN)/ruff check --fix .
