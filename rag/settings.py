@@ -1,8 +1,14 @@
-"""One typed settings object for the whole app.
+"""One typed settings object for the whole app, in groups.
 
 Loaded from environment variables prefixed ``RAG_`` and from a ``.env`` file in the working
 directory. Nothing here runs at import time: call :func:`load_settings` (or build ``Settings``
 with keyword arguments, as the tests do) and pass the object to whatever needs it.
+
+Each group (store, embedding, ingest, retrieval, generation, server) is a class of its own, and
+:class:`Settings` inherits them all: a part of the app can say which group it reads by the
+type it asks for (``IngestSettings``), while ``settings.top_k`` still works everywhere and the
+environment names stay flat (``RAG_TOP_K``). The README's settings table is printed group by
+group from these classes (``scripts/settings_table.py``).
 """
 
 from __future__ import annotations
@@ -26,14 +32,17 @@ def _default_db_dir() -> Path:
     return Path(".rag_db")
 
 
-class Settings(BaseSettings):
-    """Every knob of the app. Environment: ``RAG_<FIELD NAME>``, e.g. ``RAG_TOP_K=8``."""
+class _Group(BaseSettings):
+    """Where every group reads from: ``RAG_<FIELD NAME>`` in the environment or ``.env``."""
 
     model_config = SettingsConfigDict(
         env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    # --- documents and store -------------------------------------------------------------
+
+class StoreSettings(_Group):
+    """Documents and the store: where they are read from and kept."""
+
     knowledge_dir: Path = Field(
         Path("knowledge_base"), description="Folder of documents ingested by default."
     )
@@ -47,8 +56,18 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, description="Port of the Chroma server.")
     chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    upload_dir: Path | None = Field(
+        None, description="Where uploads are kept (default: <db_dir>/uploads)."
+    )
 
-    # --- ingestion ------------------------------------------------------------------------
+    @property
+    def uploads_path(self) -> Path:
+        return self.upload_dir or (self.db_dir / "uploads")
+
+
+class EmbeddingSettings(_Group):
+    """The embedding model, for documents and questions alike."""
+
     embedding_model: str = Field(
         DEFAULT_EMBEDDING_MODEL,
         description="sentence-transformers model name or local path. The default is bundled.",
@@ -65,6 +84,11 @@ class Settings(BaseSettings):
         "(AVX512-BF16, AMX), in float32 elsewhere: ~1.5x faster; vectors within 4e-5 cosine of "
         "float32, retrieval scores unchanged on both evaluation sets. `false`: float32 always.",
     )
+
+
+class IngestSettings(_Group):
+    """How documents are read, cut into chunks and written."""
+
     ingest_batch_chunks: int = Field(
         256,
         ge=1,
@@ -103,7 +127,15 @@ class Settings(BaseSettings):
         description="File types accepted for ingestion and upload.",
     )
 
-    # --- retrieval ------------------------------------------------------------------------
+    @field_validator("allowed_extensions")
+    @classmethod
+    def _normalise_extensions(cls, value: list[str]) -> list[str]:
+        return sorted({("." + ext.lower().lstrip(".")) for ext in value})
+
+
+class RetrievalSettings(_Group):
+    """How passages are found for a question, and how retrieval is evaluated."""
+
     top_k: int = Field(
         5,
         ge=1,
@@ -154,7 +186,10 @@ class Settings(BaseSettings):
         False, description="Ask the chat model to rewrite follow-ups into standalone questions."
     )
 
-    # --- generation -----------------------------------------------------------------------
+
+class GenerationSettings(_Group):
+    """The chat model and how it answers."""
+
     model: str = Field(
         DEFAULT_MODEL,
         description="Chat model as backend:model, e.g. openai:gpt-4.1-mini, ollama:llama3.2, "
@@ -201,12 +236,12 @@ class Settings(BaseSettings):
         None, description="Ollama server URL (falls back to OLLAMA_HOST, then localhost:11434)."
     )
 
-    # --- web app ----------------------------------------------------------------------------
+
+class ServerSettings(_Group):
+    """The web app: what it accepts, and how many at once."""
+
     max_message_chars: int = Field(4000, ge=1, description="Longest chat message accepted.")
     max_upload_mb: float = Field(20.0, gt=0, description="Largest file accepted by upload.")
-    upload_dir: Path | None = Field(
-        None, description="Where uploads are kept (default: <db_dir>/uploads)."
-    )
     concurrency_limit: int | None = Field(
         None, description="Answers generated at once (default: 1 for local models, 4 for APIs)."
     )
@@ -214,14 +249,28 @@ class Settings(BaseSettings):
         32, ge=1, description="Questions that may wait in line; more are refused with a message."
     )
 
-    @field_validator("allowed_extensions")
-    @classmethod
-    def _normalise_extensions(cls, value: list[str]) -> list[str]:
-        return sorted({("." + ext.lower().lstrip(".")) for ext in value})
 
-    @property
-    def uploads_path(self) -> Path:
-        return self.upload_dir or (self.db_dir / "uploads")
+#: The groups, in the order the README lists them.
+GROUPS: tuple[type[_Group], ...] = (
+    StoreSettings,
+    EmbeddingSettings,
+    IngestSettings,
+    RetrievalSettings,
+    GenerationSettings,
+    ServerSettings,
+)
+
+
+class Settings(
+    ServerSettings,
+    GenerationSettings,
+    RetrievalSettings,
+    IngestSettings,
+    EmbeddingSettings,
+    StoreSettings,
+):
+    """Every knob of the app: all groups in one object. Environment: ``RAG_<FIELD NAME>``,
+    e.g. ``RAG_TOP_K=8``."""
 
 
 def load_settings(**overrides) -> Settings:

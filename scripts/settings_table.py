@@ -1,4 +1,4 @@
-"""Print the README's settings table from the Settings model, so the two never drift apart.
+"""Print the README's settings tables from the Settings groups, so the two never drift apart.
 
 Usage: .venv/bin/python scripts/settings_table.py [--write]   (--write updates README.md)
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rag.settings import Settings
+from rag.settings import GROUPS
 
 # Defaults that depend on the machine or on other settings, said in words.
 SPECIAL_DEFAULTS = {
@@ -33,11 +33,26 @@ def default_of(name: str, field) -> str:
     return f"`{value}`"
 
 
+# Between these two lines of README.md: the tables, one per group.
+START = "<!-- settings tables: written by scripts/settings_table.py --write -->"
+END = "<!-- end of settings tables -->"
+
+
+def group_title(group: type) -> str:
+    return group.__name__.removesuffix("Settings").lower()
+
+
 def table() -> str:
-    rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for name, field in Settings.model_fields.items():
-        rows.append(f"| `RAG_{name.upper()}` | {default_of(name, field)} | {field.description} |")
-    return "\n".join(rows)
+    parts = []
+    for group in GROUPS:
+        doc = (group.__doc__ or "").strip()
+        rows = [f"**{group_title(group)}** ({group.__name__}): {doc}", ""]
+        rows += ["| variable | default | meaning |", "|---|---|---|"]
+        for name, field in group.model_fields.items():
+            default = default_of(name, field)
+            rows.append(f"| `RAG_{name.upper()}` | {default} | {field.description} |")
+        parts.append("\n".join(rows))
+    return "\n\n".join(parts)
 
 
 def main() -> None:
@@ -46,9 +61,9 @@ def main() -> None:
         return
     readme = Path(__file__).resolve().parent.parent / "README.md"
     text = readme.read_text(encoding="utf-8")
-    start = text.index("| variable | default | meaning |")
-    end = text.index("\n\n", start)
-    readme.write_text(text[:start] + table() + text[end:], encoding="utf-8")
+    start = text.index(START) + len(START)
+    end = text.index(END, start)
+    readme.write_text(text[:start] + "\n" + table() + "\n" + text[end:], encoding="utf-8")
 
 
 if __name__ == "__main__":

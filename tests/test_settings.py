@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from rag.settings import Settings, load_settings
+import subprocess
+import sys
+
+from rag.settings import GROUPS, IngestSettings, Settings, load_settings
 
 from .conftest import REPO_ROOT
 
@@ -24,3 +27,22 @@ def test_every_setting_is_described_and_in_the_readme():
     for name, field in Settings.model_fields.items():
         assert field.description, f"{name} has no description"
         assert f"`RAG_{name.upper()}`" in readme, f"RAG_{name.upper()} is missing from README.md"
+
+
+def test_settings_are_their_groups_together_and_the_readme_prints_each_group():
+    names = [name for group in GROUPS for name in group.model_fields]
+    assert len(names) == len(set(names)), "a setting is in two groups"
+    assert set(names) == set(Settings.model_fields)
+    printed = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "settings_table.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert printed.strip() in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_group_reads_the_same_environment_names(monkeypatch):
+    monkeypatch.setenv("RAG_CHUNK_SIZE", "640")
+    assert IngestSettings(_env_file=None).chunk_size == 640
+    assert Settings(_env_file=None).chunk_size == 640
