@@ -35,12 +35,21 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="end with the scores as one JSON line"
     )
 
-    commands.add_parser("models", help="list the chat models available here")
+    models = commands.add_parser(
+        "models", help="list the chat models available here and the recommended ones"
+    )
+    models.add_argument(
+        "--pull",
+        metavar="NAME",
+        help="download a model: a recommended one's key (qwen2.5-1.5b), "
+        "llamacpp:hf://OWNER/REPO/FILE.gguf or ollama:NAME",
+    )
     return parser
 
 
 def _ask(args) -> int:
-    from rag.service import Finished, Retrieved, Token, create_service
+    from rag.model_cli import ProgressBars
+    from rag.service import Finished, PullProgress, Retrieved, Token, create_service
 
     settings = load_settings(
         db_dir=args.db,
@@ -57,8 +66,11 @@ def _ask(args) -> int:
         )
         return 2
     finished = None
+    download_bars = ProgressBars()  # the model is downloaded first when it isn't here yet
     for event in service.answer_stream(args.question):
-        if isinstance(event, Token):
+        if isinstance(event, PullProgress):
+            download_bars(event)
+        elif isinstance(event, Token):
             sys.stdout.write(event.text)
             sys.stdout.flush()
         elif isinstance(event, Retrieved) and not event.chunks:
@@ -76,12 +88,9 @@ def _ask(args) -> int:
 
 
 def _models(args) -> int:
-    from rag.llms import list_available_models
+    from rag.model_cli import run
 
-    for choice in list_available_models(load_settings()):
-        state = "available" if choice.available else f"unavailable: {choice.reason}"
-        print(f"{choice.name:40s} {state}")
-    return 0
+    return run(args, load_settings())
 
 
 def _eval(args) -> int:

@@ -17,7 +17,15 @@ from typing import Any
 from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.claims import Claim
 from rag.embeddings import Embedder, create_embedder
-from rag.llms import ChatModel, GenerationOptions, LLMError, Message, create_chat_model
+from rag.llms import (
+    ChatModel,
+    GenerationOptions,
+    LLMError,
+    Message,
+    PullProgress,
+    create_chat_model,
+    pull_model,
+)
 from rag.prompt import build_prompt
 from rag.repetition import stop_repeating, trim_loop
 from rag.retriever import HybridRetriever, RetrievedChunk
@@ -88,7 +96,8 @@ class Finished:
         }
 
 
-AnswerEvent = Retrieved | Token | Finished
+# PullProgress comes first, only while a model is being downloaded.
+AnswerEvent = PullProgress | Retrieved | Token | Finished
 
 
 def conversation_query(question: str, history: Sequence[Message], turns: int) -> str:
@@ -137,6 +146,19 @@ class RagService:
             if name not in self._models:
                 self._models[name] = create_chat_model(name, self.settings)
             return self._models[name]
+
+    def fetch_model(self, name: str | None = None) -> Iterator[PullProgress]:
+        """Download the model first if it isn't here (a Hub GGUF, an Ollama model), with
+        progress; nothing for a model loaded already or one that needs no download. Closing
+        the generator cancels the download."""
+        name = name or self.settings.model
+        if name in self._models:
+            return
+        downloading = False
+        for event in pull_model(name, self.settings):
+            downloading = downloading or not event.location  # a model here says only where
+            if downloading:
+                yield event
 
     # --- documents ----------------------------------------------------------------------------
     def ingest_knowledge_dir(self, progress: ProgressCallback | None = None) -> IngestReport:
@@ -220,7 +242,8 @@ class RagService:
         k: int | None = None,
         options: GenerationOptions | None = None,
     ) -> Iterator[AnswerEvent]:
-        """Yield :class:`Retrieved`, then :class:`Token` pieces, then :class:`Finished`.
+        """Yield :class:`Retrieved`, then :class:`Token` pieces, then :class:`Finished`; before
+        them :class:`PullProgress` while a model not downloaded yet is being downloaded.
 
         Raises :class:`LLMError` (model problems) with a message meant for the user.
         """
@@ -235,6 +258,7 @@ class RagService:
         options = options or GenerationOptions(
             self.settings.temperature, self.settings.max_new_tokens
         )
+        yield from self.fetch_model(model)
         started = time.perf_counter()
         chat_model = self.chat_model(model)
         loaded = time.perf_counter()

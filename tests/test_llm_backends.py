@@ -385,7 +385,9 @@ def test_ollama_lists_pulled_models_from_ollama_host(make_settings, ollama_stand
     from rag.llms.ollama_backend import list_models
 
     monkeypatch.setenv("OLLAMA_HOST", ollama_standin.url)
-    assert [c.name for c in list_models(make_settings()) if c.available] == ["ollama:smollm2:135m"]
+    choices = list_models(make_settings())
+    assert [c.name for c in choices if c.available and not c.to_download] == ["ollama:smollm2:135m"]
+    assert "ollama:qwen2.5:1.5b" in [c.name for c in choices if c.to_download]
 
 
 def test_ollama_model_not_pulled_says_how_to_pull_it(make_settings, ollama_standin):

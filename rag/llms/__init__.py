@@ -7,11 +7,20 @@ optional package breaks only that backend, with an error naming the extra to ins
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.llms.base import BackendUnavailable, ChatModel, GenerationOptions, LLMError, Message
+from rag.llms.base import (
+    BackendUnavailable,
+    ChatModel,
+    GenerationOptions,
+    LLMError,
+    Message,
+    PullProgress,
+)
+from rag.llms.catalog import human_size
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -24,9 +33,11 @@ __all__ = [
     "LLMError",
     "Message",
     "ModelChoice",
+    "PullProgress",
     "create_chat_model",
     "list_available_models",
     "parse_model_name",
+    "pull_model",
 ]
 
 # backend name -> "module:factory"; the factory takes (model, settings) and returns a ChatModel.
@@ -65,6 +76,18 @@ def create_chat_model(spec: str, settings: Settings) -> ChatModel:
     return getattr(importlib.import_module(module_name), factory)(model, settings)
 
 
+def pull_model(spec: str, settings: Settings) -> Iterator[PullProgress]:
+    """Download the model named by ``spec`` unless it is here already (see :class:`PullProgress`).
+
+    Backends whose models need no download (APIs, local files) have no ``pull``: nothing is
+    yielded for them.
+    """
+    backend, model = parse_model_name(spec)
+    pull = getattr(_backend_module(backend), "pull", None)
+    if pull is not None:
+        yield from pull(model, settings)
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     """A model the UI can offer; ``reason`` says why it can't be used when unavailable."""
@@ -72,6 +95,19 @@ class ModelChoice:
     name: str
     available: bool
     reason: str = ""
+    #: A readable title (a recommended model's), shown instead of the name.
+    label: str = ""
+    #: Usable once downloaded: choosing it downloads it first.
+    to_download: bool = False
+    download_bytes: int | None = None
+
+    @property
+    def display(self) -> str:
+        """What a dropdown shows: ``Qwen2.5 1.5B Instruct · llama.cpp — download (1.1 GB)``."""
+        text = self.label or self.name
+        if self.to_download:
+            text += f" — download ({human_size(self.download_bytes)})"
+        return text
 
 
 def _backend_choices(backend: str, settings: Settings) -> list[ModelChoice]:

@@ -18,6 +18,37 @@ class BackendUnavailable(LLMError):
 
 
 @dataclass(frozen=True)
+class PullProgress:
+    """How far the download of a model is (a Hub GGUF file, an Ollama pull).
+
+    A backend that fetches models has ``pull(model, settings)``: a generator of these that
+    downloads the model unless it is here already, ends with one whose ``location`` says where
+    the model is, and stops the download when it is closed.
+    """
+
+    #: The ``backend:model`` name being fetched.
+    model: str
+    #: What is being done: the file downloaded, or Ollama's own status ("pulling 2bada8a74506").
+    step: str
+    done: int = 0
+    total: int | None = None
+    location: str | None = None
+
+    def describe(self) -> str:
+        """``Downloading qwen2.5-1.5b-instruct-q4_k_m.gguf: 35% (391 MB of 1.1 GB)``."""
+        from rag.llms.catalog import human_size
+
+        if self.location:  # where it is stays out: a chat must not show server paths
+            return f"{self.model} is downloaded."
+        if self.total:
+            percent = 100 * self.done / self.total
+            amount = f"{percent:.0f}% ({human_size(self.done)} of {human_size(self.total)})"
+        else:
+            amount = human_size(self.done) if self.done else "starting"
+        return f"Downloading {self.step}: {amount}"
+
+
+@dataclass(frozen=True)
 class GenerationOptions:
     temperature: float = 0.2
     max_new_tokens: int = 384

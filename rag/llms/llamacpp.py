@@ -1,4 +1,8 @@
-"""llama.cpp on CPU (or partly on GPU): any GGUF file, the bundled SmolLM2 by default."""
+"""llama.cpp on CPU (or partly on GPU): any GGUF file, the bundled SmolLM2 by default.
+
+Models are named by a bundled alias (``smollm2``), a path, or a file on the Hugging Face Hub
+(``hf://OWNER/REPO/FILE.gguf``), which :func:`pull` downloads into the Hub's cache first.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.bundled import bundled_gguf, bundled_gguf_aliases
-from rag.llms.base import BackendUnavailable, GenerationOptions, LLMError, Message
+from rag.llms import catalog, hub
+from rag.llms.base import BackendUnavailable, GenerationOptions, LLMError, Message, PullProgress
 
 if TYPE_CHECKING:
     from rag.llms import ModelChoice
@@ -76,7 +81,10 @@ def default_threads() -> int:
 
 
 def resolve_gguf(model: str) -> Path:
-    """A bundled alias (``smollm2``) or a path to a ``.gguf`` file."""
+    """A bundled alias (``smollm2``), a downloaded ``hf://`` file or a path to a ``.gguf`` file."""
+    ref = hub.parse(model)
+    if ref is not None:
+        return hub.local_gguf(ref, f"llamacpp:{model}")
     bundled = bundled_gguf(model)
     if bundled:
         return bundled
@@ -142,7 +150,15 @@ def create(model: str, settings: Settings) -> LlamaCppChatModel:
     return LlamaCppChatModel(model, settings)
 
 
+def pull(model: str, settings: Settings) -> Iterator[PullProgress]:
+    """Download an ``hf://`` model unless it is in the Hub cache; other names need nothing."""
+    ref = hub.parse(model)
+    if ref is not None:
+        yield from hub.pull(ref, f"llamacpp:{model}")
+
+
 def list_models(settings: Settings) -> list[ModelChoice]:
+    """The bundled model, the recommended ones (to download, or downloaded) and the configured one."""
     from rag.llms import ModelChoice
 
     try:
@@ -150,6 +166,22 @@ def list_models(settings: Settings) -> list[ModelChoice]:
     except ImportError:
         return [ModelChoice("llamacpp:", False, "pip install llama-cpp-python")]
     choices = [ModelChoice(f"llamacpp:{alias}", True) for alias in bundled_gguf_aliases()]
+    for entry in catalog.RECOMMENDED:
+        downloaded = hub.cached_file(hub.parse(entry.llamacpp_name.removeprefix("llamacpp:")))
+        choices.append(
+            ModelChoice(
+                entry.llamacpp_name,
+                True,
+                label=f"{entry.title} · llama.cpp",
+                to_download=downloaded is None,
+                download_bytes=entry.size_bytes,
+            )
+        )
     if settings.model.startswith("llamacpp:") and settings.model not in {c.name for c in choices}:
-        choices.append(ModelChoice(settings.model, True))
+        try:
+            ref = hub.parse(settings.model.removeprefix("llamacpp:"))
+        except BackendUnavailable as exc:
+            return [*choices, ModelChoice(settings.model, False, str(exc))]
+        to_download = ref is not None and hub.cached_file(ref) is None
+        choices.append(ModelChoice(settings.model, True, to_download=to_download))
     return choices

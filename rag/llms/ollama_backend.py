@@ -1,6 +1,7 @@
 """Ollama: any model pulled into a running Ollama server, streamed through the official client.
 
-The server is ``RAG_OLLAMA_HOST``, else ``OLLAMA_HOST``, else http://localhost:11434.
+The server is ``RAG_OLLAMA_HOST``, else ``OLLAMA_HOST``, else http://localhost:11434. A model
+not pulled yet is pulled by :func:`pull` (``ollama pull`` through the client, with progress).
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from rag.llms import catalog
 from rag.llms.base import (
     BackendUnavailable,
     GenerationOptions,
     LLMError,
     Message,
+    PullProgress,
     estimate_tokens,
 )
 from rag.llms.errors import (
@@ -155,8 +158,44 @@ def create(model: str, settings: Settings) -> OllamaChatModel:
     return OllamaChatModel(model, settings)
 
 
+def pull(model: str, settings: Settings) -> Iterator[PullProgress]:
+    """``ollama pull model`` unless the server has it, with the server's progress as events;
+    the last says where the model is.
+
+    Closing the generator closes the HTTP stream, which stops the pull on the server.
+    """
+    host = _host(settings)
+    spec = f"ollama:{model}"
+    remote = _remote(model, host, settings.request_timeout_s)
+    remote = Remote(**{**remote.__dict__, "unknown_model_fix": _library_fix(model)})
+    try:
+        if model.removesuffix(":latest") not in _pulled_models(_client(host, LIST_TIMEOUT_S)):
+            stream = _client(host, settings.request_timeout_s).pull(model, stream=True)
+            try:
+                for part in stream:
+                    status = part.status or "pulling"
+                    yield PullProgress(spec, status, part.completed or 0, part.total)
+            finally:
+                stream.close()
+    except Exception as exc:
+        error = _translate(exc, remote)
+        if error is None:
+            raise
+        if "file does not exist" in str(error):  # Ollama's word for a name not in its library
+            error = remote_error(remote, 404, str(exc))
+        raise BackendUnavailable(str(error)) from None
+    yield PullProgress(spec, "success", location=f"{remote.label}, as {model}")
+
+
+def _library_fix(model: str) -> str:
+    return (
+        f"check the name in Ollama's library at https://ollama.com/library/{model.split(':')[0]} "
+    )
+
+
 def list_models(settings: Settings) -> list[ModelChoice]:
-    """The models pulled into the server (``GET /api/tags``), or why there are none."""
+    """The models pulled into the server (``GET /api/tags``), or why there are none; the
+    recommended ones not pulled yet are offered to download when the server answers."""
     from rag.llms import ModelChoice
 
     host = _host(settings)
@@ -172,11 +211,18 @@ def list_models(settings: Settings) -> list[ModelChoice]:
         if error is None:
             raise
         return [ModelChoice(fallback, False, short_reason(error))]
-    if not pulled:
-        return [
-            ModelChoice(fallback, False, f"no model pulled: run `ollama pull {SUGGESTED_MODEL}`")
-        ]
     choices = [ModelChoice(f"ollama:{name}", True) for name in pulled]
+    choices += [
+        ModelChoice(
+            entry.ollama_name,
+            True,
+            label=f"{entry.title} · Ollama",
+            to_download=True,
+            download_bytes=entry.ollama_size_bytes,
+        )
+        for entry in catalog.RECOMMENDED
+        if entry.ollama_tag not in pulled
+    ]
     if configured and configured.removesuffix(":latest") not in {c.name for c in choices}:
-        choices.insert(0, ModelChoice(configured, False, "not pulled: run `ollama pull` first"))
+        choices.insert(0, ModelChoice(configured, True, to_download=True))
     return choices

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from rag.llms import GenerationOptions, LLMError, ModelChoice, list_available_models
-from rag.service import Finished, RagService, Retrieved, Token
+from rag.service import Finished, PullProgress, RagService, Retrieved, Token
 from rag.store import StoreError
 from rag.ui.render import link_citations, safe_markdown, sources_footer, sources_html
 
@@ -44,12 +44,13 @@ class ChatHandlers:
     def __init__(self, service: RagService):
         self.service = service
 
-    def model_choices(self) -> tuple[list[str], str]:
-        """(available model names, unavailable ones with reasons as markdown)."""
+    def model_choices(self) -> tuple[list[tuple[str, str]], str]:
+        """((label, name) of the usable models, those to download labelled so), and the
+        unavailable ones with reasons as markdown."""
         choices = list_available_models(self.service.settings)
-        available = [c.name for c in choices if c.available]
-        if self.service.settings.model not in available:
-            available.insert(0, self.service.settings.model)
+        available = [(c.display, c.name) for c in choices if c.available]
+        if self.service.settings.model not in {name for _, name in available}:
+            available.insert(0, (self.service.settings.model, self.service.settings.model))
         return available, _unavailable_markdown(choices)
 
     def respond(
@@ -83,7 +84,10 @@ class ChatHandlers:
         try:
             context = [{"role": m["role"], "content": _text_of(m["content"])} for m in raw]
             for event in self.service.answer_stream(message, context, model=model, options=options):
-                if isinstance(event, Retrieved):
+                if isinstance(event, PullProgress):  # the model is downloaded first
+                    status = f"⏬ {safe_markdown(event.describe())}"
+                    shown[-1] = {"role": "assistant", "content": status}
+                elif isinstance(event, Retrieved):
                     sources = sources_html(event.chunks)
                     if event.query != message:
                         query_info = f"Searched the notes for: *{safe_markdown(event.query)}*"
