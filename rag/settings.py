@@ -250,6 +250,40 @@ class ServerSettings(_Group):
     )
 
 
+class AccessSettings(_Group):
+    """Who may change the library, and fair use of an app shared with others."""
+
+    public: bool | None = Field(
+        None,
+        description="The app is reachable by others: without an admin (admin_password, or "
+        "hf_oauth on a Space) its library is read-only. Default: yes on a Hugging Face Space or "
+        "when bound to an address other than loopback (GRADIO_SERVER_NAME); set it when a "
+        "proxy on the same machine makes a loopback app public.",
+    )
+    admin_password: SecretStr | None = Field(
+        None,
+        description="Password that makes a browser session an admin (upload, delete, re-ingest, "
+        "evaluate) under *Admin sign-in*; set it as a secret, never in a file you push.",
+    )
+    admin_users: list[str] = Field(
+        default=[],
+        description="Hugging Face user names who are admins when signed in on a Space with "
+        "`hf_oauth: true` (JSON list). The Space's owner always is.",
+    )
+    questions_per_minute: int = Field(
+        10,
+        ge=0,
+        description="Questions one browser session (or API client) may ask per minute; more are "
+        "refused with a message saying when to ask again (0: no limit).",
+    )
+    evaluations_per_session: int = Field(
+        1,
+        ge=1,
+        description="Evaluations one browser session (or API client) may run at once; the app "
+        "runs one at a time in all, others wait in line.",
+    )
+
+
 #: The groups, in the order the README lists them.
 GROUPS: tuple[type[_Group], ...] = (
     StoreSettings,
@@ -258,10 +292,12 @@ GROUPS: tuple[type[_Group], ...] = (
     RetrievalSettings,
     GenerationSettings,
     ServerSettings,
+    AccessSettings,
 )
 
 
 class Settings(
+    AccessSettings,
     ServerSettings,
     GenerationSettings,
     RetrievalSettings,

@@ -9,7 +9,11 @@ from pathlib import Path
 import gradio as gr
 
 from rag.service import RagService
+from rag.ui.access import Access
+from rag.ui.admin import build_access_panel
 from rag.ui.chat import build_chat_tab
+from rag.ui.fair_use import FairUse
+from rag.ui.redact import redact
 from rag.ui.render import status_line
 
 log = logging.getLogger(__name__)
@@ -26,28 +30,42 @@ def concurrency_limit(service: RagService) -> int:
 
 def _status(service: RagService, model: str | None = None) -> str:
     documents, chunks = service.library_size()
-    return status_line(model or service.settings.model, documents, chunks)
+    return status_line(redact(model or service.settings.model), documents, chunks)
 
 
-def _optional_tab(title: str, module: str, builder: str, service: RagService) -> None:
+def _optional_tab(
+    title: str, module: str, builder: str, *args, visible: bool = True
+) -> gr.Tab | None:
     """Tabs built by their own modules; a missing one must not take the chat down."""
     try:
         build = getattr(importlib.import_module(module), builder)
     except (ImportError, AttributeError):
         log.warning("the %s tab is not available (%s.%s)", title, module, builder)
-        return
-    with gr.Tab(title):
-        build(service)
+        return None
+    with gr.Tab(title, visible=visible) as tab:
+        build(*args)
+    return tab
 
 
-def build_app(service: RagService) -> gr.Blocks:
+def build_app(service: RagService, access: Access | None = None) -> gr.Blocks:
+    """The app; ``access`` (default: from the settings and the environment) decides who may
+    change the library."""
+    access = access or Access.from_settings(service.settings)
+    fair_use = FairUse.from_settings(service.settings)
     with gr.Blocks(title="Course notes assistant", fill_width=True) as demo:
         gr.Markdown("## Course notes assistant\nAsk questions about your notes; answers cite them.")
         status = gr.Markdown(elem_id="rag-status")
         with gr.Tab("Chat"):
-            chat = build_chat_tab(service)
-        _optional_tab("Documents", "rag.ui.documents", "build_documents_tab", service)
-        _optional_tab("Evaluate", "rag.ui.evaluate", "build_evaluate_tab", service)
+            chat = build_chat_tab(service, fair_use, access)
+        # Library tabs: shown to admins (everyone on a person's own machine) once the page knows.
+        admin_tabs = [
+            _optional_tab(title, f"rag.ui.{name}", f"build_{name}_tab", *args, visible=access.open)
+            for title, name, args in [
+                ("Documents", "documents", (service, access)),
+                ("Evaluate", "evaluate", (service, access, fair_use)),
+            ]
+        ]
+        build_access_panel(demo, access, [tab for tab in admin_tabs if tab is not None])
 
         def prepare(progress=gr.Progress()):
             """First start: an empty store gets the knowledge folder, with a progress bar."""
@@ -58,7 +76,7 @@ def build_app(service: RagService) -> gr.Blocks:
                 log.info("ingested the knowledge folder: %s", report.summary())
             return _status(service)
 
-        demo.load(prepare, None, status, show_progress="full")
+        demo.load(prepare, None, status, show_progress="full", api_visibility="private")
 
         # The status line follows the chosen model, and the store after each answer (uploads
         # in the Documents tab change it).

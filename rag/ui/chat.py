@@ -15,6 +15,9 @@ import gradio as gr
 from rag.llms import GenerationOptions, LLMError, ModelChoice, list_available_models
 from rag.service import Finished, PullProgress, RagService, Retrieved, Token
 from rag.store import StoreError
+from rag.ui.access import Access, Role
+from rag.ui.fair_use import FairUse
+from rag.ui.redact import redact
 from rag.ui.render import link_citations, safe_markdown, sources_footer, sources_html
 
 log = logging.getLogger(__name__)
@@ -41,8 +44,16 @@ def _text_of(content: Any) -> str:
 
 
 class ChatHandlers:
-    def __init__(self, service: RagService):
+    def __init__(
+        self,
+        service: RagService,
+        fair_use: FairUse | None = None,
+        access: Access | None = None,
+    ):
         self.service = service
+        self.fair_use = fair_use or FairUse.from_settings(service.settings)
+        self.access = access or Access.everyone_admin()
+        self._offered: set[str] = set()
 
     def model_choices(self) -> tuple[list[tuple[str, str]], str]:
         """((label, name) of the usable models, those to download labelled so), and the
@@ -53,6 +64,20 @@ class ChatHandlers:
             available.insert(0, (self.service.settings.model, self.service.settings.model))
         return available, _unavailable_markdown(choices)
 
+    def _model_refusal(
+        self, model: str | None, request: gr.Request | None, profile: gr.OAuthProfile | None
+    ) -> str | None:
+        """Readers choose among the models on offer: any other name (a download from the Hub,
+        a file on the server, another paid API model) is for admins."""
+        if not model or model in self._offered:
+            return None
+        if self.access.role(request, profile) is Role.ADMIN:
+            return None
+        self._offered = set(self.model_choices()[0])
+        if model in self._offered:
+            return None
+        return f"The model `{redact(model)}` is not on offer here; choose one from the list."
+
     def respond(
         self,
         message: str,
@@ -61,6 +86,8 @@ class ChatHandlers:
         model: str | None,
         temperature: float,
         max_new_tokens: int,
+        request: gr.Request = None,
+        profile: gr.OAuthProfile | None = None,
     ) -> Iterator[tuple[ChatHistory, ChatHistory, str, str, str]]:
         """Yield (chat shown, raw conversation, sources html, cleared textbox, query info).
 
@@ -74,6 +101,13 @@ class ChatHandlers:
             yield shown, raw, gr.skip(), "", ""
             return
         shown.append({"role": "user", "content": safe_markdown(message)})
+        refusal = self.fair_use.question_refusal(request) or self._model_refusal(
+            model, request, profile
+        )
+        if refusal:  # the question stays in the box, to be sent again later
+            shown.append({"role": "assistant", "content": f"⚠️ {refusal}"})
+            yield shown, raw, gr.skip(), message, ""
+            return
         shown.append({"role": "assistant", "content": ""})
         sources = sources_html([])
         query_info = ""
@@ -100,7 +134,8 @@ class ChatHandlers:
                     answer = event.answer
                 yield shown, raw, sources, "", query_info
         except (LLMError, StoreError) as exc:
-            shown[-1] = {"role": "assistant", "content": f"⚠️ {safe_markdown(str(exc))}"}
+            log.warning("answering failed: %s", exc)
+            shown[-1] = {"role": "assistant", "content": f"⚠️ {safe_markdown(redact(str(exc)))}"}
             yield shown, raw, sources, "", query_info
             return
         except Exception:  # the app must keep working; the details go to the server log
@@ -123,12 +158,14 @@ class ChatHandlers:
 
 
 def _unavailable_markdown(choices: list[ModelChoice]) -> str:
-    lines = [f"- `{c.name}` — {c.reason}" for c in choices if not c.available]
+    lines = [f"- `{redact(c.name)}` — {redact(c.reason)}" for c in choices if not c.available]
     return "**Not available here:**\n" + "\n".join(lines) if lines else ""
 
 
-def build_chat_tab(service: RagService) -> dict[str, gr.components.Component]:
-    handlers = ChatHandlers(service)
+def build_chat_tab(
+    service: RagService, fair_use: FairUse | None = None, access: Access | None = None
+) -> dict[str, gr.components.Component]:
+    handlers = ChatHandlers(service, fair_use, access)
     settings = service.settings
     available, unavailable = handlers.model_choices()
     with gr.Row(equal_height=False, elem_id="rag-chat-row"):

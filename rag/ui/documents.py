@@ -5,6 +5,9 @@ The handlers are plain methods on :class:`DocumentHandlers`, so tests call them 
 here, on the server, whatever the browser allowed: type, size, and a file name that can't
 climb out of the uploads folder. They are kept in ``settings.uploads_path`` and stored as
 ``uploads/<name>``, apart from the knowledge folder's documents.
+
+Every handler here changes the shared library, so each first asks :class:`Access` whether the
+caller is an admin; what it shows is redacted (no server paths), the details going to the log.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import gradio as gr
 from ingest.loaders import LoadError, load_file
 from ingest.pipeline import FileResult, IngestError, IngestReport
 from rag.service import RagService
+from rag.ui.access import Access
+from rag.ui.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +87,10 @@ class Upload:
 
 
 class DocumentHandlers:
-    def __init__(self, service: RagService):
+    def __init__(self, service: RagService, access: Access | None = None):
         self.service = service
         self.settings = service.settings
+        self.access = access or Access.everyone_admin()
 
     # --- uploads ----------------------------------------------------------------------------
     def save_uploads(self, files: Iterable[Any] | None) -> list[Upload]:
@@ -149,10 +155,18 @@ class DocumentHandlers:
             partial.unlink(missing_ok=True)
         return Upload(target.name, saved=target)
 
-    def upload(self, files: Iterable[Any] | None) -> Iterator[tuple]:
+    def upload(
+        self,
+        files: Iterable[Any] | None,
+        request: gr.Request = None,
+        profile: gr.OAuthProfile | None = None,
+    ) -> Iterator[tuple]:
         """Save, then ingest the uploaded files; yields (results, status, documents, choices)."""
+        self.access.require_admin("add documents to the library", request, profile)
         uploads = self.save_uploads(files)
-        rows = [[UPLOAD_PREFIX + u.name, "failed", 0, u.reason] for u in uploads if u.reason]
+        rows = [
+            [UPLOAD_PREFIX + u.name, "failed", 0, redact(u.reason)] for u in uploads if u.reason
+        ]
         saved = [u.saved for u in uploads if u.saved is not None]
         if not saved:
             status = "Nothing to ingest." if not rows else "No file could be ingested."
@@ -170,8 +184,11 @@ class DocumentHandlers:
         )
 
     # --- the knowledge folder -------------------------------------------------------------
-    def reingest(self) -> Iterator[tuple]:
+    def reingest(
+        self, request: gr.Request = None, profile: gr.OAuthProfile | None = None
+    ) -> Iterator[tuple]:
         """Bring the store in line with the knowledge folder (and the uploads folder)."""
+        self.access.require_admin("re-ingest the library", request, profile)
 
         def job(on_result) -> IngestReport:
             report = IngestReport()
@@ -190,10 +207,10 @@ class DocumentHandlers:
             return report
 
         if not self.settings.knowledge_dir.is_dir():
-            rows = [[str(self.settings.knowledge_dir), "failed", 0, "no such folder"]]
-            yield self._outputs(
-                rows, f"The knowledge folder {self.settings.knowledge_dir} is missing."
-            )
+            log.warning("the knowledge folder %s is missing", self.settings.knowledge_dir)
+            name = self.settings.knowledge_dir.name
+            rows = [[name, "failed", 0, "no such folder"]]
+            yield self._outputs(rows, f"The knowledge folder {name} is missing.")
             return
         yield from self._run([], job)
 
@@ -209,10 +226,11 @@ class DocumentHandlers:
             try:
                 outcome["report"] = job(events.put)
             except IngestError as exc:
-                outcome["error"] = str(exc)
+                log.warning("ingest refused: %s", exc)
+                outcome["error"] = redact(str(exc))
             except Exception as exc:  # shown to the person, logged in full for the operator
                 log.exception("ingest failed")
-                outcome["error"] = f"Ingestion failed: {exc}"
+                outcome["error"] = redact(f"Ingestion failed: {exc}")
             finally:
                 events.put(None)
 
@@ -243,34 +261,46 @@ class DocumentHandlers:
     def document_choices(self) -> dict:
         return gr.update(choices=[row[0] for row in self.document_rows()], value=None)
 
-    def delete(self, source: str | None) -> tuple[str, list[list[Any]], dict]:
+    def delete(
+        self,
+        source: str | None,
+        request: gr.Request = None,
+        profile: gr.OAuthProfile | None = None,
+    ) -> tuple[str, list[list[Any]], dict]:
         """Remove a document from the store (and an uploaded file from the uploads folder)."""
+        self.access.require_admin("delete documents from the library", request, profile)
         if not source:
             return "Choose a document first.", self.document_rows(), self.document_choices()
         stored = {d["source"]: d for d in self.service.ingestor.documents()}
         if source not in stored:
-            return f"{source} is not in the store.", self.document_rows(), self.document_choices()
+            message = redact(f"{source} is not in the store.")
+            return message, self.document_rows(), self.document_choices()
         try:
             removed = self.service.ingestor.delete_document(source, lock_timeout=30)
         except IngestError as exc:
-            return str(exc), self.document_rows(), self.document_choices()
+            log.warning("deleting %s refused: %s", source, exc)
+            return redact(str(exc)), self.document_rows(), self.document_choices()
         message = f"Deleted {source} ({removed} chunks)."
         path = Path(stored[source]["path"] or "")
         uploads = self.settings.uploads_path.resolve()
         if source.startswith(UPLOAD_PREFIX) and path.parent.resolve() == uploads:
             path.unlink(missing_ok=True)
         elif path.exists():
-            message += f" It comes back at the next re-ingest unless {path} is removed."
+            # The file's place in the knowledge folder, not where that folder is on the server.
+            message += f" It comes back at the next re-ingest unless {source} is removed from "
+            message += f"the knowledge folder ({self.settings.knowledge_dir.name})."
         return message, self.document_rows(), self.document_choices()
 
 
 def _result_row(result: FileResult) -> list[Any]:
-    return [result.source, result.status, result.chunks, result.reason]
+    if result.reason:
+        log.info("%s: %s", result.source, result.reason)
+    return [result.source, result.status, result.chunks, redact(result.reason)]
 
 
-def build_documents_tab(service: RagService) -> None:
+def build_documents_tab(service: RagService, access: Access | None = None) -> None:
     """Components of the documents tab, created in the caller's current Blocks/Tab context."""
-    handlers = DocumentHandlers(service)
+    handlers = DocumentHandlers(service, access)
     settings = service.settings
     gr.Markdown(
         f"Add notes by dropping files here ({', '.join(settings.allowed_extensions)}; up to "
@@ -280,7 +310,7 @@ def build_documents_tab(service: RagService) -> None:
     # included, where save_uploads refuses that file alone and says why.
     files = gr.File(label="Upload documents", file_count="multiple", type="filepath")
     with gr.Row():
-        reingest = gr.Button(f"Re-ingest the knowledge folder ({settings.knowledge_dir})")
+        reingest = gr.Button(f"Re-ingest the knowledge folder ({settings.knowledge_dir.name})")
     status = gr.Markdown()
     results = gr.Dataframe(
         headers=RESULT_HEADERS, label="Last run", interactive=False, wrap=True, max_height=300
@@ -300,6 +330,6 @@ def build_documents_tab(service: RagService) -> None:
         )
         delete = gr.Button("Delete", variant="stop", scale=1)
     outputs = [results, status, documents, chosen]
-    files.upload(handlers.upload, files, outputs, show_progress="minimal")
-    reingest.click(handlers.reingest, None, outputs, show_progress="minimal")
-    delete.click(handlers.delete, chosen, [status, documents, chosen])
+    files.upload(handlers.upload, files, outputs, show_progress="minimal", api_name="upload")
+    reingest.click(handlers.reingest, None, outputs, show_progress="minimal", api_name="reingest")
+    delete.click(handlers.delete, chosen, [status, documents, chosen], api_name="delete")

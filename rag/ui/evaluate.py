@@ -8,7 +8,9 @@ temporary store of its own, so the chat's store is never touched, and every ques
 through the chat's own retriever and settings (:func:`rag.evaluation.evaluate_folder`).
 
 The handler is a plain method on :class:`EvaluateHandlers`, so tests call it directly;
-:func:`build_evaluate_tab` only lays out components and wires the event.
+:func:`build_evaluate_tab` only lays out components and wires the event. Evaluating is for
+admins (:class:`Access`), a few at once per session (:class:`FairUse`); choices and messages
+name files and folders by name, never by where they are on the server.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ import gradio as gr
 
 from rag.evaluation import EvalFileError, evaluate_folder, load_tests
 from rag.service import RagService
+from rag.ui.access import Access
+from rag.ui.fair_use import FairUse
+from rag.ui.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -43,34 +48,64 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 class EvaluateHandlers:
-    def __init__(self, service: RagService):
+    def __init__(
+        self,
+        service: RagService,
+        access: Access | None = None,
+        fair_use: FairUse | None = None,
+    ):
         self.service = service
+        self.access = access or Access.everyone_admin()
+        self.fair_use = fair_use or FairUse.from_settings(service.settings)
         # One evaluation at a time: each embeds a whole folder on the machine serving the chat.
         self._running = threading.Lock()
 
     # --- choices --------------------------------------------------------------------------
-    def tests_choices(self) -> list[tuple[str, str]]:
-        """(label, path) of the tests files on offer: the configured one, then bundled ones."""
-        choices = []
+    def _tests_offered(self) -> list[tuple[str, str, Path]]:
+        """(label, key, path) of the tests files on offer: the configured one, then bundled."""
+        offered = []
         configured = self.service.settings.eval_tests
         if configured and Path(configured).is_file():
-            choices.append((f"{Path(configured).name} (RAG_EVAL_TESTS)", str(configured)))
+            name = Path(configured).name
+            offered.append((f"{name} (RAG_EVAL_TESTS)", f"configured/{name}", Path(configured)))
         if BUNDLED_TESTS.is_dir():
             bundled = BUNDLED_TESTS.glob("*.jsonl")
             for path in sorted(bundled, key=lambda p: (p.name != DEFAULT_TESTS, p.name)):
-                choices.append((f"{path.name} (bundled)", str(path)))
-        return choices
+                offered.append((f"{path.name} (bundled)", f"bundled/{path.name}", path))
+        return offered
 
-    def docs_roots(self) -> list[Path]:
-        """Folders whose documents may be evaluated: the app's own, and RAG_EVAL_DOCS."""
+    def tests_choices(self) -> list[tuple[str, str]]:
+        """(label, key) of the tests files on offer; keys, not server paths, go to the page."""
+        return [(label, key) for label, key, _ in self._tests_offered()]
+
+    def docs_roots(self) -> dict[str, Path]:
+        """Folders whose documents may be evaluated, by key: the app's own, and RAG_EVAL_DOCS."""
         settings = self.service.settings
-        roots = [Path(settings.knowledge_dir), Path(settings.uploads_path)]
+        roots = {"knowledge": Path(settings.knowledge_dir), "uploads": settings.uploads_path}
         if settings.eval_docs:
-            roots.append(Path(settings.eval_docs))
+            roots["eval_docs"] = Path(settings.eval_docs)
         return roots
 
-    def docs_choices(self) -> list[str]:
-        return [str(root) for root in self.docs_roots() if root.is_dir()]
+    def docs_choices(self) -> list[tuple[str, str]]:
+        """(folder name, key) of the folders on offer."""
+        labels = {
+            "knowledge": "knowledge folder",
+            "uploads": "uploads",
+            "eval_docs": "RAG_EVAL_DOCS",
+        }
+        return [
+            (f"{root.name} ({labels[key]})", key)
+            for key, root in self.docs_roots().items()
+            if root.is_dir()
+        ]
+
+    def _shown(self, folder: Path) -> str:
+        """A folder as the page names it: relative to the root it is in."""
+        for root in self.docs_roots().values():
+            if _inside(folder, root):
+                relative = folder.resolve().relative_to(root.resolve())
+                return str(Path(root.name) / relative) if relative.parts else root.name
+        return folder.name
 
     # --- checks ---------------------------------------------------------------------------
     def _tests_path(self, chosen: str | None, uploaded: Any) -> Path:
@@ -80,20 +115,23 @@ class EvaluateHandlers:
             if path.is_file() and path.stat().st_size > limit * 1024 * 1024:
                 raise EvalFileError(f"{path.name}: over the {limit:g} MB limit for a tests file")
             return path
-        offered = {path for _, path in self.tests_choices()}
-        if not chosen or chosen not in offered:
-            raise EvalFileError("Choose a tests file or upload one.")
-        return Path(chosen)
+        for _, key, path in self._tests_offered():
+            if chosen in (key, str(path)):
+                return path
+        raise EvalFileError("Choose a tests file or upload one.")
 
     def _docs_folder(self, docs: str | None) -> Path:
-        folder = (
-            Path(docs.strip()) if docs and docs.strip() else self.service.settings.knowledge_dir
-        )
-        if not any(_inside(folder, root) for root in self.docs_roots()):
-            allowed = ", ".join(str(root) for root in self.docs_roots())
-            raise ValueError(f"{folder} is not inside a folder this app may read ({allowed}).")
+        """The chosen folder: a key of :meth:`docs_roots`, or a folder inside one of them."""
+        docs = (docs or "").strip() or "knowledge"
+        roots = self.docs_roots()
+        folder = roots.get(docs) or Path(docs)
+        if not any(_inside(folder, root) for root in roots.values()):
+            allowed = ", ".join(root.name for root in roots.values())
+            raise ValueError(
+                f"{Path(docs).name} is not inside a folder this app may read ({allowed})."
+            )
         if not folder.is_dir():
-            raise ValueError(f"{folder}: no such folder.")
+            raise ValueError(f"{self._shown(folder)}: no such folder.")
         return folder
 
     # --- the run --------------------------------------------------------------------------
@@ -104,44 +142,49 @@ class EvaluateHandlers:
         docs: str | None,
         k: float | int | None,
         progress: Any = gr.Progress(),
+        request: gr.Request = None,
+        profile: gr.OAuthProfile | None = None,
     ) -> tuple[str, list[list[Any]], list[list[Any]]]:
         """(status markdown, rows by category then total, weakest questions)."""
+        self.access.require_admin("run evaluations", request, profile)
         try:
             tests_path = self._tests_path(chosen, uploaded)
             cases = load_tests(tests_path)
             folder = self._docs_folder(docs)
         except (EvalFileError, ValueError) as exc:
-            return f"**Can't evaluate:** {exc}", [], []
+            log.info("evaluation refused: %s", exc)
+            return redact(f"**Can't evaluate:** {exc}"), [], []
         k = max(1, min(MAX_K, int(k or 10)))
-        if not self._running.acquire(blocking=False):
-            return "**Busy:** another evaluation is running; try again when it ends.", [], []
-        try:
-            progress(0.0, desc="Loading")
-            run = evaluate_folder(
-                self.service.settings,
-                folder,
-                cases,
-                embedder=self.service.embedder,
-                k=k,
-                progress=lambda fraction, text: progress(fraction, desc=text),
-            )
-        except Exception as exc:  # shown to the person who asked, and logged in full
-            log.exception("evaluation of %s on %s failed", tests_path, folder)
-            return f"**Evaluation failed:** {exc}", [], []
-        finally:
-            self._running.release()
+        with self.fair_use.evaluation(request):
+            if not self._running.acquire(blocking=False):
+                return "**Busy:** another evaluation is running; try again when it ends.", [], []
+            try:
+                progress(0.0, desc="Loading")
+                run = evaluate_folder(
+                    self.service.settings,
+                    folder,
+                    cases,
+                    embedder=self.service.embedder,
+                    k=k,
+                    progress=lambda fraction, text: progress(fraction, desc=text),
+                )
+            except Exception as exc:  # shown to the person who asked, and logged in full
+                log.exception("evaluation of %s on %s failed", tests_path, folder)
+                return redact(f"**Evaluation failed:** {exc}"), [], []
+            finally:
+                self._running.release()
         result = run.result
         totals = result.totals
         failed = run.report.failures
         status = (
-            f"**{len(cases)} questions** from `{tests_path.name}` on `{folder}` "
+            f"**{len(cases)} questions** from `{tests_path.name}` on `{self._shown(folder)}` "
             f"({run.report.summary()}; {run.eval_seconds:.1f} s of retrieval): "
             f"MRR **{totals.mrr:.3f}**, nDCG@{k} **{totals.ndcg:.3f}**, "
             f"coverage **{totals.coverage:.1f}%**."
         )
         if failed:
             status += f" {len(failed)} file(s) could not be read: " + "; ".join(
-                f.reason for f in failed[:3]
+                redact(f.reason) for f in failed[:3]
             )
         weak = [
             [
@@ -156,9 +199,11 @@ class EvaluateHandlers:
         return status, result.rows(), weak
 
 
-def build_evaluate_tab(service: RagService) -> None:
+def build_evaluate_tab(
+    service: RagService, access: Access | None = None, fair_use: FairUse | None = None
+) -> None:
     """Components of the Evaluate tab, created in the caller's current Blocks/Tab context."""
-    handlers = EvaluateHandlers(service)
+    handlers = EvaluateHandlers(service, access, fair_use)
     choices = handlers.tests_choices()
     gr.Markdown(
         "Score retrieval the way the LLM-engineering course does: for each question, where its "
@@ -179,7 +224,7 @@ def build_evaluate_tab(service: RagService) -> None:
     with gr.Row():
         docs = gr.Dropdown(
             choices=handlers.docs_choices(),
-            value=str(service.settings.knowledge_dir),
+            value="knowledge",
             allow_custom_value=True,
             label="Documents folder",
             scale=3,
