@@ -75,16 +75,21 @@ def app_url(tmp_path_factory, leak_server):
         f'<img src="{leak_server}/leak-html.png"> <script>fetch("{leak_server}/leak-js")</script>\n',
         encoding="utf-8",
     )
+    yield from _run_app(root, RAG_MAX_NEW_TOKENS="64")
+
+
+def _run_app(root, **env: str):
+    """``python app.py`` on a free loopback port over ``root/docs``; yields its URL."""
     port = free_port()
     env = {
         **os.environ,
         "RAG_DB_DIR": str(root / "db"),
-        "RAG_KNOWLEDGE_DIR": str(docs),
-        "RAG_MAX_NEW_TOKENS": "64",
+        "RAG_KNOWLEDGE_DIR": str(root / "docs"),
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "GRADIO_SERVER_PORT": str(port),
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
+        **env,
     }
     log = (root / "app.log").open("w")
     process = subprocess.Popen(
@@ -280,3 +285,57 @@ def test_upload_a_file_then_ask_about_it(page, tmp_path):
     ask(page, "How many drafts does Capybara decoding sample?")
     page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
     assert "capybara_notes.md" in page.locator("#rag-sources").inner_text()
+
+
+# --- roles: a public app, as on a Space ---------------------------------------------------------
+ADMIN_PASSWORD = "browser-test-password"
+LIBRARY_CONTROLS = [
+    "input[type='file']",
+    "button:has-text('Re-ingest')",
+    "button:has-text('Delete')",
+]
+
+
+@pytest.fixture(scope="module")
+def public_app_url(tmp_path_factory):
+    """``python app.py`` as reachable by others, with an admin password."""
+    root = tmp_path_factory.mktemp("public-browser")
+    write_sample_documents(root / "docs")
+    yield from _run_app(root, RAG_PUBLIC="true", RAG_ADMIN_PASSWORD=ADMIN_PASSWORD)
+
+
+def _visible_controls(page) -> list[str]:
+    return [c for c in LIBRARY_CONTROLS if page.locator(c).filter(visible=True).count()]
+
+
+def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, public_app_url):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(public_app_url)
+    page.wait_for_selector("#rag-status :text('Chunks')", timeout=180_000)
+    page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
+    tabs = page.get_by_role("tab")
+    assert tabs.all_inner_texts() == ["Chat"]
+    assert _visible_controls(page) == []
+    page.screenshot(path=str(SCREENSHOTS / "reader.png"), full_page=True)
+
+    page.get_by_text("Admin sign-in").click()
+    page.locator("#rag-admin-password input").fill("wrong")
+    page.locator("#rag-sign-in").click()
+    page.wait_for_selector("text=Wrong admin password", timeout=30_000)
+    assert tabs.all_inner_texts() == ["Chat"]
+
+    page.locator("#rag-admin-password input").fill(ADMIN_PASSWORD)
+    page.locator("#rag-sign-in").click()
+    page.wait_for_selector("#rag-role :text('Admin')", timeout=30_000)
+    sync_api.expect(page.get_by_role("tab", name="Documents")).to_be_visible()
+    assert tabs.all_inner_texts() == ["Chat", "Documents", "Evaluate"]
+    page.get_by_role("tab", name="Documents").click()
+    assert _visible_controls(page) == LIBRARY_CONTROLS
+    page.screenshot(path=str(SCREENSHOTS / "admin-documents.png"), full_page=True)
+    page.get_by_role("tab", name="Evaluate").click()
+    sync_api.expect(page.get_by_role("button", name="Evaluate")).to_be_visible()
+
+    page.locator("#rag-sign-out").click()
+    page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
+    assert tabs.all_inner_texts() == ["Chat"]
+    page.context.close()
