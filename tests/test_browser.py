@@ -290,7 +290,7 @@ def test_upload_a_file_then_ask_about_it(page, tmp_path):
 # --- roles: a public app, as on a Space ---------------------------------------------------------
 ADMIN_PASSWORD = "browser-test-password"
 LIBRARY_CONTROLS = [
-    "input[type='file']",
+    "text=Upload documents",
     "button:has-text('Re-ingest')",
     "button:has-text('Delete')",
 ]
@@ -316,9 +316,10 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     tabs = page.get_by_role("tab")
     assert tabs.all_inner_texts() == ["Chat"]
     assert _visible_controls(page) == []
+    assert page.locator("input[type='file']").count() == 0  # not even hidden
     page.screenshot(path=str(SCREENSHOTS / "reader.png"), full_page=True)
 
-    page.get_by_text("Admin sign-in").click()
+    page.get_by_role("button", name="Admin sign-in").click()
     page.locator("#rag-admin-password input").fill("wrong")
     page.locator("#rag-sign-in").click()
     page.wait_for_selector("text=Wrong admin password", timeout=30_000)
