@@ -11,6 +11,7 @@ once, when it is imported) at the same places.
 from __future__ import annotations
 
 import filecmp
+import json
 import signal
 import subprocess
 import sys
@@ -137,6 +138,26 @@ def test_pulled_model_answers_offline_without_asking_the_hub(hub, ingested_servi
     assert isinstance(events[-1], Finished) and events[-1].model == SPEC
     assert [e for e in events if isinstance(e, Token)]
     assert hub.requests == []
+
+
+def test_ask_downloads_the_model_named_in_rag_model_first_then_answers(
+    hub, tmp_path, ingested_service
+):
+    environment = cli_env(**hub_env(hub, tmp_path), RAG_MODEL=SPEC, RAG_MAX_NEW_TOKENS="24")
+    environment.pop("HF_HUB_OFFLINE")
+    db = str(ingested_service.settings.db_dir)
+    result = subprocess.run(
+        [sys.executable, "-m", "rag", "ask", QUESTION, "--db", db, "--k", "2", "--json"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=environment,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "100%" in result.stderr and FILE in result.stderr  # the download's progress bar
+    assert json.loads(result.stdout.splitlines()[-1])["model"] == SPEC
 
 
 def test_chat_downloads_a_model_first_with_progress_in_its_status(hub, ingested_service):
