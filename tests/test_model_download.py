@@ -331,6 +331,18 @@ def test_recommended_models_are_offered_as_downloads_with_their_size(hub, make_s
     assert labels["llamacpp:smollm2"] == "llamacpp:smollm2"
 
 
+def test_a_reader_of_a_public_app_may_not_start_a_download(hub, ingested_service):
+    from rag.ui.access import Access
+
+    handlers = ChatHandlers(service_with(ingested_service), access=Access(public=True))
+    download = RECOMMENDED[0].llamacpp_name
+
+    *_, (shown, *_) = handlers.respond(QUESTION, [], [], download, 0.2, 16)
+
+    assert "is for admins; choose a model that is here" in shown[-1]["content"]
+    assert hub.requests == []
+
+
 def test_models_command_lists_the_recommended_models_with_size_memory_and_licence(hub, tmp_path):
     result = run_module("rag", "models", **hub_env(hub, tmp_path))
 

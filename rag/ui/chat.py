@@ -64,6 +64,12 @@ class ChatHandlers:
             available.insert(0, (self.service.settings.model, self.service.settings.model))
         return available, _unavailable_markdown(choices)
 
+    def _offered_to_readers(self) -> set[str]:
+        """The models in the list that are here: downloading one (gigabytes) is for admins."""
+        settings = self.service.settings
+        choices = list_available_models(settings)
+        return {c.name for c in choices if c.available and not c.to_download} | {settings.model}
+
     def _model_refusal(
         self, model: str | None, request: gr.Request | None, profile: gr.OAuthProfile | None
     ) -> str | None:
@@ -73,9 +79,13 @@ class ChatHandlers:
             return None
         if self.access.role(request, profile) is Role.ADMIN:
             return None
-        self._offered = set(self.model_choices()[0])
+        self._offered = self._offered_to_readers()
         if model in self._offered:
             return None
+        if any(
+            c.to_download and c.name == model for c in list_available_models(self.service.settings)
+        ):
+            return f"Downloading `{redact(model)}` is for admins; choose a model that is here."
         return f"The model `{redact(model)}` is not on offer here; choose one from the list."
 
     def respond(
