@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import gradio as gr
 import pytest
 
 from rag.bundled import bundled_gguf
@@ -171,6 +172,20 @@ def test_chat_downloads_a_model_first_with_progress_in_its_status(hub, ingested_
 
     assert any(s.startswith("⏬ Downloading SmolLM2-135M-Instruct.Q4_1.gguf: ") for s in statuses)
     assert not final.startswith(("⏬", "⚠️")) and "Sources" in final
+
+
+def test_the_dropdown_drops_download_from_a_model_once_downloaded(hub, ingested_service):
+    service = service_with(ingested_service, model=SPEC, max_new_tokens=16)
+    handlers = ChatHandlers(service)
+    before = dict((name, label) for label, name in handlers.model_choices()[0])
+    assert before[SPEC].endswith("— download (size unknown)")
+    assert handlers.relabel_downloaded("llamacpp:smollm2") == gr.skip()
+
+    list(service.fetch_model(SPEC))
+    update = handlers.relabel_downloaded(SPEC)
+
+    after = dict((name, label) for label, name in update["choices"])
+    assert after[SPEC] == SPEC
 
 
 def test_stopping_the_chat_cancels_the_download_and_keeps_nothing(hub, ingested_service):

@@ -165,18 +165,24 @@ def _download(ref: HubFile, spec: str, size: int | None) -> Iterator[PullProgres
     outcome: dict[str, object] = {}
 
     class Reporter(tqdm):
-        """huggingface_hub's progress bar, turned into events; never drawn."""
+        """huggingface_hub's progress bar, turned into events; never drawn.
+
+        A Xet-stored file gets two bars, the bytes written and the bytes received (less, as
+        Xet skips chunks it has); only the first counts towards the file's size.
+        """
 
         def __init__(self, *args, **kwargs):
             kwargs["disable"] = True
             super().__init__(*args, **kwargs)
             self.done = kwargs.get("initial") or 0
+            self.reports = not str(kwargs.get("desc") or "").endswith("downloading bytes")
 
         def update(self, n=1):
             if cancel.is_set():
                 raise DownloadCancelled(f"The download of {ref.filename} was cancelled.")
             self.done += n or 0
-            updates.put(self.done)
+            if self.reports:
+                updates.put(self.done)
 
     def work() -> None:
         try:

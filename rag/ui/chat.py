@@ -54,15 +54,25 @@ class ChatHandlers:
         self.fair_use = fair_use or FairUse.from_settings(service.settings)
         self.access = access or Access.everyone_admin()
         self._offered: set[str] = set()
+        # Models the dropdown labels "download": relabelled once one of them is downloaded.
+        self._shown_to_download: set[str] = set()
 
     def model_choices(self) -> tuple[list[tuple[str, str]], str]:
         """((label, name) of the usable models, those to download labelled so), and the
         unavailable ones with reasons as markdown."""
         choices = list_available_models(self.service.settings)
         available = [(c.display, c.name) for c in choices if c.available]
+        self._shown_to_download = {c.name for c in choices if c.available and c.to_download}
         if self.service.settings.model not in {name for _, name in available}:
             available.insert(0, (self.service.settings.model, self.service.settings.model))
         return available, _unavailable_markdown(choices)
+
+    def relabel_downloaded(self, model: str | None):
+        """After an answer: the dropdown's choices again if ``model`` was labelled "download"
+        (it has been downloaded for the answer), else no change."""
+        if model not in self._shown_to_download:
+            return gr.skip()
+        return gr.update(choices=self.model_choices()[0])
 
     def _offered_to_readers(self) -> set[str]:
         """The models in the list that are here: downloading one (gigabytes) is for admins."""
@@ -232,6 +242,8 @@ def build_chat_tab(
     clicked = send.click(
         handlers.respond, inputs, outputs, concurrency_id="answer", api_visibility="private"
     )
+    for answered in (submitted, clicked):
+        answered.then(handlers.relabel_downloaded, model, model, api_visibility="private")
     stop.click(None, cancels=[submitted, clicked])
     clear.click(
         handlers.clear,
