@@ -23,7 +23,7 @@ $(BIN)/python:
 
 setup: $(BIN)/python  ## install the app and its test tools into .venv
 	$(BIN)/pip install -q $(TORCH_INDEX) "$(TORCH_SPEC)"
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e ".[dev]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e ".[dev,llamacpp,formats]"
 
 run: setup  ## start the web app on the embedded defaults (http://127.0.0.1:7860)
 	$(BIN)/python app.py

@@ -1,7 +1,8 @@
 """Start the web app: ``python app.py`` (also the entry point of a Hugging Face Space).
 
 Settings come from RAG_* environment variables and .env; GRADIO_SERVER_NAME and
-GRADIO_SERVER_PORT (default 7860) choose where it listens.
+GRADIO_SERVER_PORT (default 7860) choose where it listens. The knowledge folder is ingested
+as the app starts (only what changed since the last start), whatever client comes first.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ def main() -> None:
     )
     settings = load_settings()
     service = create_service(settings)
+    # In the background: the app answers HTTP at once, and questions wait for the notes.
+    service.start_ingesting_knowledge_dir()
     demo = build_app(service)
     # Gradio reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself when these are None.
     demo.launch(**launch_kwargs())

@@ -6,6 +6,7 @@ file never costs the chunks already stored.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import unicodedata
 from pathlib import Path
@@ -243,6 +244,11 @@ def _load_html(path: Path) -> list[Document]:
 
 def _load_unstructured(path: Path) -> list[Document]:
     """The other formats unstructured reads; its Title elements become headings."""
+    if importlib.util.find_spec("unstructured") is None:
+        # An optional extra: it needs langdetect, which has no wheel (a Space goes without).
+        raise LoadError(
+            path, f"reading {path.suffix} files needs unstructured: pip install -e '.[formats]'"
+        )
     try:
         from langchain_community.document_loaders import UnstructuredFileLoader
 

@@ -30,6 +30,7 @@ from rag.prompt import build_prompt
 from rag.repetition import stop_repeating, trim_loop
 from rag.retriever import HybridRetriever, RetrievedChunk
 from rag.settings import Settings
+from rag.startup import StartupIngest
 from rag.store import ChunkStore, open_store
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,11 @@ ANSWER_HINT_WORDS = 30
 # Weight of a follow-up question on its own, added to its conversation's: a new subject in the
 # question ("And what about Priya Sharma?") then outweighs the subject of earlier turns.
 QUESTION_WEIGHT = 0.5
+# The answer when the store holds nothing to search: no model is asked to answer from nothing.
+NO_NOTES = (
+    "The notes don't cover this: the store holds no documents yet. Ingest a folder "
+    "(`python -m ingest`) or upload files in the Documents tab."
+)
 # A rewrite longer than this many words is a model rambling, not a question.
 REWRITE_MAX_WORDS = 40
 _CITATION = re.compile(r"\s*\[\d+\]")
@@ -135,6 +141,8 @@ class RagService:
         self.ingestor = Ingestor(settings, store, lambda: embedder)
         self._models: dict[str, ChatModel] = {}
         self._models_lock = threading.Lock()
+        #: The ingestion of the knowledge folder started with the app, if any.
+        self.startup: StartupIngest | None = None
         # (store generation, (documents, chunks)): the counts are read again only after a change.
         self._library_size: tuple[Any, tuple[int, int]] | None = None
 
@@ -179,11 +187,19 @@ class RagService:
         self._library_size = (generation, size)
         return size
 
-    def ensure_ingested(self, progress: ProgressCallback | None = None) -> IngestReport | None:
-        """Ingest the knowledge folder when the store is empty (first start)."""
-        if self.store.count() > 0 or not self.settings.knowledge_dir.is_dir():
+    def start_ingesting_knowledge_dir(self) -> StartupIngest | None:
+        """Bring the knowledge folder into the store in the background (at the app's start);
+        until that is done, questions wait for it (:meth:`answer_stream`)."""
+        if not self.settings.knowledge_dir.is_dir():
+            log.warning("no knowledge folder at %s: nothing to ingest", self.settings.knowledge_dir)
             return None
-        return self.ingest_knowledge_dir(progress)
+        self.startup = StartupIngest(self.ingest_knowledge_dir).start()
+        return self.startup
+
+    def _wait_for_startup(self) -> None:
+        startup = self.startup
+        if startup is not None and not startup.wait(self.settings.startup_wait_s):
+            raise LLMError(f"{startup.describe()} Ask again in a moment.")
 
     # --- answering ----------------------------------------------------------------------------
     def retrieval_query(
@@ -260,6 +276,12 @@ class RagService:
         )
         yield from self.fetch_model(model)
         started = time.perf_counter()
+        self._wait_for_startup()
+        if self.store.count() == 0:  # a model would answer from nothing but itself
+            yield Retrieved(question, [])
+            yield Token(NO_NOTES)
+            yield Finished(NO_NOTES, model or self.settings.model, [])
+            return
         chat_model = self.chat_model(model)
         loaded = time.perf_counter()
         query, rewritten = self.plan_query(question, history, chat_model)

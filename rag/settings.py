@@ -13,23 +13,47 @@ group from these classes (``scripts/settings_table.py``).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "llamacpp:smollm2"
+# The default where llama-cpp-python is not installed (it has no wheel on PyPI, so a Space built
+# from requirements.txt lacks it, and the bundled GGUF with it): answers quoted from the notes.
+NO_COMPILE_MODEL = "extractive:notes"
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+LOCAL_DB_DIR = Path(".rag_db")
+# Where a Hugging Face Space mounts its persistent storage, when it has some.
 SPACE_PERSISTENT_DIR = Path("/data")
 
 
-def _default_db_dir() -> Path:
-    # A Hugging Face Space with persistent storage mounts it at /data; everything else on a Space
-    # is wiped at restart, so the store lives there when it can.
-    if os.environ.get("SPACE_ID") and os.access(SPACE_PERSISTENT_DIR, os.W_OK):
-        return SPACE_PERSISTENT_DIR / "rag_db"
-    return Path(".rag_db")
+def default_model() -> str:
+    """The best default chat model among the installed packages.
+
+    Keyed on what is installed, not on where the app runs: any install without the compiled
+    llama.cpp extra gets the best model that needs no compiling.
+    """
+    if DEFAULT_MODEL.startswith("llamacpp:") and importlib.util.find_spec("llama_cpp") is None:
+        return NO_COMPILE_MODEL
+    return DEFAULT_MODEL
+
+
+def on_space() -> bool:
+    """Hugging Face sets SPACE_ID in every Space."""
+    return bool(os.environ.get("SPACE_ID"))
+
+
+def _default_db_dir(data: dict[str, Any]) -> Path:
+    # A Space with persistent storage mounts it at persistent_dir (/data); everything else on a
+    # Space is wiped at restart, so the store lives there when it can.
+    persistent = Path(data.get("persistent_dir") or SPACE_PERSISTENT_DIR)
+    if on_space() and os.access(persistent, os.W_OK):
+        return persistent / "rag_db"
+    return LOCAL_DB_DIR
 
 
 class _Group(BaseSettings):
@@ -45,6 +69,12 @@ class StoreSettings(_Group):
 
     knowledge_dir: Path = Field(
         Path("knowledge_base"), description="Folder of documents ingested by default."
+    )
+    persistent_dir: Path = Field(
+        SPACE_PERSISTENT_DIR,
+        description="A Hugging Face Space's persistent storage. On a Space (SPACE_ID set) the "
+        "store defaults to <persistent_dir>/rag_db when this folder is writable; without it, "
+        "to .rag_db, which each restart wipes (the notes are ingested again at start).",
     )
     db_dir: Path = Field(
         default_factory=_default_db_dir,
@@ -63,6 +93,14 @@ class StoreSettings(_Group):
     @property
     def uploads_path(self) -> Path:
         return self.upload_dir or (self.db_dir / "uploads")
+
+    @property
+    def store_is_temporary(self) -> bool:
+        """On a Space, a local store outside the persistent storage is wiped at each restart."""
+        if not on_space() or self.chroma_host:
+            return False
+        store = self.db_dir.resolve()
+        return not store.is_relative_to(self.persistent_dir.resolve())
 
 
 class EmbeddingSettings(_Group):
@@ -191,7 +229,7 @@ class GenerationSettings(_Group):
     """The chat model and how it answers."""
 
     model: str = Field(
-        DEFAULT_MODEL,
+        default_factory=default_model,
         description="Chat model as backend:model, e.g. openai:gpt-4.1-mini, ollama:llama3.2, "
         "hf:Qwen/Qwen2.5-1.5B-Instruct, llamacpp:/path/model.gguf.",
     )
@@ -247,6 +285,12 @@ class ServerSettings(_Group):
     )
     queue_size: int = Field(
         32, ge=1, description="Questions that may wait in line; more are refused with a message."
+    )
+    startup_wait_s: float = Field(
+        120.0,
+        ge=0,
+        description="The app ingests the knowledge folder in the background as it starts; a "
+        "question asked before that is done waits this long for it, then is told to ask again.",
     )
 
 

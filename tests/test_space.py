@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
 import sys
 import urllib.request
 
@@ -14,12 +12,24 @@ import pytest
 import tomllib
 import yaml
 
-from rag import settings as settings_module
-from rag.settings import Settings
+from ingest.loaders import LoadError, load_file
+from rag.llms import list_available_models
+from rag.settings import (
+    DEFAULT_MODEL,
+    LOCAL_DB_DIR,
+    NO_COMPILE_MODEL,
+    Settings,
+    default_model,
+)
 
 from .conftest import REPO_ROOT
-from .documents import write_sample_documents
+from .documents import FACTS, write_sample_documents
 from .servers import wait_for_http
+from .space_build import (
+    SPACE_URL,
+    SpaceProcess,
+    ask_space,
+)
 
 
 def front_matter() -> dict:
@@ -50,11 +60,42 @@ def test_requirements_cover_the_runtime_dependencies():
 
 
 def test_store_goes_to_persistent_storage_on_a_space(tmp_path, monkeypatch):
-    monkeypatch.setattr(settings_module, "SPACE_PERSISTENT_DIR", tmp_path)
     monkeypatch.setenv("SPACE_ID", "someone/course-notes")
-    assert Settings(_env_file=None).db_dir == tmp_path / "rag_db"
+    on_data = Settings(_env_file=None, persistent_dir=tmp_path)
+    assert on_data.db_dir == tmp_path / "rag_db"
+    assert not on_data.store_is_temporary
+
+    without_data = Settings(_env_file=None, persistent_dir=tmp_path / "not-mounted")
+    assert without_data.db_dir == LOCAL_DB_DIR
+    assert without_data.store_is_temporary
+
     monkeypatch.delenv("SPACE_ID")
-    assert Settings(_env_file=None).db_dir.name == ".rag_db"
+    local = Settings(_env_file=None, persistent_dir=tmp_path)
+    assert local.db_dir == LOCAL_DB_DIR
+    assert not local.store_is_temporary  # a store on one's own disk is not "temporary"
+
+
+def test_without_llama_cpp_the_default_model_needs_no_compiling(monkeypatch):
+    assert Settings(_env_file=None).model == DEFAULT_MODEL  # the test venv has llama.cpp
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as on a Space: not installed
+
+    assert default_model() == NO_COMPILE_MODEL
+    assert Settings(_env_file=None).model == NO_COMPILE_MODEL
+    missing = [c for c in list_available_models(Settings(_env_file=None)) if not c.available]
+    hint = next(c.reason for c in missing if c.name.startswith("llamacpp:"))
+    assert '".[llamacpp]"' in hint and "CMAKE_ARGS" in hint
+
+
+def test_without_unstructured_its_formats_are_refused_naming_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "unstructured", None)  # as on a Space: not installed
+    note = tmp_path / "slides.rtf"
+    note.write_text(r"{\rtf1\ansi Quokka notes.}", encoding="utf-8")
+
+    with pytest.raises(LoadError) as refused:
+        load_file(note, [".rtf"], max_file_mb=1)
+
+    assert "slides.rtf" in str(refused.value)
+    assert "pip install -e '.[formats]'" in str(refused.value)
 
 
 def _port_7860_free() -> bool:
@@ -62,33 +103,61 @@ def _port_7860_free() -> bool:
         return sock.connect_ex(("127.0.0.1", 7860)) != 0
 
 
-@pytest.mark.skipif(not _port_7860_free(), reason="port 7860 is taken on this machine")
-def test_app_starts_as_spaces_start_it(tmp_path):
+needs_port_7860 = pytest.mark.skipif(not _port_7860_free(), reason="port 7860 is taken here")
+
+
+@needs_port_7860
+def test_app_starts_as_spaces_start_it_and_answers_before_any_page_load(tmp_path):
     docs = tmp_path / "docs"
     write_sample_documents(docs)
+    name, _fact, question = FACTS["html"]
+    # No persistent storage here (RAG_PERSISTENT_DIR names no folder): the store is temporary.
     env = {
-        **os.environ,
-        "GRADIO_SERVER_NAME": "0.0.0.0",
-        "GRADIO_SERVER_PORT": "7860",
-        "SPACE_ID": "someone/course-notes",  # as on a Space; no /data here, so .rag_db is used
         "RAG_DB_DIR": str(tmp_path / "db"),
         "RAG_KNOWLEDGE_DIR": str(docs),
-        "HF_HUB_OFFLINE": "1",
+        "RAG_PERSISTENT_DIR": str(tmp_path / "data"),
+        "RAG_MAX_NEW_TOKENS": "48",
     }
-    process = subprocess.Popen(
-        [sys.executable, "app.py"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    space = SpaceProcess(REPO_ROOT, env)
     try:
-        wait_for_http("http://127.0.0.1:7860/", process)
-        with urllib.request.urlopen("http://127.0.0.1:7860/config", timeout=10) as response:
+        wait_for_http(SPACE_URL, space.process)
+        with urllib.request.urlopen(SPACE_URL + "config", timeout=10) as response:
             config = response.read().decode()
-        assert "Course notes assistant" in config
+        # Asked through the API at once: no browser ever loaded the page.
+        answer, sources = ask_space(question, "llamacpp:smollm2")
     finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
-    assert "Running on local URL:  http://0.0.0.0:7860" in output
+        space.stop()
+    assert "Course notes assistant" in config
+    assert "The store is temporary" in config
+    assert "Running on local URL:  http://0.0.0.0:7860" in space.output
+    assert "the knowledge folder is ingested" in space.output
+    assert 'Sources: <a class="rag-cite" href="#source-1"' in answer
+    assert name in sources
+
+
+@needs_port_7860
+def test_store_on_persistent_storage_survives_a_restart(tmp_path):
+    docs = tmp_path / "docs"
+    write_sample_documents(docs)
+    data = tmp_path / "data"  # stands in for a Space's /data
+    data.mkdir()
+    env = {"RAG_KNOWLEDGE_DIR": str(docs), "RAG_PERSISTENT_DIR": str(data)}
+    first = SpaceProcess(REPO_ROOT, env)
+    try:
+        first.wait_for_log("the knowledge folder is ingested")
+    finally:
+        first.stop()
+    assert (data / "rag_db").is_dir()
+    assert f"{len(FACTS)} added" in first.output
+
+    second = SpaceProcess(REPO_ROOT, env)
+    try:
+        second.wait_for_log("the knowledge folder is ingested")
+        wait_for_http(SPACE_URL, second.process)
+        with urllib.request.urlopen(SPACE_URL + "config", timeout=10) as response:
+            config = response.read().decode()
+    finally:
+        second.stop()
+    assert f"{len(FACTS)} unchanged" in second.output  # nothing ingested again
+    assert "0 chunks written" in second.output
+    assert "The store is temporary" not in config

