@@ -280,7 +280,7 @@ class RagService:
         if self.store.count() == 0:  # a model would answer from nothing but itself
             yield Retrieved(question, [])
             yield Token(NO_NOTES)
-            yield Finished(NO_NOTES, model or self.settings.model, [])
+            yield Finished(NO_NOTES, model or self.settings.model, [], not_found=True)
             return
         chat_model = self.chat_model(model)
         loaded = time.perf_counter()

@@ -70,6 +70,7 @@ class SpaceProcess:
         python: str | Path = sys.executable,
         port: int = 7860,
     ):
+        self.port = port
         self.url = f"http://127.0.0.1:{port}/"
         self.started = time.monotonic()
         self.process = subprocess.Popen(
@@ -115,6 +116,10 @@ class SpaceProcess:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
         return int(line.split()[1]) / 1024
+
+    def wait_until_listening(self, timeout: float = 300) -> float:
+        """Seconds from the start until this app (not another on the same port) listens."""
+        return self.wait_for_log(f"Running on local URL:  http://0.0.0.0:{self.port}", timeout)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -24,7 +24,6 @@ from rag.settings import (
 
 from .conftest import REPO_ROOT
 from .documents import FACTS, write_sample_documents
-from .servers import wait_for_http
 from .space_build import (
     SPACE_URL,
     SpaceProcess,
@@ -120,7 +119,7 @@ def test_app_starts_as_spaces_start_it_and_answers_before_any_page_load(tmp_path
     }
     space = SpaceProcess(REPO_ROOT, env)
     try:
-        wait_for_http(SPACE_URL, space.process)
+        space.wait_until_listening()
         with urllib.request.urlopen(SPACE_URL + "config", timeout=10) as response:
             config = response.read().decode()
         # Asked through the API at once: no browser ever loaded the page.
@@ -129,7 +128,6 @@ def test_app_starts_as_spaces_start_it_and_answers_before_any_page_load(tmp_path
         space.stop()
     assert "Course notes assistant" in config
     assert "The store is temporary" in config
-    assert "Running on local URL:  http://0.0.0.0:7860" in space.output
     assert "the knowledge folder is ingested" in space.output
     assert 'Sources: <a class="rag-cite" href="#source-1"' in answer
     assert name in sources
@@ -153,7 +151,7 @@ def test_store_on_persistent_storage_survives_a_restart(tmp_path):
     second = SpaceProcess(REPO_ROOT, env)
     try:
         second.wait_for_log("the knowledge folder is ingested")
-        wait_for_http(SPACE_URL, second.process)
+        second.wait_until_listening()
         with urllib.request.urlopen(SPACE_URL + "config", timeout=10) as response:
             config = response.read().decode()
     finally:

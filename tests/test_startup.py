@@ -76,6 +76,7 @@ def test_empty_store_says_the_notes_dont_cover_it_and_asks_no_model(make_service
     finished = events[-1]
     assert isinstance(finished, Finished)
     assert finished.answer == NO_NOTES
+    assert finished.not_found
     assert finished.chunks == []
 
 
