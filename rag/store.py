@@ -48,20 +48,17 @@ class StoredChunk:
     distance: float | None = None
 
 
-def _forget_local_system(path: str) -> None:
-    """Make the next ``PersistentClient(path)`` start afresh instead of reusing the cached one.
+def _fresh_local_system() -> None:
+    """Make the next ``PersistentClient`` start afresh instead of reusing a cached one.
 
     Chroma caches one system per folder for the whole process, in-memory index included;
-    reopening the folder hands back the same stale index. Clients already built keep theirs.
+    reopening the folder would hand back the same stale index. ``clear_system_cache`` (public)
+    empties that cache: clients already built keep their systems, and are never closed here
+    (closing one would stop the system now cached under its folder).
     """
-    from chromadb.api.shared_system_client import SharedSystemClient
+    from chromadb.api.client import SharedSystemClient
 
-    try:
-        with SharedSystemClient._refcount_lock:
-            SharedSystemClient._identifier_to_system.pop(path, None)
-            SharedSystemClient._identifier_to_refcount.pop(path, None)
-    except AttributeError:  # a Chroma without these internals: the public, wider hammer
-        SharedSystemClient.clear_system_cache()
+    SharedSystemClient.clear_system_cache()
 
 
 class ChunkStore:
@@ -90,6 +87,11 @@ class ChunkStore:
         self._max_batch = self._max_batch_size()
         # (collection id, generation) as of our last reload or write.
         self._known = self._state(self._collection)
+
+    @property
+    def client(self):
+        """The Chroma client (the server lock creates its own collection through it)."""
+        return self._client
 
     @property
     def is_remote(self) -> bool:
@@ -206,8 +208,8 @@ class ChunkStore:
     def lease(self) -> Lease | None:
         return current_lease(self)
 
-    def claim_lease(self, lease: Lease, settle_s: float = 0.5) -> Lease | None:
-        return claim_lease(self, lease, settle_s)
+    def claim_lease(self, lease: Lease) -> Lease | None:
+        return claim_lease(self, lease)
 
     def release_lease(self, owner: str) -> None:
         release_lease(self, owner)
@@ -312,7 +314,7 @@ def open_store(settings: Settings) -> ChunkStore:
     def connect_local():
         # A client of its own: one built earlier in this process (another store object on
         # the same folder) may hold an index that is out of date.
-        _forget_local_system(path)
+        _fresh_local_system()
         return chromadb.PersistentClient(path=path, settings=chroma_settings)
 
     try:

@@ -4,9 +4,13 @@ A file lock in the store folder orders ingest jobs on one machine, and the kerne
 its process dies, even by ``kill -9``. A reader that sees the store changed reopens it only while
 no writer holds that lock (:func:`while_no_writer`), so it never reads an index half saved.
 
-A Chroma server is shared by machines whose folders differ, so a server store is also claimed
-by a lease written into the collection itself, renewed while the job runs and ignored once it
-lapses or its process is gone.
+A Chroma server is shared by machines whose folders differ, so a server store is also locked
+on the server: by creating a lock collection, which the server lets only one writer do (see
+:func:`claim_lease`). The holder renews its lease while the job runs; a lease that lapsed, or
+whose process of this machine is gone, is taken over. Exclusion then rests on the lease's time
+to live: a holder cut off from the server (or frozen) for longer than ``LEASE_TTL_S`` loses
+the lock, and learns it at its next renewal (a warning in the log), while its job may still
+be writing; its writes are upserts of whole documents, which the next ingest checks anyway.
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ log = logging.getLogger(__name__)
 
 #: The lock file's name in a local store's folder.
 LOCK_FILE = ".ingest.lock"
-# Collection metadata key of a server store's lease: "owner|host|pid|until" (see Lease).
-_LEASE_KEY = "ingest_lease"
+# A server store's lock is a collection of its own: the store's name with this suffix. Its
+# metadata names the holder: "owner|host|pid|until" (see Lease).
+_LOCK_SUFFIX = "-ingest-lock"
+_HOLDER_KEY = "holder"
 #: A server store's lease lapses this long after its last renewal.
 LEASE_TTL_S = 60.0
 
@@ -97,32 +103,85 @@ class Lease:
         return f"process {self.pid} on {self.host} (its claim lapses in {left} s unless renewed)"
 
 
+def _lock_name(store: ChunkStore) -> str:
+    """The lock collection's name: the store's collection's, with a suffix Chroma allows."""
+    return f"{store.name}{_LOCK_SUFFIX}"
+
+
+def _holder_of(collection) -> Lease | None:
+    return Lease.decode((collection.metadata or {}).get(_HOLDER_KEY))
+
+
 def current_lease(store: ChunkStore) -> Lease | None:
-    return Lease.decode(store.collection_metadata().get(_LEASE_KEY))
+    """Who holds a server store's lock now (None: nobody)."""
+    try:
+        return _holder_of(store.client.get_collection(_lock_name(store)))
+    except Exception:  # no lock collection: nobody holds the store
+        return None
 
 
-def claim_lease(store: ChunkStore, lease: Lease, settle_s: float = 0.5) -> Lease | None:
-    """Claim the store for ``lease.owner``; returns None on success, else the holder.
+def claim_lease(store: ChunkStore, lease: Lease) -> Lease | None:
+    """Claim a server store for ``lease.owner``; returns None on success, else the holder.
 
-    Chroma has no compare-and-set, so the claim is written, then read back after
-    ``settle_s``: of two jobs claiming at once, the one whose write landed last wins and
-    the other sees it and backs off.
+    The claim is the creation of the lock collection. The server refuses a second collection
+    of the same name, so of two writers claiming at once exactly one succeeds: that is the
+    mutual exclusion, done by the server, not by reading back what was written. A lock whose
+    lease has lapsed (its holder died or lost the server for ``LEASE_TTL_S``), or whose holder is
+    a dead process of this machine, is moved out of the way by its id (renamed, then deleted) and
+    the creation tried again: a writer that moved it late moves nothing, since the id it read is
+    no longer the lock's.
     """
-    holder = current_lease(store)
-    if holder is not None and holder.owner != lease.owner and not holder.is_dead(time.time()):
-        return holder
-    store.set_collection_metadata({_LEASE_KEY: lease.encode()})
-    time.sleep(settle_s)
-    holder = current_lease(store)
-    if holder is not None and holder.owner != lease.owner:
-        return holder
-    return None
+    name = _lock_name(store)
+    for _ in range(3):
+        try:
+            store.client.create_collection(name, metadata={_HOLDER_KEY: lease.encode()})
+            return None
+        except Exception:
+            try:
+                existing = store.client.get_collection(name)
+            except Exception:
+                continue  # released in between: try again
+        holder = _holder_of(existing)
+        if holder is not None and holder.owner == lease.owner:
+            existing.modify(metadata={_HOLDER_KEY: lease.encode()})
+            return None
+        if holder is not None and not holder.is_dead(time.time()):
+            return holder
+        _discard(store, existing)
+    return current_lease(store)
+
+
+def _discard(store: ChunkStore, collection) -> None:
+    """Rename a lock collection by its id, then delete it under that unique name."""
+    gone = f"{_lock_name(store)}-released-{uuid.uuid4().hex[:12]}"
+    try:
+        collection.modify(name=gone)
+        store.client.delete_collection(gone)
+    except Exception as exc:  # another writer discarded it first
+        log.debug("lock collection already gone: %s", exc)
+
+
+def renew_lease(store: ChunkStore, lease: Lease) -> bool:
+    """Extend our claim; False when the lock is no longer ours (it lapsed and was taken)."""
+    try:
+        existing = store.client.get_collection(_lock_name(store))
+    except Exception:
+        return False
+    holder = _holder_of(existing)
+    if holder is None or holder.owner != lease.owner:
+        return False
+    existing.modify(metadata={_HOLDER_KEY: lease.encode()})
+    return True
 
 
 def release_lease(store: ChunkStore, owner: str) -> None:
-    holder = current_lease(store)
+    try:
+        existing = store.client.get_collection(_lock_name(store))
+    except Exception:
+        return
+    holder = _holder_of(existing)
     if holder is not None and holder.owner == owner:
-        store.set_collection_metadata({_LEASE_KEY: None})
+        _discard(store, existing)
 
 
 class StoreLock:
@@ -199,7 +258,12 @@ class StoreLock:
     def _renew(self) -> None:
         while not self._stop.wait(LEASE_TTL_S / 4):
             try:
-                claim_lease(self.store, self._lease(), settle_s=0)
+                if not renew_lease(self.store, self._lease()):
+                    log.warning(
+                        "the ingest lock on %s lapsed and was taken by another writer",
+                        self.store.description,
+                    )
+                    return
             except Exception as exc:  # the server may blink; the next renewal retries
                 log.warning("could not renew the ingest lease: %s", exc)
 

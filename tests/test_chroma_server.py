@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from ingest.pipeline import IngestLocked, Ingestor
 from rag.service import create_service
 from rag.settings import Settings
 from rag.store import Lease, StoreError, open_store
+from rag.store_lock import StoreLock
 
 from .servers import free_port, wait_for_http
 from .test_incremental import (
@@ -150,6 +152,36 @@ def test_two_machines_share_the_server_under_one_lease(server_settings, embedder
     assert report.count("unchanged") == 4 and report.chunks_written == 0
     assert len(second.documents()) == 4
     assert_no_duplicates(second.store)
+
+
+def test_two_writers_claiming_together_never_both_hold_the_server(server_settings):
+    """Each writer on its own "machine" (its own lock file): only the server orders them."""
+    stores = [open_store(server_settings(machine)) for machine in ("a", "b")]
+    assert stores[0].lock_path != stores[1].lock_path
+    start = threading.Barrier(2)
+    inside: list[int] = []
+    overlaps: list[list[int]] = []
+    turns = [0, 0]
+
+    def writer(i: int) -> None:
+        start.wait()
+        for _ in range(4):
+            with StoreLock(stores[i], timeout=120):
+                inside.append(i)
+                if len(inside) > 1:
+                    overlaps.append(list(inside))
+                time.sleep(0.2)
+                inside.remove(i)
+                turns[i] += 1
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    assert turns == [4, 4] and not overlaps
+    assert stores[0].lease() is None  # the last one released it
 
 
 def test_a_lease_left_by_a_killed_job_does_not_block_the_next(server_settings, embedder):
