@@ -24,7 +24,7 @@ def main() -> None:
     service.start_ingesting_knowledge_dir()
     demo = build_app(service)
     # Gradio reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself when these are None.
-    demo.launch(**launch_kwargs())
+    demo.launch(**launch_kwargs(settings))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from gradio_client import Client, handle_file
 
 from rag.service import create_service
 from rag.settings import Settings
-from rag.ui import build_app
+from rag.ui import build_app, launch_kwargs
 from rag.ui.access import Access, Role
 from rag.ui.chat import ChatHandlers
 from rag.ui.fair_use import FairUse
@@ -189,12 +189,17 @@ def public_app(tmp_path_factory, embedder):
         max_new_tokens=16,
         admin_password=PASSWORD,
         public=True,
+        max_upload_mb=1.0,
     )
     service = create_service(settings, embedder_factory=lambda s: embedder)
     service.ingest_knowledge_dir()
     demo = build_app(service, Access.from_settings(settings, environ={}))
     demo.launch(
-        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True
+        server_name="127.0.0.1",
+        server_port=free_port(),
+        prevent_thread_lock=True,
+        quiet=True,
+        max_file_size=launch_kwargs(settings)["max_file_size"],
     )
     try:
         yield demo, service, root
@@ -342,3 +347,26 @@ def test_files_outside_the_allowed_paths_are_not_served(public_app):
         with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(f"{demo.local_url}gradio_api/file={target}", timeout=10)
         assert caught.value.code == 403, target
+
+
+def test_gradio_refuses_an_upload_over_the_limit_before_any_handler(public_app):
+    """Gradio's own upload route is open to anyone: it must not take files of any size."""
+    demo, _service, _root = public_app
+    boundary = "rag-test-boundary"
+    big = b"x" * (1024 * 1024 + 1)  # max_upload_mb=1.0 in this app
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.md"\r\n'
+            "Content-Type: text/markdown\r\n\r\n"
+        ).encode()
+        + big
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        demo.local_url + "gradio_api/upload",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=30)
+    assert caught.value.code == 413

@@ -81,6 +81,7 @@ def build_access_panel(demo: gr.Blocks, access: Access, admin_tabs: list[gr.Tab]
         [password, *outputs],
         api_visibility="private",
         concurrency_id="sign_in",
+        concurrency_limit=1,
     )
     sign_out.click(on_sign_out, None, outputs, api_name="sign_out")
     # A closed tab's sign-in ends with it.

@@ -9,6 +9,7 @@ from pathlib import Path
 import gradio as gr
 
 from rag.service import RagService
+from rag.settings import Settings
 from rag.ui.access import Access
 from rag.ui.admin import build_access_panel
 from rag.ui.chat import build_chat_tab
@@ -40,7 +41,7 @@ def _status(service: RagService, model: str | None = None) -> str:
     documents, chunks = service.library_size()
     lines = [status_line(redact(model or service.settings.model), documents, chunks)]
     if service.startup is not None and service.startup.describe():
-        lines.append(service.startup.describe())
+        lines.append(redact(service.startup.describe()))  # an error may name a server folder
     if service.settings.store_is_temporary:
         lines.append(TEMPORARY_STORE)
     return "\n\n".join(lines)
@@ -110,10 +111,14 @@ def build_app(service: RagService, access: Access | None = None) -> gr.Blocks:
     return demo
 
 
-def launch_kwargs() -> dict:
-    """Theme, CSS and JS go to launch() in Gradio 6."""
-    return {
+def launch_kwargs(settings: Settings | None = None) -> dict:
+    """Theme, CSS and JS go to launch() in Gradio 6; so does the largest file Gradio accepts
+    from anyone (its upload route comes before any handler, so it can't check roles)."""
+    kwargs = {
         "css_paths": [ASSETS / "app.css"],
         "js": (ASSETS / "app.js").read_text(encoding="utf-8"),
         "theme": gr.themes.Soft(),
     }
+    if settings is not None:
+        kwargs["max_file_size"] = int(settings.max_upload_mb * 1024 * 1024)
+    return kwargs
