@@ -393,8 +393,9 @@ def test_ollama_pull_streams_progress_then_the_model_answers(ollama, ingested_se
 
     pulls = [e for e in events if isinstance(e, PullProgress)]
     steps = [e.step for e in pulls]
-    assert steps[0] == "pulling manifest" and "success" in steps
-    layer = [e for e in pulls if e.step.startswith("pulling 5555")]
+    assert steps[0] == "ollama pull qwen2.5:1.5b: pulling manifest"
+    assert "ollama pull qwen2.5:1.5b: success" in steps
+    layer = [e for e in pulls if e.step.startswith("ollama pull qwen2.5:1.5b: pulling 5555")]
     assert layer[-1].done == layer[-1].total == bundled_gguf("smollm2").stat().st_size
     assert isinstance(events[-1], Finished) and events[-1].model == "ollama:qwen2.5:1.5b"
     assert any(isinstance(e, Retrieved) for e in events)

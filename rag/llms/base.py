@@ -28,7 +28,8 @@ class PullProgress:
 
     #: The ``backend:model`` name being fetched.
     model: str
-    #: What is being done: the file downloaded, or Ollama's own status ("pulling 2bada8a74506").
+    #: What is being done: "Downloading FILE", or Ollama's own status ("ollama pull NAME:
+    #: pulling 2bada8a74506").
     step: str
     done: int = 0
     total: int | None = None
@@ -42,10 +43,9 @@ class PullProgress:
             return f"{self.model} is downloaded."
         if self.total:
             percent = 100 * self.done / self.total
-            amount = f"{percent:.0f}% ({human_size(self.done)} of {human_size(self.total)})"
-        else:
-            amount = human_size(self.done) if self.done else "starting"
-        return f"Downloading {self.step}: {amount}"
+            amount = f"{human_size(self.done)} of {human_size(self.total)}"
+            return f"{self.step}: {percent:.0f}% ({amount})"
+        return f"{self.step}: {human_size(self.done)}" if self.done else self.step
 
 
 @dataclass(frozen=True)

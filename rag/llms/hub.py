@@ -112,10 +112,11 @@ def pull(ref: HubFile, spec: str) -> Iterator[PullProgress]:
     """Download ``ref`` into the Hub cache unless it is there; see :class:`PullProgress`."""
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
 
+    step = f"Downloading {ref.filename}"
     path = cached_file(ref)
     if path is not None:
         size = path.stat().st_size
-        yield PullProgress(spec, ref.filename, size, size, location=str(check_gguf(path, ref)))
+        yield PullProgress(spec, step, size, size, location=str(check_gguf(path, ref)))
         return
     if constants.is_offline_mode():
         raise BackendUnavailable(
@@ -129,10 +130,10 @@ def pull(ref: HubFile, spec: str) -> Iterator[PullProgress]:
     except Exception as exc:
         raise translate(exc, ref, spec) from exc
     check_free_space(size, ref)
-    yield PullProgress(spec, ref.filename, 0, size)
-    path = yield from _download(ref, spec, size)
+    yield PullProgress(spec, step, 0, size)
+    path = yield from _download(ref, spec, step, size)
     check_gguf(path, ref)
-    yield PullProgress(spec, ref.filename, size or 0, size, location=str(path))
+    yield PullProgress(spec, step, size or 0, size, location=str(path))
 
 
 def check_free_space(size: int | None, ref: HubFile) -> None:
@@ -151,7 +152,7 @@ def check_free_space(size: int | None, ref: HubFile) -> None:
         )
 
 
-def _download(ref: HubFile, spec: str, size: int | None) -> Iterator[PullProgress]:
+def _download(ref: HubFile, spec: str, step: str, size: int | None) -> Iterator[PullProgress]:
     """Run hf_hub_download in a thread, yielding its progress; returns the file's path.
 
     Closing this generator (or an exception in its consumer) sets ``cancel``; the download
@@ -211,7 +212,7 @@ def _download(ref: HubFile, spec: str, size: int | None) -> Iterator[PullProgres
                 done = item
             if not finished and time.monotonic() - last_sent >= PROGRESS_INTERVAL_S:
                 last_sent = time.monotonic()
-                yield PullProgress(spec, ref.filename, done, size)
+                yield PullProgress(spec, step, done, size)
     finally:
         cancel.set()  # no effect once finished; stops a download nobody waits for any more
     worker.join()

@@ -173,8 +173,8 @@ def pull(model: str, settings: Settings) -> Iterator[PullProgress]:
             stream = _client(host, settings.request_timeout_s).pull(model, stream=True)
             try:
                 for part in stream:
-                    status = part.status or "pulling"
-                    yield PullProgress(spec, status, part.completed or 0, part.total)
+                    step = f"ollama pull {model}: {part.status or 'pulling'}"
+                    yield PullProgress(spec, step, part.completed or 0, part.total)
             finally:
                 stream.close()
     except Exception as exc:
@@ -184,7 +184,7 @@ def pull(model: str, settings: Settings) -> Iterator[PullProgress]:
         if "file does not exist" in str(error):  # Ollama's word for a name not in its library
             error = remote_error(remote, 404, str(exc))
         raise BackendUnavailable(str(error)) from None
-    yield PullProgress(spec, "success", location=f"{remote.label}, as {model}")
+    yield PullProgress(spec, f"ollama pull {model}", location=f"{remote.label}, as {model}")
 
 
 def _library_fix(model: str) -> str:
