@@ -206,6 +206,32 @@ def test_stopping_the_chat_cancels_the_download_and_keeps_nothing(hub, ingested_
     assert hub_module.cached_file(hub_module.parse(SPEC.removeprefix("llamacpp:"))) is None
 
 
+def test_ctrl_c_cancels_a_pull_and_removes_its_partial_file(hub, tmp_path):
+    hub.throttle_s = 0.1  # about 10 s for the whole file
+    environment = cli_env(**hub_env(hub, tmp_path))
+    environment.pop("HF_HUB_OFFLINE")
+    pulling = subprocess.Popen(
+        [sys.executable, "-m", "rag", "models", "--pull", SPEC],
+        cwd=REPO_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell's background job ignores SIGINT, and so would the child: undo that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while not cdn_gets(hub) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    pulling.send_signal(signal.SIGINT)
+    _, stderr = pulling.communicate(timeout=60)
+
+    assert pulling.returncode == 130
+    assert f"error: the download of {SPEC} was cancelled." in stderr
+    assert not list((tmp_path / "hf-home").rglob("*.incomplete"))
+
+
 def test_a_dropped_connection_resumes_with_a_range_request(hub):
     hub.drop_after = 30_000_000  # the connection is cut after 30 MB
 

@@ -195,7 +195,9 @@ def _download(ref: HubFile, spec: str, step: str, size: int | None) -> Iterator[
         finally:
             updates.put(None)
 
-    worker = threading.Thread(target=work, name=f"download {ref.filename}", daemon=True)
+    # Not a daemon: a command line stopped with Ctrl-C waits for it to notice the cancel and
+    # remove its partial file (a daemon thread would be killed mid-write, leaving it behind).
+    worker = threading.Thread(target=work, name=f"download {ref.filename}")
     worker.start()
     done, finished, last_sent = 0, False, 0.0
     try:
