@@ -4,6 +4,10 @@ A tests file is JSON lines, one question per line::
 
     {"question": "...", "keywords": ["...", "..."], "reference_answer": "...", "category": "..."}
 
+A question the documents don't answer is marked ``"answerable": false`` (its keywords may then
+be left out): retrieval scoring skips it, answer evaluation (:mod:`rag.answer_eval`) checks
+that the app says the notes don't cover it.
+
 Each question goes through the app's own retriever (:meth:`RagService.retrieve`, the chat's
 code path and settings) and is scored as the course scores it. A keyword is *found* in a chunk
 when it occurs in the chunk's text, ignoring case. Per keyword: reciprocal rank of the first
@@ -12,37 +16,36 @@ chunk holding it (MRR) and binary nDCG@k, whose ideal ordering is the same relev
 coverage is the percent of a question's keywords found in the top k, averaged likewise.
 
 ``python -m rag eval`` (:func:`run_cli`) and the web app's Evaluate tab share
-:func:`evaluate_folder`, which ingests a folder into a temporary store first so that the
-user's own store is never touched.
+:func:`evaluate_folder`, which ingests a folder into a temporary store first
+(:func:`rag.eval_folder.ingested_folder`) so that the user's own store is never touched.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import math
 import sys
-import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.eval_folder import (
+    FolderRun,
+    FractionProgress,
+    QuestionProgress,
+    cli_progress,
+    run_on_folder,
+)
+
 if TYPE_CHECKING:
-    from ingest.pipeline import IngestReport
     from rag.embeddings import Embedder
     from rag.service import RagService
     from rag.settings import Settings
 
-log = logging.getLogger(__name__)
-
 DEFAULT_CATEGORY = "general"
-#: ``progress(done, total, question)`` after each question.
-QuestionProgress = Callable[[int, int, str], None]
-#: ``progress(fraction, description)``, the signature of ``gr.Progress``.
-FractionProgress = Callable[[float, str], None]
 # Share of a folder evaluation's progress bar given to ingestion (embedding dominates).
 _INGEST_SHARE = 0.8
 
@@ -57,6 +60,8 @@ class EvalCase:
     keywords: tuple[str, ...]
     category: str = DEFAULT_CATEGORY
     reference_answer: str = ""
+    #: False for a question the documents don't answer (the app should say so).
+    answerable: bool = True
 
 
 def parse_tests(lines: Sequence[str] | str, name: str = "<tests>") -> list[EvalCase]:
@@ -84,10 +89,14 @@ def _case(row: Any, where: str) -> EvalCase:
     question = row.get("question")
     if not isinstance(question, str) or not question.strip():
         raise EvalFileError(f'{where}: "question" must be a non-empty string')
-    keywords = row.get("keywords")
+    answerable = row.get("answerable", True)
+    if not isinstance(answerable, bool):
+        raise EvalFileError(f'{where}: "answerable" must be true or false')
+    # An unanswerable question has nothing to find: its keywords may be left out.
+    keywords = row.get("keywords", None if answerable else [])
     if (
         not isinstance(keywords, list)
-        or not keywords
+        or (answerable and not keywords)
         or not all(isinstance(k, str) and k.strip() for k in keywords)
     ):
         raise EvalFileError(f'{where}: "keywords" must be a non-empty list of non-empty strings')
@@ -95,7 +104,8 @@ def _case(row: Any, where: str) -> EvalCase:
     answer = row.get("reference_answer", "")
     if not isinstance(category, str) or not isinstance(answer, str):
         raise EvalFileError(f'{where}: "category" and "reference_answer" must be strings')
-    return EvalCase(question.strip(), tuple(keywords), category.strip() or DEFAULT_CATEGORY, answer)
+    category = category.strip() or DEFAULT_CATEGORY
+    return EvalCase(question.strip(), tuple(keywords), category, answer, answerable)
 
 
 def load_tests(path: Path | str) -> list[EvalCase]:
@@ -243,8 +253,10 @@ def evaluate(
     """Each question through ``service.retrieve(question, k)`` (the chat's retriever), scored.
 
     Anything with that method whose passages have ``text`` and ``source`` will do (the
-    benchmark scores the course's own pipeline this way).
+    benchmark scores the course's own pipeline this way). Unanswerable questions are skipped:
+    they have no keywords to find.
     """
+    tests = [case for case in tests if case.answerable]
     scores = []
     for done, case in enumerate(tests, start=1):
         started = time.perf_counter()
@@ -265,26 +277,8 @@ def evaluate(
     return EvalResult(scores, k)
 
 
-@dataclass
-class FolderEvaluation:
-    """What :func:`evaluate_folder` did: the ingest, the scores, and how long each took."""
-
-    result: EvalResult
-    report: IngestReport
-    store: str
-    ingest_seconds: float
-    eval_seconds: float
-
-
-def _close(store: Any) -> None:
-    """Release a temporary store's Chroma client (its files are about to be deleted)."""
-    client = getattr(store, "_client", None)
-    close = getattr(client, "close", None)
-    if callable(close):
-        try:
-            close()
-        except Exception as exc:  # closing is a courtesy; the scores are already in
-            log.debug("closing the evaluation store failed: %s", exc)
+#: What :func:`evaluate_folder` returns: the ingest, the scores, and how long each took.
+FolderEvaluation = FolderRun[EvalResult]
 
 
 def evaluate_folder(
@@ -297,69 +291,26 @@ def evaluate_folder(
     db_dir: Path | str | None = None,
     progress: FractionProgress | None = None,
 ) -> FolderEvaluation:
-    """Ingest ``docs`` into a store of its own, then :func:`evaluate` ``tests`` on it.
-
-    The store is a fresh temporary folder, deleted afterwards, unless ``db_dir`` is given
-    (then it is kept and later runs only re-embed changed files). Retrieval uses ``settings``
-    (the chat's retrieval settings); only the store location differs.
-    """
-    from rag.embeddings import create_embedder
-    from rag.service import RagService
-    from rag.store import open_store
-
-    docs = Path(docs)
-    if not docs.is_dir():
-        raise FileNotFoundError(f"{docs}: no such folder of documents")
-    if embedder is None:
-        embedder = create_embedder(settings.embedding_model, settings.embedding_batch_size)
-    report_progress = progress or (lambda fraction, description: None)
-    with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
-        folder = Path(db_dir) if db_dir is not None else Path(scratch) / "db"
-        local = settings.model_copy(
-            update={"db_dir": folder, "knowledge_dir": docs, "chroma_host": None}
-        )
-        store = open_store(local)
-        try:
-            service = RagService(local, store, embedder)
-            started = time.perf_counter()
-            report = service.ingestor.ingest(
-                [docs],
-                progress=lambda done, total, source: report_progress(
-                    _INGEST_SHARE * done / max(total, 1), f"Ingesting {source}"
-                ),
-                lock_timeout=60,
-            )
-            ingested = time.perf_counter()
-            result = evaluate(
-                service,
-                tests,
-                k,
-                progress=lambda done, total, question: report_progress(
-                    _INGEST_SHARE + (1 - _INGEST_SHARE) * done / max(total, 1),
-                    f"Question {done}/{total}",
-                ),
-            )
-            finished = time.perf_counter()
-        finally:
-            _close(store)
-    return FolderEvaluation(
-        result, report, store.description, ingested - started, finished - ingested
+    """Ingest ``docs`` into a store of its own (:func:`rag.eval_folder.ingested_folder`),
+    then :func:`evaluate` ``tests`` on it with the chat's retrieval settings."""
+    return run_on_folder(
+        settings,
+        docs,
+        lambda service, questions: evaluate(service, tests, k, progress=questions),
+        embedder=embedder,
+        db_dir=db_dir,
+        progress=progress,
+        ingest_share=_INGEST_SHARE,
     )
 
 
-def _cli_progress(stream=sys.stderr) -> FractionProgress:
-    """A one-line progress display for terminals; a few plain lines otherwise."""
-    last = {"tenth": -1}
-
-    def show(fraction: float, description: str) -> None:
-        if stream.isatty():
-            stream.write(f"\r{fraction:6.1%}  {description[:70]:<70}")
-            stream.flush()
-        elif int(fraction * 10) > last["tenth"]:
-            last["tenth"] = int(fraction * 10)
-            print(f"{fraction:6.1%}  {description}", file=stream)
-
-    return show
+def cli_tests(args: Any) -> list[EvalCase]:
+    """The questions ``python -m rag eval`` is asked to run (``--tests``, ``--limit``), after
+    checking ``--docs``; :class:`EvalFileError` says what is wrong."""
+    tests = load_tests(args.tests)
+    if not Path(args.docs).is_dir():
+        raise EvalFileError(f"{args.docs}: no such folder of documents")
+    return tests[: args.limit] if args.limit else tests
 
 
 def run_cli(args: Any, settings: Settings) -> int:
@@ -368,21 +319,18 @@ def run_cli(args: Any, settings: Settings) -> int:
         print("error: --k must be at least 1", file=sys.stderr)
         return 2
     try:
-        tests = load_tests(args.tests)
+        tests = cli_tests(args)
     except EvalFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if not Path(args.docs).is_dir():
-        print(f"error: {args.docs}: no such folder of documents", file=sys.stderr)
-        return 2
-    progress = _cli_progress()
+    progress = cli_progress()
     run = evaluate_folder(settings, args.docs, tests, k=args.k, db_dir=args.db, progress=progress)
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     for failure in run.report.failures:
         print(f"warning: not ingested: {failure.reason}", file=sys.stderr)
     result = run.result
-    latencies = sorted(s.seconds for s in result.scores)
+    latencies = sorted(s.seconds for s in result.scores) or [0.0]
     median_ms = 1000 * latencies[len(latencies) // 2]
     print(f"Ingested {args.docs} into {run.store}: {run.report.summary()}")
     print(
