@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
@@ -52,6 +52,9 @@ class PullProgress:
 class GenerationOptions:
     temperature: float = 0.2
     max_new_tokens: int = 384
+    #: Structured output: a JSON schema the reply must follow. Backends that can enforce it
+    #: (OpenAI-compatible servers, llama.cpp, Ollama) do; the caller checks the reply anyway.
+    json_schema: dict[str, Any] | None = None
 
 
 @runtime_checkable

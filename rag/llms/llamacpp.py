@@ -140,6 +140,7 @@ class LlamaCppChatModel:
                     temperature=options.temperature,
                     max_tokens=options.max_new_tokens,
                     stream=True,
+                    response_format=_response_format(options),
                 )
                 for part in stream:
                     text = part["choices"][0]["delta"].get("content")
@@ -147,6 +148,13 @@ class LlamaCppChatModel:
                         yield text
             except ValueError as exc:  # e.g. the prompt exceeds the context window
                 raise LLMError(f"llama.cpp refused the request: {exc}") from exc
+
+
+def _response_format(options: GenerationOptions) -> dict | None:
+    """llama.cpp's structured output: a grammar made from the JSON schema."""
+    if options.json_schema is None:
+        return None
+    return {"type": "json_object", "schema": options.json_schema}
 
 
 def create(model: str, settings: Settings) -> LlamaCppChatModel:

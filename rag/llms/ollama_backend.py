@@ -138,6 +138,7 @@ class OllamaChatModel:
                     "num_predict": options.max_new_tokens,
                     "num_ctx": self.context_window,
                 },
+                format=options.json_schema,
             )
             for part in stream:
                 text = part.message.content

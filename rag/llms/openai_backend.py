@@ -187,7 +187,20 @@ class OpenAIChatModel:
         # The official API renamed max_tokens; compatible servers know only the old name.
         limit_name = "max_completion_tokens" if self._official else "max_tokens"
         request[limit_name] = options.max_new_tokens
+        if options.json_schema is not None:
+            request["response_format"] = self._response_format(options.json_schema)
         return request
+
+    def _response_format(self, schema: dict) -> dict:
+        """Structured output. OpenAI's own form for its API; llama.cpp's servers (the C++ one and
+        llama-cpp-python's) know only ``json_object`` with a ``schema``, which vLLM reads as JSON
+        mode."""
+        if self._official:
+            return {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": schema, "strict": True},
+            }
+        return {"type": "json_object", "schema": schema}
 
     def stream_chat(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         stream = None
