@@ -26,11 +26,23 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--max-new-tokens", type=int)
     ask.add_argument("--json", action="store_true", help="end with the answer as one JSON line")
 
-    evaluate = commands.add_parser("eval", help="score retrieval on a tests file (course format)")
+    evaluate = commands.add_parser(
+        "eval", help="score retrieval, or answers (--answers), on a tests file (course format)"
+    )
     evaluate.add_argument("--docs", type=Path, required=True, help="folder of documents")
     evaluate.add_argument("--tests", type=Path, required=True, help="tests .jsonl file")
     evaluate.add_argument("--db", type=Path, help="store folder (default: a fresh temporary one)")
     evaluate.add_argument("--k", type=int, default=10, help="chunks scored per question")
+    evaluate.add_argument(
+        "--answers",
+        action="store_true",
+        help="score the chat's answers (keywords, citations, support, refusals, time)",
+    )
+    evaluate.add_argument("--model", help="answers: backend:model answering (RAG_MODEL)")
+    evaluate.add_argument(
+        "--judge", help="answers: backend:model scoring them against reference_answer, 1-5"
+    )
+    evaluate.add_argument("--limit", type=int, help="only the first N questions")
     evaluate.add_argument(
         "--json", action="store_true", help="end with the scores as one JSON line"
     )
@@ -94,9 +106,17 @@ def _models(args) -> int:
 
 
 def _eval(args) -> int:
-    from rag.evaluation import run_cli
-
-    return run_cli(args, load_settings(db_dir=args.db))
+    if args.limit is not None and args.limit < 1:
+        print("error: --limit must be at least 1", file=sys.stderr)
+        return 2
+    if not args.answers and (args.model or args.judge):
+        print("error: --model and --judge score answers: add --answers", file=sys.stderr)
+        return 2
+    if args.answers:
+        from rag.answer_eval import run_cli
+    else:
+        from rag.evaluation import run_cli
+    return run_cli(args, load_settings(db_dir=args.db, model=args.model))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from rag.bundled import bundled_gguf
 from rag.embeddings import create_embedder
 from rag.service import RagService, create_service
 from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
 
 from .documents import write_sample_documents
-from .servers import REPO_ROOT
+from .servers import REPO_ROOT, start_llama_cpp_server
 
 SHARED = REPO_ROOT.parent / "shared"
 
@@ -68,3 +70,20 @@ def ingested_service(tmp_path_factory, embedder) -> RagService:
     service = create_service(settings, embedder_factory=lambda s: embedder)
     service.ingest_knowledge_dir()
     return service
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """The real llama.cpp OpenAI-compatible server (llama_cpp.server) with the bundled model."""
+    pytest.importorskip("llama_cpp.server.app", reason="pip install -e '.[dev]' for the server")
+    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w")
+    process, url = start_llama_cpp_server(str(bundled_gguf("smollm2")), alias="smollm2", stdout=log)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

@@ -39,7 +39,7 @@ from rag.service import Finished, RagService, Retrieved, Token
 
 from .conftest import REPO_ROOT
 from .documents import FACTS
-from .servers import free_port, start_llama_cpp_server
+from .servers import free_port
 
 FAKE_KEY = "sk-test-FAKE0123456789abcdefDONOTLEAK"
 SHORT = GenerationOptions(temperature=0.2, max_new_tokens=24)
@@ -69,23 +69,6 @@ def streamed(events) -> tuple[list[str], Finished]:
 
 
 # --- servers on loopback ------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory):
-    """The real llama.cpp OpenAI-compatible server (llama_cpp.server) with the bundled model."""
-    pytest.importorskip("llama_cpp.server.app", reason="pip install -e '.[dev]' for the server")
-    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w")
-    process, url = start_llama_cpp_server(str(bundled_gguf("smollm2")), alias="smollm2", stdout=log)
-    try:
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
 class OpenAIStandIn:
     """A STAND-IN for api.openai.com's failures, on loopback.
 
