@@ -213,7 +213,7 @@ def test_the_tab_evaluates_on_a_store_of_its_own(evaluate_tab):
     before = service.store.count()
     labels = [label for label, _ in handlers.tests_choices()]
 
-    status, rows, weakest = handlers.run(str(tests), None, None, 3)
+    status, rows, weakest, answers = handlers.run(str(tests), None, None, 3)
 
     assert labels[:3] == [
         "sample_tests.jsonl (RAG_EVAL_TESTS)",
@@ -224,6 +224,7 @@ def test_the_tab_evaluates_on_a_store_of_its_own(evaluate_tab):
     assert [r[0] for r in rows] == ["direct_fact", "numerical", "total"]
     assert rows[-1][1] == 5
     assert all(len(w) == 5 for w in weakest)
+    assert answers == []  # retrieval only
     assert service.store.count() == before  # the chat's store is untouched
 
 
@@ -235,7 +236,7 @@ def test_the_tabs_first_choices_score_the_bundled_notes(make_service, tmp_path):
     handlers = EvaluateHandlers(service)
     first = handlers.tests_choices()[0][1]
 
-    status, rows, _ = handlers.run(first, None, None, 10)
+    status, rows, _, _ = handlers.run(first, None, None, 10)
 
     assert first.endswith("knowledge_base_tests.jsonl")
     assert "**20 questions**" in status and "10 added" in status  # 9 notes and the PDF
@@ -256,7 +257,7 @@ def test_the_tab_refuses_bad_input_with_a_reason(evaluate_tab, tmp_path):
     assert bad_line[0].startswith("**Can't evaluate:**") and "line 2" in bad_line[0]
     assert "Choose a tests file" in nothing[0]
     assert "is not inside a folder this app may read" in elsewhere[0]
-    assert bad_line[1:] == nothing[1:] == elsewhere[1:] == ([], [])
+    assert bad_line[1:] == nothing[1:] == elsewhere[1:] == ([], [], [])
 
 
 def test_the_tab_builds_in_a_blocks_context(evaluate_tab):

@@ -1,13 +1,16 @@
-"""The Evaluate tab: score retrieval on a tests file, as the LLM-engineering course does.
+"""The Evaluate tab: score retrieval or answers on a tests file, as the LLM-engineering course
+does.
 
 Pick a tests file (course format: one JSON object a line with ``question`` and ``keywords``)
 from those bundled under ``tests/data`` (first, the questions on the sample notes in
 ``knowledge_base/``), the one named by ``RAG_EVAL_TESTS``, or an upload;
 pick a documents folder (the knowledge folder by default); run. The folder is ingested into a
 temporary store of its own, so the chat's store is never touched, and every question goes
-through the chat's own retriever and settings (:func:`rag.evaluation.evaluate_folder`).
+through the chat's own retriever and settings (:func:`rag.evaluation.evaluate_folder`), or,
+for answers, through the chat's own answer path with the chosen model
+(:func:`rag.answer_eval.evaluate_answers_folder`).
 
-The handler is a plain method on :class:`EvaluateHandlers`, so tests call it directly;
+The one handler, :meth:`EvaluateHandlers.run`, is a plain method, so tests call it directly;
 :func:`build_evaluate_tab` only lays out components and wires the event. Evaluating is for
 admins (:class:`Access`), a few at once per session (:class:`FairUse`); choices and messages
 name files and folders by name, never by where they are on the server.
@@ -22,9 +25,12 @@ from typing import Any
 
 import gradio as gr
 
-from rag.evaluation import EvalFileError, evaluate_folder, load_tests
+from rag.answer_eval import HEADERS as ANSWER_HEADERS
+from rag.answer_eval import evaluate_answers_folder
+from rag.evaluation import EvalCase, EvalFileError, evaluate_folder, load_tests
 from rag.service import RagService
 from rag.ui.access import Access
+from rag.ui.chat import ChatHandlers
 from rag.ui.fair_use import FairUse
 from rag.ui.redact import redact
 
@@ -37,6 +43,9 @@ CATEGORY_HEADERS = ["Category", "Questions", "MRR", "nDCG@k", "Coverage %"]
 WEAK_HEADERS = ["Question", "MRR", "Coverage %", "Missing keywords", "First source"]
 MAX_TESTS_MB = 5.0
 MAX_K = 50
+RETRIEVAL, ANSWERS = "Retrieval", "Answers"
+# What the run returns: status, retrieval rows, weakest questions, answer rows.
+Outcome = tuple[str, list[list[Any]], list[list[Any]], list[list[Any]]]
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -141,11 +150,14 @@ class EvaluateHandlers:
         uploaded: Any,
         docs: str | None,
         k: float | int | None,
+        what: str = RETRIEVAL,
+        model: str | None = None,
         progress: Any = gr.Progress(),
         request: gr.Request = None,
         profile: gr.OAuthProfile | None = None,
-    ) -> tuple[str, list[list[Any]], list[list[Any]]]:
-        """(status markdown, rows by category then total, weakest questions)."""
+    ) -> Outcome:
+        """(status markdown, retrieval rows by category then total, weakest questions, answer
+        rows by category then total); the tables of the kind not evaluated are empty."""
         self.access.require_admin("run evaluations", request, profile)
         try:
             tests_path = self._tests_path(chosen, uploaded)
@@ -153,39 +165,50 @@ class EvaluateHandlers:
             folder = self._docs_folder(docs)
         except (EvalFileError, ValueError) as exc:
             log.info("evaluation refused: %s", exc)
-            return redact(f"**Can't evaluate:** {exc}"), [], []
-        k = max(1, min(MAX_K, int(k or 10)))
+            return redact(f"**Can't evaluate:** {exc}"), [], [], []
         with self.fair_use.evaluation(request):
             if not self._running.acquire(blocking=False):
-                return "**Busy:** another evaluation is running; try again when it ends.", [], []
+                return (
+                    "**Busy:** another evaluation is running; try again when it ends.",
+                    [],
+                    [],
+                    [],
+                )
             try:
                 progress(0.0, desc="Loading")
-                run = evaluate_folder(
-                    self.service.settings,
-                    folder,
-                    cases,
-                    embedder=self.service.embedder,
-                    k=k,
-                    progress=lambda fraction, text: progress(fraction, desc=text),
-                )
+
+                def report(fraction: float, text: str) -> None:
+                    progress(fraction, desc=text)
+
+                if what == ANSWERS:
+                    return self._answers(cases, tests_path, folder, model, report)
+                return self._retrieval(cases, tests_path, folder, k, report)
             except Exception as exc:  # shown to the person who asked, and logged in full
                 log.exception("evaluation of %s on %s failed", tests_path, folder)
-                return redact(f"**Evaluation failed:** {exc}"), [], []
+                return redact(f"**Evaluation failed:** {exc}"), [], [], []
             finally:
                 self._running.release()
+
+    def _retrieval(
+        self, cases: list[EvalCase], tests_path: Path, folder: Path, k: Any, progress: Any
+    ) -> Outcome:
+        k = max(1, min(MAX_K, int(k or 10)))
+        run = evaluate_folder(
+            self.service.settings,
+            folder,
+            cases,
+            embedder=self.service.embedder,
+            k=k,
+            progress=progress,
+        )
         result = run.result
         totals = result.totals
-        failed = run.report.failures
         status = (
             f"**{len(cases)} questions** from `{tests_path.name}` on `{self._shown(folder)}` "
             f"({run.report.summary()}; {run.eval_seconds:.1f} s of retrieval): "
             f"MRR **{totals.mrr:.3f}**, nDCG@{k} **{totals.ndcg:.3f}**, "
             f"coverage **{totals.coverage:.1f}%**."
-        )
-        if failed:
-            status += f" {len(failed)} file(s) could not be read: " + "; ".join(
-                redact(f.reason) for f in failed[:3]
-            )
+        ) + _failures(run.report)
         weak = [
             [
                 s.case.question,
@@ -196,7 +219,38 @@ class EvaluateHandlers:
             ]
             for s in result.misses(10)
         ]
-        return status, result.rows(), weak
+        return status, result.rows(), weak, []
+
+    def _answers(
+        self, cases: list[EvalCase], tests_path: Path, folder: Path, model: Any, progress: Any
+    ) -> Outcome:
+        run = evaluate_answers_folder(
+            self.service.settings,
+            folder,
+            cases,
+            embedder=self.service.embedder,
+            model=model or None,
+            progress=progress,
+        )
+        result = run.result
+        t = result.totals
+        recall = "–" if t.keyword_recall is None else f"{100 * t.keyword_recall:.0f}%"
+        status = (
+            f"**{len(cases)} question(s)** from `{tests_path.name}` on `{self._shown(folder)}` "
+            f"answered by `{result.model}` ({run.report.summary()}; {run.eval_seconds:.1f} s "
+            f"of answers): keyword recall **{recall}**, **{t.unsupported_numbers}** numbers in "
+            f"no source, **{t.false_refusals}** false refusals, first text after "
+            f"**{t.first_text_median_s or 0.0:.2f} s** (median)."
+        ) + _failures(run.report)
+        return status, [], [], result.rows()
+
+
+def _failures(report: Any) -> str:
+    failed = report.failures
+    if not failed:
+        return ""
+    reasons = "; ".join(redact(f.reason) for f in failed[:3])
+    return f" {len(failed)} file(s) could not be read: {reasons}"
 
 
 def build_evaluate_tab(
@@ -208,8 +262,10 @@ def build_evaluate_tab(
     gr.Markdown(
         "Score retrieval the way the LLM-engineering course does: for each question, where its "
         "keywords first appear in the passages retrieved (MRR), how high all of them rank "
-        "(nDCG), and how many are found at all (coverage). The documents are ingested into a "
-        "temporary store; the chat's store is not touched."
+        "(nDCG), and how many are found at all (coverage). Or score the chat's answers: the "
+        "keywords in the answer, citations that name a given source, sentences the sources "
+        "support, numbers found in no source, refusals, and time. The documents are ingested "
+        "into a temporary store; the chat's store is not touched."
     )
     with gr.Row():
         chosen = gr.Dropdown(
@@ -230,6 +286,14 @@ def build_evaluate_tab(
             scale=3,
         )
         k = gr.Slider(1, MAX_K, value=10, step=1, label="Passages scored per question (k)")
+    with gr.Row():
+        what = gr.Radio([RETRIEVAL, ANSWERS], value=RETRIEVAL, label="Evaluate", scale=1)
+        model = gr.Dropdown(
+            ChatHandlers(service, fair_use, access).model_choices()[0],
+            value=service.settings.model,
+            label="Model answering (answers only)",
+            scale=2,
+        )
     run = gr.Button("Evaluate", variant="primary")
     status = gr.Markdown()
     categories = gr.Dataframe(
@@ -238,10 +302,13 @@ def build_evaluate_tab(
     weakest = gr.Dataframe(
         headers=WEAK_HEADERS, label="Weakest questions", interactive=False, wrap=True
     )
+    answers = gr.Dataframe(
+        headers=ANSWER_HEADERS, label="Answer scores by category", interactive=False, wrap=True
+    )
     run.click(
         handlers.run,
-        [chosen, uploaded, docs, k],
-        [status, categories, weakest],
+        [chosen, uploaded, docs, k, what, model],
+        [status, categories, weakest, answers],
         concurrency_id="evaluate",
         concurrency_limit=1,
         api_name="evaluate",
