@@ -87,6 +87,11 @@ class AnswerScore:
     judge_reply: str | None = None
 
     @property
+    def wrong_about_coverage(self) -> bool:
+        """Refused an answerable question, or answered one the notes don't cover."""
+        return self.refused == self.case.answerable
+
+    @property
     def cited(self) -> bool:
         """At least one [n] that names a given source."""
         return len(self.citations) > len(self.invalid_citations)
@@ -288,9 +293,8 @@ class AnswerEvalResult:
         keywords; the worst first."""
 
         def badness(s: AnswerScore) -> tuple:
-            wrong_refusal = s.refused == s.case.answerable
             return (
-                not wrong_refusal,
+                not s.wrong_about_coverage,
                 -len(s.unsupported_numbers) - len(s.invalid_citations),
                 s.keyword_recall if s.keyword_recall is not None else 1.0,
             )
@@ -298,7 +302,7 @@ class AnswerEvalResult:
         weak = [
             s
             for s in self.scores
-            if s.refused == s.case.answerable
+            if s.wrong_about_coverage
             or s.unsupported_numbers
             or s.invalid_citations
             or (s.keyword_recall is not None and s.keyword_recall < 1.0)
@@ -321,8 +325,8 @@ def score_answer(
 ) -> AnswerScore:
     """What :func:`evaluate_answers` measures in one answer (``Finished`` of the chat's path)."""
     answer = finished.answer
-    not_found = bool(getattr(finished, "not_found", False))
-    claims = list(getattr(finished, "claims", []) or [])
+    not_found = finished.not_found
+    claims = finished.claims
     recall, missing = keyword_recall(answer, case.keywords) if case.answerable else (None, [])
     return AnswerScore(
         case=case,
@@ -418,7 +422,7 @@ def _print_weakest(result: AnswerEvalResult) -> None:
     print("\nWeakest answers:")
     for s in weak:
         notes = []
-        if s.refused == s.case.answerable:
+        if s.wrong_about_coverage:
             notes.append("refused an answerable question" if s.refused else "answered anyway")
         if s.missing:
             notes.append(f"missing {', '.join(s.missing)}")
