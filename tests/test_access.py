@@ -89,6 +89,7 @@ def test_password_signs_in_one_session_only():
 
 def test_on_a_space_with_oauth_the_owner_and_listed_users_are_admins():
     space = {
+        "SYSTEM": "spaces",
         "SPACE_ID": "alice/notes",
         "SPACE_AUTHOR_NAME": "Alice",
         "OAUTH_CLIENT_ID": "client-id",
@@ -103,7 +104,12 @@ def test_on_a_space_with_oauth_the_owner_and_listed_users_are_admins():
 
 def test_a_profile_counts_only_where_oauth_is_real():
     """Off a Space, Gradio's OAuth signs everyone in as the machine's own account."""
-    environ = {"GRADIO_SERVER_NAME": "0.0.0.0", "SPACE_AUTHOR_NAME": "alice"}
+    environ = {
+        "GRADIO_SERVER_NAME": "0.0.0.0",
+        "SPACE_AUTHOR_NAME": "alice",
+        "SPACE_ID": "alice/notes",  # but not SYSTEM=spaces: not on a Space
+        "OAUTH_CLIENT_ID": "client-id",
+    }
     access = Access.from_settings(Settings(_env_file=None, admin_users=["alice"]), environ=environ)
     assert not access.oauth
     assert access.role(_request("a"), _profile("alice")) is Role.READER
@@ -370,3 +376,85 @@ def test_gradio_refuses_an_upload_over_the_limit_before_any_handler(public_app):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=30)
     assert caught.value.code == 413
+
+
+# --- Sign in with Hugging Face, as on a Space ---------------------------------------------------
+OAUTH_SECRET = "stand-in-oauth-secret"
+
+
+def _signed_in_cookie(username: str) -> str:
+    """The session cookie Gradio's OAuth callback leaves after a Hugging Face login.
+
+    Stand-in for the login itself (the Hub can't be reached here): the session holds what the
+    callback stores, signed the way Starlette's SessionMiddleware signs it with Gradio's key.
+    """
+    import base64
+    import hashlib
+    import json
+    import time
+
+    from itsdangerous import TimestampSigner
+
+    userinfo = {
+        "name": username,
+        "preferred_username": username,
+        "profile": f"https://huggingface.co/{username}",
+        "picture": "",
+    }
+    session = {
+        "oauth_info": {
+            "access_token": "stand-in-token",
+            "scope": "openid profile",
+            "expires_at": int(time.time()) + 3600,
+            "userinfo": userinfo,
+        }
+    }
+    key = hashlib.sha256((OAUTH_SECRET + "-v4").encode()).hexdigest()
+    data = base64.b64encode(json.dumps(session).encode("utf-8"))
+    return "session=" + TimestampSigner(key).sign(data).decode("utf-8")
+
+
+def test_on_a_space_the_owner_signed_in_with_hugging_face_changes_the_library(
+    monkeypatch, make_service, sample_docs
+):
+    pytest.importorskip("authlib", reason="gradio[oauth] is not installed")
+    import gradio.oauth
+
+    space = {
+        "SYSTEM": "spaces",
+        "SPACE_ID": "alice/notes",
+        "SPACE_AUTHOR_NAME": "alice",
+        "OAUTH_CLIENT_ID": "stand-in-client",
+    }
+    for name, value in space.items():
+        monkeypatch.setenv(name, value)
+    # Gradio reads its OAuth settings when it is imported; a Space sets them before that.
+    monkeypatch.setattr(gradio.oauth, "OAUTH_CLIENT_ID", "stand-in-client")
+    monkeypatch.setattr(gradio.oauth, "OAUTH_CLIENT_SECRET", OAUTH_SECRET)
+    monkeypatch.setattr(gradio.oauth, "OAUTH_SCOPES", "openid profile")
+    monkeypatch.setattr(gradio.oauth, "OPENID_PROVIDER_URL", "http://127.0.0.1:9")
+    service = make_service(knowledge_dir=sample_docs)
+    service.ingest_knowledge_dir()
+    access = Access.from_settings(service.settings)
+    assert access.oauth and access.public
+    demo = build_app(service, access)
+    demo.launch(
+        server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True
+    )
+    try:
+        assert demo.expects_oauth  # a Sign in with Hugging Face button, Gradio's OAuth routes
+        before = _library(service)
+        for cookie in (None, _signed_in_cookie("mallory")):
+            visitor = Client(demo.local_url, verbose=False, headers=cookie and {"Cookie": cookie})
+            with pytest.raises(Exception, match="Only an admin of this app may delete"):
+                visitor.predict(FACTS["md"][0], api_name="/delete")
+        assert _library(service) == before
+
+        owner = Client(
+            demo.local_url, verbose=False, headers={"Cookie": _signed_in_cookie("alice")}
+        )
+        message, *_ = owner.predict(FACTS["md"][0], api_name="/delete")
+    finally:
+        demo.close()
+    assert message.startswith(f"Deleted {FACTS['md'][0]}")
+    assert FACTS["md"][0] not in dict(_library(service))

@@ -78,9 +78,11 @@ class Access:
         if public is None:
             public = on_space or server_name.lower() not in LOOPBACK
         password = settings.admin_password.get_secret_value() if settings.admin_password else ""
-        # Gradio's OAuth works on a Space only; elsewhere it would sign everyone in as the
-        # machine's own Hugging Face account.
-        oauth = on_space and bool(environ.get("OAUTH_CLIENT_ID"))
+        # Gradio's OAuth is real on a Space only (SYSTEM=spaces, as Gradio itself checks);
+        # elsewhere it would sign everyone in as the machine's own Hugging Face account.
+        oauth = (
+            on_space and environ.get("SYSTEM") == "spaces" and bool(environ.get("OAUTH_CLIENT_ID"))
+        )
         admins = {name.strip().lower() for name in settings.admin_users if name.strip()}
         if oauth and environ.get("SPACE_AUTHOR_NAME"):
             admins.add(environ["SPACE_AUTHOR_NAME"].lower())
