@@ -79,24 +79,51 @@ def _ask(args) -> int:
         return 2
     finished = None
     download_bars = ProgressBars()  # the model is downloaded first when it isn't here yet
+    streamed = []
     for event in service.answer_stream(args.question):
         if isinstance(event, PullProgress):
             download_bars(event)
         elif isinstance(event, Token):
+            streamed.append(event.text)
             sys.stdout.write(event.text)
             sys.stdout.flush()
         elif isinstance(event, Retrieved) and not event.chunks:
             print("(no matching documents)", file=sys.stderr)
         elif isinstance(event, Finished):
             finished = event
-    print("\n\nSources:")
-    for chunk in finished.chunks:
-        from rag.prompt import source_label
-
-        print(f"  [{chunk.n}] {source_label(chunk)}")
+    _print_checks(finished, "".join(streamed))
     if args.json:
         print(json.dumps(finished.as_dict(), ensure_ascii=False))
     return 0
+
+
+def _print_checks(finished, streamed: str) -> None:
+    """After the streamed answer: its checked version when citations were added, the
+    sentences no source holds, then the sources, cited first."""
+    from rag.prompt import source_label
+
+    if finished.answer.strip() != streamed.strip():
+        print("\n\nWith its citations checked:\n" + finished.answer)
+    unsupported = [c for c in finished.claims if not c.supported]
+    if unsupported:
+        print("\n\nNot in the notes (don't rely on these):")
+        for claim in unsupported:
+            print(f"  ⚠ {claim.text} ({claim.reason})")
+    if finished.not_found:
+        print("\n\nClosest passages (they don't answer it):")
+        for chunk in finished.chunks:
+            print(f"  [{chunk.n}] {source_label(chunk)}")
+        return
+    cited = {n for c in finished.claims if c.supported for n in c.sources}
+    print("\n\nSources:")
+    for chunk in finished.chunks:
+        if chunk.n in cited or not finished.claims:
+            print(f"  [{chunk.n}] {source_label(chunk)}")
+    uncited = [c for c in finished.chunks if finished.claims and c.n not in cited]
+    if uncited:
+        print("Retrieved, not cited:")
+        for chunk in uncited:
+            print(f"  [{chunk.n}] {source_label(chunk)}")
 
 
 def _models(args) -> int:

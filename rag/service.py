@@ -17,6 +17,7 @@ from typing import Any
 from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.claims import Claim
 from rag.embeddings import Embedder, create_embedder
+from rag.extractive import Scored, candidates, format_answer, score_candidates, select
 from rag.llms import (
     ChatModel,
     GenerationOptions,
@@ -26,12 +27,14 @@ from rag.llms import (
     create_chat_model,
     pull_model,
 )
-from rag.prompt import build_prompt
+from rag.prompt import build_prompt, not_found_answer
 from rag.repetition import stop_repeating, trim_loop
 from rag.retriever import HybridRetriever, RetrievedChunk
+from rag.sentence_vectors import SentenceVectors
 from rag.settings import Settings
 from rag.startup import StartupIngest
 from rag.store import ChunkStore, open_store
+from rag.verifier import verify
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +142,7 @@ class RagService:
         self.embedder = embedder
         self.retriever = HybridRetriever.from_settings(store, embedder, settings)
         self.ingestor = Ingestor(settings, store, lambda: embedder)
+        self.sentence_vectors = SentenceVectors(embedder)
         self._models: dict[str, ChatModel] = {}
         self._models_lock = threading.Lock()
         #: The ingestion of the knowledge folder started with the app, if any.
@@ -283,10 +287,59 @@ class RagService:
             yield Finished(NO_NOTES, model or self.settings.model, [], not_found=True)
             return
         chat_model = self.chat_model(model)
+        extractive = getattr(chat_model, "extractive", False)
         loaded = time.perf_counter()
-        query, rewritten = self.plan_query(question, history, chat_model)
+        query, rewritten = self.plan_query(question, history, None if extractive else chat_model)
         chunks = self.retrieve(query, k, question=question if history else None)
+        # What the passages' sentences are matched with: a follow-up needs its conversation.
+        scored = self.score_sentences(query if history else question, chunks)
         retrieved = time.perf_counter()
+
+        def timings(first: float, done: float) -> dict[str, float]:
+            return {
+                "load_ms": (loaded - started) * 1000,
+                "retrieve_ms": (retrieved - loaded) * 1000,
+                "first_token_ms": (first - loaded) * 1000,
+                "total_ms": (done - started) * 1000,
+            }
+
+        if scored.relevance < self.settings.min_relevance:
+            # Nothing relevant enough: say so, name the closest documents, ask no model.
+            yield Retrieved(query, chunks, rewritten)
+            text = not_found_answer(chunks)
+            yield Token(text)
+            now = time.perf_counter()
+            yield Finished(text, chat_model.name, chunks, timings(now, now), not_found=True)
+            return
+        if extractive:
+            yield Retrieved(query, chunks, rewritten)
+            extracts = select(scored)
+            text = format_answer(extracts)
+            yield Token(text)
+            now = time.perf_counter()
+            claims = [Claim(e.text, [e.n], True, "") for e in extracts]
+            yield Finished(text, chat_model.name, chunks, timings(now, now), claims)
+            return
+        yield from self._generate(
+            question, history, chat_model, options, query, rewritten, chunks, timings
+        )
+
+    def score_sentences(self, question: str, chunks: Sequence[RetrievedChunk]) -> Scored:
+        """The passages' sentences scored against the question (:mod:`rag.extractive`)."""
+        return score_candidates(question, candidates(chunks), self.sentence_vectors)
+
+    def _generate(
+        self,
+        question: str,
+        history: Sequence[Message],
+        chat_model: ChatModel,
+        options: GenerationOptions,
+        query: str,
+        rewritten: str | None,
+        chunks: list[RetrievedChunk],
+        timings: Callable[[float, float], dict[str, float]],
+    ) -> Iterator[AnswerEvent]:
+        """The language model's answer, streamed, then checked sentence by sentence."""
         try:
             prompt = build_prompt(
                 question,
@@ -309,16 +362,13 @@ class RagService:
             pieces.append(piece)
             yield Token(piece)
         done = time.perf_counter()
+        checked = verify(trim_loop("".join(pieces)), prompt.chunks, self.sentence_vectors)
         yield Finished(
-            trim_loop("".join(pieces)),
+            checked.answer,
             chat_model.name,
             prompt.chunks,
-            {
-                "load_ms": (loaded - started) * 1000,
-                "retrieve_ms": (retrieved - loaded) * 1000,
-                "first_token_ms": ((first_token or done) - loaded) * 1000,
-                "total_ms": (done - started) * 1000,
-            },
+            timings(first_token or done, done),
+            checked.claims,
         )
 
     def ask(self, question: str, history: Sequence[Message] = (), **kwargs) -> Finished:

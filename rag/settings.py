@@ -223,6 +223,14 @@ class RetrievalSettings(_Group):
     rewrite_queries: bool = Field(
         False, description="Ask the chat model to rewrite follow-ups into standalone questions."
     )
+    min_relevance: float = Field(
+        0.28,
+        ge=0.0,
+        le=1.0,
+        description="An answer needs a sentence of the retrieved passages matching the "
+        "question at least this well (embedding and term overlap, 0..1); below it the answer "
+        "says the notes don't cover the question and no model is asked (0: always answer).",
+    )
 
 
 class GenerationSettings(_Group):

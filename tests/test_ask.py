@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -10,6 +11,10 @@ from rag.repetition import trim_loop
 from rag.service import Finished, Retrieved, Token
 
 from .documents import FACTS
+
+
+def _uncited(text: str) -> str:
+    return " ".join(re.sub(r"\[\d+\]", " ", text).split())
 from .servers import run_module
 
 
@@ -28,8 +33,11 @@ def test_answer_streams_in_pieces_after_its_sources(ingested_service):
     assert len(tokens) > 1
     finished = events[-1]
     assert isinstance(finished, Finished)
-    # The streamed text, less the repeats of a loop if the small model fell into one.
-    assert finished.answer == trim_loop("".join(t.text for t in tokens))
+    # The streamed text, less the repeats of a loop if the small model fell into one; the
+    # verifier may have added or corrected its [n] markers.
+    streamed = trim_loop("".join(t.text for t in tokens))
+    assert _uncited(finished.answer) == _uncited(streamed)
+    assert len(finished.claims) >= 1
     assert finished.answer.strip()
     assert [c.n for c in finished.chunks] == list(range(1, len(finished.chunks) + 1))
     assert "lora_notes.md" in [c.source for c in finished.chunks]

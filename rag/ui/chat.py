@@ -18,7 +18,14 @@ from rag.store import StoreError
 from rag.ui.access import Access, Role
 from rag.ui.fair_use import FairUse
 from rag.ui.redact import redact
-from rag.ui.render import link_citations, safe_markdown, sources_footer, sources_html
+from rag.ui.render import (
+    cited_sources,
+    link_citations,
+    mark_unsupported,
+    safe_markdown,
+    sources_footer,
+    sources_html,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +142,7 @@ class ChatHandlers:
         options = GenerationOptions(float(temperature), int(max_new_tokens))
         answer = ""
         chunks = []
+        finished: Finished | None = None
         try:
             context = [{"role": m["role"], "content": _text_of(m["content"])} for m in raw]
             for event in self.service.answer_stream(message, context, model=model, options=options):
@@ -152,6 +160,7 @@ class ChatHandlers:
                 elif isinstance(event, Finished):
                     chunks = event.chunks
                     answer = event.answer
+                    finished = event
                 yield shown, raw, sources, "", query_info
         except (LLMError, StoreError) as exc:
             log.warning("answering failed: %s", exc)
@@ -167,8 +176,14 @@ class ChatHandlers:
             }
             yield shown, raw, sources, "", query_info
             return
-        final = link_citations(safe_markdown(answer), len(chunks)) + sources_footer(chunks)
+        claims = finished.claims if finished else []
+        not_found = bool(finished and finished.not_found)
+        cited = set() if not_found else cited_sources(answer, claims)
+        final = link_citations(mark_unsupported(answer, claims), len(chunks)) + sources_footer(
+            chunks, cited, not_found=not_found
+        )
         shown[-1] = {"role": "assistant", "content": final}
+        sources = sources_html(chunks, cited)
         raw += [{"role": "user", "content": message}, {"role": "assistant", "content": answer}]
         yield shown, raw, sources, "", query_info
 

@@ -10,30 +10,78 @@ import html
 import re
 from collections.abc import Sequence
 
+from rag.claims import Claim
 from rag.prompt import source_label
 from rag.retriever import RetrievedChunk
+from rag.sentences import HEADING, split_sentences
 
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 SNIPPET_CHARS = 600
 
 
-def sources_html(chunks: Sequence[RetrievedChunk]) -> str:
-    """One collapsible card per source, ``id="source-N"`` so citations can open it."""
+def cited_first(
+    chunks: Sequence[RetrievedChunk], cited: set[int] | None
+) -> list[tuple[RetrievedChunk, bool]]:
+    """(chunk, cited?) with the cited sources first; all count as cited when ``cited`` is None
+    (the answer is not written yet)."""
+    if cited is None:
+        return [(c, True) for c in chunks]
+    return [(c, True) for c in chunks if c.n in cited] + [
+        (c, False) for c in chunks if c.n not in cited
+    ]
+
+
+def sources_html(chunks: Sequence[RetrievedChunk], cited: set[int] | None = None) -> str:
+    """One collapsible card per source, ``id="source-N"`` so citations can open it; once the
+    answer is in (``cited`` given), the sources it cites come first and the others are marked
+    as retrieved but not cited."""
     if not chunks:
         return '<div class="rag-sources-empty">Sources of the answer appear here.</div>'
     cards = []
-    for chunk in chunks:
+    for chunk, is_cited in cited_first(chunks, cited):
         body = chunk.body.strip()
         snippet = (
             body if len(body) <= SNIPPET_CHARS else body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
         )
+        classes = "rag-source" if is_cited else "rag-source rag-uncited"
+        note = "" if is_cited else ' <span class="rag-uncited-note">retrieved, not cited</span>'
         cards.append(
-            f'<details class="rag-source" id="source-{chunk.n}" data-n="{chunk.n}">'
+            f'<details class="{classes}" id="source-{chunk.n}" data-n="{chunk.n}">'
             f'<summary><span class="rag-source-n">[{chunk.n}]</span> '
-            f"{html.escape(source_label(chunk))}</summary>"
+            f"{html.escape(source_label(chunk))}{note}</summary>"
             f'<pre class="rag-source-text">{html.escape(snippet)}</pre></details>'
         )
     return '<div class="rag-sources">' + "".join(cards) + "</div>"
+
+
+def cited_sources(answer: str, claims: Sequence[Claim]) -> set[int]:
+    """The source numbers an answer cites (its claims', or its [n] markers when unchecked)."""
+    if claims:
+        return {n for claim in claims if claim.supported for n in claim.sources}
+    return {int(n) for n in _CITATION.findall(answer)}
+
+
+def mark_unsupported(answer: str, claims: Sequence[Claim]) -> str:
+    """The answer as safe Markdown, each sentence no source holds wrapped in a marked span
+    whose title (shown on hover) gives the reason."""
+    sentences = [s for s in split_sentences(answer) if s.kind != HEADING]
+    if len(sentences) != len(claims) or all(c.supported for c in claims):
+        return safe_markdown(answer)
+    parts, position = [], 0
+    for sentence, claim in zip(sentences, claims, strict=True):
+        if claim.supported:
+            continue
+        # Brackets as entities, so link_citations leaves the [n] of a reason as text.
+        reason = html.escape(f"Not in the notes: {claim.reason}", quote=True)
+        reason = reason.replace("[", "&#91;").replace("]", "&#93;")
+        parts.append(safe_markdown(answer[position : sentence.start]))
+        parts.append(
+            f'<span class="rag-unsupported" title="{reason}">⚠ '
+            f"{safe_markdown(answer[sentence.start : sentence.end])}</span>"
+        )
+        position = sentence.end
+    parts.append(safe_markdown(answer[position:]))
+    return "".join(parts)
 
 
 def link_citations(answer: str, count: int) -> str:
@@ -48,16 +96,32 @@ def link_citations(answer: str, count: int) -> str:
     return _CITATION.sub(replace, answer)
 
 
-def sources_footer(chunks: Sequence[RetrievedChunk]) -> str:
-    """A compact list under each answer: which file, section or page each [n] is."""
+def sources_footer(
+    chunks: Sequence[RetrievedChunk], cited: set[int] | None = None, *, not_found: bool = False
+) -> str:
+    """A compact list under each answer: which file, section or page each [n] is; the cited
+    ones first, then those retrieved but not cited (marked as such)."""
     if not chunks:
         return ""
-    items = " · ".join(
-        f'<a class="rag-cite" href="#source-{c.n}" data-n="{c.n}">[{c.n}]</a> '
-        f"{_escape_markdown(source_label(c))}"
-        for c in chunks
-    )
-    return f"\n\n---\n<small>Sources: {items}</small>"
+
+    def item(c: RetrievedChunk) -> str:
+        return (
+            f'<a class="rag-cite" href="#source-{c.n}" data-n="{c.n}">[{c.n}]</a> '
+            f"{_escape_markdown(source_label(c))}"
+        )
+
+    if not_found:
+        items = " · ".join(item(c) for c in chunks)
+        return f"\n\n---\n<small>Closest passages (they don't answer it): {items}</small>"
+    ordered = cited_first(chunks, cited)
+    used = " · ".join(item(c) for c, is_cited in ordered if is_cited)
+    unused = " · ".join(item(c) for c, is_cited in ordered if not is_cited)
+    lines = []
+    if used:
+        lines.append(f"Sources: {used}")
+    if unused:
+        lines.append(f'<span class="rag-uncited-note">Retrieved, not cited: {unused}</span>')
+    return "\n\n---\n<small>" + "<br>".join(lines) + "</small>"
 
 
 def _escape_markdown(text: str) -> str:

@@ -1,0 +1,70 @@
+"""The sentence verifier: on its labelled set, and on the edits it makes to an answer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.retriever import RetrievedChunk
+from rag.sentence_vectors import SentenceVectors
+from rag.verifier import verify
+
+from .servers import REPO_ROOT
+
+LABELLED = REPO_ROOT / "tests" / "data" / "verifier_sentences.jsonl"
+
+
+def source(n: int, text: str, name: str = "notes.md") -> RetrievedChunk:
+    return RetrievedChunk(n, f"{name}#{n}", text, {"source": name}, 1.0)
+
+
+@pytest.fixture(scope="module")
+def vectors(embedder):
+    return SentenceVectors(embedder)
+
+
+def test_verifier_on_its_labelled_set_flags_wrong_sentences_and_keeps_right_ones(vectors):
+    rows = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
+    documents = {r["source"]: (REPO_ROOT / r["source"]).read_text() for r in rows}
+    right = {"supported": 0, "flagged": 0}
+    totals = {"supported": 0, "flagged": 0}
+    for row in rows:
+        claim = verify(row["sentence"] + " [1]", [source(1, documents[row["source"]])], vectors)
+        verdict = claim.claims[0].supported
+        key = "supported" if row["supported"] else "flagged"
+        totals[key] += 1
+        right[key] += verdict == row["supported"]
+    # Measured in benchmarks/README.md ("Sentence verifier"); these are floors well below.
+    assert right["flagged"] / totals["flagged"] >= 0.8
+    assert right["supported"] / totals["supported"] >= 0.8
+
+
+def test_uncited_sentence_gets_the_source_that_holds_it(vectors):
+    chunks = [
+        source(1, "Paris is the capital of France."),
+        source(2, "GPQA has 448 expert-written questions; the Diamond subset has 198."),
+    ]
+    checked = verify("The Diamond subset of GPQA has 198 questions.", chunks, vectors)
+    assert checked.claims[0].supported and checked.claims[0].sources == [2]
+    assert checked.answer == "The Diamond subset of GPQA has 198 questions. [2]"
+
+
+def test_wrong_number_is_unsupported_with_the_number_as_reason(vectors):
+    chunks = [source(1, "HumanEval has 164 hand-written Python problems.")]
+    checked = verify("HumanEval has 200 hand-written Python problems [1].", chunks, vectors)
+    claim = checked.claims[0]
+    assert not claim.supported
+    assert "200" in claim.reason
+
+
+def test_citation_of_a_source_that_does_not_exist_is_removed_and_flagged(vectors):
+    chunks = [source(1, "Llamas live in the Andes.")]
+    checked = verify("Quantum computers factor integers quickly [7].", chunks, vectors)
+    assert not checked.claims[0].supported
+    assert "[7]" not in checked.answer
+
+
+def test_sentence_that_states_nothing_is_left_alone(vectors):
+    checked = verify("Here is what I found:", [source(1, "Anything.")], vectors)
+    assert checked.claims[0].supported and checked.answer == "Here is what I found:"
