@@ -241,7 +241,7 @@ def cmd_sweep(args, embedder) -> None:
             "dense, budget, floor, sentences =",
             params,
         )
-    best = [r for r in results if -r[1] <= 80][0]
+    best = next(r for r in results if -r[1] <= 80)
     recall, words = run("even", *best[2:])
     print(
         f"chosen {best[2:]}: odd recall {best[0]:.3f}; held-out even recall {recall:.3f}, "

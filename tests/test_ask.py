@@ -11,11 +11,11 @@ from rag.repetition import trim_loop
 from rag.service import Finished, Retrieved, Token
 
 from .documents import FACTS
+from .servers import run_module
 
 
 def _uncited(text: str) -> str:
     return " ".join(re.sub(r"\[\d+\]", " ", text).split())
-from .servers import run_module
 
 
 @pytest.mark.parametrize("kind", sorted(FACTS))
