@@ -192,7 +192,7 @@ class RetrievalSettings(_Group):
         description="Share of the embedding score in the fused score; BM25 gets the rest.",
     )
     neighbour_weight: float = Field(
-        0.3,
+        0.28,
         ge=0.0,
         le=1.0,
         description="Share of the better neighbouring chunk's score added to a chunk's own.",

@@ -31,7 +31,9 @@ def test_chat_streams_over_http_and_returns_sources(running_app):
     assert chat[0]["role"] == "user"
     answer = chat[-1]["content"]
     answer_text = answer if isinstance(answer, str) else answer[0]["text"]
-    assert 'Sources: <a class="rag-cite" href="#source-1"' in answer_text
+    # The footer lists the sources, the cited ones first, each a link to its card.
+    footer = answer_text.split("Sources: ")[1]
+    assert '<a class="rag-cite" href="#source-1"' in footer
     assert "benchmarks.html" in sources_html
     assert 'id="source-1"' in sources_html
 

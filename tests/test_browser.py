@@ -340,3 +340,36 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
     assert tabs.all_inner_texts() == ["Chat"]
     page.context.close()
+# Questions that lead the small model beyond its sources: it pads a short fact with claims of
+# its own, which the verifier must mark. Which sentence it invents varies; that it invents one
+# within three tries does not (each try is a fresh question).
+BEYOND_THE_NOTES = [
+    "Tell me about the LoRA rank used in the lab, its history, its inventors and its results.",
+    "Describe the Zephyrine tokenizer in detail: who built it, when, and how fast it is.",
+    "Explain the Heliotrope benchmark: its authors, its year, and the best scores on it.",
+]
+
+
+def test_unsupported_sentence_is_marked_with_its_reason_and_a_citation_opens_its_passage(page):
+    marked = page.locator("#rag-chatbot .rag-unsupported")
+    for question in BEYOND_THE_NOTES:
+        footers = page.locator("#rag-chatbot small").count()  # one under each answer
+        ask(page, question)
+        page.wait_for_function(
+            f"() => document.querySelectorAll('#rag-chatbot small').length > {footers}",
+            timeout=180_000,
+        )
+        if marked.count():
+            break
+    assert marked.count() >= 1, "no answer had a sentence outside its sources"
+    first = marked.first
+    assert first.get_attribute("title").startswith("Not in the notes: ")
+    assert "⚠" in first.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "unsupported-marked.png"), full_page=True)
+
+    link = last_answer(page).locator("a.rag-cite").first
+    n = link.get_attribute("href").removeprefix("#source-")
+    link.click()
+    card = page.locator(f"#source-{n}")
+    assert card.get_attribute("open") is not None
+    assert card.locator(".rag-source-text").is_visible()

@@ -75,3 +75,22 @@ def test_an_over_long_message_is_refused_in_the_chat(ingested_service):
     assert shown[-1]["content"].startswith("⚠️")
     assert f"limit is {limit}" in shown[-1]["content"]
     assert raw == []  # nothing of it reaches the conversation the model sees
+
+
+def test_unsupported_sentence_is_marked_and_its_reason_and_text_stay_inert():
+    from rag.claims import Claim
+    from rag.ui.render import mark_unsupported, sources_footer
+
+    answer = 'LoRA trains adapters [1]. <img src=x onerror="alert(1)"> is 42 [2].'
+    claims = [
+        Claim("LoRA trains adapters", [1], True),
+        Claim('<img src=x onerror="alert(1)"> is 42', [2], False, '42 "<b>" is not in [2]'),
+    ]
+    shown = link_citations(mark_unsupported(answer, claims), 2)
+    assert shown.count('class="rag-unsupported"') == 1
+    assert 'title="Not in the notes: 42 &quot;&lt;b&gt;&quot; is not in &#91;2&#93;"' in shown
+    assert "<img" not in shown and "&lt;img" in shown
+    assert shown.index("rag-unsupported") > shown.index("LoRA trains adapters")
+    footer = sources_footer([chunk("a", 1), chunk("b", 2)], {2})
+    assert footer.index('href="#source-2"') < footer.index('href="#source-1"')
+    assert "Retrieved, not cited:" in footer.split('href="#source-2"')[1]

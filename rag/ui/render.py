@@ -116,9 +116,7 @@ def sources_footer(
     ordered = cited_first(chunks, cited)
     used = " · ".join(item(c) for c, is_cited in ordered if is_cited)
     unused = " · ".join(item(c) for c, is_cited in ordered if not is_cited)
-    lines = []
-    if used:
-        lines.append(f"Sources: {used}")
+    lines = [f"Sources: {used or 'none cited'}"]
     if unused:
         lines.append(f'<span class="rag-uncited-note">Retrieved, not cited: {unused}</span>')
     return "\n\n---\n<small>" + "<br>".join(lines) + "</small>"
