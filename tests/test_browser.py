@@ -340,6 +340,8 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
     assert tabs.all_inner_texts() == ["Chat"]
     page.context.close()
+
+
 # Questions that lead the small model beyond its sources: it pads a short fact with claims of
 # its own, which the verifier must mark. Which sentence it invents varies; that it invents one
 # within three tries does not (each try is a fresh question).
