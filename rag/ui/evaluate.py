@@ -237,7 +237,8 @@ class EvaluateHandlers:
         recall = "–" if t.keyword_recall is None else f"{100 * t.keyword_recall:.0f}%"
         status = (
             f"**{len(cases)} question(s)** from `{tests_path.name}` on `{self._shown(folder)}` "
-            f"answered by `{result.model}` ({run.report.summary()}; {run.eval_seconds:.1f} s "
+            f"answered by `{redact(result.model)}` ({run.report.summary()}; "
+            f"{run.eval_seconds:.1f} s "
             f"of answers): keyword recall **{recall}**, **{t.unsupported_numbers}** numbers in "
             f"no source, **{t.false_refusals}** false refusals, first text after "
             f"**{t.first_text_median_s or 0.0:.2f} s** (median)."
