@@ -53,6 +53,9 @@ NOTES_DOCS = SHARED / "course-notes"
 NOTES_TESTS = ROOT / "tests" / "data" / "course_notes_tests.jsonl"
 # The commit before retrieval was reworked (issue #3): its chunker and retriever, as a baseline.
 PREVIOUS = "21d9668"
+# The last commit whose retriever read every chunk into an in-memory BM25 (issue #11 replaced it
+# by the persistent SQLite FTS5 index): its retriever over today's store, as an ablation row.
+IN_MEMORY_BM25 = "ee818a7"
 # What the chat model reads: the prompt's default cap on sources (RAG_MAX_SOURCE_TOKENS, 1500
 # tokens) at about 4 characters a token. Coverage within it compares systems at equal text.
 BUDGET_CHARS = 6000
@@ -156,13 +159,16 @@ def patched(target: Any, name: str, value: Any) -> Iterator[None]:
         setattr(target, name, original)
 
 
-def previous_modules() -> tuple[types.ModuleType, types.ModuleType] | None:
-    """The chunker and retriever of commit PREVIOUS, loaded from git history."""
+def previous_modules(
+    commit: str = PREVIOUS, paths: Sequence[str] = ("ingest/chunking.py", "rag/retriever.py")
+) -> list[types.ModuleType] | None:
+    """Modules of an earlier commit (by default PREVIOUS's chunker and retriever), loaded from
+    git history."""
     modules = []
-    for path in ("ingest/chunking.py", "rag/retriever.py"):
+    for path in paths:
         try:
             source = subprocess.run(
-                ["git", "show", f"{PREVIOUS}:{path}"],
+                ["git", "show", f"{commit}:{path}"],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
@@ -170,11 +176,11 @@ def previous_modules() -> tuple[types.ModuleType, types.ModuleType] | None:
             ).stdout
         except (OSError, subprocess.CalledProcessError):
             return None
-        module = types.ModuleType(f"previous_{Path(path).stem}")
+        module = types.ModuleType(f"previous_{commit}_{Path(path).stem}")
         sys.modules[module.__name__] = module  # dataclasses look their module up there
-        exec(compile(source, f"{PREVIOUS}:{path}", "exec"), module.__dict__)
+        exec(compile(source, f"{commit}:{path}", "exec"), module.__dict__)
         modules.append(module)
-    return modules[0], modules[1]
+    return modules
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -279,9 +285,24 @@ def compare(
     return figures
 
 
+@contextlib.contextmanager
+def reindexed(store: Any) -> Iterator[None]:
+    """The lexical index rebuilt from the store on entry (under whatever is patched) and on
+    exit (as it was)."""
+    store.lexical.clear()
+    store.repair_lexical()
+    try:
+        yield
+    finally:
+        store.lexical.clear()
+        store.repair_lexical()
+
+
 def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path, service) -> list:
     """One row per retrieval choice: built up from plain chunks, then one change at a time."""
-    import rag.retriever as retriever_module
+    import ingest.chunking
+    import rag.lexical
+    import rag.store
 
     retriever = service.retriever
     defaults = {
@@ -297,7 +318,6 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
         target = target or service
         for key, value in {**defaults, **changes}.items():
             setattr(target.retriever, key, value)
-        target.retriever._index = None  # rebuilt with whatever is patched now
         log(f"  ablation: {name}")
         rows.append(measured(name, target, tests, k))
         rows[-1].pop("result")
@@ -314,15 +334,21 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
     measure(
         "previous default: windows of 2000, not merged", window_chars=2000, merge_documents=False
     )
-    with patched(retriever_module, "_fold_plural", lambda token: token):
+    with patched(rag.lexical, "_fold_plural", lambda token: token), reindexed(service.store):
         measure("default without plural folding")
     from rag.chunks import join_header, stored_parts
 
     def whole_text(text, metadata):
         return "", join_header(*stored_parts(text, metadata))
 
-    with patched(retriever_module, "stored_parts", whole_text):
+    with patched(rag.store, "stored_parts", whole_text), reindexed(service.store):
         measure("default, BM25 on whole text (no header field)")
+    in_memory = previous_modules(IN_MEMORY_BM25, ["rag/retriever.py"])
+    if in_memory is not None:
+        log("  ablation: in-memory BM25")
+        old = in_memory[0].HybridRetriever(service.store, embedder)
+        rows.append(measured(f"default, in-memory BM25 ({IN_MEMORY_BM25})", old, tests, k))
+        rows[-1].pop("result")
     for weight in (0.3, 0.7):
         measure(f"default, dense weight {weight}", dense_weight=weight)
     for weight in (0.0, 0.5):
@@ -337,7 +363,6 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
     previous = previous_modules()
     if previous is not None:
         chunking, old_retriever = previous
-        import ingest.chunking
         from rag.chunks import Chunk
 
         def old_chunks(*args, **kwargs):
@@ -354,7 +379,6 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
         rows[-1].pop("result")
     for key, value in defaults.items():
         setattr(retriever, key, value)
-    retriever._index = None
     return rows
 
 

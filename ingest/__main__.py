@@ -62,15 +62,22 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
         print(json.dumps(report.as_dict()), flush=True)
 
 
+# Documents listed per read of the store's catalog: a long list starts printing at once.
+STATUS_PAGE = 1000
+
+
 def _print_status(ingestor: Ingestor, as_json: bool) -> None:
-    documents = ingestor.documents()
-    for row in documents:
-        print(f"{row['chunks']:5d}  {row['ingested_at']}  {row['source']}")
-    total = sum(r["chunks"] for r in documents)
-    print(f"{len(documents)} documents, {total} chunks in {ingestor.store.description}")
+    documents, total, files = 0, 0, []
+    while page := ingestor.documents(offset=documents, limit=STATUS_PAGE):
+        for row in page:
+            print(f"{row['chunks']:5d}  {row['ingested_at']}  {row['source']}")
+            total += row["chunks"]
+            if as_json:
+                files.append({k: row[k] for k in ("source", "chunks", "ingested_at")})
+        documents += len(page)
+    print(f"{documents} documents, {total} chunks in {ingestor.store.description}")
     if as_json:
-        files = [{k: r[k] for k in ("source", "chunks", "ingested_at")} for r in documents]
-        print(json.dumps({"documents": len(documents), "chunks": total, "files": files}))
+        print(json.dumps({"documents": documents, "chunks": total, "files": files}))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,32 +5,31 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ingest.executor import StoreWriter
-from ingest.planner import stored_documents
 
 if TYPE_CHECKING:
     from rag.store import ChunkStore
 
 
-def list_documents(store: ChunkStore) -> list[dict[str, Any]]:
-    """One row per stored document: source, path, root, chunks, ingested_at."""
-    store.sync()
-    stored, _ = stored_documents(store.metadatas().items())
-    rows = [
+def list_documents(
+    store: ChunkStore, *, contains: str = "", offset: int = 0, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """One row per stored document (source, path, chunks, ingested_at), by name: a page of them
+    (``offset``, ``limit``), those whose name contains ``contains``. Read from the store's
+    catalog, never from every chunk."""
+    return [
         {
-            "source": doc.source,
-            "path": doc.meta("path"),
-            "root": doc.meta("root"),
-            "chunks": len(doc.ids),
-            "ingested_at": max(str(m.get("ingested_at") or "") for m in doc.ids.values()),
+            "source": row.source,
+            "path": row.path,
+            "chunks": row.chunks,
+            "ingested_at": row.ingested_at,
         }
-        for doc in stored.values()
+        for row in store.documents(contains=contains, offset=offset, limit=limit)
     ]
-    return sorted(rows, key=lambda r: r["source"])
 
 
 def empty_store(writer: StoreWriter) -> int:
     """Remove every chunk and the model the vectors came from; the caller holds the lock."""
-    ids = list(writer.store.metadatas())
+    ids = list(writer.store.ids())
     writer.delete(ids)
     writer.set_model(None)
     return len(ids)
@@ -38,6 +37,6 @@ def empty_store(writer: StoreWriter) -> int:
 
 def delete_document(writer: StoreWriter, source: str) -> int:
     """Remove every chunk of the stored document ``source``; the caller holds the lock."""
-    ids = list(writer.store.metadatas(where={"source": source}))
+    ids = list(writer.store.ids(where={"source": source}))
     writer.delete(ids)
     return len(ids)

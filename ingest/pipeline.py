@@ -96,8 +96,10 @@ class Ingestor:
         except StoreLocked as exc:
             raise IngestLocked(str(exc)) from exc
         try:
-            # Another process may have written since this one last looked.
+            # Another process may have written since this one last looked; a job killed
+            # halfway may have left the lexical index behind the store.
             self.store.sync(locked=True)
+            self.store.repair_lexical()
         except BaseException:
             lock.release()
             raise
@@ -165,9 +167,12 @@ class Ingestor:
             )
 
     # --- documents in the store -------------------------------------------------------------
-    def documents(self) -> list[dict[str, Any]]:
-        """One row per stored document: source, path, root, chunks, ingested_at."""
-        return library.list_documents(self.store)
+    def documents(
+        self, *, contains: str = "", offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """One row per stored document (source, path, chunks, ingested_at), by name; a page of
+        them with ``offset``/``limit``, those whose name contains ``contains``."""
+        return library.list_documents(self.store, contains=contains, offset=offset, limit=limit)
 
     def reset(self, lock_timeout: float = 30) -> int:
         """Remove every chunk (``--reset``); returns how many."""

@@ -5,10 +5,11 @@ embedding models blur. Each chunk is ranked in four steps, every one measured in
 ``benchmarks/README.md`` (section "Retrieval quality and latency"):
 
 1. **Two rankings.** The ``candidates`` nearest chunks by embedding, and the ``candidates``
-   best by BM25. BM25 scores a chunk's body and its "document | section" header line as two
-   fields, each with its own length normalisation: the header says which document a chunk
-   belongs to without letting short chunks win on the document's name alone. Tokens are
-   lower-cased, stop words dropped and plurals folded ("contracts" matches "contract").
+   best by BM25 from the persistent lexical index (:mod:`rag.lexical`, SQLite FTS5). BM25
+   scores a chunk's body and its "document | section" header line as two fields, each with
+   its own length normalisation: the header says which document a chunk belongs to without
+   letting short chunks win on the document's name alone. Tokens are lower-cased, stop words
+   dropped and plurals folded ("contracts" matches "contract").
 2. **Fusion.** Both score lists are scaled to 0..1 over their candidates and mixed,
    ``dense_weight`` for the embedding and the rest for BM25.
 3. **Neighbours.** A chunk gains ``neighbour_weight`` times the better score of the chunks
@@ -23,66 +24,34 @@ embedding models blur. Each chunk is ranked in four steps, every one measured in
    single passage: its excerpts in document order, gaps marked "[…]". The model and the
    reader get each source once, with everything found in it, instead of several numbered
    fragments of the same file; the text is the same.
+
+A question reads only what it needs: the candidates' places and sizes from the lexical index,
+and the texts of the passages it returns from the store, so its cost does not grow with the
+store.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from rag.chunks import HEADER_KEY, document_label, join_header, stored_parts
+from rag.lexical import ChunkRow, tokenize
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
     from rag.settings import Settings
     from rag.store import ChunkStore, StoredChunk
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_STOPWORDS = frozenset(
-    """a an and are as at be by for from has have how i in is it its of on or that the this to
-    was were what when where which who whom why will with do does did you your me my we our
-    their his her he she they them about tell""".split()
-)
-# BM25 constants (Robertson and Zaragoza's usual values).
-_K1 = 1.5
-_B = 0.75
+__all__ = ["GAP", "HybridRetriever", "RetrievedChunk", "tokenize"]
+
 #: Between two excerpts of one document that are not next to each other in it.
 GAP = "\n\n[…]\n\n"
 # Longest overlap looked for when two consecutive chunks of a split section are joined.
 _MAX_OVERLAP = 1000
 _MIN_OVERLAP = 20
-
-
-def _fold_plural(token: str) -> str:
-    """A light English stemmer, plural endings only: policies, boxes, classes, contracts."""
-    if len(token) <= 3 or not token.isalpha():
-        return token
-    if token.endswith("sses"):
-        return token[:-2]
-    if token.endswith("ies") and len(token) > 4 and token[-4] not in "ae":
-        return token[:-3] + "y"
-    if token.endswith(("xes", "zes", "ches", "shes")):
-        return token[:-2]
-    if token.endswith("s") and not token.endswith(("ss", "us", "is")):
-        return token[:-1]
-    return token
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without stop words or stray letters, plurals folded."""
-    tokens = []
-    for token in _TOKEN.findall(text.lower()):
-        if token in _STOPWORDS or (len(token) == 1 and not token.isdigit()):
-            continue
-        tokens.append(_fold_plural(token))
-    return tokens
 
 
 @dataclass(frozen=True)
@@ -125,83 +94,75 @@ class RetrievedChunk:
         }
 
 
-class _BM25:
-    """Okapi BM25 with precomputed per-term weights: a query costs one add per posting."""
-
-    def __init__(self, documents: Sequence[Sequence[str]]):
-        self.size = len(documents)
-        lengths = np.array([len(d) for d in documents], dtype=np.float64)
-        average = float(lengths.mean()) if self.size and lengths.any() else 1.0
-        counts: dict[str, dict[int, int]] = defaultdict(dict)
-        for i, document in enumerate(documents):
-            for token in document:
-                counts[token][i] = counts[token].get(i, 0) + 1
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for token, postings in counts.items():
-            ids = np.fromiter(postings.keys(), dtype=np.int64, count=len(postings))
-            tf = np.fromiter(postings.values(), dtype=np.float64, count=len(postings))
-            idf = math.log((self.size - len(ids) + 0.5) / (len(ids) + 0.5) + 1.0)
-            norm = _K1 * (1.0 - _B + _B * lengths[ids] / average)
-            self._postings[token] = (ids, idf * tf * (_K1 + 1.0) / (tf + norm))
-
-    def scores(self, terms: Sequence[str]) -> np.ndarray:
-        scores = np.zeros(self.size)
-        for term in terms:
-            posting = self._postings.get(term)
-            if posting is not None:
-                scores[posting[0]] += posting[1]
-        return scores
+def _row(chunk: StoredChunk) -> ChunkRow:
+    meta = chunk.metadata
+    index, page = meta.get("chunk_index"), meta.get("page")
+    return ChunkRow(
+        chunk.id,
+        str(meta.get("source", "")),
+        index if isinstance(index, int) else None,
+        page if isinstance(page, int) else None,
+        len(stored_parts(chunk.text, meta)[1]),
+    )
 
 
-class _ChunkIndex:
-    """Every stored chunk in memory: BM25 over bodies and headers, and each chunk's neighbours.
+class _View:
+    """The chunks one question touches, looked up as they are needed: positions and sizes
+    from the lexical index, texts from the store only for the passages finally sent.
 
-    Rebuilt when the store's generation changes.
+    Nothing here reads the whole store: a question costs a few indexed lookups.
     """
 
-    def __init__(self, chunks: Sequence[StoredChunk]):
-        self.chunks = list(chunks)
-        self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
-        self.position: dict[tuple[str, int], int] = {}
-        for i, chunk in enumerate(self.chunks):
-            index = chunk.metadata.get("chunk_index")
-            if isinstance(index, int):
-                self.position[(str(chunk.metadata.get("source", "")), index)] = i
-        parts = [stored_parts(c.text, c.metadata) for c in self.chunks]
-        self.headers = [header for header, _ in parts]
-        headers = self.headers
-        self.bodies = [body for _, body in parts]
-        self._body = _BM25([tokenize(b) for b in self.bodies])
-        # A header names the document once: repeating its words would only reward repetition.
-        self._header = _BM25([list(dict.fromkeys(tokenize(h))) for h in headers])
+    def __init__(self, store: ChunkStore):
+        self.store = store
+        self.rows: dict[str, ChunkRow] = {}
+        self.chunks: dict[str, StoredChunk] = {}
+        self._next: dict[tuple[str, int], ChunkRow | None] = {}
 
-    def lexical(self, query: str, n: int) -> list[tuple[int, float]]:
-        """Up to ``n`` (chunk, score) pairs, best first, scored > 0."""
-        terms = tokenize(query)
-        if not self.chunks or not terms:
-            return []
-        scores = self._body.scores(terms) + self._header.scores(terms)
-        n = min(n, len(scores))
-        best = np.argpartition(-scores, n - 1)[:n]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(i), float(scores[i])) for i in best if scores[i] > 0]
+    def remember(self, chunk: StoredChunk) -> None:
+        """A chunk read from the store already (a dense hit): its text is at hand."""
+        self.chunks[chunk.id] = chunk
+        self.rows.setdefault(chunk.id, _row(chunk))
 
-    def neighbour(self, i: int, step: int) -> int | None:
-        """The chunk ``step`` places after chunk ``i`` in its document (None past the ends)."""
-        meta = self.chunks[i].metadata
-        index = meta.get("chunk_index")
-        if not isinstance(index, int):
+    def load(self, ids: Sequence[str]) -> None:
+        missing = [i for i in ids if i not in self.rows]
+        if missing:
+            self.rows.update(self.store.lexical.rows(missing))
+
+    def neighbour(self, id_: str, step: int) -> str | None:
+        """The chunk ``step`` places after ``id_`` in its document (None past the ends)."""
+        row = self.rows[id_]
+        if row.chunk_index is None:
             return None
-        j = self.position.get((str(meta.get("source", "")), index + step))
-        if j is None or self.chunks[j].metadata.get("page") != meta.get("page"):
+        key = (row.source, row.chunk_index + step)
+        if key not in self._next:
+            self._next[key] = self.store.lexical.at(*key)
+        other = self._next[key]
+        if other is None or other.page != row.page:
             return None  # a passage never spans two PDF pages: its citation names one
-        return j
+        self.rows.setdefault(other.id, other)
+        return other.id
 
+    def chars(self, id_: str) -> int:
+        return self.rows[id_].chars
 
-def _chunk_index(index: _ChunkIndex, position: int) -> int:
-    """A chunk's place in its document (0 when unknown)."""
-    value = index.chunks[position].metadata.get("chunk_index")
-    return value if isinstance(value, int) else 0
+    def source(self, id_: str) -> str:
+        return self.rows[id_].source
+
+    def position(self, id_: str) -> int:
+        """A chunk's place in its document (0 when unknown)."""
+        index = self.rows[id_].chunk_index
+        return index if index is not None else 0
+
+    def fetch(self, ids: Sequence[str]) -> None:
+        """Read the texts of ``ids`` not at hand yet, in one call."""
+        missing = [i for i in ids if i not in self.chunks]
+        for chunk in self.store.get(missing):
+            self.chunks[chunk.id] = chunk
+
+    def body(self, id_: str) -> str:
+        chunk = self.chunks.get(id_)
+        return stored_parts(chunk.text, chunk.metadata)[1] if chunk is not None else ""
 
 
 def _scaled(scores: dict[Any, float]) -> dict[Any, float]:
@@ -236,14 +197,14 @@ def _join(parts: Sequence[str]) -> str:
 
 @dataclass
 class _Window:
-    """Consecutive chunks ``first``..``last`` (positions in the index) around a hit."""
+    """Consecutive chunks ``first``..``last`` (ids) around a hit."""
 
-    hit: int
+    hit: str
     score: float
-    first: int
-    last: int
+    first: str
+    last: str
     chars: int
-    members: list[int]
+    members: list[str]
 
 
 class HybridRetriever:
@@ -269,9 +230,6 @@ class HybridRetriever:
         self.window_chars = window_chars
         self.group_documents = group_documents
         self.merge_documents = merge_documents
-        self._index: _ChunkIndex | None = None
-        self._generation: Any = None
-        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: Settings):
@@ -286,95 +244,90 @@ class HybridRetriever:
             merge_documents=settings.merge_documents,
         )
 
-    def _chunk_index(self) -> _ChunkIndex:
-        generation = self.store.generation()
-        with self._lock:
-            if self._index is None or generation != self._generation:
-                self._index = _ChunkIndex(self.store.all_chunks())
-                self._generation = generation
-            return self._index
+    def _view(self) -> _View:
+        # One freshness check per question; the lexical index is repaired here only when an
+        # ingest killed halfway (or another machine, on a server store) left it behind.
+        self.store.ensure_lexical(self.store.generation())
+        return _View(self.store)
 
     # --- ranking ------------------------------------------------------------------------------
-    def _fused(self, query: str, index: _ChunkIndex) -> dict[int, float]:
-        """Index position -> fused score, for every candidate of either ranking."""
-        dense: dict[int, float] = {}
+    def _fused(self, query: str, view: _View) -> dict[str, float]:
+        """Chunk id -> fused score, for every candidate of either ranking."""
+        dense: dict[str, float] = {}
         if self.dense_weight > 0:
             vector = self.embedder.embed_query(query)
-            # _chunk_index() has just synced the store (generation()).
+            # _view() has just synced the store (generation()).
             for hit in self.store.query(vector, self.candidates, sync=False):
-                position = index.by_id.get(hit.id)
-                if position is not None:  # else written after the index was read: next query
-                    dense[position] = 1.0 - (hit.distance or 0.0)
-        lexical = dict(index.lexical(query, self.candidates)) if self.dense_weight < 1 else {}
-        fused: dict[int, float] = defaultdict(float)
+                view.remember(hit)
+                dense[hit.id] = 1.0 - (hit.distance or 0.0)
+        lexical: dict[str, float] = {}
+        if self.dense_weight < 1:
+            lexical = dict(self.store.lexical.search(query, self.candidates))
+            view.load(list(lexical))
+            lexical = {i: score for i, score in lexical.items() if i in view.rows}
+        fused: dict[str, float] = defaultdict(float)
         for weight, scores in ((self.dense_weight, dense), (1.0 - self.dense_weight, lexical)):
-            for position, score in _scaled(scores).items():
-                fused[position] += weight * score
+            for key, score in _scaled(scores).items():
+                fused[key] += weight * score
         if self.neighbour_weight:
             base = dict(fused)
-            for position in base:
-                around = [index.neighbour(position, step) for step in (-1, 1)]
+            for key in base:
+                around = [view.neighbour(key, step) for step in (-1, 1)]
                 best = max((base.get(j, 0.0) for j in around if j is not None), default=0.0)
-                fused[position] += self.neighbour_weight * best
+                fused[key] += self.neighbour_weight * best
         return fused
 
-    def _windows(
-        self, ranked: list[tuple[int, float]], k: int, index: _ChunkIndex
-    ) -> list[_Window]:
+    def _windows(self, ranked: list[tuple[str, float]], k: int, view: _View) -> list[_Window]:
         windows: list[_Window] = []
-        owner: dict[int, _Window] = {}  # chunk position -> the window holding it
-        for position, score in ranked:
-            if position in owner:
+        owner: dict[str, _Window] = {}  # chunk id -> the window holding it
+        for key, score in ranked:
+            if key in owner:
                 continue
-            size = len(index.bodies[position])
+            size = view.chars(key)
             joined = False
             for step in (-1, 1):  # a hit right next to an earlier window extends it
-                j = index.neighbour(position, step)
+                j = view.neighbour(key, step)
                 window = owner.get(j) if j is not None else None
                 if window is not None and window.chars + size <= self.window_chars:
-                    self._add(window, position, step < 0, index, owner)
+                    self._add(window, key, step < 0, view, owner)
                     joined = True
                     break
             if joined or len(windows) >= k:
                 continue
-            window = _Window(position, score, position, position, size, [position])
-            owner[position] = window
-            self._grow(window, index, owner)
+            window = _Window(key, score, key, key, size, [key])
+            owner[key] = window
+            self._grow(window, view, owner)
             windows.append(window)
         if self.group_documents:
             first_seen: dict[str, int] = {}
             for rank, window in enumerate(windows):
-                first_seen.setdefault(self._source(window, index), rank)
-            windows.sort(key=lambda w: (first_seen[self._source(w, index)], -w.score))
+                first_seen.setdefault(view.source(window.hit), rank)
+            windows.sort(key=lambda w: (first_seen[view.source(w.hit)], -w.score))
         return windows
 
     @staticmethod
-    def _source(window: _Window, index: _ChunkIndex) -> str:
-        return str(index.chunks[window.hit].metadata.get("source", ""))
-
-    @staticmethod
-    def _add(window: _Window, position: int, after: bool, index: _ChunkIndex, owner: dict) -> None:
-        """Put ``position`` at the end (``after``) or the start of ``window``."""
+    def _add(window: _Window, key: str, after: bool, view: _View, owner: dict) -> None:
+        """Put ``key`` at the end (``after``) or the start of ``window``."""
         if after:
-            window.last = position
-            window.members.append(position)
+            window.last = key
+            window.members.append(key)
         else:
-            window.first = position
-            window.members.insert(0, position)
-        window.chars += len(index.bodies[position])
-        owner[position] = window
+            window.first = key
+            window.members.insert(0, key)
+        window.chars += view.chars(key)
+        owner[key] = window
 
-    def _grow(self, window: _Window, index: _ChunkIndex, owner: dict) -> None:
+    def _grow(self, window: _Window, view: _View, owner: dict) -> None:
         """Widen a new window with free neighbours, following text first, within the budget."""
         while True:
             for step, edge in ((1, window.last), (-1, window.first)):
-                j = index.neighbour(edge, step)
+                j = view.neighbour(edge, step)
                 if (
                     j is not None
                     and j not in owner
-                    and window.chars + len(index.bodies[j]) <= self.window_chars
+                    and window.chars + view.chars(j) <= self.window_chars
                 ):
-                    self._add(window, j, step > 0, index, owner)
+                    self._add(window, j, step > 0, view, owner)
                     break
             else:
                 return
@@ -392,53 +345,58 @@ class HybridRetriever:
         query = query.strip()
         if not query or k <= 0:
             return []
-        index = self._chunk_index()
-        fused = self._fused(query, index)
+        view = self._view()
+        fused = self._fused(query, view)
         for other, weight in extra:
             if other.strip() and weight:
-                for position, score in self._fused(other.strip(), index).items():
-                    fused[position] = fused.get(position, 0.0) + weight * score
+                for key, score in self._fused(other.strip(), view).items():
+                    fused[key] = fused.get(key, 0.0) + weight * score
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-        windows = self._windows(ranked, k, index)
+        windows = self._windows(ranked, k, view)
+        view.fetch([key for window in windows for key in window.members])
+        # A chunk deleted since the index was searched (another process's job) is left out.
+        windows = [w for w in windows if w.hit in view.chunks]
         groups = (
-            self._by_document(windows, index) if self.merge_documents else [[w] for w in windows]
+            self._by_document(windows, view) if self.merge_documents else [[w] for w in windows]
         )
-        return [self._passage(n, group, index) for n, group in enumerate(groups, start=1)]
+        return [self._passage(n, group, view) for n, group in enumerate(groups, start=1)]
 
     @staticmethod
-    def _by_document(windows: list[_Window], index: _ChunkIndex) -> list[list[_Window]]:
+    def _by_document(windows: list[_Window], view: _View) -> list[list[_Window]]:
         """Windows gathered per document (and PDF page), in order of each one's first window;
         within a group, in document order."""
         groups: dict[tuple[str, Any], list[_Window]] = {}
         for window in windows:
-            meta = index.chunks[window.hit].metadata
-            groups.setdefault((str(meta.get("source", "")), meta.get("page")), []).append(window)
-        return [
-            sorted(group, key=lambda w: _chunk_index(index, w.first)) for group in groups.values()
-        ]
+            row = view.rows[window.hit]
+            groups.setdefault((row.source, row.page), []).append(window)
+        return [sorted(group, key=lambda w: view.position(w.first)) for group in groups.values()]
 
     @staticmethod
-    def _passage(n: int, group: list[_Window], index: _ChunkIndex) -> RetrievedChunk:
+    def _passage(n: int, group: list[_Window], view: _View) -> RetrievedChunk:
         """One passage from a document's windows; it is cited by its best hit's id."""
         best = max(group, key=lambda w: w.score)
-        hit = index.chunks[best.hit]
-        header = index.headers[best.hit]
+        hit = view.chunks[best.hit]
+        header, _ = stored_parts(hit.text, hit.metadata)
         metadata = dict(hit.metadata)
         if len(group) > 1:
-            sections = [str(index.chunks[w.hit].metadata.get("section") or "") for w in group]
+            sections = [
+                str(view.chunks[w.hit].metadata.get("section") or "")
+                for w in group
+                if w.hit in view.chunks
+            ]
             if len(set(sections)) > 1:  # the header names the document; the excerpts, sections
                 header = document_label(str(metadata.get("source", "")))
                 metadata["section"] = "; ".join(dict.fromkeys(s for s in sections if s))
         # Windows that touch (the budget kept them apart) read on; gaps are marked.
-        runs: list[list[int]] = []
+        runs: list[list[str]] = []
         for window in group:
-            if runs and _chunk_index(index, window.first) == _chunk_index(index, runs[-1][-1]) + 1:
+            if runs and view.position(window.first) == view.position(runs[-1][-1]) + 1:
                 runs[-1].extend(window.members)
             else:
                 runs.append(list(window.members))
-        body = GAP.join(_join([index.bodies[i] for i in run]) for run in runs)
+        body = GAP.join(_join([view.body(i) for i in run]) for run in runs)
         metadata.pop(HEADER_KEY, None)  # the passage's own header is in its text
-        ids = tuple(index.chunks[i].id for w in group for i in w.members)
+        ids = tuple(i for w in group for i in w.members)
         return RetrievedChunk(
             n, hit.id, join_header(header, body), metadata, best.score, ids, passage=body
         )

@@ -179,15 +179,13 @@ class RagService:
         )
 
     def library_size(self) -> tuple[int, int]:
-        """(documents, chunks) in the store. Counting reads every chunk's metadata, so it is
-        done again only when the store has changed since (the status line asks after each
-        answer)."""
+        """(documents, chunks) in the store. Counted by the store's catalog, again only when
+        the store has changed since (the status line asks after each answer)."""
         generation = self.store.generation()
         cached = self._library_size
         if cached is not None and cached[0] == generation:
             return cached[1]
-        documents = self.ingestor.documents()
-        size = (len(documents), sum(d["chunks"] for d in documents))
+        size = (self.store.document_count(), generation[0])
         self._library_size = (generation, size)
         return size
 

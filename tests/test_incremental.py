@@ -90,6 +90,16 @@ def assert_no_duplicates(store) -> None:
     if chunks:
         found = store.query([1.0] + [0.0] * 383, len(chunks) + 10)
         assert {c.id for c in found} == {c.id for c in chunks}
+    assert_lexical_matches(store)
+
+
+def assert_lexical_matches(store) -> None:
+    """The lexical index holds exactly the stored chunks and knows it is in step."""
+    assert store.ensure_lexical()
+    assert sorted(store.lexical.ids()) == sorted(store.ids())
+    count, generation, collection = store.generation()
+    assert store.lexical.state() == f"{collection}:{generation}"
+    assert store.lexical.chunk_count() == count
 
 
 def run_cli(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
@@ -465,8 +475,8 @@ def test_the_library_size_follows_the_store_and_is_counted_once_per_change(make_
     service = make_service(knowledge_dir=notes)
     service.ingest_knowledge_dir()
     counted = []
-    documents = service.ingestor.documents
-    service.ingestor.documents = lambda: counted.append(1) or documents()
+    document_count = service.store.document_count
+    service.store.document_count = lambda: counted.append(1) or document_count()
 
     size = service.library_size()
     assert size == (6, service.store.count())

@@ -1,5 +1,9 @@
 """The documents tab: upload files, re-ingest the knowledge folder, list and delete documents.
 
+The list shows one page of :data:`PAGE_ROWS` documents at a time, filtered by name, and its
+counts come from the store's catalog: a store of thousands of documents opens as fast as a
+small one.
+
 The handlers are plain methods on :class:`DocumentHandlers`, so tests call them directly;
 :func:`build_documents_tab` only lays out components and wires events. Uploads are checked
 here, on the server, whatever the browser allowed: type, size, and a file name that can't
@@ -43,6 +47,8 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10))
     f"lpt{i}" for i in range(10)
 }
 MAX_NAME_CHARS = 120
+#: Documents per page of the list.
+PAGE_ROWS = 50
 
 
 def safe_filename(name: str) -> str:
@@ -253,33 +259,80 @@ class DocumentHandlers:
         return rows, status, documents, gr.update(choices=[row[0] for row in documents])
 
     # --- the list -----------------------------------------------------------------------------
-    def document_rows(self) -> list[list[Any]]:
-        return [
-            [d["source"], d["chunks"], d["ingested_at"]] for d in self.service.ingestor.documents()
-        ]
+    def _offset(self, page: Any) -> int:
+        try:
+            return (max(1, int(page or 1)) - 1) * PAGE_ROWS
+        except (TypeError, ValueError):
+            return 0
 
-    def document_choices(self) -> dict:
-        return gr.update(choices=[row[0] for row in self.document_rows()], value=None)
+    def document_rows(self, contains: str = "", page: int = 1) -> list[list[Any]]:
+        """One page of the documents whose name contains ``contains``."""
+        documents = self.service.ingestor.documents(
+            contains=(contains or "").strip(), offset=self._offset(page), limit=PAGE_ROWS
+        )
+        return [[d["source"], d["chunks"], d["ingested_at"]] for d in documents]
+
+    def document_choices(self, contains: str = "", page: int = 1) -> dict:
+        return gr.update(choices=[row[0] for row in self.document_rows(contains, page)], value=None)
+
+    def pages(self, contains: str = "") -> tuple[int, int]:
+        """(documents matching ``contains``, pages they fill)."""
+        total = self.service.store.document_count((contains or "").strip())
+        return total, max(1, -(-total // PAGE_ROWS))
+
+    def page_label(self, contains: str, page: int) -> str:
+        total, pages = self.pages(contains)
+        if not total:
+            return f"No document's name contains “{contains.strip()}”." if contains else ""
+        first = self._offset(page) + 1
+        last = min(total, first + PAGE_ROWS - 1)
+        matching = f" matching “{contains.strip()}”" if (contains or "").strip() else ""
+        return f"Documents {first:,}–{last:,} of {total:,}{matching} (page {page} of {pages})."
+
+    def first_page_label(self) -> str:
+        """What the list shows when the tab opens: its first page, unfiltered."""
+        return self.page_label("", 1)
+
+    def show_page(self, contains: str = "", page: Any = 1) -> tuple:
+        """(rows, label, choices, page) for page ``page`` (clamped) of the filtered list."""
+        _, pages = self.pages(contains)
+        try:
+            page = min(max(1, int(page or 1)), pages)
+        except (TypeError, ValueError):
+            page = 1
+        rows = self.document_rows(contains, page)
+        choices = gr.update(choices=[row[0] for row in rows], value=None)
+        return rows, self.page_label(contains, page), choices, page
 
     def delete(
         self,
         source: str | None,
+        contains: str = "",
+        page: int = 1,
         request: gr.Request = None,
         profile: gr.OAuthProfile | None = None,
     ) -> tuple[str, list[list[Any]], dict]:
-        """Remove a document from the store (and an uploaded file from the uploads folder)."""
+        """Remove a document from the store (and an uploaded file from the uploads folder);
+        the list is shown again at the page and filter the person was on."""
         self.access.require_admin("delete documents from the library", request, profile)
+
+        def reply(message: str) -> tuple[str, list[list[Any]], dict]:
+            return (
+                message,
+                self.document_rows(contains, page),
+                self.document_choices(contains, page),
+            )
+
         if not source:
-            return "Choose a document first.", self.document_rows(), self.document_choices()
-        stored = {d["source"]: d for d in self.service.ingestor.documents()}
+            return reply("Choose a document first.")
+        stored = {d["source"]: d for d in self.service.ingestor.documents(contains=source)}
         if source not in stored:
-            message = redact(f"{source} is not in the store.")
-            return message, self.document_rows(), self.document_choices()
+            return reply(redact(f"{source} is not in the store."))
         try:
             removed = self.service.ingestor.delete_document(source, lock_timeout=30)
         except IngestError as exc:
             log.warning("deleting %s refused: %s", source, exc)
-            return redact(str(exc)), self.document_rows(), self.document_choices()
+            return reply(redact(str(exc)))
         message = f"Deleted {source} ({removed} chunks)."
         path = Path(stored[source]["path"] or "")
         uploads = self.settings.uploads_path.resolve()
@@ -289,7 +342,7 @@ class DocumentHandlers:
             # The file's place in the knowledge folder, not where that folder is on the server.
             message += f" It comes back at the next re-ingest unless {source} is removed from "
             message += f"the knowledge folder ({self.settings.knowledge_dir.name})."
-        return message, self.document_rows(), self.document_choices()
+        return reply(message)
 
 
 def _result_row(result: FileResult) -> list[Any]:
@@ -315,6 +368,14 @@ def build_documents_tab(service: RagService, access: Access | None = None) -> No
     results = gr.Dataframe(
         headers=RESULT_HEADERS, label="Last run", interactive=False, wrap=True, max_height=300
     )
+    with gr.Row():
+        contains = gr.Textbox(
+            label="Find documents", placeholder="part of a name", scale=3, max_lines=1
+        )
+        previous = gr.Button("◀ Previous", scale=1)
+        following = gr.Button("Next ▶", scale=1)
+    page = gr.State(1)
+    label = gr.Markdown(handlers.first_page_label)
     documents = gr.Dataframe(
         value=handlers.document_rows,
         headers=DOCUMENT_HEADERS,
@@ -330,6 +391,23 @@ def build_documents_tab(service: RagService, access: Access | None = None) -> No
         )
         delete = gr.Button("Delete", variant="stop", scale=1)
     outputs = [results, status, documents, chosen]
-    files.upload(handlers.upload, files, outputs, show_progress="minimal", api_name="upload")
-    reingest.click(handlers.reingest, None, outputs, show_progress="minimal", api_name="reingest")
-    delete.click(handlers.delete, chosen, [status, documents, chosen], api_name="delete")
+    listing = [documents, label, chosen, page]
+    # After a job, the list and its counts are shown again at the page the person was on. The
+    # list's own events are not part of the app's API (reading it is /document_rows).
+    private = {"api_visibility": "private"}
+    files.upload(handlers.upload, files, outputs, show_progress="minimal", api_name="upload").then(
+        handlers.show_page, [contains, page], listing, **private
+    )
+    reingest.click(
+        handlers.reingest, None, outputs, show_progress="minimal", api_name="reingest"
+    ).then(handlers.show_page, [contains, page], listing, **private)
+    delete.click(
+        handlers.delete, [chosen, contains, page], [status, documents, chosen], api_name="delete"
+    ).then(handlers.show_page, [contains, page], listing, **private)
+    contains.change(lambda text: handlers.show_page(text, 1), contains, listing, **private)
+    previous.click(
+        lambda text, n: handlers.show_page(text, n - 1), [contains, page], listing, **private
+    )
+    following.click(
+        lambda text, n: handlers.show_page(text, n + 1), [contains, page], listing, **private
+    )

@@ -1,0 +1,379 @@
+"""How the app grows with the store: real text at two sizes, measured in one run.
+
+The text is documentation that installed software ships (markdown, reStructuredText and plain
+text under the virtual environment's site-packages and /usr/share/doc), copied to a scratch
+folder: a small corpus of about ``--small`` chunks and a large one of at least ``--large``
+chunks (the first files of the same list, and more). For each size, every step in a process of
+its own:
+
+- full ingest (``python -m ingest``): seconds, chunks/s, peak RSS of the process;
+- the store's size on disk;
+- the app's start (service, web UI built, status line counted): seconds and RSS;
+- warm retrieval p50/p95 over fixed questions;
+- one new file re-ingested by ``python -m ingest`` while the app runs: seconds;
+- the app's first retrieval after it (its store and lexical index catch up), and whether the
+  new file is found.
+
+Targets at the large size: re-ingest < 0.02x the full ingest, first retrieval after it < 2x a
+warm one, warm p50 <= 2x the small size's, app RSS <= 1.5x the small size's.
+
+Usage: .venv/bin/python benchmarks/bench_scale.py [--small 4000] [--large 40000] [--json]
+       [--scratch DIR] (results in benchmarks/README.md, "Scale").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = [Path(sysconfig.get_paths()["purelib"]), Path("/usr/share/doc")]
+SUFFIXES = {".md", ".rst", ".txt"}
+# Package metadata and legal boilerplate: not documentation anyone asks about.
+SKIPPED_NAMES = {
+    "entry_points.txt",
+    "top_level.txt",
+    "dependency_links.txt",
+    "sources.txt",
+    "requires.txt",
+    "namespace_packages.txt",
+    "not-zip-safe",
+}
+SKIPPED_PREFIXES = ("license", "licence", "copying", "notice", "authors", "third_party")
+# Characters per chunk, for choosing files before ingesting (chunks of 800 with overlap).
+CHARS_PER_CHUNK = 640
+QUESTIONS = [
+    "How do I install this package?",
+    "What license is the software distributed under?",
+    "How do I configure logging?",
+    "What changed in the latest release?",
+    "How do I run the test suite?",
+    "What is the default timeout for a request?",
+    "How to read a CSV file?",
+    "How are environment variables used for configuration?",
+    "What Python versions are supported?",
+    "How do I report a security vulnerability?",
+    "What does the deprecation warning mean?",
+    "How do I enable debug mode?",
+    "How can I contribute a patch?",
+    "What is the command line interface?",
+    "How do I parse JSON?",
+    "What is a virtual environment?",
+    "How is thread safety handled?",
+    "How do I cache results?",
+    "What encoding is used for text files?",
+    "How do I upgrade from an older version?",
+]
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')} load {load()}] {message}", file=sys.stderr, flush=True)
+
+
+# --- the corpus ---------------------------------------------------------------------------------
+def candidates() -> list[tuple[Path, Path, int]]:
+    """(file, its source folder, characters) of every documentation file, in a fixed order."""
+    found = []
+    for base in SOURCES:
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            name = path.name.lower()
+            if (
+                path.suffix.lower() not in SUFFIXES
+                or name in SKIPPED_NAMES
+                or name.startswith(SKIPPED_PREFIXES)
+                or any(part.endswith((".dist-info", ".egg-info")) for part in path.parts)
+                or not path.is_file()
+                or path.is_symlink()
+            ):
+                continue
+            size = path.stat().st_size
+            if 500 <= size <= 1_000_000:
+                found.append((path, base, size))
+    return found
+
+
+def copy_corpus(files: list[tuple[Path, Path, int]], target: Path) -> None:
+    for path, base, _ in files:
+        destination = target / base.name / path.relative_to(base)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+
+
+def take(files: list[tuple[Path, Path, int]], chunks: int) -> list[tuple[Path, Path, int]]:
+    """The first files of the list whose text makes about ``chunks`` chunks."""
+    chosen, total = [], 0
+    for item in files:
+        if total >= chunks * CHARS_PER_CHUNK:
+            break
+        chosen.append(item)
+        total += item[2]
+    return chosen
+
+
+# --- children: each step in a process of its own ---------------------------------------------
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_ingest(db: Path, docs: Path) -> dict[str, Any]:
+    import contextlib
+    import io
+
+    from ingest.__main__ import main
+
+    started = time.perf_counter()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main([str(docs), "--db", str(db), "--json", "-q"])
+    seconds = time.perf_counter() - started
+    report = json.loads(out.getvalue().strip().splitlines()[-1])
+    return {
+        "status": status,
+        "seconds": seconds,
+        "chunks": report["chunks"],
+        "files": report["files"],
+        "added": report["added"],
+        "failed": report["failed"],
+        "peak_rss_mb": peak_mb(),
+    }
+
+
+def child_app(db: Path, docs: Path, new_question: str) -> None:
+    """Start the app, time warm retrieval, then wait for "go" and time the first retrieval
+    after someone else's ingest; one JSON line per step on stdout."""
+    started = time.perf_counter()
+    from rag.service import create_service
+    from rag.settings import Settings
+    from rag.ui import build_app
+
+    settings = Settings(_env_file=None, db_dir=db, knowledge_dir=docs)
+    service = create_service(settings)
+    build_app(service)
+    documents, chunks = service.library_size()
+    start_s = time.perf_counter() - started
+    emit(
+        {
+            "step": "start",
+            "start_s": start_s,
+            "rss_mb": rss_mb(),
+            "documents": documents,
+            "chunks": chunks,
+        }
+    )
+    for question in QUESTIONS[:5]:  # warm-up: model, caches
+        service.retrieve(question)
+    timings = []
+    for _ in range(3):
+        for question in QUESTIONS:
+            t = time.perf_counter()
+            service.retrieve(question)
+            timings.append((time.perf_counter() - t) * 1000)
+    cuts = statistics.quantiles(timings, n=100)
+    emit(
+        {
+            "step": "warm",
+            "p50_ms": cuts[49],
+            "p95_ms": cuts[94],
+            "n": len(timings),
+            "rss_mb": rss_mb(),
+            "load": load(),
+        }
+    )
+    sys.stdin.readline()  # the parent has re-ingested
+    t = time.perf_counter()
+    passages = service.retrieve(new_question)
+    first_ms = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    service.retrieve(QUESTIONS[0])
+    next_ms = (time.perf_counter() - t) * 1000
+    emit(
+        {
+            "step": "after",
+            "first_ms": first_ms,
+            "next_ms": next_ms,
+            "found": [p.source for p in passages[:3]],
+            "rss_mb": rss_mb(),
+            "load": load(),
+        }
+    )
+
+
+def emit(figures: dict[str, Any]) -> None:
+    print(json.dumps(figures), flush=True)
+
+
+def run_child(*args: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=child_env(),
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env["HF_HUB_OFFLINE"] = "1"
+    return env
+
+
+def du_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1024 / 1024
+
+
+# --- one size -------------------------------------------------------------------------------------
+def measure(label: str, docs: Path, db: Path, new_file: tuple[Path, Path, int]) -> dict[str, Any]:
+    log(f"{label}: full ingest of {docs}")
+    full = run_child("ingest", str(db), str(docs))
+    full["chunks_per_s"] = full["chunks"] / full["seconds"]
+    full["load"] = load()
+    log(f"{label}: {full}")
+    figures: dict[str, Any] = {"ingest": full, "store_mb": du_mb(db)}
+    new_path = new_file[0]
+    question = new_path.stem.replace("_", " ").replace("-", " ")
+    app = subprocess.Popen(
+        [sys.executable, __file__, "--child", "app", str(db), str(docs), question],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    assert app.stdin is not None and app.stdout is not None
+    figures["start"] = json.loads(app.stdout.readline())
+    log(f"{label}: app {figures['start']}")
+    figures["warm"] = json.loads(app.stdout.readline())
+    log(f"{label}: warm {figures['warm']}")
+    target = docs / "new" / new_path.name
+    copy_corpus([new_file], docs / "new")
+    log(f"{label}: re-ingest after adding {target.relative_to(docs)}")
+    again = run_child("ingest", str(db), str(docs))
+    again["load"] = load()
+    figures["reingest"] = again
+    log(f"{label}: {again}")
+    app.stdin.write("go\n")
+    app.stdin.flush()
+    figures["after"] = json.loads(app.stdout.readline())
+    figures["new_file"] = str(target.relative_to(docs))
+    log(f"{label}: after {figures['after']}")
+    app.wait(timeout=120)
+    return figures
+
+
+def summary(small: dict[str, Any], large: dict[str, Any]) -> list[str]:
+    def row(name: str, get, unit: str, digits: int = 1) -> str:
+        a, b = get(small), get(large)
+        growth = f"x{b / a:.2f}" if a else "-"
+        return f"{name:44} {a:12,.{digits}f} {b:12,.{digits}f} {growth:>8}  {unit}"
+
+    lines = [f"{'':44} {'small':>12} {'large':>12} {'growth':>8}"]
+    lines.append(row("chunks", lambda f: f["ingest"]["chunks"], "", 0))
+    lines.append(row("files", lambda f: f["ingest"]["files"], "", 0))
+    lines.append(row("full ingest", lambda f: f["ingest"]["seconds"], "s"))
+    lines.append(row("ingest throughput", lambda f: f["ingest"]["chunks_per_s"], "chunks/s"))
+    lines.append(row("peak RSS of the ingest", lambda f: f["ingest"]["peak_rss_mb"], "MB", 0))
+    lines.append(row("store on disk", lambda f: f["store_mb"], "MB"))
+    lines.append(row("app start", lambda f: f["start"]["start_s"], "s"))
+    lines.append(row("app RSS after start", lambda f: f["start"]["rss_mb"], "MB", 0))
+    lines.append(row("app RSS after retrievals", lambda f: f["warm"]["rss_mb"], "MB", 0))
+    lines.append(row("warm retrieval p50", lambda f: f["warm"]["p50_ms"], "ms"))
+    lines.append(row("warm retrieval p95", lambda f: f["warm"]["p95_ms"], "ms"))
+    lines.append(row("one new file re-ingested", lambda f: f["reingest"]["seconds"], "s"))
+    lines.append(row("first retrieval after it", lambda f: f["after"]["first_ms"], "ms"))
+    lines.append(row("the retrieval after that", lambda f: f["after"]["next_ms"], "ms"))
+    checks = [
+        (
+            "re-ingest < 0.02x full ingest",
+            large["reingest"]["seconds"] / large["ingest"]["seconds"],
+            0.02,
+        ),
+        (
+            "first retrieval after it < 2x warm p50",
+            large["after"]["first_ms"] / large["warm"]["p50_ms"],
+            2.0,
+        ),
+        ("warm p50 <= 2x small's", large["warm"]["p50_ms"] / small["warm"]["p50_ms"], 2.0),
+        ("app RSS <= 1.5x small's", large["warm"]["rss_mb"] / small["warm"]["rss_mb"], 1.5),
+    ]
+    lines.append("")
+    for name, value, limit in checks:
+        verdict = "met" if value <= limit else "NOT met"
+        lines.append(f"target at the large size: {name:42} {value:6.3f} (limit {limit}) {verdict}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", type=int, default=4000, help="chunks of the small corpus")
+    parser.add_argument("--large", type=int, default=40000, help="chunks of the large corpus")
+    parser.add_argument("--scratch", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--json", action="store_true", help="end with every figure as JSON")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        if kind == "ingest":
+            emit(child_ingest(Path(rest[0]), Path(rest[1])))
+        else:
+            child_app(Path(rest[0]), Path(rest[1]), rest[2])
+        return 0
+    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    files = candidates()
+    # 10% more text than the target: headings and short sections make more, smaller chunks,
+    # but some files are refused or come out shorter.
+    large_files = take(files, int(args.large * 1.1))
+    small_files = take(files, args.small)
+    spare = files[len(large_files)] if len(files) > len(large_files) else files[-1]
+    log(
+        f"{len(files)} documentation files found; small: {len(small_files)} files, "
+        f"large: {len(large_files)} files; scratch {scratch}"
+    )
+    results = {}
+    try:
+        for label, chosen in (("small", small_files), ("large", large_files)):
+            docs = scratch / f"{label}-docs"
+            shutil.rmtree(docs, ignore_errors=True)
+            shutil.rmtree(scratch / f"{label}-db", ignore_errors=True)
+            copy_corpus(chosen, docs)
+            results[label] = measure(label, docs, scratch / f"{label}-db", spare)
+    finally:
+        if not args.scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(f"CPU cores: {os.cpu_count()}, load average at the end: {load()}")
+    print("\n".join(summary(results["small"], results["large"])))
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
