@@ -18,7 +18,8 @@ Targets at the large size: re-ingest < 0.02x the full ingest, first retrieval af
 warm one, warm p50 <= 2x the small size's, app RSS <= 1.5x the small size's.
 
 Usage: .venv/bin/python benchmarks/bench_scale.py [--small 4000] [--large 40000] [--json]
-       [--scratch DIR] (results in benchmarks/README.md, "Scale").
+       [--scratch DIR [--reuse]] (results in benchmarks/README.md, "Scale"). With --reuse, a run
+       stopped after a full ingest goes on from the store that ingest left.
 """
 
 from __future__ import annotations
@@ -251,11 +252,19 @@ def du_mb(folder: Path) -> float:
 
 
 # --- one size -------------------------------------------------------------------------------------
-def measure(label: str, docs: Path, db: Path, new_file: tuple[Path, Path, int]) -> dict[str, Any]:
-    log(f"{label}: full ingest of {docs}")
-    full = run_child("ingest", str(db), str(docs))
-    full["chunks_per_s"] = full["chunks"] / full["seconds"]
-    full["load"] = load()
+def measure(
+    label: str, docs: Path, db: Path, new_file: tuple[Path, Path, int], reuse: bool
+) -> dict[str, Any]:
+    saved = db.parent / f"{label}-ingest.json"
+    if reuse and saved.is_file():  # a run stopped after its ingest: the rest again, same store
+        full = json.loads(saved.read_text())
+        log(f"{label}: reusing the full ingest recorded in {saved}")
+    else:
+        log(f"{label}: full ingest of {docs}")
+        full = run_child("ingest", str(db), str(docs))
+        full["chunks_per_s"] = full["chunks"] / full["seconds"]
+        full["load"] = load()
+        saved.write_text(json.dumps(full))
     log(f"{label}: {full}")
     figures: dict[str, Any] = {"ingest": full, "store_mb": du_mb(db)}
     new_path = new_file[0]
@@ -274,6 +283,7 @@ def measure(label: str, docs: Path, db: Path, new_file: tuple[Path, Path, int]) 
     figures["warm"] = json.loads(app.stdout.readline())
     log(f"{label}: warm {figures['warm']}")
     target = docs / "new" / new_path.name
+    shutil.rmtree(docs / "new", ignore_errors=True)
     copy_corpus([new_file], docs / "new")
     log(f"{label}: re-ingest after adding {target.relative_to(docs)}")
     again = run_child("ingest", str(db), str(docs))
@@ -336,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=4000, help="chunks of the small corpus")
     parser.add_argument("--large", type=int, default=40000, help="chunks of the large corpus")
     parser.add_argument("--scratch", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --scratch: keep stores whose full ingest an earlier run recorded",
+    )
     parser.add_argument("--json", action="store_true", help="end with every figure as JSON")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -347,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             child_app(Path(rest[0]), Path(rest[1]), rest[2])
         return 0
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    scratch.mkdir(parents=True, exist_ok=True)
     files = candidates()
     # 10% more text than the target: headings and short sections make more, smaller chunks,
     # but some files are refused or come out shorter.
@@ -361,10 +377,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for label, chosen in (("small", small_files), ("large", large_files)):
             docs = scratch / f"{label}-docs"
-            shutil.rmtree(docs, ignore_errors=True)
-            shutil.rmtree(scratch / f"{label}-db", ignore_errors=True)
-            copy_corpus(chosen, docs)
-            results[label] = measure(label, docs, scratch / f"{label}-db", spare)
+            db = scratch / f"{label}-db"
+            if not (args.reuse and (scratch / f"{label}-ingest.json").is_file()):
+                shutil.rmtree(docs, ignore_errors=True)
+                shutil.rmtree(db, ignore_errors=True)
+                (scratch / f"{label}-ingest.json").unlink(missing_ok=True)
+                copy_corpus(chosen, docs)
+            results[label] = measure(label, docs, db, spare, args.reuse)
     finally:
         if not args.scratch:
             shutil.rmtree(scratch, ignore_errors=True)
