@@ -1,8 +1,8 @@
 """How the app grows with the store: real text at two sizes, measured in one run.
 
 The text is documentation that installed software ships (markdown, reStructuredText and plain
-text under the virtual environment's site-packages and /usr/share/doc), copied to a scratch
-folder: a small corpus of about ``--small`` chunks and a large one of at least ``--large``
+text under the virtual environment's site-packages and /usr/share/doc, where the READMEs, NEWS
+and changelogs Debian compresses are unpacked), copied to a scratch folder: a small corpus of about ``--small`` chunks and a large one of at least ``--large``
 chunks (the first files of the same list, and more). For each size, every step in a process of
 its own:
 
@@ -25,6 +25,7 @@ Usage: .venv/bin/python benchmarks/bench_scale.py [--small 4000] [--large 40000]
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import resource
@@ -52,6 +53,8 @@ SKIPPED_NAMES = {
     "not-zip-safe",
 }
 SKIPPED_PREFIXES = ("license", "licence", "copying", "notice", "authors", "third_party")
+# Compressed documents of /usr/share/doc worth reading, by the start of their name.
+PACKED_PREFIXES = ("readme", "news", "changelog", "changes", "history")
 # Characters per chunk, for choosing files before ingesting (chunks of 800 with overlap).
 CHARS_PER_CHUNK = 640
 QUESTIONS = [
@@ -87,26 +90,44 @@ def log(message: str) -> None:
 
 
 # --- the corpus ---------------------------------------------------------------------------------
+def _unpacked_size(path: Path) -> int:
+    """A gzip file's uncompressed size, from its trailer (modulo 4 GiB, ample here)."""
+    with path.open("rb") as handle:
+        handle.seek(-4, os.SEEK_END)
+        return int.from_bytes(handle.read(4), "little")
+
+
+def _document(path: Path) -> tuple[int, bool] | None:
+    """(characters, compressed) of a documentation file worth copying, else None."""
+    name = path.name.lower()
+    if any(part.endswith((".dist-info", ".egg-info")) for part in path.parts):
+        return None
+    if name.endswith(".gz"):
+        if not name.startswith(PACKED_PREFIXES):
+            return None
+        return _unpacked_size(path), True
+    if (
+        path.suffix.lower() not in SUFFIXES
+        or name in SKIPPED_NAMES
+        or name.startswith(SKIPPED_PREFIXES)
+    ):
+        return None
+    return path.stat().st_size, False
+
+
 def candidates() -> list[tuple[Path, Path, int]]:
-    """(file, its source folder, characters) of every documentation file, in a fixed order."""
+    """(file, its source folder, characters) of every documentation file, in a fixed order:
+    the virtual environment's first, then the system's."""
     found = []
     for base in SOURCES:
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
-            name = path.name.lower()
-            if (
-                path.suffix.lower() not in SUFFIXES
-                or name in SKIPPED_NAMES
-                or name.startswith(SKIPPED_PREFIXES)
-                or any(part.endswith((".dist-info", ".egg-info")) for part in path.parts)
-                or not path.is_file()
-                or path.is_symlink()
-            ):
+            if path.is_symlink() or not path.is_file():
                 continue
-            size = path.stat().st_size
-            if 500 <= size <= 1_000_000:
-                found.append((path, base, size))
+            document = _document(path)
+            if document is not None and 500 <= document[0] <= 1_000_000:
+                found.append((path, base, document[0]))
     return found
 
 
@@ -114,7 +135,11 @@ def copy_corpus(files: list[tuple[Path, Path, int]], target: Path) -> None:
     for path, base, _ in files:
         destination = target / base.name / path.relative_to(base)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
+        if path.name.lower().endswith(".gz"):  # "changelog.Debian.gz" -> "changelog.Debian.txt"
+            destination = destination.with_name(destination.name[:-3] + ".txt")
+            destination.write_bytes(gzip.decompress(path.read_bytes()))
+        else:
+            shutil.copyfile(path, destination)
 
 
 def take(files: list[tuple[Path, Path, int]], chunks: int) -> list[tuple[Path, Path, int]]:

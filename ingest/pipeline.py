@@ -58,6 +58,9 @@ __all__ = [
     "content_hash",
     "skipped_name",
 ]
+# The metadata the planner decides by: read by page and kept for every stored chunk, so the
+# rest (titles, sections, headers) is left out to keep a large store's plan small.
+PLANNED_KEYS = ("source", "path", "root", "content_hash", "n_chunks", "chunking", "chunk_index")
 
 
 class Ingestor:
@@ -130,7 +133,10 @@ class Ingestor:
                 library.empty_store(writer)
             self._check_model()
             planner = Planner(self.chunking, own_folders=self._own_folders())
-            stored, orphans = stored_documents(self.store.metadatas().items())
+            stored, orphans = stored_documents(
+                (chunk_id, {k: meta[k] for k in PLANNED_KEYS if k in meta})
+                for chunk_id, meta in self.store.iter_metadatas()
+            )
             files = self._disk_files(paths, source_prefix)
             plan = planner.plan(
                 files,

@@ -22,6 +22,7 @@ from rag.store_lock import StoreLock
 from .servers import free_port, wait_for_http
 from .test_incremental import (
     TOPICS,
+    assert_lexical_matches,
     assert_no_duplicates,
     clean_snapshot,
     code_word,
@@ -209,3 +210,34 @@ def test_an_unreachable_server_is_named_with_the_way_out(tmp_path):
         caught.value
     )
     assert "unset RAG_CHROMA_HOST" in str(caught.value)
+
+
+def test_each_machine_keeps_a_lexical_index_of_the_server_in_its_own_folder(
+    server_settings, embedder
+):
+    """Machine a ingests; machine b's app finds its index behind the server's generation and
+    catches up before answering, and again after a's next change."""
+    writer_settings = server_settings("a")
+    reader_settings = server_settings("b")
+    write_notes(writer_settings.knowledge_dir, TOPICS[:4])
+    writer = create_service(writer_settings, embedder_factory=lambda s: embedder)
+    reader = create_service(reader_settings, embedder_factory=lambda s: embedder)
+    assert writer.store.lexical.path.parent == writer_settings.db_dir
+    assert reader.store.lexical.path.parent == reader_settings.db_dir
+    assert str(writer_settings.chroma_port) in reader.store.lexical.path.name
+
+    writer.ingest_knowledge_dir()
+    assert reader.store.lexical.chunk_count() == 0  # b has not looked yet
+    found = reader.retrieve(f"code word {code_word('agents', 1)}")
+    assert found[0].source == "agents.md"
+    assert_lexical_matches(reader.store)
+
+    (writer_settings.knowledge_dir / "agents.md").write_text(
+        note_text("agents", 2), encoding="utf-8"
+    )
+    (writer_settings.knowledge_dir / "attention.md").unlink()
+    writer.ingest_knowledge_dir()
+    found = reader.retrieve(f"code word {code_word('agents', 2)}")
+    assert code_word("agents", 2) in found[0].text
+    assert_lexical_matches(reader.store)
+    assert "attention.md" not in [d["source"] for d in reader.ingestor.documents()]
