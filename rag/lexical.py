@@ -143,9 +143,8 @@ class LexicalIndex:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
-            version = self._meta_value("schema") if self._has_tables() else None
-            if version != SCHEMA_VERSION:
-                self._recreate()
+            if self._version() != SCHEMA_VERSION:
+                self._recreate(only_if_stale=True)
 
     # --- housekeeping -------------------------------------------------------------------
     def _has_tables(self) -> bool:
@@ -158,14 +157,28 @@ class LexicalIndex:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
-    def _recreate(self) -> None:
+    def _version(self) -> str | None:
+        return self._meta_value("schema") if self._has_tables() else None
+
+    def _recreate(self, only_if_stale: bool = False) -> None:
+        """Empty tables of this version. ``only_if_stale``: unless another process, opening
+        the same new file at the same moment, has just made them."""
         with self._lock:
-            self._db.executescript(
-                "BEGIN; DROP TABLE IF EXISTS header_fts; DROP TABLE IF EXISTS body_fts;"
-                "DROP TABLE IF EXISTS chunks; DROP TABLE IF EXISTS meta; COMMIT;"
-            )
-            self._db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            self._db.execute("BEGIN IMMEDIATE")  # one process at a time from here
+            try:
+                if not (only_if_stale and self._version() == SCHEMA_VERSION):
+                    for table in ("header_fts", "body_fts", "chunks", "meta"):
+                        self._db.execute(f"DROP TABLE IF EXISTS {table}")
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,)
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self._lock:

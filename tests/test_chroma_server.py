@@ -212,9 +212,7 @@ def test_an_unreachable_server_is_named_with_the_way_out(tmp_path):
     assert "unset RAG_CHROMA_HOST" in str(caught.value)
 
 
-def test_each_machine_keeps_a_lexical_index_of_the_server_in_its_own_folder(
-    server_settings, embedder
-):
+def test_every_machine_has_its_own_lexical_index_of_the_server(server_settings, embedder):
     """Machine a ingests; machine b's app finds its index behind the server's generation and
     catches up before answering, and again after a's next change."""
     writer_settings = server_settings("a")
