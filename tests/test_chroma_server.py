@@ -226,16 +226,16 @@ def test_every_machine_has_its_own_lexical_index_of_the_server(server_settings, 
 
     writer.ingest_knowledge_dir()
     assert reader.store.lexical.chunk_count() == 0  # b has not looked yet
-    found = reader.retrieve(f"code word {code_word('agents', 1)}")
-    assert found[0].source == "agents.md"
+    found = reader.retrieve(f"code word {code_word('tokenizers', 1)}")
+    assert found[0].source == "tokenizers.md"
     assert_lexical_matches(reader.store)
 
-    (writer_settings.knowledge_dir / "agents.md").write_text(
-        note_text("agents", 2), encoding="utf-8"
+    (writer_settings.knowledge_dir / "tokenizers.md").write_text(
+        note_text("tokenizers", 2), encoding="utf-8"
     )
     (writer_settings.knowledge_dir / "attention.md").unlink()
     writer.ingest_knowledge_dir()
-    found = reader.retrieve(f"code word {code_word('agents', 2)}")
-    assert code_word("agents", 2) in found[0].text
+    found = reader.retrieve(f"code word {code_word('tokenizers', 2)}")
+    assert code_word("tokenizers", 2) in found[0].text
     assert_lexical_matches(reader.store)
     assert "attention.md" not in [d["source"] for d in reader.ingestor.documents()]
