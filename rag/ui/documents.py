@@ -313,7 +313,8 @@ class DocumentHandlers:
         profile: gr.OAuthProfile | None = None,
     ) -> tuple[str, list[list[Any]], dict]:
         """Remove a document from the store (and an uploaded file from the uploads folder);
-        the list is shown again at the page and filter the person was on."""
+        the list comes back at page ``page`` of the documents whose name contains
+        ``contains``."""
         self.access.require_admin("delete documents from the library", request, profile)
 
         def reply(message: str) -> tuple[str, list[list[Any]], dict]:
@@ -401,9 +402,9 @@ def build_documents_tab(service: RagService, access: Access | None = None) -> No
     reingest.click(
         handlers.reingest, None, outputs, show_progress="minimal", api_name="reingest"
     ).then(handlers.show_page, [contains, page], listing, **private)
-    delete.click(
-        handlers.delete, [chosen, contains, page], [status, documents, chosen], api_name="delete"
-    ).then(handlers.show_page, [contains, page], listing, **private)
+    delete.click(handlers.delete, chosen, [status, documents, chosen], api_name="delete").then(
+        handlers.show_page, [contains, page], listing, **private
+    )
     contains.change(lambda text: handlers.show_page(text, 1), contains, listing, **private)
     previous.click(
         lambda text, n: handlers.show_page(text, n - 1), [contains, page], listing, **private
