@@ -31,6 +31,9 @@ RELATIVE_FLOOR = 0.6
 DUPLICATE_SIMILARITY = 0.9
 #: Sentences longer than this many words are cut out of answers (a pasted paragraph).
 MAX_SENTENCE_WORDS = 60
+#: At most this many sentences are embedded per question, those sharing most of its terms
+#: (embedding every sentence of five long passages costs more than the rest of an answer).
+MAX_EMBEDDED = 64
 #: Score lost per rank of the passage a sentence is in: retrieval's order is evidence too.
 RANK_PENALTY = 0.02
 
@@ -121,9 +124,15 @@ def score_candidates(question: str, found: Sequence[Candidate], embed) -> Scored
         empty = np.zeros(0, dtype=np.float32)
         return Scored([], empty, empty, np.zeros((0, 1), dtype=np.float32))
     contexts = [c.context for c in found]
+    lexical = term_overlap(question, contexts)
+    if len(found) > MAX_EMBEDDED:
+        keep = sorted(np.argsort(-lexical, kind="stable")[:MAX_EMBEDDED].tolist())
+        found = [found[i] for i in keep]
+        contexts = [contexts[i] for i in keep]
+        lexical = lexical[keep]
     vectors = np.asarray(embed([question, *contexts]), dtype=np.float32)
     dense = vectors[1:] @ vectors[0]
-    return Scored(list(found), dense, term_overlap(question, contexts), vectors[1:])
+    return Scored(list(found), dense, lexical, vectors[1:])
 
 
 def select(
@@ -152,14 +161,18 @@ def select(
             float(vectors[i] @ vectors[j]) >= DUPLICATE_SIMILARITY for j in chosen
         ):
             continue
-        chosen.append(i)
-        words += len(found[i].sentence.text.split())
+        items = []
         if found[i].sentence.text.endswith(":"):
             items = [
                 j
                 for j, c in enumerate(found)
                 if c.n == found[i].n and c.sentence.lead == found[i].sentence.text
             ]
+            if not items:
+                continue  # a lead-in without what it leads to says nothing
+        chosen.append(i)
+        words += len(found[i].sentence.text.split())
+        if items:
             for j in items:
                 if j not in chosen and fits(j):
                     chosen.append(j)

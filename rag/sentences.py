@@ -102,6 +102,8 @@ def split_sentences(text: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     heading = ""
     lead = ""  # the last sentence ending with ":", which the list after it continues
+    lead_indent = -1  # the indentation of the item that is the lead (-1: prose)
+    item_indent = 0  # the indentation of the item being gathered
     block = 0
     in_code = False
     header_cells: list[str] | None = None
@@ -110,7 +112,7 @@ def split_sentences(text: str) -> list[Sentence]:
     previous_kind = ""
 
     def emit(start: int, end: int, kind: str) -> None:
-        nonlocal lead
+        nonlocal lead, lead_indent
         # Leading/trailing blanks are outside the sentence, so a marked span is tight.
         raw = text[start:end]
         start += len(raw) - len(raw.lstrip())
@@ -121,7 +123,7 @@ def split_sentences(text: str) -> list[Sentence]:
                 Sentence(cleaned, start, end, kind, heading, block, lead if kind == ITEM else "")
             )
             if cleaned.endswith(":"):
-                lead = cleaned
+                lead, lead_indent = cleaned, item_indent if kind == ITEM else -1
             elif kind == TEXT:
                 lead = ""
 
@@ -191,6 +193,9 @@ def split_sentences(text: str) -> list[Sentence]:
         item = _ITEM.match(line)
         if item:
             flush()
+            item_indent = len(item.group(1).expandtabs(4))
+            if lead and lead_indent >= 0 and item_indent <= lead_indent:
+                lead = ""  # a sibling of the item that led the nested list, not one of its items
             if previous_kind != ITEM:
                 block += 1
             run, run_kind = [(offset + item.end(), line[item.end() :])], ITEM
