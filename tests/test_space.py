@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
 import sys
 import urllib.request
 
@@ -28,6 +29,8 @@ from .space_build import (
     SPACE_URL,
     SpaceProcess,
     ask_space,
+    build_space_venv,
+    copy_space_files,
 )
 
 
@@ -159,3 +162,33 @@ def test_store_on_persistent_storage_survives_a_restart(tmp_path):
     assert f"{len(FACTS)} unchanged" in second.output  # nothing ingested again
     assert "0 chunks written" in second.output
     assert "The store is temporary" not in config
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+@needs_port_7860
+def test_space_builds_from_wheels_alone_and_answers_from_its_notes(tmp_path):
+    """A fresh venv from requirements.txt with --only-binary :all: (pip fails rather than
+    compile), the Space's files alone, `python app.py` as Spaces run it, and a question through
+    the API answered from the bundled knowledge folder with its source cited."""
+    space = copy_space_files(tmp_path / "space")
+    python, _seconds = build_space_venv(
+        tmp_path / "venv", space / "requirements.txt", byte_compile=False
+    )
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True
+    ).stdout.lower()
+    assert "llama_cpp_python" not in installed.replace("-", "_")  # nothing was compiled
+
+    app = SpaceProcess(space, {"RAG_PERSISTENT_DIR": str(tmp_path / "data")}, python=python)
+    try:
+        app.wait_until_listening()
+        with urllib.request.urlopen(SPACE_URL + "config", timeout=10) as response:
+            config = response.read().decode()
+        answer, sources = ask_space("What is the difference between LoRA and QLoRA?")
+    finally:
+        app.stop()
+    assert "the knowledge folder is ingested" in app.output
+    assert f"**Model:** `{NO_COMPILE_MODEL}`" in config  # the default that needs no compiling
+    assert re.search(r'<a class="rag-cite" href="#source-\d"', answer), answer
+    assert "07_fine_tuning_lora_qlora.md" in sources
