@@ -126,7 +126,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="questions per file, evenly spaced")
     parser.add_argument("--modes", help="more answer modes (backend:model), comma-separated")
     parser.add_argument(
-        "--files", nargs="*", help="only the tests files whose name contains one of these"
+        "--files", nargs="*", help="only the tests files whose path contains one of these"
     )
     args = parser.parse_args()
     from rag.embeddings import create_embedder
@@ -135,7 +135,7 @@ def main() -> int:
     files = [
         (docs, tests)
         for docs, tests in question_files()
-        if not args.files or any(part in tests.name for part in args.files)
+        if not args.files or any(part in str(tests) for part in args.files)
     ]
     print(f"modes: {', '.join(names)}; {os.cpu_count()} cores; load average {os.getloadavg()}")
     embedder = create_embedder(Settings().embedding_model)
