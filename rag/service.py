@@ -16,7 +16,7 @@ from typing import Any
 
 from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.claims import Claim
-from rag.embeddings import Embedder, create_embedder
+from rag.embeddings import Embedder, embedder_for
 from rag.extractive import Scored, candidates, format_answer, score_candidates, select
 from rag.llms import (
     ChatModel,
@@ -383,7 +383,5 @@ def create_service(
     settings: Settings, *, embedder_factory: Callable[[Settings], Embedder] | None = None
 ) -> RagService:
     store = open_store(settings)
-    factory = embedder_factory or (
-        lambda s: create_embedder(s.embedding_model, s.embedding_batch_size)
-    )
+    factory = embedder_factory or embedder_for
     return RagService(settings, store, factory(settings))

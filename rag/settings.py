@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -116,11 +116,17 @@ class EmbeddingSettings(_Group):
         description="Chunks per forward pass of the embedding model; small batches of chunks "
         "sorted by length waste little time on padding.",
     )
-    embedding_bf16: bool = Field(
-        True,
-        description="`python -m ingest` embeds in bfloat16 where the CPU does it natively "
-        "(AVX512-BF16, AMX), in float32 elsewhere: ~1.5x faster; vectors within 4e-5 cosine of "
-        "float32, retrieval scores unchanged on both evaluation sets. `false`: float32 always.",
+    embedding_runtime: Literal["onnx", "sentence-transformers"] = Field(
+        "onnx",
+        description="`onnx`: the model runs in ONNX Runtime (fastembed) from an export of its "
+        "own weights, with no torch in the process; a model whose layout can't be exported "
+        "runs in sentence-transformers anyway. `sentence-transformers`: always there (torch).",
+    )
+    embedding_cache_dir: Path | None = Field(
+        None,
+        description="Where the embedding model's ONNX export is kept: made once from the "
+        "model's own weights (torch is needed then), read by every later run (default: "
+        "~/.cache/coursenotes-rag; <persistent_dir>/cache on a Space with persistent storage).",
     )
 
 

@@ -298,7 +298,7 @@ def test_cli_reset_and_status(tmp_path, notes):
 
 
 def test_cli_one_edited_note_is_embedded_without_torch(tmp_path, notes, embedder):
-    """A small re-ingest skips torch's ~1.7 s import: its chunks are embedded in numpy."""
+    """A small re-ingest skips torch's import: its chunks are embedded in ONNX Runtime."""
     db = tmp_path / "db"
     assert run_cli(str(notes), "--db", str(db), "-q").returncode == 0
     (notes / "attention.md").write_text(note_text("attention", 2), encoding="utf-8")
@@ -424,51 +424,23 @@ def test_ingest_while_documents_are_listed(make_service, notes):
     assert [row[1] for row in handlers.document_rows()] == [1] * 6
 
 
-@pytest.mark.parametrize(
-    ("kind", "numpy_max_texts"),
-    [("BertEmbedder", 100), ("BertEmbedder", 0), ("TransformersEmbedder", None)],
-    ids=["bert-numpy", "bert-torch", "transformers"],
-)
-def test_the_ingest_embedders_give_the_apps_vectors(embedder, kind, numpy_max_texts):
-    """`python -m ingest` embeds without sentence-transformers; queries must meet its vectors."""
+def test_the_onnx_embedder_gives_sentence_transformers_vectors(embedder):
+    """Ingestion and queries run the model in ONNX Runtime; its vectors are the library's."""
     import numpy as np
 
-    from ingest import embedding
+    from rag.embeddings import OnnxEmbedder, SentenceTransformerEmbedder
     from rag.settings import DEFAULT_EMBEDDING_MODEL
 
-    layout = embedding.read_layout(DEFAULT_EMBEDDING_MODEL)
-    assert layout is not None and embedding.BertEmbedder.supports(layout)
-    assert isinstance(
-        embedding.create_ingest_embedder(DEFAULT_EMBEDDING_MODEL, 4), embedding.BertEmbedder
-    )
-    ours = getattr(embedding, kind)(layout, DEFAULT_EMBEDDING_MODEL, 4)
-    if numpy_max_texts is not None:  # small jobs run in numpy, larger ones in torch
-        ours.numpy_max_texts = numpy_max_texts
+    assert isinstance(embedder, OnnxEmbedder)
     texts = [note_text(t, 1) for t in TOPICS] + [
         "  padded  ",
         "x",
-        "word " * 600,
+        "word " * 600,  # past the model's 256 tokens: cut where sentence-transformers cuts
         "Ünïcödé ☕ 数学",
     ]
-    mine = np.array(ours.embed_documents(texts))
-    theirs = np.array(embedder.embed_documents(texts))
-    assert np.abs(mine - theirs).max() < 1e-5
-
-
-def test_bf16_ingest_vectors_stay_next_to_the_apps(embedder):
-    import numpy as np
-
-    from ingest.embedding import create_ingest_embedder, native_bf16
-    from rag.settings import DEFAULT_EMBEDDING_MODEL
-
-    fast = create_ingest_embedder(DEFAULT_EMBEDDING_MODEL, 4, bf16=True)
-    fast.numpy_max_texts = 0  # bfloat16 is for torch's forward passes
-    assert fast.bf16 == native_bf16()  # never emulated: that would be slower, not faster
-    texts = [note_text(t, 2) for t in TOPICS]
-    cosines = (
-        np.array(fast.embed_documents(texts)) * np.array(embedder.embed_documents(texts))
-    ).sum(1)
-    assert cosines.min() > 0.9999
+    ours = np.array(embedder.embed_documents(texts))
+    library = np.array(SentenceTransformerEmbedder(DEFAULT_EMBEDDING_MODEL).embed_documents(texts))
+    assert np.abs(ours - library).max() < 1e-5
 
 
 def test_the_library_size_follows_the_store_and_is_counted_once_per_change(make_service, notes):

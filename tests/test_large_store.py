@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from ingest.embedding import create_ingest_embedder
 from ingest.pipeline import Ingestor
 from rag.service import create_service
 from rag.settings import Settings
@@ -58,10 +57,7 @@ def big(tmp_path_factory, embedder):
         ingest_batch_chunks=2000,
     )
     service = create_service(settings, embedder_factory=lambda s: embedder)
-    fast = create_ingest_embedder(
-        settings.embedding_model, settings.embedding_batch_size, bf16=settings.embedding_bf16
-    )
-    report = Ingestor(settings, service.store, lambda: fast).ingest([docs])
+    report = Ingestor(settings, service.store, lambda: embedder).ingest([docs])
     assert not report.failures
     return service, docs, root / "db"
 
