@@ -54,7 +54,7 @@ class OnnxEmbedder:
                     pooling=PoolingType.MEAN if layout.pooling == "mean" else PoolingType.CLS,
                     normalization=layout.normalize,
                     sources=ModelSource(hf=key),  # never fetched: the files are local
-                    dim=0,
+                    dim=_hidden_size(folder),
                     model_file="model.onnx",
                 )
                 _REGISTERED.add(key)
@@ -73,6 +73,12 @@ class OnnxEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+def _hidden_size(folder: Path) -> int:
+    import json
+
+    return int(json.loads((folder / "config.json").read_text(encoding="utf-8"))["hidden_size"])
 
 
 class SentenceTransformerEmbedder:
