@@ -102,6 +102,7 @@ def _document(path: Path) -> tuple[int, bool] | None:
     name = path.name.lower()
     if any(part.endswith((".dist-info", ".egg-info")) for part in path.parts):
         return None
+
     if name.endswith(".gz"):
         if not name.startswith(PACKED_PREFIXES):
             return None
@@ -123,7 +124,8 @@ def candidates() -> list[tuple[Path, Path, int]]:
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
-            if path.is_symlink() or not path.is_file():
+            hidden = any(part.startswith(".") for part in path.relative_to(base).parts)
+            if hidden or path.is_symlink() or not path.is_file():  # ingestion skips hidden ones
                 continue
             document = _document(path)
             if document is not None and 500 <= document[0] <= 1_000_000:
