@@ -15,7 +15,12 @@ from rag.settings import DEFAULT_MODEL, GROUPS, NO_COMPILE_MODEL
 # Defaults that depend on the machine or on other settings, said in words.
 SPECIAL_DEFAULTS = {
     "db_dir": "`.rag_db` (`<persistent_dir>/rag_db` on a Space with persistent storage)",
-    "model": f"`{DEFAULT_MODEL}` (`{NO_COMPILE_MODEL}` without llama-cpp-python)",
+    "model": f"`{DEFAULT_MODEL}`"
+    + (
+        f" (`{NO_COMPILE_MODEL}` without llama-cpp-python)"
+        if DEFAULT_MODEL.startswith("llamacpp:")
+        else ""
+    ),
     "upload_dir": "`<db_dir>/uploads`",
     "llm_threads": "all cores but one",
     "concurrency_limit": "1 for local models, 4 for APIs",

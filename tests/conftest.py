@@ -37,7 +37,12 @@ def embedder():
 @pytest.fixture
 def make_settings(tmp_path):
     def _make(**overrides) -> Settings:
-        values = {"db_dir": tmp_path / "db", "knowledge_dir": tmp_path / "docs"}
+        # The LLM path by default (streaming, prompts, backends); extractive tests name theirs.
+        values = {
+            "db_dir": tmp_path / "db",
+            "knowledge_dir": tmp_path / "docs",
+            "model": "llamacpp:smollm2",
+        }
         values.update(overrides)
         return Settings(_env_file=None, **values)
 
@@ -66,7 +71,13 @@ def ingested_service(tmp_path_factory, embedder) -> RagService:
     root = tmp_path_factory.mktemp("ingested")
     docs = root / "docs"
     write_sample_documents(docs)
-    settings = Settings(_env_file=None, db_dir=root / "db", knowledge_dir=docs, max_new_tokens=48)
+    settings = Settings(
+        _env_file=None,
+        db_dir=root / "db",
+        knowledge_dir=docs,
+        max_new_tokens=48,
+        model="llamacpp:smollm2",
+    )
     service = create_service(settings, embedder_factory=lambda s: embedder)
     service.ingest_knowledge_dir()
     return service

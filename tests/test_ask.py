@@ -72,7 +72,8 @@ def test_ask_cli_streams_and_ends_with_json(tmp_path, sample_docs):
     payload = json.loads(lines[-1])
     assert set(payload) == {"answer", "sources", "model", "timings", "claims", "not_found"}
     assert payload["not_found"] is False
-    assert payload["model"] == "llamacpp:smollm2"
+    assert payload["model"] == "extractive:notes"  # the default
+    assert payload["claims"] and all(c["supported"] for c in payload["claims"])
     assert {"retrieve_ms", "first_token_ms", "total_ms"} <= set(payload["timings"])
     assert len(payload["sources"]) == 3
     first = payload["sources"][0]

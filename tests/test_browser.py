@@ -75,7 +75,9 @@ def app_url(tmp_path_factory, leak_server):
         f'<img src="{leak_server}/leak-html.png"> <script>fetch("{leak_server}/leak-js")</script>\n',
         encoding="utf-8",
     )
-    yield from _run_app(root, RAG_MAX_NEW_TOKENS="64")
+    # The LLM, not the default extractive mode: its answers stream, and may hold sentences
+    # its sources don't (which the chat must mark).
+    yield from _run_app(root, RAG_MAX_NEW_TOKENS="64", RAG_MODEL="llamacpp:smollm2")
 
 
 def _run_app(root, **env: str):
