@@ -2,8 +2,8 @@
 it answers, shows its status, re-ingests one file and deletes one, and its lexical index stays
 in step with it.
 
-The store is built once through the real pipeline (real Chroma, the ingest command's own
-embedder, the bundled model) from short generated notes: one tiny section per chunk (about 15
+The store is built once through the real pipeline (real Chroma, the bundled embedding
+model) from short generated notes: one tiny section per chunk (about 15
 tokens), so 33,000 chunks embed in a few minutes on two cores.
 """
 
