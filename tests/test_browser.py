@@ -121,10 +121,18 @@ def page(browser, app_url):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(app_url)
-    # The status line fills in once the first-start ingest has finished.
-    page.wait_for_selector("#rag-status :text('Chunks')", timeout=180_000)
+    wait_until_ready(page)
     yield page
     context.close()
+
+
+def wait_until_ready(page) -> None:
+    """The app ingests its knowledge folder as it starts; the status line says so until done."""
+    page.wait_for_selector("#rag-status :text('Chunks')", timeout=180_000)
+    page.wait_for_function(
+        "!document.querySelector('#rag-status').innerText.includes('Reading the notes')",
+        timeout=180_000,
+    )
 
 
 def ask(page, question: str) -> None:
@@ -186,7 +194,7 @@ def test_phone_layout_stacks_sources_under_the_chat(browser, app_url):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     page.goto(app_url)
-    page.wait_for_selector("#rag-status :text('Chunks')", timeout=180_000)
+    wait_until_ready(page)
     chat_box = page.locator("#rag-chatbot").bounding_box()
     sources_box = page.locator("#rag-sources").bounding_box()
     assert sources_box["y"] >= chat_box["y"] + chat_box["height"] - 1
@@ -197,12 +205,12 @@ def test_phone_layout_stacks_sources_under_the_chat(browser, app_url):
 def test_each_browser_session_has_its_own_conversation(browser, app_url):
     first = browser.new_context().new_page()
     first.goto(app_url)
-    first.wait_for_selector("#rag-status :text('Chunks')", timeout=180_000)
+    wait_until_ready(first)
     ask(first, FACTS["txt"][2])
     first.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
     second = browser.new_context().new_page()
     second.goto(app_url)
-    second.wait_for_selector("#rag-status :text('Chunks')", timeout=180_000)
+    wait_until_ready(second)
     assert "Zephyrine" not in second.locator("#rag-chatbot").inner_text()
     first.context.close()
     second.context.close()
@@ -313,7 +321,7 @@ def _visible_controls(page) -> list[str]:
 def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, public_app_url):
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.goto(public_app_url)
-    page.wait_for_selector("#rag-status :text('Chunks')", timeout=180_000)
+    wait_until_ready(page)
     page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
     tabs = page.get_by_role("tab")
     assert tabs.all_inner_texts() == ["Chat"]
