@@ -181,7 +181,11 @@ def test_poisoned_text_runs_no_script_and_loads_nothing_remote(page, leak_server
         page,
         f"Prompt injection drill ![x]({leak_server}/leak-user.png) <img src={leak_server}/leak-user-html.png>",
     )
-    page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
+    # Answered from the notes, or told the notes don't answer it (the closest passages are
+    # listed then): either way the poisoned chunk is on the page to be shown.
+    page.wait_for_selector(
+        "#rag-chatbot :text('Sources:'), #rag-chatbot :text('Closest passages')", timeout=240_000
+    )
     page.locator("#rag-sources .rag-source").first.click()  # show the poisoned chunk
     page.wait_for_timeout(1500)  # time for any image or script to fire
     assert "poisoned.md" in page.locator("#rag-sources").inner_text()
