@@ -1,7 +1,7 @@
 """Trustworthy answers, measured: the verifier, "the notes don't say", and answer modes.
 
     python benchmarks/bench_grounding.py verifier
-        precision and recall of the sentence verifier on tests/data/verifier_sentences.jsonl,
+        precision and recall of the sentence verifier on tests/data/labels/verifier_sentences.jsonl,
         with a threshold sweep chosen on the odd lines and reported on the even ones.
     python benchmarks/bench_grounding.py relevance
         the relevance of the best sentence retrieved, for answerable and unanswerable questions
@@ -74,7 +74,7 @@ def cmd_verifier(args, embedder) -> None:
     from rag import verifier
     from rag.sentence_vectors import SentenceVectors
 
-    rows = load_jsonl(DATA / "verifier_sentences.jsonl")
+    rows = load_jsonl(DATA / "labels" / "verifier_sentences.jsonl")
     vectors = SentenceVectors(embedder)
     sources: dict[str, RetrievedChunk] = {}
     for row in rows:

@@ -5,7 +5,7 @@ most of its key terms do, and its meaning is close to one of the source's senten
 of their embeddings). A sentence without [n] that a source supports gets that [n]; one whose
 cited source does not hold it but another does is cited to that one; a sentence no source
 supports is marked, with the reason. Sentences that state nothing ("Here is what the notes
-say:") are left alone. Thresholds are chosen by measurement on ``tests/data/
+say:") are left alone. Thresholds are chosen by measurement on ``tests/data/labels/
 verifier_sentences.jsonl`` (``benchmarks/bench_grounding.py verifier``; ``benchmarks/README.md``).
 """
 

@@ -12,7 +12,7 @@ from rag.verifier import verify
 
 from .servers import REPO_ROOT
 
-LABELLED = REPO_ROOT / "tests" / "data" / "verifier_sentences.jsonl"
+LABELLED = REPO_ROOT / "tests" / "data" / "labels" / "verifier_sentences.jsonl"
 
 
 def source(n: int, text: str, name: str = "notes.md") -> RetrievedChunk:
