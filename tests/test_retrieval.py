@@ -281,7 +281,7 @@ def test_a_rewritten_follow_up_is_searched_and_shown(employees_service):
     ]
     question = "What is his job title?"
     try:
-        stream = employees_service.answer_stream(question, history)
+        stream = employees_service.answer_stream(question, history, model="llamacpp:smollm2")
         retrieved = next(stream)
         stream.close()  # the sources are all this test needs; no answer is generated
     finally:
