@@ -1,104 +1,56 @@
-"""The vector store: chunks, their embeddings and metadata, kept in Chroma.
+"""The vector store: chunks, their embeddings and metadata, kept in Chroma, with a lexical
+index kept in step.
 
 A folder on disk by default (``PersistentClient``); a Chroma server when ``chroma_host`` is set,
-for users who outgrow one machine. Ingestion and retrieval both go through :class:`ChunkStore`.
-
-Two processes on one store folder (the web app, and ``python -m ingest`` run beside it) need
-care: Chroma's local client keeps each collection's vector index in memory and never re-reads
-what another process wrote, so a long-running reader goes stale (its searches miss new chunks
-and return deleted ones), and a stale writer can save its old index over the new one. The
-collection's metadata carries a generation that every write bumps; a local store that sees
-someone else's generation opens a fresh client before it reads or writes again.
-
-Nothing reads the whole collection at once: Chroma binds one SQLite variable per record it
-returns with metadata, and a read of more than 32,766 fails ("too many SQL variables"). Reads
-go by page (:data:`PAGE_SIZE`) or by target (ids, one document's chunks), and the lexical
-index (:mod:`rag.lexical`), written with every change, answers keyword searches and the
+for users who outgrow one machine. Ingestion and retrieval both go through :class:`ChunkStore`:
+the collection itself (opening it, staying in step with other processes, reading by page) is
+:class:`rag.chroma_collection.ChromaCollection`; this module adds the lexical index
+(:mod:`rag.lexical`), written with every change, which answers keyword searches and the
 documents list without reading the store.
+
+Every change goes to the collection first, then to the index. Before a job's first change the
+index is marked as being written; a job killed between the two writes leaves that mark, and
+whoever next holds the ingest lock repairs the index against the collection.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.chroma_collection import (
+    PAGE_SIZE,
+    ChromaCollection,
+    StoredChunk,
+    folder_client,
+    server_address,
+    server_client,
+)
 from rag.chunks import stored_parts
 from rag.lexical import DocumentRow, LexicalIndex
 from rag.store_lock import LOCK_FILE, Lease, claim_lease, current_lease, release_lease
-from rag.store_lock import while_no_writer as _while_no_writer
 
 if TYPE_CHECKING:
     from rag.settings import Settings
 
-__all__ = ["ChunkStore", "Lease", "StoreError", "StoredChunk", "open_store"]
+__all__ = ["PAGE_SIZE", "ChunkStore", "Lease", "StoreError", "StoredChunk", "open_store"]
 
 log = logging.getLogger(__name__)
-
-# Metadata key on the collection. The generation is bumped by every job that changes the
-# contents, so readers (the BM25 index, other processes) know when to reload.
-_GENERATION_KEY = "generation"
-#: Records per read: well below SQLite's 32,766 variables, and a bounded slice of memory.
-PAGE_SIZE = 5000
 
 
 class StoreError(RuntimeError):
     """The store can't be opened or reached; the message says how to fix it."""
 
 
-@dataclass(frozen=True)
-class StoredChunk:
-    id: str
-    text: str
-    metadata: dict[str, Any]
-    distance: float | None = None
+class ChunkStore(ChromaCollection):
+    """The chunks' Chroma collection and their lexical index, changed together."""
 
-
-def _fresh_local_system() -> None:
-    """Make the next ``PersistentClient`` start afresh instead of reusing a cached one.
-
-    Chroma caches one system per folder for the whole process, in-memory index included;
-    reopening the folder would hand back the same stale index. ``clear_system_cache`` (public)
-    empties that cache: clients already built keep their systems, and are never closed here
-    (closing one would stop the system now cached under its folder).
-    """
-    from chromadb.api.client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
-
-
-class ChunkStore:
-    """A thin, typed face over one Chroma collection."""
-
-    def __init__(
-        self,
-        connect: Callable[[], Any],
-        name: str,
-        description: str,
-        *,
-        lock_path: Path,
-        lexical_path: Path,
-        local_path: str | None = None,
-    ):
-        self._connect = connect
-        self.name = name
-        self.description = description
-        #: The file lock that ingest jobs take; per machine (see ``is_remote``).
-        self.lock_path = lock_path
-        self._local_path = local_path
-        self._guard = threading.RLock()
-        self._client = connect()
-        self._collection = self._client.get_or_create_collection(
-            name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
-        self._max_batch = self._max_batch_size()
-        # (collection id, generation) as of our last reload or write.
-        self._known = self._state(self._collection)
+    def __init__(self, *args: Any, lexical_path: Path, **kwargs: Any):
+        """:class:`ChromaCollection`'s arguments, and the lexical index's file."""
+        super().__init__(*args, **kwargs)
         #: Keyword search and the documents catalog, kept in step with every write here.
         self.lexical = LexicalIndex(lexical_path)
         # Written into the lexical index before this object's first change of a job: a job
@@ -107,78 +59,7 @@ class ChunkStore:
         # A change reached the store and not the index (an error between the two writes).
         self._lexical_behind = False
 
-    @property
-    def client(self):
-        """The Chroma client (the server lock creates its own collection through it)."""
-        return self._client
-
-    @property
-    def is_remote(self) -> bool:
-        """A Chroma server: several machines may share it, so a file lock can't guard it."""
-        return self._local_path is None
-
-    def _max_batch_size(self) -> int:
-        try:
-            return max(1, int(self._client.get_max_batch_size()))
-        except Exception:
-            return 1000
-
-    @staticmethod
-    def _state(collection) -> tuple[str, Any]:
-        return str(collection.id), (collection.metadata or {}).get(_GENERATION_KEY)
-
-    # --- staying in step with other processes -------------------------------------------------
-    def _fresh(self):
-        """The collection as stored now (its row is re-read; the vector index is not)."""
-        try:
-            return self._client.get_collection(self.name)
-        except Exception:
-            # Deleted behind our back (a reset by another tool): start an empty one.
-            return self._client.get_or_create_collection(
-                self.name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-            )
-
-    def _reload(self) -> None:
-        """Open a new client so the vector index is read again from disk."""
-        with self._guard:
-            self._client = self._connect()
-            self._collection = self._fresh()
-            self._known = self._state(self._collection)
-            log.info("reopened %s after a change by another process", self.description)
-
-    def sync(self, *, locked: bool = False) -> bool:
-        """Reopen a local store that another process has changed; True when it did.
-
-        ``locked``: the caller holds the ingest lock, so no writer can be saving the index
-        while it is read. Otherwise the lock is tried without waiting, and a store being
-        written by another process is read as it was until that job ends.
-        """
-        if self.is_remote:
-            if locked:  # a writer: note what other machines did, for the lexical index
-                self._known = self._state(self._fresh())
-            return False  # one server process owns the vector index: nothing goes stale
-        return self._catch_up(self._fresh(), locked=locked)
-
-    def _catch_up(self, fresh, *, locked: bool = False) -> bool:
-        """:meth:`sync`, given the collection as just read."""
-        if self._state(fresh) == self._known:
-            return False
-        if locked:
-            self._reload()
-            return True
-        return self._unless_ingesting(self._reload)
-
-    def _unless_ingesting(self, action: Callable[[], Any]) -> bool:
-        """Run ``action`` under the ingest lock if no job holds it (no waiting); True if it ran."""
-        with _while_no_writer(self.lock_path) as free:
-            if free:
-                action()
-            return free
-
     # --- writing --------------------------------------------------------------------------
-    def _batches(self, n: int) -> range:
-        return range(0, n, self._max_batch)
-
     def upsert(
         self,
         ids: Sequence[str],
@@ -186,58 +67,31 @@ class ChunkStore:
         embeddings: Sequence[Sequence[float]],
         metadatas: Sequence[dict[str, Any]],
     ) -> None:
-        def write() -> None:
-            for start in self._batches(len(ids)):
-                end = start + self._max_batch
-                self._collection.upsert(
-                    ids=list(ids[start:end]),
-                    documents=list(texts[start:end]),
-                    embeddings=[list(e) for e in embeddings[start:end]],
-                    metadatas=list(metadatas[start:end]),
-                )
-
-        self._mirrored(write, lambda: self._index_lexically(ids, texts, metadatas))
+        self._mirrored(
+            lambda: self._in_batches(
+                self._collection.upsert,
+                ids=ids,
+                documents=texts,
+                embeddings=[list(e) for e in embeddings],
+                metadatas=metadatas,
+            ),
+            lambda: self._index_lexically(ids, texts, metadatas),
+        )
 
     def update_metadatas(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         """Change metadata keys of stored chunks; their text and vectors stay."""
-
-        def write() -> None:
-            for start in self._batches(len(ids)):
-                end = start + self._max_batch
-                self._collection.update(
-                    ids=list(ids[start:end]), metadatas=list(metadatas[start:end])
-                )
-
-        self._mirrored(write, lambda: self.lexical.update_metadatas(ids, metadatas))
+        self._mirrored(
+            lambda: self._in_batches(self._collection.update, ids=ids, metadatas=metadatas),
+            lambda: self.lexical.update_metadatas(ids, metadatas),
+        )
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
-        if not ids:
-            return
-
-        def write() -> None:
-            for start in self._batches(len(ids)):
-                self._collection.delete(ids=ids[start : start + self._max_batch])
-
-        self._mirrored(write, lambda: self.lexical.remove(ids))
-
-    def collection_metadata(self) -> dict[str, Any]:
-        return dict(self._fresh().metadata or {})
-
-    def set_collection_metadata(self, changes: dict[str, Any]) -> dict[str, Any]:
-        """Set (value) or drop (None) collection metadata keys; returns the new metadata."""
-        with self._guard:
-            metadata = dict(self._fresh().metadata or {})
-            for key, value in changes.items():
-                if value is None:
-                    metadata.pop(key, None)
-                else:
-                    metadata[key] = value
-            metadata.pop("hnsw:space", None)  # fixed at creation; Chroma refuses to modify it
-            # Chroma refuses an empty metadata dict; the generation is always worth keeping.
-            metadata.setdefault(_GENERATION_KEY, 0)
-            self._collection.modify(metadata=metadata)
-            return metadata
+        if ids:
+            self._mirrored(
+                lambda: self._in_batches(self._collection.delete, ids=ids),
+                lambda: self.lexical.remove(ids),
+            )
 
     def bump_generation(self) -> None:
         """Tell readers the contents changed; call before a job's first write and after its last."""
@@ -246,8 +100,7 @@ class ChunkStore:
                 self._state_key(self._known),
                 self._writing_mark,
             )
-            metadata = self.set_collection_metadata({_GENERATION_KEY: time.time_ns()})
-            self._known = (str(self._collection.id), metadata[_GENERATION_KEY])
+            self._new_generation()
             if in_step:  # every change since was mirrored: the index matches the new state
                 self.lexical.set_state(self._state_key(self._known))
 
@@ -342,80 +195,6 @@ class ChunkStore:
     def release_lease(self, owner: str) -> None:
         release_lease(self, owner)
 
-    # --- reading --------------------------------------------------------------------------
-    def count(self) -> int:
-        return self._fresh().count()
-
-    def generation(self) -> tuple[int, Any, str]:
-        """(count, generation, collection id): changes whenever the contents change.
-
-        It syncs the store first, so a :meth:`query` right after may skip its own check."""
-        fresh = self._fresh()
-        if not self.is_remote and self._catch_up(fresh):
-            fresh = self._collection  # reopened just now, read afresh
-        collection_id, generation = self._state(fresh)
-        return fresh.count(), generation, collection_id
-
-    def _pages(
-        self, include: list[str], where: dict[str, Any] | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """``get`` results of :data:`PAGE_SIZE` records at a time (matching ``where``)."""
-        offset = 0
-        while True:
-            page = self._collection.get(
-                where=where, include=include, limit=PAGE_SIZE, offset=offset
-            )
-            if not page["ids"]:
-                return
-            yield page
-            if len(page["ids"]) < PAGE_SIZE:
-                return
-            offset += len(page["ids"])
-
-    def ids(self, where: dict[str, Any] | None = None) -> Iterator[str]:
-        """Every chunk id (matching ``where``), read by page."""
-        for page in self._pages([], where):
-            yield from page["ids"]
-
-    def iter_metadatas(
-        self, where: dict[str, Any] | None = None
-    ) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(id, metadata) of every chunk (matching ``where``), read by page."""
-        for page in self._pages(["metadatas"], where):
-            for id_, meta in zip(page["ids"], page["metadatas"], strict=True):
-                yield id_, meta or {}
-
-    def metadatas(self, where: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-        """id -> metadata of every chunk (matching ``where``): meant for one document's chunks;
-        the whole store's fits in memory but is read by page."""
-        return dict(self.iter_metadatas(where))
-
-    def get(self, ids: Sequence[str]) -> list[StoredChunk]:
-        """The chunks of ``ids`` that are stored, in the order given."""
-        found: dict[str, StoredChunk] = {}
-        ids = list(dict.fromkeys(ids))
-        for start in range(0, len(ids), PAGE_SIZE):
-            page = self._collection.get(
-                ids=ids[start : start + PAGE_SIZE], include=["documents", "metadatas"]
-            )
-            for id_, text, meta in zip(
-                page["ids"], page["documents"], page["metadatas"], strict=True
-            ):
-                if text is not None:
-                    found[id_] = StoredChunk(id_, text, meta or {})
-        return [found[i] for i in ids if i in found]
-
-    def all_chunks(self) -> list[StoredChunk]:
-        """Every chunk with its text, read by page: for checks and tools, never for answering
-        (the whole corpus in memory)."""
-        return [
-            StoredChunk(id_, text or "", meta or {})
-            for page in self._pages(["documents", "metadatas"])
-            for id_, text, meta in zip(
-                page["ids"], page["documents"], page["metadatas"], strict=True
-            )
-        ]
-
     # --- the documents catalog (kept in the lexical index) ------------------------------------
     def documents(
         self, *, contains: str = "", offset: int = 0, limit: int | None = None
@@ -429,63 +208,21 @@ class ChunkStore:
         self.ensure_lexical()
         return self.lexical.document_count(contains)
 
-    def query(self, embedding: Sequence[float], n: int, *, sync: bool = True) -> list[StoredChunk]:
-        """The ``n`` nearest chunks. ``sync=False``: the caller has just synced (one check, not
-        two, per retrieval)."""
-        if n <= 0:
-            return []
-        if sync:
-            self.sync()
-        result = self._collection.query(
-            query_embeddings=[list(embedding)],
-            n_results=n,
-            include=["documents", "metadatas", "distances"],
-        )
-        return [
-            StoredChunk(id_, text, meta or {}, dist)
-            for id_, text, meta, dist in zip(
-                result["ids"][0],
-                result["documents"][0],
-                result["metadatas"][0],
-                result["distances"][0],
-                strict=True,
-            )
-            # A chunk deleted by another process while this one's index is still the old one
-            # comes back without its text: it is gone, not empty.
-            if text is not None
-        ]
-
 
 def open_store(settings: Settings) -> ChunkStore:
     """Open (creating if needed) the collection named in ``settings``."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
-        where = f"{'https' if settings.chroma_ssl else 'http'}://{settings.chroma_host}:{settings.chroma_port}"
-
-        def connect():
-            client = chromadb.HttpClient(
-                host=settings.chroma_host,
-                port=settings.chroma_port,
-                ssl=settings.chroma_ssl,
-                settings=chroma_settings,
-            )
-            client.heartbeat()
-            return client
-
+        where = server_address(settings)
         # The lock file only orders jobs on this machine; the lease in the server orders
         # machines. Named after the server, so two servers never share a lock.
         key = f"{settings.chroma_host}-{settings.chroma_port}-{settings.collection}"
         safe_key = "".join(c if c.isalnum() else "_" for c in key)
-        lock_path = settings.db_dir / f".ingest-{safe_key}.lock"
         try:
             return ChunkStore(
-                connect,
+                server_client(settings),
                 settings.collection,
                 f"{settings.collection} @ {where}",
-                lock_path=lock_path,
+                lock_path=settings.db_dir / f".ingest-{safe_key}.lock",
                 # Each machine keeps its own index of the server's chunks, checked against
                 # the server's generation and repaired when another machine has written.
                 lexical_path=settings.db_dir / f"lexical-{safe_key}.sqlite3",
@@ -497,17 +234,10 @@ def open_store(settings: Settings) -> ChunkStore:
             ) from exc
 
     path = str(settings.db_dir.resolve())
-
-    def connect_local():
-        # A client of its own: one built earlier in this process (another store object on
-        # the same folder) may hold an index that is out of date.
-        _fresh_local_system()
-        return chromadb.PersistentClient(path=path, settings=chroma_settings)
-
     try:
         settings.db_dir.mkdir(parents=True, exist_ok=True)
         return ChunkStore(
-            connect_local,
+            folder_client(path),
             settings.collection,
             f"{settings.collection} @ {settings.db_dir}",
             lock_path=settings.db_dir / LOCK_FILE,
