@@ -40,9 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer_eval import AnswerTotals, evaluate_answers  # noqa: E402
+from rag.answer_eval import evaluate_answers  # noqa: E402
+from rag.answer_report import AnswerTotals  # noqa: E402
+from rag.eval_cases import EvalCase, load_tests  # noqa: E402
 from rag.eval_folder import ingested_folder  # noqa: E402
-from rag.evaluation import EvalCase, load_tests  # noqa: E402
 from rag.llms import LLMError  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 

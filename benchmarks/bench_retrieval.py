@@ -44,7 +44,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 warnings.filterwarnings("ignore")
 
-from rag.evaluation import EvalCase, EvalResult, Totals, _totals, evaluate, load_tests  # noqa: E402
+from rag.eval_cases import EvalCase, load_tests  # noqa: E402
+from rag.evaluation import EvalResult, Totals, _totals, evaluate  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 DEFAULT_DOCS = SHARED / "eval" / "insurellm" / "knowledge-base"

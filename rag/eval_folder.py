@@ -1,4 +1,5 @@
-"""A folder of documents in a store of its own, for evaluations, and their progress reports.
+"""A folder of documents in a store of its own, for evaluations, their progress reports, and
+what their commands share.
 
 Retrieval evaluation (:mod:`rag.evaluation`) and answer evaluation (:mod:`rag.answer_eval`)
 both ingest the folder to evaluate into a fresh store, so that the user's own store is never
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from rag.eval_cases import EvalCase, EvalFileError, load_tests
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
@@ -165,3 +168,27 @@ def cli_progress(stream=sys.stderr) -> FractionProgress:
             print(f"{fraction:6.1%}  {description}", file=stream)
 
     return show
+
+
+def run_from_cli(
+    args: Any, run: Callable[[list[EvalCase], FractionProgress], FolderRun[Result]]
+) -> tuple[list[EvalCase], FolderRun[Result]] | None:
+    """What both ``python -m rag eval`` commands do first: the questions of ``--tests`` (the
+    first ``--limit``) once ``--docs`` is found to be a folder, then ``run(questions,
+    progress)`` with a progress line on stderr, and a warning for each file not ingested.
+
+    None when the tests file or the folder is wrong (said on stderr)."""
+    try:
+        tests = load_tests(args.tests)
+        if not Path(args.docs).is_dir():
+            raise EvalFileError(f"{args.docs}: no such folder of documents")
+    except EvalFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    tests = tests[: args.limit] if args.limit else tests
+    done = run(tests, cli_progress())
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    for failure in done.report.failures:
+        print(f"warning: not ingested: {failure.reason}", file=sys.stderr)
+    return tests, done

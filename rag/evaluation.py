@@ -1,12 +1,5 @@
-"""Retrieval evaluation in the LLM-engineering course's format and with its scoring.
-
-A tests file is JSON lines, one question per line::
-
-    {"question": "...", "keywords": ["...", "..."], "reference_answer": "...", "category": "..."}
-
-A question the documents don't answer is marked ``"answerable": false`` (its keywords may then
-be left out): retrieval scoring skips it, answer evaluation (:mod:`rag.answer_eval`) checks
-that the app says the notes don't cover it.
+"""Retrieval evaluation on a tests file in the LLM-engineering course's format
+(:mod:`rag.eval_cases`), with the course's scoring.
 
 Each question goes through the app's own retriever (:meth:`RagService.retrieve`, the chat's
 code path and settings) and is scored as the course scores it. A keyword is *found* in a chunk
@@ -26,17 +19,17 @@ import json
 import math
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.eval_cases import EvalCase, per_category
 from rag.eval_folder import (
     FolderRun,
     FractionProgress,
     QuestionProgress,
-    cli_progress,
+    run_from_cli,
     run_on_folder,
 )
 
@@ -45,79 +38,8 @@ if TYPE_CHECKING:
     from rag.service import RagService
     from rag.settings import Settings
 
-DEFAULT_CATEGORY = "general"
 # Share of a folder evaluation's progress bar given to ingestion (embedding dominates).
 _INGEST_SHARE = 0.8
-
-
-class EvalFileError(ValueError):
-    """A tests file that can't be read; the message names the file and the line."""
-
-
-@dataclass(frozen=True)
-class EvalCase:
-    question: str
-    keywords: tuple[str, ...]
-    category: str = DEFAULT_CATEGORY
-    reference_answer: str = ""
-    #: False for a question the documents don't answer (the app should say so).
-    answerable: bool = True
-
-
-def parse_tests(lines: Sequence[str] | str, name: str = "<tests>") -> list[EvalCase]:
-    """Cases from JSON lines; blank lines are skipped, anything else malformed is refused."""
-    if isinstance(lines, str):
-        lines = lines.splitlines()
-    cases = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{name}, line {number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalFileError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
-        cases.append(_case(row, where))
-    if not cases:
-        raise EvalFileError(f"{name}: no questions (expected one JSON object per line)")
-    return cases
-
-
-def _case(row: Any, where: str) -> EvalCase:
-    if not isinstance(row, dict):
-        raise EvalFileError(f"{where}: expected a JSON object, got {type(row).__name__}")
-    question = row.get("question")
-    if not isinstance(question, str) or not question.strip():
-        raise EvalFileError(f'{where}: "question" must be a non-empty string')
-    answerable = row.get("answerable", True)
-    if not isinstance(answerable, bool):
-        raise EvalFileError(f'{where}: "answerable" must be true or false')
-    # An unanswerable question has nothing to find: its keywords may be left out.
-    keywords = row.get("keywords", None if answerable else [])
-    if (
-        not isinstance(keywords, list)
-        or (answerable and not keywords)
-        or not all(isinstance(k, str) and k.strip() for k in keywords)
-    ):
-        raise EvalFileError(f'{where}: "keywords" must be a non-empty list of non-empty strings')
-    category = row.get("category", DEFAULT_CATEGORY)
-    answer = row.get("reference_answer", "")
-    if not isinstance(category, str) or not isinstance(answer, str):
-        raise EvalFileError(f'{where}: "category" and "reference_answer" must be strings')
-    category = category.strip() or DEFAULT_CATEGORY
-    return EvalCase(question.strip(), tuple(keywords), category, answer, answerable)
-
-
-def load_tests(path: Path | str) -> list[EvalCase]:
-    """Cases of a ``.jsonl`` tests file; :class:`EvalFileError` names file and line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise EvalFileError(f"{path}: no such tests file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalFileError(f"{path}: can't read it ({exc})") from exc
-    return parse_tests(text.splitlines(), str(path))
 
 
 # --- scoring (the course's definitions) ---------------------------------------------------------
@@ -208,10 +130,7 @@ class EvalResult:
         return _totals(self.scores)
 
     def by_category(self) -> dict[str, Totals]:
-        groups: dict[str, list[QuestionScore]] = defaultdict(list)
-        for score in self.scores:
-            groups[score.case.category].append(score)
-        return {name: _totals(group) for name, group in sorted(groups.items())}
+        return per_category(self.scores, _totals)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -304,31 +223,20 @@ def evaluate_folder(
     )
 
 
-def cli_tests(args: Any) -> list[EvalCase]:
-    """The questions ``python -m rag eval`` is asked to run (``--tests``, ``--limit``), after
-    checking ``--docs``; :class:`EvalFileError` says what is wrong."""
-    tests = load_tests(args.tests)
-    if not Path(args.docs).is_dir():
-        raise EvalFileError(f"{args.docs}: no such folder of documents")
-    return tests[: args.limit] if args.limit else tests
-
-
 def run_cli(args: Any, settings: Settings) -> int:
     """``python -m rag eval --docs DIR --tests FILE.jsonl [--db DIR] [--k 10] [--json]``."""
     if args.k < 1:
         print("error: --k must be at least 1", file=sys.stderr)
         return 2
-    try:
-        tests = cli_tests(args)
-    except EvalFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    ran = run_from_cli(
+        args,
+        lambda tests, progress: evaluate_folder(
+            settings, args.docs, tests, k=args.k, db_dir=args.db, progress=progress
+        ),
+    )
+    if ran is None:
         return 2
-    progress = cli_progress()
-    run = evaluate_folder(settings, args.docs, tests, k=args.k, db_dir=args.db, progress=progress)
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
-    for failure in run.report.failures:
-        print(f"warning: not ingested: {failure.reason}", file=sys.stderr)
+    tests, run = ran
     result = run.result
     latencies = sorted(s.seconds for s in result.scores) or [0.0]
     median_ms = 1000 * latencies[len(latencies) // 2]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from rag.answer_eval import AnswerEvalResult, answer_totals, evaluate_answers, score_answer
+from rag.answer_eval import evaluate_answers, score_answer
 from rag.answer_metrics import (
     citations,
     invalid_citations,
@@ -18,8 +18,9 @@ from rag.answer_metrics import (
     unsupported_numbers,
     word_count,
 )
+from rag.answer_report import AnswerEvalResult, answer_totals
 from rag.claims import Claim
-from rag.evaluation import EvalCase, EvalFileError, parse_tests
+from rag.eval_cases import EvalCase, EvalFileError, parse_tests
 from rag.judge import AnswerJudge, parse_judgement
 from rag.llms import create_chat_model
 from rag.retriever import RetrievedChunk

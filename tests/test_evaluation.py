@@ -7,17 +7,8 @@ import math
 
 import pytest
 
-from rag.evaluation import (
-    EvalCase,
-    EvalFileError,
-    evaluate,
-    evaluate_folder,
-    keyword_mrr,
-    keyword_ndcg,
-    load_tests,
-    parse_tests,
-    score_question,
-)
+from rag.eval_cases import EvalCase, EvalFileError, load_tests, parse_tests
+from rag.evaluation import evaluate, evaluate_folder, keyword_mrr, keyword_ndcg, score_question
 
 from .conftest import REPO_ROOT
 from .documents import FACTS

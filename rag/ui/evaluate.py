@@ -25,9 +25,10 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answer_eval import HEADERS as ANSWER_HEADERS
 from rag.answer_eval import evaluate_answers_folder
-from rag.evaluation import EvalCase, EvalFileError, evaluate_folder, load_tests
+from rag.answer_report import HEADERS as ANSWER_HEADERS
+from rag.eval_cases import EvalCase, EvalFileError, load_tests
+from rag.evaluation import evaluate_folder
 from rag.service import RagService
 from rag.ui.access import Access
 from rag.ui.chat import ChatHandlers
