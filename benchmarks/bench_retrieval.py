@@ -302,8 +302,8 @@ def reindexed(store: Any) -> Iterator[None]:
 def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path, service) -> list:
     """One row per retrieval choice: built up from plain chunks, then one change at a time."""
     import ingest.chunking
-    import rag.lexical
     import rag.store
+    import rag.tokens
 
     retriever = service.retriever
     defaults = {
@@ -335,7 +335,7 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
     measure(
         "previous default: windows of 2000, not merged", window_chars=2000, merge_documents=False
     )
-    with patched(rag.lexical, "_fold_plural", lambda token: token), reindexed(service.store):
+    with patched(rag.tokens, "_fold_plural", lambda token: token), reindexed(service.store):
         measure("default without plural folding")
     from rag.chunks import join_header, stored_parts
 

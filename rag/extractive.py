@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.retriever import RetrievedChunk, tokenize
+from rag.retriever import RetrievedChunk
 from rag.sentences import HEADING, ITEM, ROW, TEXT, Sentence, split_sentences
+from rag.tokens import tokenize
 
 #: Share of the embedding similarity in a sentence's score; the term overlap gets the rest.
 DENSE_WEIGHT = 0.5

@@ -11,8 +11,9 @@ lookups, however large the store, instead of reading every chunk.
   summed: the header says which document a chunk belongs to without letting short chunks win
   on the document's name alone. A header's words count once (repeating them would only reward
   repetition).
-* **Tokens.** Python cuts the words (:func:`tokenize`: lower-cased, stop words dropped, plurals
-  folded, so "contracts" matches "contract"); FTS5 indexes the result as space-separated words.
+* **Tokens.** Python cuts the words (:func:`rag.tokens.tokenize`: lower-cased, stop words
+  dropped, plurals folded, so "contracts" matches "contract"); FTS5 indexes the result as
+  space-separated words.
 * **The catalog.** Each chunk's document, position, page and size are kept too, so the
   retriever finds a hit's neighbours, and the documents list and counts are answered, without
   reading the store.
@@ -24,7 +25,6 @@ lookups, however large the store, instead of reading every chunk.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,12 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_STOPWORDS = frozenset(
-    """a an and are as at be by for from has have how i in is it its of on or that the this to
-    was were what when where which who whom why will with do does did you your me my we our
-    their his her he she they them about tell""".split()
-)
+from rag.tokens import tokenize
+
 # Bumped when the tokens or tables change: an index of another version is rebuilt.
 SCHEMA_VERSION = "1"
 # SQLite binds at most 32,766 variables a statement; lists of ids go in slices well below it.
@@ -45,31 +41,6 @@ _SLICE = 900
 # Each field proposes this many times the requested candidates before the two are summed:
 # a chunk can rank well on the sum without topping either field alone.
 _FIELD_DEPTH = 4
-
-
-def _fold_plural(token: str) -> str:
-    """A light English stemmer, plural endings only: policies, boxes, classes, contracts."""
-    if len(token) <= 3 or not token.isalpha():
-        return token
-    if token.endswith("sses"):
-        return token[:-2]
-    if token.endswith("ies") and len(token) > 4 and token[-4] not in "ae":
-        return token[:-3] + "y"
-    if token.endswith(("xes", "zes", "ches", "shes")):
-        return token[:-2]
-    if token.endswith("s") and not token.endswith(("ss", "us", "is")):
-        return token[:-1]
-    return token
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without stop words or stray letters, plurals folded."""
-    tokens = []
-    for token in _TOKEN.findall(text.lower()):
-        if token in _STOPWORDS or (len(token) == 1 and not token.isdigit()):
-            continue
-        tokens.append(_fold_plural(token))
-    return tokens
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.claims import Claim
-from rag.retriever import RetrievedChunk, tokenize
+from rag.retriever import RetrievedChunk
 from rag.sentences import HEADING, Sentence, split_sentences
+from rag.tokens import tokenize
 
 #: A sentence's meaning must be at least this close (cosine) to a sentence of its source.
 MIN_SIMILARITY = 0.45
