@@ -7,7 +7,6 @@ The CLI and the web app are thin faces over :class:`RagService`, built by
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +17,7 @@ from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.claims import Claim
 from rag.embeddings import Embedder, embedder_for
 from rag.extractive import Scored, candidates, format_answer, score_candidates, select
+from rag.follow_up import conversation_query, rewrite_question
 from rag.llms import (
     ChatModel,
     GenerationOptions,
@@ -38,18 +38,6 @@ from rag.verifier import verify
 
 log = logging.getLogger(__name__)
 
-REWRITE_PROMPT = """\
-Rewrite the last user question so that it can be understood without the conversation, \
-for searching the notes. Keep names and terms. Reply with the question only.
-
-Conversation:
-{conversation}
-
-Last question: {question}
-Standalone question:"""
-# Words of the last answer put into a follow-up's retrieval query: an answer's first words
-# usually name what it is about ("Maxine Thompson won it"), which "her" may then refer to.
-ANSWER_HINT_WORDS = 30
 # Weight of a follow-up question on its own, added to its conversation's: a new subject in the
 # question ("And what about Priya Sharma?") then outweighs the subject of earlier turns.
 QUESTION_WEIGHT = 0.5
@@ -57,12 +45,6 @@ QUESTION_WEIGHT = 0.5
 NO_NOTES = (
     "The notes don't cover this: the store holds no documents yet. Ingest a folder "
     "(`python -m ingest`) or upload files in the Documents tab."
-)
-# A rewrite longer than this many words is a model rambling, not a question.
-REWRITE_MAX_WORDS = 40
-_CITATION = re.compile(r"\s*\[\d+\]")
-_REWRITE_LABEL = re.compile(
-    r"^(?:(?:user|assistant|question|standalone question|rewritten question)\s*:\s*)+", re.I
 )
 
 
@@ -107,32 +89,6 @@ class Finished:
 
 # PullProgress comes first, only while a model is being downloaded.
 AnswerEvent = PullProgress | Retrieved | Token | Finished
-
-
-def conversation_query(question: str, history: Sequence[Message], turns: int) -> str:
-    """The retrieval query for a follow-up: the last ``turns`` user questions, the first words
-    of the last answer, then this question.
-
-    "What is his job title?" alone retrieves nothing useful; with the previous question
-    ("Tell me about Alex Chen") in front, both BM25 and the embedding find the right person.
-    The answer matters when only it names the subject ("Who won the award?" "Maxine Thompson
-    won it." "What is her salary?").
-    """
-    if not turns:
-        return question
-    earlier = [m["content"] for m in history if m.get("role") == "user"][-turns:]
-    answers = [m["content"] for m in history if m.get("role") == "assistant"]
-    hint = " ".join(_CITATION.sub("", answers[-1]).split()[:ANSWER_HINT_WORDS]) if answers else ""
-    return " ".join(part for part in [*earlier, hint, question] if part)
-
-
-def clean_rewrite(text: str) -> str | None:
-    """The first line of a model's rewrite without labels or quotes; None if unusable."""
-    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    line = _REWRITE_LABEL.sub("", _CITATION.sub("", line)).strip().strip("\"'“”").strip()
-    if not line or len(line.split()) > REWRITE_MAX_WORDS:
-        return None
-    return line
 
 
 class RagService:
@@ -214,35 +170,17 @@ class RagService:
     ) -> tuple[str, str | None]:
         """(what to search for, the model's rewrite of the question or None).
 
-        A follow-up searches with its conversation (:func:`conversation_query`). With
+        A follow-up searches with its conversation (:mod:`rag.follow_up`). With
         ``rewrite_queries`` the model's standalone question goes in front of that: a good
         rewrite resolves "he" and "it", and a poor one (small models often answer instead of
         rewriting) can't lose the conversation's subject.
         """
         query = conversation_query(question, history, self.settings.history_turns)
         if history and self.settings.rewrite_queries and model is not None:
-            rewritten = self.rewrite_question(question, history, model)
+            rewritten = rewrite_question(question, history, model)
             if rewritten:
                 return f"{rewritten} {query}", rewritten
         return query, None
-
-    def rewrite_question(
-        self, question: str, history: Sequence[Message], model: ChatModel
-    ) -> str | None:
-        """A standalone version of a follow-up, written by the chat model (None on failure)."""
-        conversation = "\n".join(f"{m['role']}: {m['content'][:500]}" for m in history[-4:])
-        prompt = REWRITE_PROMPT.format(conversation=conversation, question=question)
-        try:
-            text = "".join(
-                model.stream_chat(
-                    [{"role": "user", "content": prompt}],
-                    GenerationOptions(temperature=0.0, max_new_tokens=64),
-                )
-            )
-        except LLMError as exc:
-            log.warning("query rewrite failed, using the conversation instead: %s", exc)
-            return None
-        return clean_rewrite(text)
 
     def retrieve(
         self, query: str, k: int | None = None, *, question: str | None = None

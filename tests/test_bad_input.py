@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingest.loaders import LoadError, load_file
-from rag.ui.documents import DocumentHandlers, safe_filename
+from rag.ui.documents import DocumentHandlers
+from rag.ui.uploads import safe_filename
 
 from .documents import FILLER, write_pdf
 from .test_incremental import note_text, write_notes

@@ -6,8 +6,7 @@ small one.
 
 The handlers are plain methods on :class:`DocumentHandlers`, so tests call them directly;
 :func:`build_documents_tab` only lays out components and wires events. Uploads are checked
-here, on the server, whatever the browser allowed: type, size, and a file name that can't
-climb out of the uploads folder. They are kept in ``settings.uploads_path`` and stored as
+on the server (:mod:`rag.ui.uploads`), kept in ``settings.uploads_path`` and stored as
 ``uploads/<name>``, apart from the knowledge folder's documents.
 
 Every handler here changes the shared library, so each first asks :class:`Access` whether the
@@ -17,79 +16,26 @@ caller is an admin; what it shows is redacted (no server paths), the details goi
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import re
-import shutil
 import threading
-import unicodedata
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from ingest.loaders import LoadError, load_file
 from ingest.pipeline import FileResult, IngestError, IngestReport
 from rag.service import RagService
 from rag.ui.access import Access
 from rag.ui.redact import redact
+from rag.ui.uploads import UPLOAD_PREFIX, save_uploads
 
 log = logging.getLogger(__name__)
 
-UPLOAD_PREFIX = "uploads/"
 RESULT_HEADERS = ["File", "Result", "Chunks", "Details"]
 DOCUMENT_HEADERS = ["Document", "Chunks", "Ingested at (UTC)"]
-_ODD = re.compile(r"[^\w.\- ()+,]", re.UNICODE)
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10))} | {
-    f"lpt{i}" for i in range(10)
-}
-MAX_NAME_CHARS = 120
 #: Documents per page of the list.
 PAGE_ROWS = 50
-
-
-def safe_filename(name: str) -> str:
-    """A file name that stays inside the folder it is written to.
-
-    Directories are dropped (``../../etc/passwd`` -> ``passwd``), characters other than
-    letters, digits and ``. - _ ( ) + ,`` and spaces become ``_``, leading dots go (no hidden
-    files), and the name is kept short, its extension intact.
-    """
-    base = PurePosixPath(str(name).replace("\\", "/")).name
-    base = unicodedata.normalize("NFC", base)
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")  # controls
-    base = _ODD.sub("_", base)
-    base = re.sub(r"_{2,}", "_", base).strip(" .")
-    stem, dot, ext = base.rpartition(".")
-    if not dot:
-        stem, ext = base, ""
-    stem = stem.strip(" ._") or "upload"
-    if stem.lower() in _WINDOWS_RESERVED:
-        stem = f"_{stem}"
-    ext = ext[:16]
-    stem = stem[: MAX_NAME_CHARS - len(ext) - 1]
-    return f"{stem}.{ext}" if ext else stem
-
-
-def _upload_path(item: Any) -> tuple[Path, str]:
-    """(where Gradio put the file, the name the person gave it) of one uploaded item."""
-    if isinstance(item, dict):
-        path = item.get("path") or item.get("name")
-        return Path(path), str(item.get("orig_name") or Path(path).name)
-    path = getattr(item, "path", None) or getattr(item, "name", None) or item
-    return Path(str(path)), Path(str(path)).name
-
-
-@dataclass
-class Upload:
-    """One uploaded file: saved under ``saved``, or refused with ``reason``."""
-
-    name: str
-    saved: Path | None = None
-    reason: str = ""
 
 
 class DocumentHandlers:
@@ -99,68 +45,6 @@ class DocumentHandlers:
         self.access = access or Access.everyone_admin()
 
     # --- uploads ----------------------------------------------------------------------------
-    def save_uploads(self, files: Iterable[Any] | None) -> list[Upload]:
-        """Check each uploaded file and copy the good ones into the uploads folder."""
-        folder = self.settings.uploads_path
-        folder.mkdir(parents=True, exist_ok=True)
-        limit = self.settings.max_upload_mb
-        uploads = []
-        for item in files or []:
-            source, given = _upload_path(item)
-            name = safe_filename(given)
-            ext = Path(name).suffix.lower()
-            try:
-                size = source.stat().st_size
-            except OSError:
-                uploads.append(Upload(name, reason="the upload did not arrive; send it again"))
-                continue
-            if ext not in self.settings.allowed_extensions:
-                allowed = " ".join(self.settings.allowed_extensions)
-                reason = f"unsupported file type '{ext or '(none)'}' (allowed: {allowed})"
-            elif size == 0:
-                reason = "the file is empty"
-            elif size > limit * 1024 * 1024:
-                reason = (
-                    f"the file is {size / 1024 / 1024:.1f} MB, over the {limit:g} MB upload limit"
-                )
-            else:
-                reason = ""
-            if reason:
-                uploads.append(Upload(name, reason=reason))
-                continue
-            target = folder / name
-            if target.resolve().parent != folder.resolve():  # belt and braces
-                uploads.append(Upload(name, reason="not a usable file name"))
-                continue
-            uploads.append(self._store_upload(source, target))
-        return uploads
-
-    def _store_upload(self, source: Path, target: Path) -> Upload:
-        """Copy next to ``target``, read it, then rename it into place.
-
-        A half-copied file is never ingested, a link planted at the target is replaced rather
-        than followed, and a new version that can't be read leaves the previous one in place.
-        """
-        # Hidden (ingestion skips it), with the real extension (the loader goes by it).
-        partial = target.with_name(f".{uuid.uuid4().hex}{target.suffix.lower()}")
-        try:
-            shutil.copyfile(source, partial)
-            load_file(
-                partial,
-                self.settings.allowed_extensions,
-                self.settings.max_file_mb,
-                max_pdf_stream_mb=self.settings.max_pdf_stream_mb,
-            )
-            os.replace(partial, target)
-        except LoadError as exc:
-            kept = "; the stored version is kept" if target.exists() else ""
-            return Upload(target.name, reason=exc.reason + kept)
-        except OSError as exc:
-            return Upload(target.name, reason=f"could not save it ({exc.strerror or exc})")
-        finally:
-            partial.unlink(missing_ok=True)
-        return Upload(target.name, saved=target)
-
     def upload(
         self,
         files: Iterable[Any] | None,
@@ -169,7 +53,7 @@ class DocumentHandlers:
     ) -> Iterator[tuple]:
         """Save, then ingest the uploaded files; yields (results, status, documents, choices)."""
         self.access.require_admin("add documents to the library", request, profile)
-        uploads = self.save_uploads(files)
+        uploads = save_uploads(files, self.settings)
         rows = [
             [UPLOAD_PREFIX + u.name, "failed", 0, redact(u.reason)] for u in uploads if u.reason
         ]
