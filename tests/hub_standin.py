@@ -28,12 +28,12 @@ What it does not imitate: the Hub's JSON API (``/api/models/...``), Xet storage,
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
+
+from .servers import LoopbackServer, QuietHandler, serve_until_interrupted
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 REPO = "standin-org/SmolLM2-135M-Instruct-GGUF"
@@ -54,7 +54,9 @@ class Request:
     authorization: str | None
 
 
-class HubStandIn:
+class HubStandIn(LoopbackServer):
+    thread_name = "hub-standin"
+
     def __init__(self, gguf: Path, *, piece: int = 1 << 20):
         self.gguf = Path(gguf)
         self.piece = piece
@@ -71,26 +73,7 @@ class HubStandIn:
         }
         self.gated = {GATED_REPO}
         self._sha: dict[tuple[str, str], str] = {}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        """The Hub endpoint (HF_ENDPOINT)."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> HubStandIn:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler_class())  # its url is the Hub endpoint (HF_ENDPOINT)
 
     # --- what is served -----------------------------------------------------------------------
     def size(self, key: tuple[str, str]) -> int:
@@ -123,12 +106,7 @@ class HubStandIn:
     def _handler_class(self):
         hub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_HEAD(self):
                 self._answer(body=False)
 
@@ -250,11 +228,7 @@ def main() -> None:
     hub = HubStandIn(bundled_gguf("smollm2"))
     hub.throttle_s = args.throttle
     hub.start()
-    print(f"HF_ENDPOINT={hub.url}  (llamacpp:hf://{REPO}/{FILE})", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        hub.stop()
+    serve_until_interrupted(hub, f"HF_ENDPOINT={hub.url}  (llamacpp:hf://{REPO}/{FILE})")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,9 @@ import json
 import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from .servers import LoopbackServer, QuietHandler, serve_until_interrupted
 
 MODEL_NAME = "smollm2:135m"
 
@@ -31,8 +32,10 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-class OllamaStandIn:
+class OllamaStandIn(LoopbackServer):
     """Serves ``model_path`` (a GGUF file) as the one pulled model ``MODEL_NAME``."""
+
+    thread_name = "ollama-standin"
 
     def __init__(
         self,
@@ -52,25 +55,10 @@ class OllamaStandIn:
         #: Models pulled, answered as the bundled one; names `ollama pull` may fetch.
         self.pulled: list[str] = [MODEL_NAME]
         self.library = library
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> OllamaStandIn:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="ollama-standin", daemon=True
-        )
-        self._thread.start()
-        return self
+        super().__init__(self._handler_class(), host, port)
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().stop()
         with self._llm_lock:  # a request may still be generating in its own thread
             self.stopped = True
             self._llm.close()
@@ -165,12 +153,7 @@ class OllamaStandIn:
     def _handler_class(self):
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format, *args):  # quiet, as in a test run
-                pass
-
+        class Handler(QuietHandler):
             def _send_json(self, status: int, payload: dict) -> None:
                 body = json.dumps(payload).encode()
                 self.send_response(status)
@@ -245,11 +228,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=bundled_gguf("smollm2"))
     args = parser.parse_args()
     standin = OllamaStandIn(args.model, port=args.port).start()
-    print(f"Ollama stand-in serving {MODEL_NAME} at {standin.url}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        standin.stop()
+    serve_until_interrupted(standin, f"Ollama stand-in serving {MODEL_NAME} at {standin.url}")
 
 
 if __name__ == "__main__":

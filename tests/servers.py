@@ -6,8 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +19,54 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A stand-in's request handler: HTTP/1.1 as the real servers speak it, no request log
+    (quiet, as in a test run)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+
+class LoopbackServer:
+    """A stand-in's HTTP server, answering each request in a daemon thread until stopped."""
+
+    #: The name of the thread that serves.
+    thread_name = "stand-in"
+
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0
+    ):
+        self.http = ThreadingHTTPServer((host, port), handler)
+        self.http.daemon_threads = True
+
+    @property
+    def port(self) -> int:
+        return self.http.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.http.server_address[0]}:{self.port}"
+
+    def start(self):
+        threading.Thread(target=self.http.serve_forever, name=self.thread_name, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+def serve_until_interrupted(standin, message: str) -> None:
+    """A stand-in run by hand: say where it is, then serve until Ctrl-C stops it."""
+    print(message, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        standin.stop()
 
 
 def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: float = 180) -> None:
