@@ -148,10 +148,12 @@ def copy_corpus(files: list[tuple[Path, Path, int]], target: Path) -> None:
 
 def take(files: list[tuple[Path, Path, int]], chunks: int) -> list[tuple[Path, Path, int]]:
     """The first files of the list whose text makes about ``chunks`` chunks."""
-    chosen, total = [], 0
+    chosen, total, budget = [], 0, chunks * CHARS_PER_CHUNK
     for item in files:
-        if total >= chunks * CHARS_PER_CHUNK:
+        if total >= budget:
             break
+        if chosen and total + item[2] > budget * 1.2:
+            continue  # one huge changelog would overshoot the size several times
         chosen.append(item)
         total += item[2]
     return chosen
