@@ -74,6 +74,20 @@ def evenly_spaced(cases: list[EvalCase], limit: int | None) -> list[EvalCase]:
     return [cases[int(i * step)] for i in range(limit)]
 
 
+def recall_by_half(scores: list, lines: dict[int, int]) -> str:
+    """Keyword recall of the answerable questions on odd and on even lines of the tests file
+    (answer settings are chosen on the odd lines; the even ones are held out)."""
+    halves: dict[str, list[float]] = {"odd": [], "even": []}
+    for score in scores:
+        if score.case.answerable:
+            half = "odd" if lines[id(score.case)] % 2 else "even"
+            halves[half].append(score.keyword_recall or 0.0)
+    return ", ".join(
+        f"{half} lines {_pct(sum(v) / len(v)) if v else '–'} ({len(v)})"
+        for half, v in halves.items()
+    )
+
+
 def modes(extra: str | None) -> list[str]:
     configured = Settings().model
     names = [BASELINE, EXTRACTIVE, configured, *(extra.split(",") if extra else [])]
@@ -142,12 +156,14 @@ def main() -> int:
     embedder = create_embedder(Settings().embedding_model)
     figures: dict[str, dict[str, dict]] = {}
     for docs, tests_path in files:
-        cases = evenly_spaced(load_tests(tests_path), args.limit)
+        every = load_tests(tests_path)
+        lines = {id(case): number for number, case in enumerate(every, start=1)}
+        cases = evenly_spaced(every, args.limit)
         label = tests_path.name if tests_path.parent.name == "data" else "insurellm/tests.jsonl"
         with tempfile.TemporaryDirectory(prefix="bench-answers-") as scratch:
             settings = Settings(_env_file=None, db_dir=Path(scratch) / "db", knowledge_dir=docs)
             with ingested_folder(settings, docs, embedder=embedder) as ingested:
-                rows = []
+                rows, halves = [], []
                 for mode in names:
                     started = time.perf_counter()
                     try:
@@ -162,6 +178,9 @@ def main() -> int:
                         "questions": [s.as_dict() for s in result.scores],
                     }
                     rows.append(markdown_row(mode, totals))
+                    halves.append(
+                        f"`{mode}` keyword recall: {recall_by_half(result.scores, lines)}"
+                    )
                     print(
                         f"  {label}: {mode} done in {seconds:.0f} s "
                         f"(load average {os.getloadavg()[0]:.1f})",
@@ -171,6 +190,7 @@ def main() -> int:
         print(HEADER)
         print("|" + "---|" * (HEADER.count("|") - 1))
         print("\n".join(rows))
+        print("\n" + "; ".join(halves))
     print(f"\nload average at the end {os.getloadavg()}")
     print(json.dumps(figures, ensure_ascii=False))
     return 0

@@ -25,6 +25,8 @@ _ITEM = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)])\s+")
 _EMPTY_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s*$")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# A line opening with a bold label, "**Label:** value" or "**Label**: value".
+_FIELD = re.compile(r"^\s*(\*\*|__)[^*_\n]{1,60}?(?::\1|\1:)")
 _HR = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _HTML_TAG = re.compile(r"<[^>\n]{1,400}>")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -61,6 +63,8 @@ class Sentence:
     block: int = 0
     #: For a list item: the sentence ending with ":" that the list continues ("" when none).
     lead: str = ""
+    #: Every heading above it, outermost first (the last is :attr:`heading`).
+    headings: tuple[str, ...] = ()
 
 
 def plain(text: str) -> str:
@@ -101,6 +105,7 @@ def split_sentences(text: str) -> list[Sentence]:
     """Every sentence of ``text``, in order, with where it is and what heading it is under."""
     sentences: list[Sentence] = []
     heading = ""
+    outline: list[tuple[int, str]] = []  # (level, text) of the headings above, outermost first
     lead = ""  # the last sentence ending with ":", which the list after it continues
     lead_indent = -1  # the indentation of the item that is the lead (-1: prose)
     item_indent = 0  # the indentation of the item being gathered
@@ -120,7 +125,16 @@ def split_sentences(text: str) -> list[Sentence]:
         cleaned = plain(text[start:end])
         if sum(ch.isalnum() for ch in cleaned) >= MIN_CHARS:
             sentences.append(
-                Sentence(cleaned, start, end, kind, heading, block, lead if kind == ITEM else "")
+                Sentence(
+                    cleaned,
+                    start,
+                    end,
+                    kind,
+                    heading,
+                    block,
+                    lead if kind == ITEM else "",
+                    tuple(title for _, title in outline),
+                )
             )
             if cleaned.endswith(":"):
                 lead, lead_indent = cleaned, item_indent if kind == ITEM else -1
@@ -163,6 +177,10 @@ def split_sentences(text: str) -> list[Sentence]:
             flush()
             block += 1
             heading = plain(heading_match.group(2))
+            level = len(heading_match.group(1))
+            while outline and outline[-1][0] >= level:
+                outline.pop()
+            outline.append((level, heading))
             lead = ""
             emit(offset + heading_match.start(2), offset + heading_match.end(2), HEADING)
             block += 1
@@ -185,7 +203,15 @@ def split_sentences(text: str) -> list[Sentence]:
                 cleaned = "; ".join(p for p in pairs if p)
                 if sum(ch.isalnum() for ch in cleaned) >= MIN_CHARS:
                     sentences.append(
-                        Sentence(cleaned, offset, offset + len(line), ROW, heading, block)
+                        Sentence(
+                            cleaned,
+                            offset,
+                            offset + len(line),
+                            ROW,
+                            heading,
+                            block,
+                            headings=tuple(title for _, title in outline),
+                        )
                     )
             previous_kind = ROW
             continue
@@ -204,8 +230,8 @@ def split_sentences(text: str) -> list[Sentence]:
         if previous_kind == ITEM and run_kind == ITEM and run:
             run.append((offset, line))  # a list item's next line, indented or not
             continue
-        if previous_kind == ITEM:
-            flush()
+        if previous_kind == ITEM or (run and _FIELD.match(line)):
+            flush()  # "**Contract Number:** ..." on its own line is a statement of its own
         if run_kind != TEXT:
             run_kind = TEXT
         run.append((offset, line))

@@ -51,3 +51,10 @@ def test_citations_stay_with_the_sentence_they_end():
         "Adapters train in bf16. [1][3]",
         "They are small.",
     ]
+
+
+def test_a_sentence_knows_every_heading_above_it():
+    text = "# Alex Chen\n\n## Summary\n- Job Title: Engineer\n\n# Other\n\nPlain text here.\n"
+    found = {s.text: s.headings for s in split_sentences(text)}
+    assert found["Job Title: Engineer"] == ("Alex Chen", "Summary")
+    assert found["Plain text here."] == ("Other",)

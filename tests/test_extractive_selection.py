@@ -1,0 +1,66 @@
+"""How extractive answers choose and show sentences, on hand-made passages with the real
+embedding model (rag.extractive without the service)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag import extractive
+from rag.retriever import RetrievedChunk
+from rag.sentence_vectors import SentenceVectors
+
+
+def passage(n: int, source: str, body: str) -> RetrievedChunk:
+    return RetrievedChunk(n, f"id{n}", body, {"source": source}, 1.0 / n)
+
+
+@pytest.fixture(scope="module")
+def vectors(embedder):
+    return SentenceVectors(embedder)
+
+
+def answer(question, chunks, vectors, **options):
+    scored = extractive.score_candidates(question, extractive.candidates(chunks), vectors)
+    return extractive.format_answer(extractive.select(scored, **options))
+
+
+def test_a_bare_list_item_is_shown_under_the_document_that_says_whose_it_is(vectors):
+    record = (
+        "# HR Record\n\n## Summary\n- **Job Title:** Platform Engineer\n- **Location:** Lisbon\n"
+    )
+    other = "# HR Record\n\n## Summary\n- **Job Title:** Data Analyst\n- **Location:** Porto\n"
+    chunks = [
+        passage(1, "people/Dana Okafor.md", record),
+        passage(2, "people/Ravi Menon.md", other),
+    ]
+    text = answer("What is Dana Okafor's job title?", chunks, vectors)
+    lines = text.splitlines()
+    label = lines.index("Dana Okafor › Summary:")
+    assert lines[label + 1] == "- Job Title: Platform Engineer. [1]"
+    assert set(re.findall(r"\[(\d)\]", text)) <= {"1", "2"}
+
+
+def test_an_item_whose_own_words_name_the_subject_gets_no_label(vectors):
+    notes = "# Notes\n\n## QLoRA\n- QLoRA stores the base model in 4-bit NormalFloat.\n"
+    chunks = [passage(1, "notes/week3.md", notes)]
+    text = answer("How does QLoRA store the base model?", chunks, vectors)
+    assert text == "- QLoRA stores the base model in 4-bit NormalFloat. [1]"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("How many questions does the benchmark have?", "It has 1312 questions.", 1),
+        ("How many questions does the benchmark have?", "It has many hard questions.", 0),
+        ("When was the contract signed?", "It was signed on May 10, 2025.", 1),
+        ("When was the contract signed?", "It was signed by both parties.", 0),
+        ("Who founded the company?", "It was founded by Avery Lancaster.", 1),
+        ("What is the company's mission?", "It has 200 employees.", 0),
+        # A number the question itself names is no answer to it.
+        ("How many tokens are 1,000 words?", "A text of 1,000 words is long.", 0),
+    ],
+)
+def test_sentences_holding_what_the_question_asks_for_are_recognised(question, sentence, expected):
+    assert extractive.gives_answer_kind(question, [sentence]).tolist() == [expected]
