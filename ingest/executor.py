@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.planner import Keep, Move, Plan, Refuse, Remove, Write
 from ingest.report import FileResult, IngestReport, ProgressCallback, Status
+from rag.embeddings import STORE_MODEL_KEY as MODEL_KEY
 
 if TYPE_CHECKING:
     from rag.chunks import Chunk
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
     from rag.store import ChunkStore
 
 log = logging.getLogger(__name__)
-
-#: Collection metadata key naming the model the stored vectors come from.
-MODEL_KEY = "embedding_model"
 
 
 class StoreWriter:
@@ -195,8 +193,9 @@ class Executor:
         texts = [chunk.text for pending in batch for chunk in pending.chunks]
         # One call for the whole batch: the embedder sorts it by length, so its forward passes
         # hold chunks of similar length and waste little time on padding.
-        vectors = self._embedder().embed_documents(texts)
-        self.writer.set_model(self.settings.embedding_model)
+        embedder = self._embedder()
+        vectors = embedder.embed_documents(texts)
+        self.writer.set_model(embedder.name)  # its vectors_name: "(int8)" when quantised
         position = 0
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         written = {c.id for pending in batch for c in pending.chunks}

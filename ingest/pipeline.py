@@ -164,13 +164,12 @@ class Ingestor:
         return files
 
     def _check_model(self) -> None:
+        from rag.embeddings import settings_vectors_name, store_mismatch
+
         stored = self.store.collection_metadata().get(MODEL_KEY)
-        if stored and stored != self.settings.embedding_model and self.store.count():
-            raise IngestError(
-                f"The store {self.store.description} holds vectors of the embedding model "
-                f"{stored!r}, not {self.settings.embedding_model!r}; rebuild it with "
-                "`python -m ingest --reset` (or set RAG_EMBEDDING_MODEL back)."
-            )
+        problem = store_mismatch(stored, settings_vectors_name(self.settings))
+        if problem and self.store.count():
+            raise IngestError(f"The store {self.store.description} {problem}")
 
     # --- documents in the store -------------------------------------------------------------
     def documents(

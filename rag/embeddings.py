@@ -7,6 +7,11 @@ its own weights made once and cached (:mod:`rag.onnx_export`): no torch in the p
 small re-ingest or the app's first question doesn't wait seconds for torch's import. Its vectors
 are sentence-transformers' to within 1e-5 (a test holds them together). Any other model
 (other layouts, prompts, extra modules) runs in sentence-transformers itself.
+
+With ``embedding_quantized`` the ONNX model runs quantised to int8 (:func:`rag.onnx_export.
+quantized_file`): faster, and its vectors are close to float32's but not equal, so a store
+records which of the two it holds (:func:`vectors_name`) and refuses the other
+(:func:`store_mismatch`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ if TYPE_CHECKING:
     from rag.settings import Settings
 
 log = logging.getLogger(__name__)
+#: The store's collection metadata key naming the vectors it holds (:func:`vectors_name`).
+STORE_MODEL_KEY = "embedding_model"
+_INT8 = " (int8)"
 _REGISTERED: set[str] = set()
 _REGISTER_LOCK = threading.Lock()
 
@@ -40,13 +48,20 @@ class Embedder(Protocol):
 class OnnxEmbedder:
     """An exported sentence-transformers model, run by fastembed (ONNX Runtime, tokenizers)."""
 
-    def __init__(self, name: str, folder: Path, layout: Layout, batch_size: int = 16):
+    def __init__(
+        self,
+        name: str,
+        folder: Path,
+        layout: Layout,
+        batch_size: int = 16,
+        model_file: str = "model.onnx",
+    ):
         from fastembed import TextEmbedding
         from fastembed.common.model_description import ModelSource, PoolingType
 
         self.name = name
         self.batch_size = batch_size
-        key = f"coursenotes-rag/{folder.name}"
+        key = f"coursenotes-rag/{folder.name}/{model_file}"
         with _REGISTER_LOCK:
             if key not in _REGISTERED:
                 TextEmbedding.add_custom_model(
@@ -55,7 +70,7 @@ class OnnxEmbedder:
                     normalization=layout.normalize,
                     sources=ModelSource(hf=key),  # never fetched: the files are local
                     dim=_hidden_size(folder),
-                    model_file="model.onnx",
+                    model_file=model_file,
                 )
                 _REGISTERED.add(key)
         self._model = TextEmbedding(key, specific_model_path=str(folder))
@@ -118,24 +133,53 @@ def default_cache_dir() -> Path:
     return Path(base) / "coursenotes-rag"
 
 
+def vectors_name(model: str, quantized: bool) -> str:
+    """What a store records of the vectors it holds: the model's name, plus " (int8)" when
+    it runs quantised. float32 in ONNX Runtime and sentence-transformers give the same vectors
+    (to 1e-5), so they share a name."""
+    return model + _INT8 if quantized else model
+
+
+def store_mismatch(recorded: str | None, name: str) -> str | None:
+    """Why a store whose vectors came from ``recorded`` can't take or be searched with the
+    vectors of ``name`` (None when it can: the same, or nothing recorded)."""
+    if not recorded or recorded == name:
+        return None
+    return (
+        f"holds vectors of the embedding model {recorded!r}, not {name!r}; rebuild it with "
+        "`python -m ingest --reset`, or set RAG_EMBEDDING_MODEL and RAG_EMBEDDING_QUANTIZED "
+        "back to what built it."
+    )
+
+
+def _onnx_layout(name: str, runtime: str) -> Layout | None:
+    """The model's layout when it runs in ONNX Runtime, None when in sentence-transformers."""
+    from rag.onnx_export import read_layout
+
+    location = Path(resolve_embedding_model(name))
+    return read_layout(location) if runtime == "onnx" and location.is_dir() else None
+
+
 def create_embedder(
     name: str,
     batch_size: int = 16,
     cache_dir: Path | None = None,
     runtime: str = "onnx",
+    quantized: bool = False,
 ) -> OnnxEmbedder | SentenceTransformerEmbedder:
     """The embedder for ``name``: ONNX Runtime when its layout allows (and ``runtime`` is
-    "onnx"), else sentence-transformers."""
-    from rag.onnx_export import onnx_folder, read_layout
+    "onnx"), int8 there when ``quantized``; else sentence-transformers."""
+    from rag.onnx_export import onnx_folder, quantized_file
 
-    location = Path(resolve_embedding_model(name))
-    exportable = runtime == "onnx" and location.is_dir()
-    layout = read_layout(location) if exportable else None
+    layout = _onnx_layout(name, runtime)
     try:
         if layout is not None:
             folder = onnx_folder(layout, cache_dir or default_cache_dir())
-            log.info("embedding model %s run in ONNX Runtime from %s", name, folder)
-            return OnnxEmbedder(name, folder, layout, batch_size)
+            model_file = quantized_file(folder) if quantized else "model.onnx"
+            log.info("embedding model %s run in ONNX Runtime from %s", name, folder / model_file)
+            return OnnxEmbedder(
+                vectors_name(name, quantized), folder, layout, batch_size, model_file
+            )
         return SentenceTransformerEmbedder(name, batch_size=batch_size)
     except OSError as exc:
         raise RuntimeError(
@@ -144,6 +188,13 @@ def create_embedder(
             "folder, or a hub name while online; or set RAG_EMBEDDING_CACHE_DIR to a writable "
             "folder."
         ) from exc
+
+
+def settings_vectors_name(settings: Settings) -> str:
+    """The :func:`vectors_name` of the embedder :func:`embedder_for` builds, without building
+    it (quantisation applies only to a model run in ONNX Runtime)."""
+    onnx = _onnx_layout(settings.embedding_model, settings.embedding_runtime) is not None
+    return vectors_name(settings.embedding_model, settings.embedding_quantized and onnx)
 
 
 def embedder_for(settings: Settings) -> OnnxEmbedder | SentenceTransformerEmbedder:
@@ -158,4 +209,5 @@ def embedder_for(settings: Settings) -> OnnxEmbedder | SentenceTransformerEmbedd
         settings.embedding_batch_size,
         cache_dir=cache_dir,
         runtime=settings.embedding_runtime,
+        quantized=settings.embedding_quantized,
     )

@@ -111,11 +111,23 @@ class HybridRetriever:
         self.store.ensure_lexical(self.store.generation())
         return ChunkView(self.store)
 
+    def _check_vectors(self) -> None:
+        """A question embedded by another model (or int8 against float32) would rank the
+        store's chunks by the wrong measure without a word: refuse it, naming the fix."""
+        from rag.embeddings import STORE_MODEL_KEY, store_mismatch
+        from rag.store import StoreError
+
+        recorded = self.store.collection_metadata().get(STORE_MODEL_KEY)
+        problem = store_mismatch(recorded, self.embedder.name)
+        if problem:
+            raise StoreError(f"The store {self.store.description} {problem}")
+
     # --- ranking ------------------------------------------------------------------------------
     def _fused(self, query: str, view: ChunkView) -> dict[str, float]:
         """Chunk id -> fused score, for every candidate of either ranking."""
         dense: dict[str, float] = {}
         if self.dense_weight > 0:
+            self._check_vectors()
             vector = self.embedder.embed_query(query)
             # _view() has just synced the store (generation()).
             for hit in self.store.query(vector, self.candidates, sync=False):
