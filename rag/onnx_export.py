@@ -163,8 +163,8 @@ def quantized_file(folder: Path) -> str:
     ONNX Runtime's dynamic quantisation: weights stored as int8, activations quantised per
     batch as it runs, so no calibration data is needed. Per-channel weight scales: with one
     scale per tensor the vectors strayed further from float32's (cosine down to 0.87 on a long
-    text, against 0.98) and the InsureLLM retrieval scores dropped (MRR 0.962 vs 0.968). Measured faster than float32 on a CPU
-    with AVX2 only, with the same retrieval scores (benchmarks/README.md, "Ingestion").
+    text, against 0.98). ~1.25x faster than float32 on an AVX2 CPU, at slightly lower
+    InsureLLM retrieval scores, so not the default (benchmarks/README.md, "Ingestion").
     """
     target = folder / QUANTIZED_FILE
     if target.is_file():
