@@ -31,7 +31,8 @@ _HR = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _HTML_TAG = re.compile(r"<[^>\n]{1,400}>")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*(?=\S)|(?<=\S)\*)")
+# Bold, and a single * opening or closing a word (not the * of "4*10^9", which is arithmetic).
+_EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w))")
 _SPACES = re.compile(r"\s+")
 #: The mark between two excerpts of one document in a passage (rag.retriever.GAP).
 _GAP = re.compile(r"^\s*\[…\]\s*$")
@@ -43,7 +44,10 @@ _ABBREVIATIONS = (
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
 _ABBREVIATION = re.compile(
-    r"(?:\b(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")|\b[A-Z])\.$", re.I
+    r"(?:\b(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")|\b[A-Z]"
+    # "...two APIs: 1. Pipelines, 2. Tokenizers": a number opening an inline list.
+    r"|(?:^|[:;,]\s*)\d{1,2})\.$",
+    re.I,
 )
 #: Shortest text worth calling a sentence, in word characters.
 MIN_CHARS = 3

@@ -58,3 +58,13 @@ def test_a_sentence_knows_every_heading_above_it():
     found = {s.text: s.headings for s in split_sentences(text)}
     assert found["Job Title: Engineer"] == ("Alex Chen", "Summary")
     assert found["Plain text here."] == ("Other",)
+
+
+def test_arithmetic_stars_stay_and_an_inline_numbered_list_is_not_cut():
+    texts = [s.text for s in split_sentences("1B parameters = 4*10^9 = 4GB. The *rank* is 8.")]
+    assert texts == ["1B parameters = 4*10^9 = 4GB.", "The rank is 8."]
+    inline = "Hugging Face has two APIs: 1. Pipelines, 2. Tokenizers. They differ."
+    assert [s.text for s in split_sentences(inline)] == [
+        "Hugging Face has two APIs: 1. Pipelines, 2. Tokenizers.",
+        "They differ.",
+    ]
