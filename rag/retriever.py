@@ -91,6 +91,9 @@ class HybridRetriever:
         self.window_chars = window_chars
         self.group_documents = group_documents
         self.merge_documents = merge_documents
+        # The store state whose recorded embedding model was last checked against ours: the
+        # record changes only with a write or a reset, and both change the state.
+        self._vectors_checked_at: tuple | None = None
 
     @classmethod
     def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: Settings):
@@ -108,7 +111,11 @@ class HybridRetriever:
     def _view(self) -> ChunkView:
         # One freshness check per question; the lexical index is repaired here only when an
         # ingest killed halfway (or another machine, on a server store) left it behind.
-        self.store.ensure_lexical(self.store.generation())
+        state = self.store.generation()
+        self.store.ensure_lexical(state)
+        if self.dense_weight > 0 and state != self._vectors_checked_at:
+            self._check_vectors()
+            self._vectors_checked_at = state
         return ChunkView(self.store)
 
     def _check_vectors(self) -> None:
@@ -127,7 +134,6 @@ class HybridRetriever:
         """Chunk id -> fused score, for every candidate of either ranking."""
         dense: dict[str, float] = {}
         if self.dense_weight > 0:
-            self._check_vectors()
             vector = self.embedder.embed_query(query)
             # _view() has just synced the store (generation()).
             for hit in self.store.query(vector, self.candidates, sync=False):
