@@ -131,10 +131,16 @@ def term_weights(question: str, bags: Sequence[set[str]]) -> dict[str, float]:
 def term_overlap(question: str, texts: Sequence[str]) -> np.ndarray:
     """Share of the question's term weight (IDF over ``texts``) each text holds."""
     bags = [set(tokenize(t)) for t in texts]
-    idf = term_weights(question, bags)
+    share = weighted_share(bags, term_weights(question, bags))
+    return share if share is not None else np.zeros(len(bags))
+
+
+def weighted_share(bags: Sequence[set[str]], idf: dict[str, float]) -> np.ndarray | None:
+    """Share of the total weight in ``idf`` that each bag of terms holds (None when there
+    is no bag or no weight)."""
     total = sum(idf.values())
     if not total or not bags:
-        return np.zeros(len(bags))
+        return None
     return np.array([sum(idf[t] for t in bag & idf.keys()) / total for bag in bags])
 
 
@@ -202,10 +208,8 @@ class Scored:
     def placed(self) -> np.ndarray:
         """The share of the question's term weight each sentence holds with its document's
         name and its headings."""
-        total = sum(self.idf.values())
-        if not self.bags or not total:
-            return self.lexical
-        return np.array([sum(self.idf[t] for t in bag) / total for bag in self.bags])
+        share = weighted_share(self.bags, self.idf)
+        return share if share is not None else self.lexical
 
     @property
     def scores(self) -> np.ndarray:
