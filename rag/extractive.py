@@ -202,8 +202,12 @@ class Scored:
 
     @property
     def match(self) -> np.ndarray:
-        """How well each sentence matches the question, 0..1 (what the not-found floor reads)."""
-        return self.dense_weight * self.dense + (1 - self.dense_weight) * self.lexical
+        """How well each sentence matches the question, 0..1: meaning, and the question's terms
+        held by the sentence and, for a share, by its document's name and headings. The
+        not-found floor reads it too, so a sentence that answers "When did James Wilson
+        join?" under James Wilson's document counts for the floor as it does for the answer."""
+        lexical = (1 - PLACED_SHARE) * self.lexical + PLACED_SHARE * self.placed()
+        return self.dense_weight * self.dense + (1 - self.dense_weight) * lexical
 
     def placed(self) -> np.ndarray:
         """The share of the question's term weight each sentence holds with its document's
@@ -213,17 +217,11 @@ class Scored:
 
     @property
     def scores(self) -> np.ndarray:
-        """:attr:`match` with the document and headings, the answer kind, less a little per
-        rank of the sentence's passage."""
+        """:attr:`match`, plus a bonus for the answer kind, less a little per rank of the
+        sentence's passage."""
         ranks = np.array([c.n - 1 for c in self.candidates], dtype=np.float32)
         kind = self.kind if self.kind is not None else np.zeros(len(self.candidates))
-        lexical = (1 - PLACED_SHARE) * self.lexical + PLACED_SHARE * self.placed()
-        return (
-            self.dense_weight * self.dense
-            + (1 - self.dense_weight) * lexical
-            + KIND_BONUS * kind
-            - RANK_PENALTY * ranks
-        )
+        return self.match + KIND_BONUS * kind - RANK_PENALTY * ranks
 
     @property
     def relevance(self) -> float:

@@ -245,7 +245,8 @@ class RetrievalSettings(_Group):
         ge=0.0,
         le=1.0,
         description="An answer needs a sentence of the retrieved passages matching the "
-        "question at least this well (embedding and term overlap, 0..1); below it the answer "
+        "question at least this well (embedding, and term overlap with the sentence, its "
+        "document's name and headings; 0..1); below it the answer "
         "says the notes don't cover the question and no model is asked (0: always answer).",
     )
 

@@ -67,3 +67,17 @@ def test_an_item_is_labelled_only_by_a_readable_name_that_it_does_not_say_itself
 )
 def test_sentences_holding_what_the_question_asks_for_are_recognised(question, sentence, expected):
     assert extractive.gives_answer_kind(question, [sentence]).tolist() == [expected]
+
+
+def test_the_not_found_floor_counts_the_document_that_names_who_is_asked_about(vectors):
+    # "Start date" never says whose it is; the document's name does. The relevance the
+    # not-found floor reads counts that name, as choosing the sentence does.
+    body = "# HR Record\n\n## Summary\n- **Start Date:** March 3, 2019\n- **Location:** Lisbon\n"
+    question = "When did Dana Okafor join the company?"
+    named = extractive.score_candidates(
+        question, extractive.candidates([passage(1, "people/Dana Okafor.md", body)]), vectors
+    )
+    unnamed = extractive.score_candidates(
+        question, extractive.candidates([passage(1, "people/record-17.md", body)]), vectors
+    )
+    assert named.relevance > unnamed.relevance
