@@ -58,6 +58,8 @@ PACKED_PREFIXES = ("readme", "news", "changelog", "changes", "history")
 # Characters per chunk, for choosing files before ingesting (chunks of 800 with overlap);
 # --chunk-size changes it with the chunking the children use.
 CHARS_PER_CHUNK = 640
+#: Characters of the file re-ingested as "one new file": a typical note's size.
+TYPICAL_NEW_FILE = (2_000, 20_000)
 CHUNKING: dict[str, str] = {}  # RAG_CHUNK_SIZE / RAG_CHUNK_OVERLAP for the children
 QUESTIONS = [
     "How do I install this package?",
@@ -412,7 +414,12 @@ def main(argv: list[str] | None = None) -> int:
     # but some files are refused or come out shorter.
     large_files = take(files, int(args.large * 1.1))
     small_files = take(files, args.small)
-    spare = files[len(large_files)] if len(files) > len(large_files) else files[-1]
+    # The new file is a typical document, not the next file in the list (a 176 kB changelog
+    # at short chunk sizes is thousands of chunks: a bulk load, not "one new file").
+    unused = [f for f in files if f not in large_files]
+    spare = next(
+        (f for f in unused if TYPICAL_NEW_FILE[0] <= f[2] <= TYPICAL_NEW_FILE[1]), files[-1]
+    )
     log(
         f"{len(files)} documentation files found; small: {len(small_files)} files, "
         f"large: {len(large_files)} files; scratch {scratch}"
