@@ -145,3 +145,30 @@ def test_header_and_body_are_fields_and_plurals_fold(tmp_path):
     assert dict(index.search("contract", 10)).keys() == {"a"}
     assert [d.source for d in index.documents(contains="TERMS")] == ["contracts/Terms.md"]
     assert [d.source for d in index.documents(offset=1, limit=5)] == ["x.md"]
+
+
+def test_a_term_in_most_rows_is_left_out_of_a_large_index_without_changing_the_ranking(
+    tmp_path, monkeypatch
+):
+    # Every header says "library"; bm25() gives such a term no weight but FTS5 would score
+    # every row holding it. Past _COMMON_TERM_ROWS rows (2 here) it is left out of the query.
+    from rag import lexical
+
+    index = LexicalIndex(tmp_path / "lexical.sqlite3")
+    n = 40
+    index.add(
+        [f"c{i}" for i in range(n)],
+        [f"library/doc{i} | Section" for i in range(n)],
+        [
+            f"Body {i} mentions {'parquet files' if i % 7 == 0 else 'nothing special'}."
+            for i in range(n)
+        ],
+        [{"source": f"library/doc{i}.md"} for i in range(n)],
+    )
+    query = "library parquet"
+    full = index.search(query, 10)
+    monkeypatch.setattr(lexical, "_COMMON_TERM_ROWS", 2)
+    pruned = index.search(query, 10)
+    assert [i for i, _ in pruned] == [i for i, _ in full][: len(pruned)]
+    assert {i for i, _ in pruned} == {f"c{i}" for i in range(0, n, 7)}  # the parquet rows
+    assert index.search("library", 10) == []  # nothing left to weigh
