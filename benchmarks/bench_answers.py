@@ -90,7 +90,9 @@ def recall_by_half(scores: list, lines: dict[int, int]) -> str:
 
 def modes(extra: str | None) -> list[str]:
     configured = Settings().model
-    names = [BASELINE, EXTRACTIVE, configured, *(extra.split(",") if extra else [])]
+    # Extractive first: modes share one service, and its memory of sentence vectors would hand
+    # the extractive answers the vectors an LLM answer's verifier had just computed.
+    names = [EXTRACTIVE, BASELINE, configured, *(extra.split(",") if extra else [])]
     return list(dict.fromkeys(name.strip() for name in names if name.strip()))
 
 

@@ -16,7 +16,10 @@ On a copy of the InsureLLM knowledge base (76 markdown files), in one run:
   order, forward passes of 64) and as it does now (groups of 256 sorted by length, passes of
   16), through sentence-transformers and through ONNX Runtime, with the padding each wastes.
 
-Usage: .venv/bin/python benchmarks/bench_ingest.py [--kb DIR] [--rounds N] [--json]
+- with ``--baseline-tree DIR``, an earlier commit's ``python -m ingest`` (a checkout of it) in the
+  same rounds.
+
+Usage: .venv/bin/python benchmarks/bench_ingest.py [--kb DIR] [--rounds N] [--baseline-tree DIR] [--json]
 """
 
 from __future__ import annotations
@@ -47,11 +50,11 @@ def other_precision() -> tuple[str, str]:
     return ("int8" if quantized else "float32"), str(quantized).lower()
 
 
-def run_measured(command: list[str], **env: str) -> dict:
+def run_measured(command: list[str], cwd: Path = ROOT, **env: str) -> dict:
     """Run ``command``: wall time, the child's own peak RSS, and its last stdout line as JSON."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env={**ENV, **env}, stdout=out, stderr=err)
+        process = subprocess.Popen(command, cwd=cwd, env={**ENV, **env}, stdout=out, stderr=err)
         # wait4 gives this child's own rusage (RUSAGE_CHILDREN keeps the largest child so far).
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
@@ -197,6 +200,12 @@ def main() -> None:
     parser.add_argument("--kb", type=Path, default=DEFAULT_KB)
     parser.add_argument("--rounds", type=int, default=2, help="alternated full ingests per side")
     parser.add_argument("--json", action="store_true", help="end with the figures as JSON")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="a checkout of an earlier commit whose `python -m ingest` runs in the same rounds "
+        "(e.g. `git worktree add /tmp/handwritten 582a56f^`: the hand-written forward pass)",
+    )
     parser.add_argument("--course-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.course_worker:
@@ -212,7 +221,7 @@ def main() -> None:
         )
 
         print(f"load average at the start: {os.getloadavg()}")
-        course_runs, ours_runs, other_runs, st_runs = [], [], [], []
+        course_runs, ours_runs, other_runs, st_runs, baseline_runs = [], [], [], [], []
         other_label, other_value = other_precision()
         for round_ in range(args.rounds):
             course_runs.append(
@@ -236,6 +245,11 @@ def main() -> None:
             st_runs.append(
                 run_measured(ingest_command(kb, work / f"st-{round_}"), RAG_EMBEDDING_RUNTIME=ST)
             )
+            if args.baseline_tree:
+                baseline_runs.append(
+                    run_measured(ingest_command(kb, work / f"base-{round_}"), args.baseline_tree)
+                )
+                print(f"baseline tree {baseline_runs[-1]['wall_s']:.1f} s", flush=True)
             print(
                 f"round {round_ + 1}: course {course_runs[-1]['wall_s']:.1f} s, "
                 f"ours {ours_runs[-1]['wall_s']:.1f} s, "
@@ -308,6 +322,15 @@ def main() -> None:
             "rss_mb": st_full["rss_mb"],
             "all_walls_s": [r["wall_s"] for r in st_runs],
         },
+        "baseline_tree": {
+            "tree": str(args.baseline_tree),
+            "wall_s": min(r["wall_s"] for r in baseline_runs),
+            "chunks": baseline_runs[0]["chunks"],
+            "rss_mb": min(baseline_runs, key=lambda r: r["wall_s"])["rss_mb"],
+            "all_walls_s": [r["wall_s"] for r in baseline_runs],
+        }
+        if baseline_runs
+        else None,
         "load_average": os.getloadavg(),
         "unchanged": {
             "wall_s": unchanged["wall_s"],
@@ -338,6 +361,8 @@ def main() -> None:
         f"course / ours in {other_label}": course["wall_s"] / other_full["wall_s"],
         "course / ours in sentence-transformers": course["wall_s"] / st_full["wall_s"],
     }
+    if baseline_runs:
+        ratios["course / baseline tree"] = course["wall_s"] / figures["baseline_tree"]["wall_s"]
     figures["ratios"] = ratios
 
     print()
@@ -352,6 +377,16 @@ def main() -> None:
             other_full["rss_mb"],
         ),
         ("  same, sentence-transformers", st_full["wall_s"], st_full["chunks"], st_full["rss_mb"]),
+        *(
+            [
+                (
+                    "baseline tree (full)",
+                    *(figures["baseline_tree"][k] for k in ("wall_s", "chunks", "rss_mb")),
+                )
+            ]
+            if baseline_runs
+            else []
+        ),
         ("python -m ingest (nothing changed)", unchanged["wall_s"], 0, unchanged["rss_mb"]),
         ("python -m ingest (1 file edited)", edited["wall_s"], edited["chunks"], edited["rss_mb"]),
         (
