@@ -122,6 +122,13 @@ class LexicalIndex:
         with self._lock:
             if self._version() != SCHEMA_VERSION:
                 self._recreate(only_if_stale=True)
+            for field in ("header", "body"):
+                # FTS5's own term counts, for _field_match; a TEMP table of this connection
+                # writes nothing to the file, and finds the field's table by name when read.
+                self._db.execute(
+                    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{field}_vocab "
+                    f"USING fts5vocab(main, {field}_fts, row)"
+                )
 
     # --- housekeeping -------------------------------------------------------------------
     def _has_tables(self) -> bool:
@@ -280,15 +287,12 @@ class LexicalIndex:
     def _field_match(self, field: str, terms: Sequence[str]) -> str | None:
         """The FTS5 query of ``field`` for ``terms``, without those too common to weigh
         anything (:data:`_COMMON_TERM_ROWS`); None when none is left."""
-        vocab = f"temp.{field}_vocab"
-        # fts5vocab reads the term counts FTS5 keeps; a TEMP table writes nothing to the file.
-        self._db.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocab} USING fts5vocab(main, {field}_fts, row)"
-        )
         unique = sorted(set(terms))
         marks = ",".join("?" * len(unique))
         rows_with = dict(
-            self._db.execute(f"SELECT term, doc FROM {vocab} WHERE term IN ({marks})", unique)
+            self._db.execute(
+                f"SELECT term, doc FROM temp.{field}_vocab WHERE term IN ({marks})", unique
+            )
         )
         common = {t for t, count in rows_with.items() if count >= _COMMON_TERM_ROWS}
         if common:
