@@ -236,13 +236,12 @@ def score_candidates(question: str, found: Sequence[Candidate], embed) -> Scored
         return Scored([], empty, empty, np.zeros((0, 1), dtype=np.float32))
     contexts = [c.context for c in found]
     lexical = term_overlap(question, contexts)
-    placed = [set(tokenize(c.matched)) for c in found]
     if len(found) > MAX_EMBEDDED:
         keep = sorted(np.argsort(-lexical, kind="stable")[:MAX_EMBEDDED].tolist())
         found = [found[i] for i in keep]
         contexts = [contexts[i] for i in keep]
         lexical = lexical[keep]
-        placed = [placed[i] for i in keep]
+    placed = [set(tokenize(c.matched)) for c in found]
     idf = term_weights(question, placed)
     bags = [bag & idf.keys() for bag in placed]
     vectors = np.asarray(embed([question, *contexts]), dtype=np.float32)
