@@ -58,6 +58,7 @@ class OnnxEmbedder:
     ):
         from fastembed import TextEmbedding
         from fastembed.common.model_description import ModelSource, PoolingType
+        from tokenizers import Tokenizer
 
         self.name = name
         self.batch_size = batch_size
@@ -74,13 +75,17 @@ class OnnxEmbedder:
                 )
                 _REGISTERED.add(key)
         self._model = TextEmbedding(key, specific_model_path=str(folder))
+        # The same tokenizer file fastembed reads, only to count tokens for the batching.
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_padding()
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        # Longest first, so each batch holds texts of similar length: little padding.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        vectors = self._model.embed([str(texts[i]) for i in order], batch_size=self.batch_size)
+        texts = [str(t) for t in texts]
+        counts = [len(e.ids) for e in self._tokenizer.encode_batch(texts)]
+        order = longest_first(counts)  # fastembed cuts batches from the order it is given
+        vectors = self._model.embed([texts[i] for i in order], batch_size=self.batch_size)
         result: list[list[float]] = [[] for _ in texts]
         for i, vector in zip(order, vectors, strict=True):
             result[i] = vector.tolist()
@@ -88,6 +93,15 @@ class OnnxEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+def longest_first(token_counts: Sequence[int]) -> list[int]:
+    """Indices ordered by token count, longest first, so that consecutive texts batched
+    together are of similar length and each forward pass (padded to its longest text) wastes
+    little on padding. Token counts, not characters: markdown tables, URLs and code pack more
+    tokens per character than prose, and sorting the InsureLLM chunks by characters padded
+    30% more tokens than sorting them by tokens (41,632 against 32,048 for 240 chunks)."""
+    return sorted(range(len(token_counts)), key=lambda i: -token_counts[i])
 
 
 def _hidden_size(folder: Path) -> int:
@@ -113,15 +127,31 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        texts = [str(t) for t in texts]
+        result: list[list[float]] = [[] for _ in texts]
         with self._lock:
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return vectors.tolist()
+            counts = [
+                len(ids)
+                for ids in self._model.tokenizer(
+                    texts, truncation=True, max_length=self._model.max_seq_length
+                )["input_ids"]
+            ]
+            order = longest_first(counts)
+            # One encode() per batch: encode() would re-sort a longer list by characters.
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                vectors = self._model.encode(
+                    [texts[i] for i in rows],
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                for i, vector in zip(rows, vectors.tolist(), strict=True):
+                    result[i] = vector
+        return result
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]

@@ -117,7 +117,7 @@ class EmbeddingSettings(_Group):
         16,
         ge=1,
         description="Chunks per forward pass of the embedding model; small batches of chunks "
-        "sorted by length waste little time on padding.",
+        "sorted by token count waste little time on padding.",
     )
     embedding_runtime: Literal["onnx", "sentence-transformers"] = Field(
         "onnx",
