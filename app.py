@@ -22,6 +22,7 @@ def main() -> None:
     service = create_service(settings)
     # In the background: the app answers HTTP at once, and questions wait for the notes.
     service.start_ingesting_knowledge_dir()
+    service.watch_store()  # `python -m ingest` run beside the app: its changes loaded at once
     demo = build_app(service)
     # Gradio reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself when these are None.
     demo.launch(**launch_kwargs(settings))

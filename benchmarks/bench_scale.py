@@ -206,6 +206,7 @@ def child_app(db: Path, docs: Path, new_question: str) -> None:
 
     settings = Settings(_env_file=None, db_dir=db, knowledge_dir=docs)
     service = create_service(settings)
+    service.watch_store()  # as app.py does
     build_app(service)
     documents, chunks = service.library_size()
     start_s = time.perf_counter() - started
@@ -293,6 +294,9 @@ def measure(
     if reuse and saved.is_file():  # a run stopped after its ingest: the rest again, same store
         full = json.loads(saved.read_text())
         log(f"{label}: reusing the full ingest recorded in {saved}")
+        # An earlier run's new file, still in the store, would make the re-ingest below a no-op.
+        shutil.rmtree(docs / "new", ignore_errors=True)
+        log(f"{label}: back to the corpus alone: {run_child('ingest', str(db), str(docs))}")
     else:
         log(f"{label}: full ingest of {docs}")
         full = run_child("ingest", str(db), str(docs))

@@ -154,6 +154,11 @@ class RagService:
         self.startup = StartupIngest(self.ingest_knowledge_dir).start()
         return self.startup
 
+    def watch_store(self) -> None:
+        """For a long-running app: reopen the store in the background when another process
+        changes it (``store_watch_seconds``), so questions find it loaded."""
+        self.store.watch(self.settings.store_watch_seconds)
+
     def _wait_for_startup(self) -> None:
         startup = self.startup
         if startup is not None and not startup.wait(self.settings.startup_wait_s):

@@ -92,6 +92,14 @@ class StoreSettings(_Group):
     upload_dir: Path | None = Field(
         None, description="Where uploads are kept (default: <db_dir>/uploads)."
     )
+    store_watch_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How often the web app checks, in the background, whether another "
+        "process (`python -m ingest`, a second app) has changed a local store; when one has, "
+        "the store is reopened and its vector index loaded then, not by the next question. "
+        "0: checked only when a question comes. Unused with a Chroma server (nothing goes stale).",
+    )
 
     @property
     def uploads_path(self) -> Path:

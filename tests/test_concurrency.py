@@ -129,3 +129,30 @@ def test_a_second_ingest_process_is_refused_or_waits_and_the_app_sees_the_result
     assert all(hit.text.strip() for hit in hits)
     assert not any(hit.source == "datasets.md" for hit in app.retrieve("code word for datasets"))
     assert_no_duplicates(app.store)
+
+
+def test_the_app_reloads_a_store_another_process_changed_before_the_next_question(
+    make_service, tmp_path, caplog
+):
+    """`python -m ingest` beside the app: the watcher reopens the store in the background,
+    so the next question doesn't wait for the vector index to load."""
+    folder = tmp_path / "notes"
+    write_notes(folder, TOPICS[:4])
+    db = tmp_path / "db"
+    app = make_service(db_dir=db, knowledge_dir=folder, store_watch_seconds=0.05)
+    app.ingest_knowledge_dir()
+    app.watch_store()
+    write_notes(folder, ["multimodal"], version=3)
+
+    with caplog.at_level("INFO", logger="rag.chroma_collection"):
+        assert run_cli(str(folder), "--db", str(db), "-q").returncode == 0
+        deadline = time.monotonic() + 30
+        while "after a change by another process" not in caplog.text:
+            assert time.monotonic() < deadline, "the store was never reopened in the background"
+            time.sleep(0.05)
+        reopened = caplog.text.count("after a change by another process")
+        hits = app.retrieve("code word for multimodal")
+    assert hits[0].source == "multimodal.md"
+    assert code_word("multimodal", 3) in hits[0].text
+    # The question found the store already reopened: it did not reopen it again.
+    assert caplog.text.count("after a change by another process") == reopened == 1
