@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.store_lock import while_no_writer
+from rag.store_lock import while_no_writer, writer_at_work
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 GENERATION_KEY = "generation"
 #: Records per read: well below SQLite's 32,766 variables, and a bounded slice of memory.
 PAGE_SIZE = 5000
+# How long the watcher waits for another process's ingest job at a time (then it looks again).
+_WATCH_LOCK_WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -195,11 +197,13 @@ class ChromaCollection:
 
     def watch(self, interval: float) -> None:
         """Check every ``interval`` seconds, in a background thread, whether another process
-        has changed this local store, and if so reopen it and load its vector index there.
+        has changed this local store or is changing it; if so, wait for its job to release the
+        ingest lock, then reopen the store and load its vector index at once.
 
-        Loading the index is what a search right after someone else's ingest would otherwise
-        wait for (227 ms of a 392 ms first search at 48,000 chunks). The thread holds this
-        object weakly and stops once it is gone or its folder is; a server store never needs it.
+        Loading the index is what the first search after someone else's ingest would otherwise
+        wait for (227 ms of a 392 ms search at 48,000 chunks); waiting on the lock starts the
+        reload as the job ends rather than at the next check. The thread holds this object
+        weakly and stops once it is gone or its folder is; a server store never needs it.
         """
         if self.is_remote or interval <= 0 or self._watching:
             return
@@ -214,13 +218,26 @@ class ChromaCollection:
                 if current is None or not folder.is_dir():
                     return
                 try:
-                    if current.sync():
-                        current.count()  # Chroma loads the vector index on its first read
+                    current._reload_when_written()
                 except Exception as exc:  # a busy or vanishing store: the next search syncs
                     log.debug("watching %s: %s", current.description, exc)
                 del current
 
         threading.Thread(target=run, name=f"watch {self.description}", daemon=True).start()
+
+    def _reload_when_written(self) -> None:
+        """The watcher's step: nothing if the store is as this process knows it; else, once
+        the writer is done, reopen it and read it, so Chroma loads the index now."""
+        # A job at work may not have written yet: its end is worth waiting for too (the next
+        # check could come after the first question).
+        if self._state(self._fresh()) == self._known and not writer_at_work(self.lock_path):
+            return
+        # Not under the guard while waiting: searches go on with the old index meanwhile.
+        with while_no_writer(self.lock_path, wait=_WATCH_LOCK_WAIT_S) as free:
+            if free:
+                with self._guard:  # a search now waits for the load rather than racing it
+                    if self.sync(locked=True):
+                        self._collection.count()
 
     def _unless_ingesting(self, action: Callable[[], Any]) -> bool:
         """Run ``action`` under the ingest lock if no job holds it (no waiting); True if it ran."""

@@ -50,12 +50,24 @@ class StoreLocked(RuntimeError):
     """Another writer holds the store (the message names it and what to do)."""
 
 
+def owner_file(lock_path: Path) -> Path:
+    """Where the job holding the lock names itself; there while a job runs (or after one was
+    killed, until the next: the lock itself is free then)."""
+    return lock_path.with_name(lock_path.name + ".owner")
+
+
+def writer_at_work(lock_path: Path) -> bool:
+    """Whether a job (of any process) seems to hold the lock, without touching the lock."""
+    return owner_file(lock_path).exists()
+
+
 @contextmanager
-def while_no_writer(lock_path: Path) -> Iterator[bool]:
-    """Yields True holding the lock when no writer holds it; False at once when one does."""
+def while_no_writer(lock_path: Path, wait: float = 0) -> Iterator[bool]:
+    """Yields True holding the lock when no writer holds it; False when one does (at once, or
+    when it still does after ``wait`` seconds)."""
     lock = FileLock(str(lock_path))
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=wait, poll_interval=0.01)
     except (Timeout, OSError):
         yield False
         return
@@ -191,7 +203,7 @@ class StoreLock:
         self.store = store
         self.timeout = timeout
         self._file = FileLock(str(store.lock_path))
-        self._owner_file = store.lock_path.with_name(store.lock_path.name + ".owner")
+        self._owner_file = owner_file(store.lock_path)
         self._lease_owner = uuid.uuid4().hex
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
