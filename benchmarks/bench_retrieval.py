@@ -179,7 +179,11 @@ def previous_modules(
             return None
         module = types.ModuleType(f"previous_{commit}_{Path(path).stem}")
         sys.modules[module.__name__] = module  # dataclasses look their module up there
-        exec(compile(source, f"{commit}:{path}", "exec"), module.__dict__)
+        try:
+            exec(compile(source, f"{commit}:{path}", "exec"), module.__dict__)
+        except ImportError as exc:  # a library that version used and this one no longer installs
+            log(f"  ablation: {commit}'s {path} skipped: {exc} (pip install it to add the row)")
+            return None
         modules.append(module)
     return modules
 
