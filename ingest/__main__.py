@@ -37,9 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--wait",
         type=float,
-        default=0.0,
+        default=5.0,
         metavar="SECONDS",
-        help="when another ingest holds the store, wait this long for it (default: refuse)",
+        # Not 0: the web app takes the lock for a moment when it reloads a store that another
+        # job changed, and an ingest started then should wait, not be refused.
+        help="when another ingest holds the store, wait this long for it, then refuse "
+        "(default 5; 0: refuse at once)",
     )
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -156,3 +156,33 @@ def test_the_app_reloads_a_store_another_process_changed_before_the_next_questio
     assert code_word("multimodal", 3) in hits[0].text
     # The question found the store already reopened: it did not reopen it again.
     assert caplog.text.count("after a change by another process") == reopened == 1
+
+
+def test_an_ingest_started_while_the_app_reloads_the_store_waits_instead_of_failing(
+    make_service, tmp_path
+):
+    """The app holds the ingest lock for a moment when it reloads a store another job changed;
+    `python -m ingest` run then (no --wait given) waits for it rather than being refused."""
+    from rag.store_lock import while_no_writer
+
+    folder = tmp_path / "notes"
+    write_notes(folder, TOPICS[:2])
+    db = tmp_path / "db"
+    app = make_service(db_dir=db, knowledge_dir=folder)
+    app.ingest_knowledge_dir()
+    write_notes(folder, ["multimodal"])
+    released = threading.Event()
+
+    def hold_as_a_reader() -> None:
+        with while_no_writer(app.store.lock_path) as free:
+            assert free
+            time.sleep(4.0)  # the CLI starts, imports (~2 s) and asks for the lock meanwhile
+        released.set()
+
+    holder = threading.Thread(target=hold_as_a_reader)
+    holder.start()
+    result = run_cli(str(folder), "--db", str(db), "-q")
+    holder.join()
+    assert released.is_set()
+    assert result.returncode == 0, result.stderr
+    assert "1 added" in result.stdout
