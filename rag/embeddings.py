@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -83,16 +83,29 @@ class OnnxEmbedder:
         if not texts:
             return []
         texts = [str(t) for t in texts]
-        counts = [len(e.ids) for e in self._tokenizer.encode_batch(texts)]
-        order = longest_first(counts)  # fastembed cuts batches from the order it is given
+        # fastembed cuts batches from the order it is given.
+        order = batch_order(texts, self.batch_size, self._count_tokens)
         vectors = self._model.embed([texts[i] for i in order], batch_size=self.batch_size)
         result: list[list[float]] = [[] for _ in texts]
         for i, vector in zip(order, vectors, strict=True):
             result[i] = vector.tolist()
         return result
 
+    def _count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(e.ids) for e in self._tokenizer.encode_batch(texts)]
+
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+def batch_order(
+    texts: list[str], batch_size: int, count_tokens: Callable[[list[str]], list[int]]
+) -> list[int]:
+    """The order to embed ``texts`` in: :func:`longest_first` by their token counts, or as
+    given when they fit in one batch (a question, a short note: nothing to count)."""
+    if len(texts) <= batch_size:
+        return list(range(len(texts)))
+    return longest_first(count_tokens(texts))
 
 
 def longest_first(token_counts: Sequence[int]) -> list[int]:
@@ -132,13 +145,7 @@ class SentenceTransformerEmbedder:
         texts = [str(t) for t in texts]
         result: list[list[float]] = [[] for _ in texts]
         with self._lock:
-            counts = [
-                len(ids)
-                for ids in self._model.tokenizer(
-                    texts, truncation=True, max_length=self._model.max_seq_length
-                )["input_ids"]
-            ]
-            order = longest_first(counts)
+            order = batch_order(texts, self.batch_size, self._count_tokens)
             # One encode() per batch: encode() would re-sort a longer list by characters.
             for start in range(0, len(order), self.batch_size):
                 rows = order[start : start + self.batch_size]
@@ -152,6 +159,12 @@ class SentenceTransformerEmbedder:
                 for i, vector in zip(rows, vectors.tolist(), strict=True):
                     result[i] = vector
         return result
+
+    def _count_tokens(self, texts: list[str]) -> list[int]:
+        tokenizer, limit = self._model.tokenizer, self._model.max_seq_length
+        return [
+            len(ids) for ids in tokenizer(texts, truncation=True, max_length=limit)["input_ids"]
+        ]
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
