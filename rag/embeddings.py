@@ -75,23 +75,28 @@ class OnnxEmbedder:
                 )
                 _REGISTERED.add(key)
         self._model = TextEmbedding(key, specific_model_path=str(folder))
-        # The same tokenizer file fastembed reads, only to count tokens for the batching.
+        # The same tokenizer file fastembed reads, only to count tokens for the batching, cut
+        # where the model cuts. The file's own settings would count wrong: MiniLM's pads to
+        # and truncates at 128 tokens, so every chunk past 128 tokens counted as 128 and the
+        # sort left them in file order (41,824 padded tokens for 31,941 real ones).
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=layout.max_length)
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
         texts = [str(t) for t in texts]
         # fastembed cuts batches from the order it is given.
-        order = batch_order(texts, self.batch_size, self._count_tokens)
+        order = batch_order(texts, self.batch_size, self.count_tokens)
         vectors = self._model.embed([texts[i] for i in order], batch_size=self.batch_size)
         result: list[list[float]] = [[] for _ in texts]
         for i, vector in zip(order, vectors, strict=True):
             result[i] = vector.tolist()
         return result
 
-    def _count_tokens(self, texts: list[str]) -> list[int]:
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Tokens the model reads of each text (special tokens included, cut at its limit)."""
         return [len(e.ids) for e in self._tokenizer.encode_batch(texts)]
 
     def embed_query(self, text: str) -> list[float]:
@@ -145,7 +150,7 @@ class SentenceTransformerEmbedder:
         texts = [str(t) for t in texts]
         result: list[list[float]] = [[] for _ in texts]
         with self._lock:
-            order = batch_order(texts, self.batch_size, self._count_tokens)
+            order = batch_order(texts, self.batch_size, self.count_tokens)
             # One encode() per batch: encode() would re-sort a longer list by characters.
             for start in range(0, len(order), self.batch_size):
                 rows = order[start : start + self.batch_size]
@@ -160,7 +165,8 @@ class SentenceTransformerEmbedder:
                     result[i] = vector
         return result
 
-    def _count_tokens(self, texts: list[str]) -> list[int]:
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Tokens the model reads of each text (special tokens included, cut at its limit)."""
         tokenizer, limit = self._model.tokenizer, self._model.max_seq_length
         return [
             len(ids) for ids in tokenizer(texts, truncation=True, max_length=limit)["input_ids"]

@@ -33,3 +33,18 @@ def test_vectors_come_back_in_the_order_the_texts_were_given(which, embedder, li
     together = np.array(chosen.embed_documents(TEXTS))
     one_by_one = np.array([chosen.embed_query(text) for text in TEXTS])
     assert np.abs(together - one_by_one).max() < 1e-5
+
+
+@pytest.mark.parametrize("which", ["onnx", "sentence-transformers"])
+def test_token_counts_run_past_128_up_to_the_models_256_token_limit(
+    which, embedder, library_embedder
+):
+    # all-MiniLM-L6-v2's tokenizer.json truncates at 128; the model reads 256. A count capped
+    # at 128 would leave every longer chunk unsorted.
+    chosen = embedder if which == "onnx" else library_embedder
+    texts = ["two words", " ".join(f"w{i}" for i in range(90)), " ".join(["word"] * 400)]
+    counts = chosen.count_tokens(texts)
+    assert counts[0] == 4  # [CLS] two words [SEP]
+    assert 128 < counts[1] < 256
+    assert counts[2] == 256
+    assert counts == library_embedder.count_tokens(texts)
