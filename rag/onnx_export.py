@@ -171,29 +171,34 @@ def _fuse(plain: Path, target: Path, config: Any, sample: dict[str, Any]) -> Non
     """``target``: ``plain`` with each layer's attention, layer norms and GELU fused into
     single ONNX Runtime kernels, when that gives the same outputs on ``sample``; else
     ``plain`` itself. ``plain`` is moved either way."""
-    fused = None
-    heads, width = getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0)
-    if heads and width:
-        from onnxruntime.transformers.optimizer import optimize_model
-
-        try:
-            # opt_level 0: the fusions alone, nothing tied to this machine's CPU.
-            model = optimize_model(
-                str(plain), model_type="bert", num_heads=heads, hidden_size=width, opt_level=0
-            )
-            fused = target.with_suffix(".fused")
-            model.save_model_to_file(str(fused))
-        except Exception as exc:  # the optimizer's pattern matching is best effort
-            log.warning("kept the embedding model unfused: the optimizer failed (%s)", exc)
-            fused = None
-    if fused is not None and _same_outputs(plain, fused, sample):
+    fused = target.with_suffix(".fused")
+    if _optimize(plain, fused, config) and _same_outputs(plain, fused, sample):
         os.replace(fused, target)
         plain.unlink()
-    else:
-        if fused is not None:
-            log.warning("kept the embedding model unfused: fused outputs differ on a sample")
-            fused.unlink()
-        os.replace(plain, target)
+        return
+    log.warning("kept the embedding model unfused (see the warning above)")
+    fused.unlink(missing_ok=True)
+    os.replace(plain, target)
+
+
+def _optimize(plain: Path, fused: Path, config: Any) -> bool:
+    """Write ONNX Runtime's transformer optimizer's version of ``plain`` to ``fused``."""
+    heads, width = getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0)
+    if not (heads and width):
+        log.warning("the embedding model's config names no attention heads to fuse")
+        return False
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    try:
+        # opt_level 0: the fusions alone, nothing tied to this machine's CPU.
+        model = optimize_model(
+            str(plain), model_type="bert", num_heads=heads, hidden_size=width, opt_level=0
+        )
+        model.save_model_to_file(str(fused))
+    except Exception as exc:  # the optimizer's pattern matching is best effort
+        log.warning("ONNX Runtime's optimizer failed on the embedding model: %s", exc)
+        return False
+    return True
 
 
 def _same_outputs(a: Path, b: Path, inputs: dict[str, Any], tolerance: float = 1e-4) -> bool:
@@ -205,10 +210,13 @@ def _same_outputs(a: Path, b: Path, inputs: dict[str, Any], tolerance: float = 1
         return session.run(None, inputs)[0]
 
     try:
-        return bool(np.abs(run(a) - run(b)).max() <= tolerance)
+        difference = float(np.abs(run(a) - run(b)).max())
     except Exception as exc:  # a fused graph ONNX Runtime can't load is no use either
-        log.warning("the fused embedding model does not run (%s)", exc)
+        log.warning("the fused embedding model does not run: %s", exc)
         return False
+    if difference > tolerance:
+        log.warning("the fused embedding model's outputs differ by %.2g on a sample", difference)
+    return difference <= tolerance
 
 
 def quantized_file(folder: Path) -> str:

@@ -20,3 +20,23 @@ def test_the_bundled_model_is_exported_with_fused_attention_and_layer_norms(embe
     assert kernels["Attention"] == 6 and kernels["BiasGelu"] == 6
     assert kernels["SkipLayerNormalization"] == 12 and kernels["EmbedLayerNormalization"] == 1
     assert "Softmax" not in kernels  # no unfused attention left
+
+
+def test_a_graph_with_nothing_to_fuse_is_kept_as_exported_and_no_scratch_file_stays(tmp_path):
+    from types import SimpleNamespace
+
+    from onnx import TensorProto, helper
+
+    from rag.onnx_export import _fuse
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y])
+    plain = tmp_path / "plain.onnx"
+    onnx.save(helper.make_model(graph), str(plain))
+    expected = plain.read_bytes()
+
+    _fuse(plain, tmp_path / "model.onnx", SimpleNamespace(), {"x": None})  # no heads named
+
+    assert (tmp_path / "model.onnx").read_bytes() == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
