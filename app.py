@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from rag.service import create_service
+from rag.app import create_service
 from rag.settings import load_settings
 from rag.ui import build_app, launch_kwargs
 

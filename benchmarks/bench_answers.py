@@ -40,10 +40,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer_eval import evaluate_answers  # noqa: E402
-from rag.answer_report import AnswerTotals  # noqa: E402
-from rag.eval_cases import EvalCase, load_tests  # noqa: E402
-from rag.eval_folder import ingested_folder  # noqa: E402
+from rag.evaluation import (  # noqa: E402
+    AnswerTotals,
+    EvalCase,
+    evaluate_answers,
+    ingested_folder,
+    load_tests,
+)
 from rag.llms import LLMError  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -146,7 +149,7 @@ def main() -> int:
         "--files", nargs="*", help="only the tests files whose path contains one of these"
     )
     args = parser.parse_args()
-    from rag.embeddings import create_embedder
+    from rag.embedding import create_embedder
 
     names = modes(args.modes)
     files = [

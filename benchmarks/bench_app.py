@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port, wait_for_http  # noqa: E402
+from devtools.servers import free_port, wait_for_http  # noqa: E402
 
 # Asked alone first; not among the five, so llama.cpp's prompt cache can't favour one of them.
 ANCHOR = "What is the context window of a model?"

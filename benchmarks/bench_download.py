@@ -1,7 +1,7 @@
 """What downloading a model through the app costs over huggingface_hub itself, in one run.
 
 The Hub can't be reached here: its file protocol is served on loopback by the stand-in of
-``tests/hub_standin.py`` (the bundled 98 MB SmolLM2 GGUF under a made-up repo), which takes the
+``devtools/hub_standin.py`` (the bundled 98 MB SmolLM2 GGUF under a made-up repo), which takes the
 network out of the figures and leaves the software's own cost.
 
 * **baseline**: ``hf_hub_download`` alone, into an empty Hub cache.
@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rag.bundled import bundled_gguf
-from tests.hub_standin import FILE, REPO, HubStandIn
+from devtools.hub_standin import FILE, REPO, HubStandIn
+from rag.core import bundled_gguf
 
 
 def main() -> None:

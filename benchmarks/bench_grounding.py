@@ -28,9 +28,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rag.embeddings import create_embedder  # noqa: E402
-from rag.retriever import RetrievedChunk  # noqa: E402
-from rag.service import RagService, create_service  # noqa: E402
+from rag.app import RagService, create_service  # noqa: E402
+from rag.embedding import create_embedder  # noqa: E402
+from rag.retrieval import RetrievedChunk  # noqa: E402
 from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -71,8 +71,8 @@ def service_for(corpus: str, args, embedder, **overrides) -> RagService:
 
 # --- verifier ------------------------------------------------------------------------------
 def cmd_verifier(args, embedder) -> None:
-    from rag import verifier
-    from rag.sentence_vectors import SentenceVectors
+    from rag.answer import verifier
+    from rag.embedding import SentenceVectors
 
     rows = load_jsonl(DATA / "labels" / "verifier_sentences.jsonl")
     vectors = SentenceVectors(embedder)
@@ -191,7 +191,7 @@ def cmd_relevance(args, embedder) -> None:
 # --- extractive settings ------------------------------------------------------------------
 def cmd_sweep(args, embedder) -> None:
     """Extractive answer settings on the odd lines of the own tests files, then held out."""
-    from rag import extractive
+    from rag.answer import extractive
 
     prepared = {}
     for corpus in args.corpus:

@@ -81,7 +81,7 @@ def course_worker(kb: Path, db: Path) -> None:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from rag.bundled import resolve_embedding_model
+    from rag.core import resolve_embedding_model
     from rag.settings import DEFAULT_EMBEDDING_MODEL
 
     imported = time.perf_counter()
@@ -126,7 +126,7 @@ def ingest_command(kb: Path, db: Path, *extra: str) -> list[str]:
 def in_process(kb: Path, db: Path) -> dict:
     """The job's own seconds (report.seconds) for a full ingest, then an unchanged one."""
     from ingest.pipeline import Ingestor
-    from rag.embeddings import embedder_for
+    from rag.embedding import embedder_for
     from rag.settings import Settings
     from rag.store import open_store
 
@@ -143,9 +143,8 @@ def padding_and_batching(db: Path) -> dict:
     import torch
     from transformers import AutoTokenizer
 
-    from rag.bundled import resolve_embedding_model
-    from rag.chunks import join_header, stored_parts
-    from rag.embeddings import SentenceTransformerEmbedder, create_embedder
+    from rag.core import join_header, resolve_embedding_model, stored_parts
+    from rag.embedding import SentenceTransformerEmbedder, create_embedder
     from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
     from rag.store import open_store
 

@@ -2,7 +2,7 @@
 
 Every backend that runs here gets the same messages: real chunks retrieved from the sample
 notes (knowledge_base/, else the tests' documents), put in the grounded prompt by
-rag.prompt.build_prompt. All three serve the same weights (the bundled SmolLM2-135M), so the
+rag.answer.prompt.build_prompt. All three serve the same weights (the bundled SmolLM2-135M), so the
 figures compare the runtimes, not the models:
 - llamacpp: llama.cpp in this process (the app's default);
 - openai:   llama-cpp-python's OpenAI-compatible server on loopback, through the openai SDK;
@@ -35,11 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.bundled import bundled_gguf  # noqa: E402
+from devtools.servers import start_llama_cpp_server  # noqa: E402
+from rag.answer import build_prompt  # noqa: E402
+from rag.core import bundled_gguf  # noqa: E402
 from rag.llms import GenerationOptions, create_chat_model  # noqa: E402
-from rag.prompt import build_prompt  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from tests.servers import start_llama_cpp_server  # noqa: E402
 
 QUESTIONS = [
     "What is a context window and why does its length matter?",
@@ -51,7 +51,7 @@ WARM_UP = [{"role": "user", "content": "Say hello."}]
 
 
 def build_store(docs: Path, workdir: Path):
-    from rag.service import create_service
+    from rag.app import create_service
 
     settings = Settings(_env_file=None, db_dir=workdir / "db", knowledge_dir=docs)
     service = create_service(settings)
@@ -65,7 +65,7 @@ def sample_docs(requested: Path | None, workdir: Path) -> Path:
     notes = ROOT / "knowledge_base"
     if notes.is_dir() and any(notes.iterdir()):
         return notes
-    from tests.documents import write_sample_documents
+    from devtools.sample_documents import write_sample_documents
 
     write_sample_documents(workdir / "docs")
     return workdir / "docs"

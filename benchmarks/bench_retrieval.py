@@ -1,7 +1,7 @@
 """Retrieval quality and latency: the LLM-engineering course's RAG against this app's, in one run.
 
 Both read the same documents with the same bundled all-MiniLM-L6-v2 embedder and answer the
-same course-format questions, scored the same way (:mod:`rag.evaluation`).
+same course-format questions, scored the same way (:mod:`rag.evaluation.retrieval`).
 
 * The course's pipeline, as the course builds it: LangChain ``DirectoryLoader``/``TextLoader``
   over the ``.md`` files, ``RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=200)``,
@@ -44,8 +44,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 warnings.filterwarnings("ignore")
 
-from rag.eval_cases import EvalCase, load_tests  # noqa: E402
-from rag.evaluation import EvalResult, Totals, _totals, evaluate  # noqa: E402
+from rag.evaluation import EvalCase, load_tests  # noqa: E402
+from rag.evaluation.retrieval import EvalResult, Totals, _totals, evaluate  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 DEFAULT_DOCS = SHARED / "eval" / "insurellm" / "knowledge-base"
@@ -101,7 +101,7 @@ class CourseRag:
         from langchain_huggingface import HuggingFaceEmbeddings
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        from rag.bundled import resolve_embedding_model
+        from rag.core import resolve_embedding_model
         from rag.settings import DEFAULT_EMBEDDING_MODEL
 
         documents = []
@@ -140,7 +140,7 @@ class CourseRag:
 # --- this app -----------------------------------------------------------------------------------
 def app_service(docs: Path, folder: Path, embedder, **settings: Any):
     """A service over its own store at ``folder``, ``docs`` ingested with ``settings``."""
-    from rag.service import create_service
+    from rag.app import create_service
     from rag.settings import Settings
 
     config = Settings(_env_file=None, db_dir=folder, knowledge_dir=docs, **settings)
@@ -306,8 +306,8 @@ def reindexed(store: Any) -> Iterator[None]:
 def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path, service) -> list:
     """One row per retrieval choice: built up from plain chunks, then one change at a time."""
     import ingest.chunking
-    import rag.store
-    import rag.tokens
+    import rag.core.terms
+    import rag.store.chunk_store
 
     retriever = service.retriever
     defaults = {
@@ -339,14 +339,14 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
     measure(
         "previous default: windows of 2000, not merged", window_chars=2000, merge_documents=False
     )
-    with patched(rag.tokens, "_fold_plural", lambda token: token), reindexed(service.store):
+    with patched(rag.core.terms, "_fold_plural", lambda token: token), reindexed(service.store):
         measure("default without plural folding")
-    from rag.chunks import join_header, stored_parts
+    from rag.core import join_header, stored_parts
 
     def whole_text(text, metadata):
         return "", join_header(*stored_parts(text, metadata))
 
-    with patched(rag.store, "stored_parts", whole_text), reindexed(service.store):
+    with patched(rag.store.chunk_store, "stored_parts", whole_text), reindexed(service.store):
         measure("default, BM25 on whole text (no header field)")
     in_memory = previous_modules(IN_MEMORY_BM25, ["rag/retriever.py"])
     if in_memory is not None:
@@ -368,7 +368,7 @@ def ablation(docs: Path, tests: list[EvalCase], k: int, embedder, scratch: Path,
     previous = previous_modules()
     if previous is not None:
         chunking, old_retriever = previous
-        from rag.chunks import Chunk
+        from rag.core import Chunk
 
         def old_chunks(*args, **kwargs):
             # Its chunks hold "header\n\nbody" as one text: stored as such, read as legacy.
@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {args.docs} or {args.tests} is missing", file=sys.stderr)
         return 0
 
-    from rag.embeddings import create_embedder
+    from rag.embedding import create_embedder
     from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
 
     defaults = Settings(_env_file=None)

@@ -200,7 +200,7 @@ def child_app(db: Path, docs: Path, new_question: str) -> None:
     """Start the app, time warm retrieval, then wait for "go" and time the first retrieval
     after someone else's ingest; one JSON line per step on stdout."""
     started = time.perf_counter()
-    from rag.service import create_service
+    from rag.app import create_service
     from rag.settings import Settings
     from rag.ui import build_app
 

@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port  # noqa: E402
-from tests.space_build import (  # noqa: E402
+from devtools.servers import free_port  # noqa: E402
+from devtools.space_build import (  # noqa: E402
     SpaceProcess,
     ask_space,
     build_space_venv,

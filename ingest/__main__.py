@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     def make_embedder():
         # Called only when a file needs embedding: an up-to-date store is checked without
         # loading the model.
-        from rag.embeddings import embedder_for
+        from rag.embedding import embedder_for
 
         return embedder_for(settings)
 

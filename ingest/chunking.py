@@ -7,7 +7,7 @@ joined back together at retrieval time read like the original. A heading with no
 own (a title right above the first subheading) is folded into the section that follows.
 
 Each chunk carries a one-line header naming its document and section, as metadata (the chunk
-format is :mod:`rag.chunks`): both the keyword and the dense retriever then see what the chunk
+format is :mod:`rag.core.chunks`): both the keyword and the dense retriever then see what the chunk
 is about, even when its body never repeats the topic.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.chunks import (
+from rag.core import (
     CHUNKER_VERSION,
     HEADER_KEY,
     HEADER_SEPARATOR,

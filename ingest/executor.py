@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.planner import Keep, Move, Plan, Refuse, Remove, Write
 from ingest.report import FileResult, IngestReport, ProgressCallback, Status
-from rag.embeddings import STORE_MODEL_KEY as MODEL_KEY
+from rag.embedding import STORE_MODEL_KEY as MODEL_KEY
 
 if TYPE_CHECKING:
-    from rag.chunks import Chunk
-    from rag.embeddings import Embedder
+    from rag.core import Chunk
+    from rag.embedding import Embedder
     from rag.settings import Settings
     from rag.store import ChunkStore
 

@@ -4,7 +4,7 @@ The store is its own manifest: every chunk carries its document's ``source`` (un
 store), the file's ``path`` and ``root`` folder, its content hash and the chunking settings it
 was cut with; chunk ids derive from source, hash and position. A job runs in four parts:
 
-1. under the store's lock (:mod:`rag.store_lock`), it finds the files and hashes them
+1. under the store's lock (:mod:`rag.store.lock`), it finds the files and hashes them
    (:mod:`ingest.files`);
 2. the planner (:mod:`ingest.planner`) compares them with what the store holds and decides,
    file by file: keep, move, add or update, refuse; then what pruning removes;
@@ -35,10 +35,10 @@ from ingest.report import (
     ProgressCallback,
     Status,
 )
-from rag.store_lock import StoreLock, StoreLocked
+from rag.store import StoreLock, StoreLocked
 
 if TYPE_CHECKING:
-    from rag.embeddings import Embedder
+    from rag.embedding import Embedder
     from rag.settings import Settings
     from rag.store import ChunkStore
 
@@ -164,7 +164,7 @@ class Ingestor:
         return files
 
     def _check_model(self) -> None:
-        from rag.embeddings import settings_vectors_name, store_mismatch
+        from rag.embedding import settings_vectors_name, store_mismatch
 
         stored = self.store.collection_metadata().get(MODEL_KEY)
         problem = store_mismatch(stored, settings_vectors_name(self.settings))

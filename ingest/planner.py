@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from rag.chunks import CHUNKER_VERSION
+from rag.core import CHUNKER_VERSION
 
 Metadata = dict[str, Any]
 

@@ -8,15 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.bundled import bundled_gguf
-from rag.embeddings import create_embedder
-from rag.service import RagService, create_service
+from devtools.sample_documents import write_sample_documents
+from devtools.servers import start_llama_cpp_server
+from rag.app import RagService, create_service
+from rag.core import bundled_gguf
+from rag.embedding import create_embedder
 from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
-
-from .documents import write_sample_documents
-from .servers import REPO_ROOT, start_llama_cpp_server
-
-SHARED = REPO_ROOT.parent / "shared"
 
 
 @pytest.fixture(autouse=True)

@@ -15,17 +15,16 @@ import gradio as gr
 import pytest
 from gradio_client import Client, handle_file
 
-from rag.service import create_service
+from devtools.paths import REPO_ROOT
+from devtools.sample_documents import FACTS, write_sample_documents
+from devtools.servers import free_port
+from rag.app import create_service
 from rag.settings import Settings
 from rag.ui import build_app, launch_kwargs
 from rag.ui.access import Access, Role
 from rag.ui.chat import ChatHandlers
 from rag.ui.fair_use import FairUse
 from rag.ui.redact import redact
-
-from .conftest import REPO_ROOT
-from .documents import FACTS, write_sample_documents
-from .servers import free_port
 
 PASSWORD = "correct horse battery staple"
 # What a reader may call: the chat and its Clear, signing in or out, and the list of documents

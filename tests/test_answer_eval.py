@@ -7,8 +7,12 @@ import json
 
 import pytest
 
-from rag.answer_eval import evaluate_answers, score_answer
-from rag.answer_metrics import (
+from devtools.sample_documents import FACTS
+from devtools.servers import free_port, run_module
+from rag.app import Finished
+from rag.core import Claim
+from rag.evaluation import AnswerEvalResult, EvalCase, EvalFileError, answer_totals, parse_tests
+from rag.evaluation.answer_metrics import (
     citations,
     invalid_citations,
     keyword_recall,
@@ -18,16 +22,10 @@ from rag.answer_metrics import (
     unsupported_numbers,
     word_count,
 )
-from rag.answer_report import AnswerEvalResult, answer_totals
-from rag.claims import Claim
-from rag.eval_cases import EvalCase, EvalFileError, parse_tests
-from rag.judge import AnswerJudge, parse_judgement
+from rag.evaluation.answers import evaluate_answers, score_answer
+from rag.evaluation.judge import AnswerJudge, parse_judgement
 from rag.llms import create_chat_model
-from rag.retriever import RetrievedChunk
-from rag.service import Finished
-
-from .documents import FACTS
-from .servers import free_port, run_module
+from rag.retrieval import RetrievedChunk
 
 SOURCES = [
     "Insurellm | Overview\n\nInsurellm has 32 active contracts and 1,200 customers.",

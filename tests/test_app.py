@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client
 
+from devtools.sample_documents import FACTS
 from rag.ui import build_app
 from rag.ui.chat import ChatHandlers
-
-from .documents import FACTS
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,10 @@ import re
 
 import pytest
 
-from rag.repetition import trim_loop
-from rag.service import Finished, Retrieved, Token
-
-from .documents import FACTS
-from .servers import run_module
+from devtools.sample_documents import FACTS
+from devtools.servers import run_module
+from rag.answer import trim_loop
+from rag.app import Finished, Retrieved, Token
 
 
 def _uncited(text: str) -> str:

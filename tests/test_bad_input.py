@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from devtools.sample_documents import FILLER, write_pdf
 from ingest.loaders import LoadError, load_file
 from rag.ui.documents import DocumentHandlers
 from rag.ui.uploads import safe_filename
 
-from .documents import FILLER, write_pdf
-from .test_incremental import note_text, write_notes
+from .support.notes import note_text, write_notes
 
 CP1252_TEXT = "Crème brûlée at the café cost 5 € — “curly quotes” and naïve façades.\n"
 LATIN1_TEXT = "Été à Zürich: le garçon a lu « Les Misérables » près du château.\n"

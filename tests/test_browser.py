@@ -15,9 +15,9 @@ from typing import ClassVar
 
 import pytest
 
-from .conftest import REPO_ROOT
-from .documents import FACTS, write_sample_documents
-from .servers import free_port, wait_for_http
+from devtools.paths import REPO_ROOT
+from devtools.sample_documents import FACTS, write_sample_documents
+from devtools.servers import free_port, wait_for_http
 
 pytestmark = pytest.mark.browser
 

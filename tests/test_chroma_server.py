@@ -13,23 +13,19 @@ from pathlib import Path
 
 import pytest
 
+from devtools.servers import free_port, wait_for_http
 from ingest.pipeline import IngestLocked, Ingestor
-from rag.service import create_service
+from rag.app import create_service
 from rag.settings import Settings
-from rag.store import Lease, StoreError, open_store
-from rag.store_lock import StoreLock
+from rag.store import Lease, StoreError, StoreLock, open_store
 
-from .servers import free_port, wait_for_http
-from .test_incremental import (
-    TOPICS,
+from .support.cli import run_cli
+from .support.notes import TOPICS, code_word, note_text, write_notes
+from .support.store_checks import (
     assert_lexical_matches,
     assert_no_duplicates,
     clean_snapshot,
-    code_word,
-    note_text,
-    run_cli,
     snapshot,
-    write_notes,
 )
 
 

@@ -8,18 +8,12 @@ import sys
 import threading
 import time
 
-from .conftest import REPO_ROOT
-from .test_incremental import (
-    TOPICS,
-    assert_no_duplicates,
-    clean_snapshot,
-    cli_env,
-    code_word,
-    note_text,
-    run_cli,
-    snapshot,
-    write_notes,
-)
+from devtools.paths import REPO_ROOT
+from devtools.servers import cli_env
+
+from .support.cli import run_cli
+from .support.notes import TOPICS, code_word, note_text, write_notes
+from .support.store_checks import assert_no_duplicates, clean_snapshot, snapshot
 
 
 def test_chat_keeps_answering_while_the_notes_are_reingested(make_service, tmp_path):
@@ -144,7 +138,7 @@ def test_the_app_reloads_a_store_another_process_changed_before_the_next_questio
     app.watch_store()
     write_notes(folder, ["multimodal"], version=3)
 
-    with caplog.at_level("INFO", logger="rag.chroma_collection"):
+    with caplog.at_level("INFO", logger="rag.store.collection"):
         assert run_cli(str(folder), "--db", str(db), "-q").returncode == 0
         deadline = time.monotonic() + 30
         while "after a change by another process" not in caplog.text:
@@ -163,7 +157,7 @@ def test_an_ingest_started_while_the_app_reloads_the_store_waits_instead_of_fail
 ):
     """The app holds the ingest lock for a moment when it reloads a store another job changed;
     `python -m ingest` run then (no --wait given) waits for it rather than being refused."""
-    from rag.store_lock import while_no_writer
+    from rag.store import while_no_writer
 
     folder = tmp_path / "notes"
     write_notes(folder, TOPICS[:2])

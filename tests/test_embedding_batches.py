@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rag.embeddings import SentenceTransformerEmbedder, longest_first
+from rag.embedding.embedders import SentenceTransformerEmbedder, longest_first
 from rag.settings import DEFAULT_EMBEDDING_MODEL
 
 # Mixed lengths, and a URL-dense line: few characters per token, so characters misorder it.

@@ -7,12 +7,17 @@ import math
 
 import pytest
 
-from rag.eval_cases import EvalCase, EvalFileError, load_tests, parse_tests
-from rag.evaluation import evaluate, evaluate_folder, keyword_mrr, keyword_ndcg, score_question
-
-from .conftest import REPO_ROOT
-from .documents import FACTS
-from .servers import run_module
+from devtools.paths import REPO_ROOT
+from devtools.sample_documents import FACTS
+from devtools.servers import run_module
+from rag.evaluation import EvalCase, EvalFileError, load_tests, parse_tests
+from rag.evaluation.retrieval import (
+    evaluate,
+    evaluate_folder,
+    keyword_mrr,
+    keyword_ndcg,
+    score_question,
+)
 
 # One question per sample document; the keywords are words of its fact (and of no other file).
 SAMPLE_TESTS = [

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import re
 
-from rag.sentences import plain
-from rag.service import Finished, Token
-
-from .documents import FACTS
-from .servers import run_module
+from devtools.sample_documents import FACTS
+from devtools.servers import run_module
+from rag.app import Finished, Token
+from rag.core import plain
 
 EXTRACTIVE = "extractive:notes"
 UNANSWERABLE = "What is the capital of Australia?"

@@ -1,5 +1,5 @@
 """How extractive answers choose and show sentences, on hand-made passages with the real
-embedding model (rag.extractive without the service)."""
+embedding model (rag.answer.extractive without the service)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from rag import extractive
-from rag.retriever import RetrievedChunk
-from rag.sentence_vectors import SentenceVectors
+from rag.answer import extractive
+from rag.embedding import SentenceVectors
+from rag.retrieval import RetrievedChunk
 
 
 def passage(n: int, source: str, body: str) -> RetrievedChunk:

@@ -18,92 +18,22 @@ from pathlib import Path
 
 import pytest
 
+from devtools.paths import REPO_ROOT
+from devtools.servers import cli_env
 from ingest.chunking import CHUNKER_VERSION
-from ingest.pipeline import Ingestor
 from ingest.watch import Watcher
-from rag.chunks import join_header, stored_parts
+from rag.core import join_header, stored_parts
 from rag.settings import Settings
 from rag.store import open_store
 from rag.ui.documents import DocumentHandlers
 
-from .conftest import REPO_ROOT
-from .servers import cli_env, run_module
-
-TOPICS = [
-    "tokenizers",
-    "embeddings",
-    "attention",
-    "quantization",
-    "retrieval",
-    "agents",
-    "evaluation",
-    "fine-tuning",
-    "prompting",
-    "serving",
-    "safety",
-    "datasets",
-]
-
-
-def code_word(topic: str, version: int) -> str:
-    return f"{topic[:3]}-{version}{len(topic)}"
-
-
-def note_text(topic: str, version: int) -> str:
-    return (
-        f"# Notes on {topic}\n\n## Summary\n\nWeek {version}: the {topic} lecture covered the "
-        f"basics and a worked example. Code word for {topic}: {code_word(topic, version)}.\n"
-    )
-
-
-def write_notes(folder: Path, topics: list[str], version: int = 1) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for topic in topics:
-        path = folder / f"{topic}.md"
-        path.write_text(note_text(topic, version), encoding="utf-8")
-        paths[topic] = path
-    return paths
-
-
-def snapshot(store) -> dict[str, tuple[str, dict]]:
-    """id -> (text, metadata without the ingestion time) of every stored chunk."""
-    return {
-        chunk.id: (chunk.text, {k: v for k, v in chunk.metadata.items() if k != "ingested_at"})
-        for chunk in store.all_chunks()
-    }
-
-
-def clean_snapshot(folder: Path, db: Path, embedder, **overrides) -> dict[str, tuple[str, dict]]:
-    """What one clean ingest of ``folder`` into a new store holds."""
-    settings = Settings(_env_file=None, db_dir=db, knowledge_dir=folder, **overrides)
-    store = open_store(settings)
-    Ingestor(settings, store, lambda: embedder).ingest([folder])
-    return snapshot(store)
-
-
-def assert_no_duplicates(store) -> None:
-    """Each (document, position) once, and the vector index holds exactly the stored ids."""
-    chunks = store.all_chunks()
-    positions = [(c.metadata["source"], c.metadata["chunk_index"]) for c in chunks]
-    assert len(positions) == len(set(positions))
-    if chunks:
-        found = store.query([1.0] + [0.0] * 383, len(chunks) + 10)
-        assert {c.id for c in found} == {c.id for c in chunks}
-    assert_lexical_matches(store)
-
-
-def assert_lexical_matches(store) -> None:
-    """The lexical index holds exactly the stored chunks and knows it is in step."""
-    assert store.ensure_lexical()
-    assert sorted(store.lexical.ids()) == sorted(store.ids())
-    count, generation, collection = store.generation()
-    assert store.lexical.state() == f"{collection}:{generation}"
-    assert store.lexical.chunk_count() == count
-
-
-def run_cli(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
-    return run_module("ingest", *args, timeout=timeout, **env)
+from .support.cli import run_cli
+from .support.notes import TOPICS, note_text, write_notes
+from .support.store_checks import (
+    assert_no_duplicates,
+    clean_snapshot,
+    snapshot,
+)
 
 
 @pytest.fixture
@@ -428,7 +358,7 @@ def test_the_onnx_embedder_gives_sentence_transformers_vectors(embedder):
     """Ingestion and queries run the model in ONNX Runtime; its vectors are the library's."""
     import numpy as np
 
-    from rag.embeddings import OnnxEmbedder, SentenceTransformerEmbedder
+    from rag.embedding import OnnxEmbedder, SentenceTransformerEmbedder
     from rag.settings import DEFAULT_EMBEDDING_MODEL
 
     assert isinstance(embedder, OnnxEmbedder)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .documents import FACTS
-from .servers import run_module
+from devtools.sample_documents import FACTS
+from devtools.servers import run_module
 
 
 def test_every_format_is_ingested_with_its_metadata(make_service, sample_docs):

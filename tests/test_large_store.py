@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.service import create_service
+from rag.app import create_service
 from rag.settings import Settings
 from rag.ui.documents import PAGE_ROWS, DocumentHandlers
 
-from .test_incremental import assert_lexical_matches, run_cli
+from .support.cli import run_cli
+from .support.store_checks import assert_lexical_matches
 
 FILES = 330
 SECTIONS = 100  # one chunk each: 33,000 chunks

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import REPO_ROOT
+from devtools.paths import REPO_ROOT
 
 
 def test_the_import_contracts_hold():

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.lexical import LexicalIndex
-from rag.store import ChunkStore
+from rag.store import ChunkStore, LexicalIndex
 
-from .test_incremental import TOPICS, assert_lexical_matches, code_word, note_text, write_notes
+from .support.notes import TOPICS, code_word, note_text, write_notes
+from .support.store_checks import assert_lexical_matches
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_a_term_in_most_rows_is_left_out_of_a_large_index_without_changing_the_r
 ):
     # Every header says "library"; bm25() gives such a term no weight but FTS5 would score
     # every row holding it. Past _COMMON_TERM_ROWS rows (2 here) it is left out of the query.
-    from rag import lexical
+    from rag.store import lexical
 
     index = LexicalIndex(tmp_path / "lexical.sqlite3")
     n = 40

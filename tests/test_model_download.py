@@ -1,9 +1,9 @@
 """Downloading models: GGUF files from the Hub (``llamacpp:hf://...``) and Ollama pulls.
 
 The Hugging Face Hub can't be reached here: its file protocol is served by the STAND-IN of
-``tests/hub_standin.py`` on loopback (``HF_ENDPOINT``), with the bundled SmolLM2 GGUF under a
+``devtools/hub_standin.py`` on loopback (``HF_ENDPOINT``), with the bundled SmolLM2 GGUF under a
 made-up repo; huggingface_hub itself downloads from it, into a Hub cache in a temporary
-``HF_HOME``. Ollama is the STAND-IN of ``tests/ollama_standin.py``. The command lines run as
+``HF_HOME``. Ollama is the STAND-IN of ``devtools/ollama_standin.py``. The command lines run as
 subprocesses with those variables set; in-process tests point huggingface_hub's settings (read
 once, when it is imported) at the same places.
 """
@@ -21,14 +21,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from rag.bundled import bundled_gguf
-from rag.llms import LLMError, PullProgress, pull_model
-from rag.llms import hub as hub_module
-from rag.llms.catalog import RECOMMENDED, human_size
-from rag.service import Finished, RagService, Retrieved, Token
-from rag.ui.chat import ChatHandlers
-
-from .hub_standin import (
+from devtools.hub_standin import (
     FILE,
     GATED_REPO,
     GRANTED_TOKEN,
@@ -37,7 +30,13 @@ from .hub_standin import (
     REPO,
     HubStandIn,
 )
-from .servers import REPO_ROOT, cli_env, free_port, run_module
+from devtools.servers import REPO_ROOT, cli_env, free_port, run_module
+from rag.app import Finished, RagService, Retrieved, Token
+from rag.core import bundled_gguf
+from rag.llms import LLMError, PullProgress, pull_model
+from rag.llms import hub as hub_module
+from rag.llms.catalog import RECOMMENDED, human_size
+from rag.ui.chat import ChatHandlers
 
 SPEC = f"llamacpp:hf://{REPO}/{FILE}"
 QUESTION = "What LoRA rank was used in the lab?"
@@ -405,7 +404,7 @@ def test_readme_recommends_the_catalog_models_with_their_facts():
 # --- Ollama pulls -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ollama():
-    from .ollama_standin import OllamaStandIn
+    from devtools.ollama_standin import OllamaStandIn
 
     standin = OllamaStandIn(bundled_gguf("smollm2")).start()
     yield standin

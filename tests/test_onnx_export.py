@@ -5,9 +5,9 @@ from pathlib import Path
 
 import onnx
 
-from rag.bundled import resolve_embedding_model
-from rag.embeddings import OnnxEmbedder, default_cache_dir
-from rag.onnx_export import onnx_folder, read_layout
+from rag.core import resolve_embedding_model
+from rag.embedding import OnnxEmbedder, default_cache_dir
+from rag.embedding.onnx_export import onnx_folder, read_layout
 from rag.settings import DEFAULT_EMBEDDING_MODEL
 
 
@@ -27,7 +27,7 @@ def test_a_graph_with_nothing_to_fuse_is_kept_as_exported_and_no_scratch_file_st
 
     from onnx import TensorProto, helper
 
-    from rag.onnx_export import _fuse
+    from rag.embedding.onnx_export import _fuse
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])

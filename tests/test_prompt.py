@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rag.prompt import build_prompt
-from rag.retriever import RetrievedChunk
+from rag.answer import build_prompt
+from rag.retrieval import RetrievedChunk
 
 
 def count(text: str) -> int:

@@ -8,18 +8,18 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from ingest.report import IngestError
-from rag.embeddings import (
+from rag.embedding import (
     OnnxEmbedder,
     create_embedder,
     embedder_for,
     settings_vectors_name,
     store_mismatch,
 )
-from rag.retriever import HybridRetriever
+from rag.retrieval import HybridRetriever
 from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
 from rag.store import StoreError, open_store
 
-from .test_incremental import TOPICS, note_text, write_notes
+from .support.notes import TOPICS, note_text, write_notes
 
 # Measured on these texts: the lowest cosine between an int8 and a float32 vector of the same
 # text is 0.98 (the 600-word one), the mean 0.989; with one weight scale per tensor instead of

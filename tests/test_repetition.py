@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.repetition import stop_repeating, trim_loop
+from rag.answer import stop_repeating, trim_loop
 
 
 def test_a_looping_stream_is_cut_after_the_first_repeat_and_closed():

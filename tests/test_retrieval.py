@@ -7,12 +7,11 @@ import shutil
 import pytest
 from langchain_core.documents import Document
 
+from devtools.paths import SHARED
+from devtools.sample_documents import FACTS
 from ingest.chunking import HEADER_SEPARATOR, markdown_sections, split_documents
-from rag.retriever import tokenize
-from rag.service import Retrieved
-
-from .conftest import SHARED
-from .documents import FACTS
+from rag.app import Retrieved
+from rag.retrieval.hybrid import tokenize
 
 EMPLOYEES = SHARED / "eval" / "insurellm" / "knowledge-base" / "employees"
 # A third of the insurellm employee records, chosen so that people share first or last names.
@@ -211,7 +210,7 @@ def employees_service(tmp_path_factory, embedder):
     """A store of insurellm employee records: several people share a first or last name."""
     if not EMPLOYEES.is_dir():
         pytest.skip("the insurellm knowledge base is absent: ../shared/eval/insurellm is needed")
-    from rag.service import create_service
+    from rag.app import create_service
     from rag.settings import Settings
 
     root = tmp_path_factory.mktemp("employees")

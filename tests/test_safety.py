@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rag.prompt import build_prompt
-from rag.retriever import RetrievedChunk
+from rag.answer import build_prompt
+from rag.retrieval import RetrievedChunk
 from rag.ui.chat import ChatHandlers
 from rag.ui.render import link_citations, safe_markdown, sources_html
 
@@ -78,7 +78,7 @@ def test_an_over_long_message_is_refused_in_the_chat(ingested_service):
 
 
 def test_unsupported_sentence_is_marked_and_its_reason_and_text_stay_inert():
-    from rag.claims import Claim
+    from rag.core import Claim
     from rag.ui.render import mark_unsupported, sources_footer
 
     answer = 'LoRA trains adapters [1]. <img src=x onerror="alert(1)"> is 42 [2].'

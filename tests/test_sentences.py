@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.sentences import HEADING, ITEM, ROW, TEXT, split_sentences
+from rag.core import HEADING, ITEM, ROW, TEXT, split_sentences
 
 NOTES = """\
 # Fine-tuning

@@ -5,9 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from devtools.paths import REPO_ROOT
 from rag.settings import GROUPS, IngestSettings, Settings, load_settings
-
-from .conftest import REPO_ROOT
 
 
 def test_env_and_dotenv_are_read_and_overrides_win(tmp_path, monkeypatch):

@@ -13,6 +13,15 @@ import pytest
 import tomllib
 import yaml
 
+from devtools.paths import REPO_ROOT
+from devtools.sample_documents import FACTS, write_sample_documents
+from devtools.space_build import (
+    SPACE_URL,
+    SpaceProcess,
+    ask_space,
+    build_space_venv,
+    copy_space_files,
+)
 from ingest.loaders import LoadError, load_file
 from rag.llms import list_available_models
 from rag.settings import (
@@ -21,16 +30,6 @@ from rag.settings import (
     NO_COMPILE_MODEL,
     Settings,
     default_model,
-)
-
-from .conftest import REPO_ROOT
-from .documents import FACTS, write_sample_documents
-from .space_build import (
-    SPACE_URL,
-    SpaceProcess,
-    ask_space,
-    build_space_venv,
-    copy_space_files,
 )
 
 

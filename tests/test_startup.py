@@ -7,12 +7,10 @@ import threading
 
 import pytest
 
+from devtools.sample_documents import FACTS
+from rag.app import NO_NOTES, Finished, Retrieved, StartupIngest
 from rag.llms import LLMError
-from rag.service import NO_NOTES, Finished, Retrieved
-from rag.startup import StartupIngest
 from rag.ui.app import TEMPORARY_STORE, _status
-
-from .documents import FACTS
 
 
 def _first_retrieval(service, question: str) -> Retrieved:

@@ -6,11 +6,10 @@ import json
 
 import pytest
 
-from rag.retriever import RetrievedChunk
-from rag.sentence_vectors import SentenceVectors
-from rag.verifier import verify
-
-from .servers import REPO_ROOT
+from devtools.servers import REPO_ROOT
+from rag.answer import verify
+from rag.embedding import SentenceVectors
+from rag.retrieval import RetrievedChunk
 
 LABELLED = REPO_ROOT / "tests" / "data" / "labels" / "verifier_sentences.jsonl"
 

@@ -1,7 +1,7 @@
 """``extractive:notes``: no language model at all; the answer is the notes' own sentences.
 
 It is offered like any model (registry, dropdown, ``--model``, ``RAG_MODEL``). The service sees
-``extractive`` and answers with :mod:`rag.extractive` instead of prompting: nothing is
+``extractive`` and answers with :mod:`rag.answer.extractive` instead of prompting: nothing is
 generated, so nothing can be invented, and the answer is ready as soon as retrieval is.
 """
 

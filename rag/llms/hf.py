@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.bundled import bundled_gguf
+from rag.core import bundled_gguf
 from rag.llms.base import BackendUnavailable, GenerationOptions, LLMError, Message
 from rag.llms.errors import shorten
 

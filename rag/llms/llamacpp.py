@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.bundled import bundled_gguf, bundled_gguf_aliases
+from rag.core import bundled_gguf, bundled_gguf_aliases
 from rag.llms import catalog, hub
 from rag.llms.base import BackendUnavailable, GenerationOptions, LLMError, Message, PullProgress
 

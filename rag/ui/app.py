@@ -8,7 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.service import RagService
+from rag.app import RagService
 from rag.settings import Settings
 from rag.ui.access import Access
 from rag.ui.admin import build_access_panel

@@ -12,8 +12,8 @@ from typing import Any
 
 import gradio as gr
 
+from rag.app.service import Finished, PullProgress, RagService, Retrieved, Token
 from rag.llms import GenerationOptions, LLMError, ModelChoice, list_available_models
-from rag.service import Finished, PullProgress, RagService, Retrieved, Token
 from rag.store import StoreError
 from rag.ui.access import Access, Role
 from rag.ui.fair_use import FairUse

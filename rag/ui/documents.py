@@ -25,7 +25,7 @@ from typing import Any
 import gradio as gr
 
 from ingest.pipeline import FileResult, IngestError, IngestReport
-from rag.service import RagService
+from rag.app import RagService
 from rag.ui.access import Access
 from rag.ui.redact import redact
 from rag.ui.uploads import UPLOAD_PREFIX, save_uploads

@@ -6,9 +6,9 @@ from those bundled under ``tests/data`` (first, the questions on the sample note
 ``knowledge_base/``), the one named by ``RAG_EVAL_TESTS``, or an upload;
 pick a documents folder (the knowledge folder by default); run. The folder is ingested into a
 temporary store of its own, so the chat's store is never touched, and every question goes
-through the chat's own retriever and settings (:func:`rag.evaluation.evaluate_folder`), or,
+through the chat's own retriever and settings (:func:`rag.evaluation.retrieval.evaluate_folder`), or,
 for answers, through the chat's own answer path with the chosen model
-(:func:`rag.answer_eval.evaluate_answers_folder`).
+(:func:`rag.evaluation.answers.evaluate_answers_folder`).
 
 The one handler, :meth:`EvaluateHandlers.run`, is a plain method, so tests call it directly;
 :func:`build_evaluate_tab` only lays out components and wires the event. Evaluating is for
@@ -25,11 +25,15 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answer_eval import evaluate_answers_folder
-from rag.answer_report import HEADERS as ANSWER_HEADERS
-from rag.eval_cases import EvalCase, EvalFileError, load_tests
-from rag.evaluation import evaluate_folder
-from rag.service import RagService
+from rag.app import RagService
+from rag.evaluation import (
+    EvalCase,
+    EvalFileError,
+    evaluate_answers_folder,
+    evaluate_folder,
+    load_tests,
+)
+from rag.evaluation.answer_report import HEADERS as ANSWER_HEADERS
 from rag.ui.access import Access
 from rag.ui.chat import ChatHandlers
 from rag.ui.fair_use import FairUse

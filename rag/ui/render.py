@@ -10,10 +10,9 @@ import html
 import re
 from collections.abc import Sequence
 
-from rag.claims import Claim
-from rag.prompt import source_label
-from rag.retriever import RetrievedChunk
-from rag.sentences import HEADING, split_sentences
+from rag.answer import source_label
+from rag.core import HEADING, Claim, split_sentences
+from rag.retrieval import RetrievedChunk
 
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 SNIPPET_CHARS = 600

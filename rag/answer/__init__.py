@@ -1,0 +1,21 @@
+"""Answers from passages: the notes' own sentences (extractive) or a model's, through the
+grounded prompt, with every sentence checked against its sources."""
+
+from rag.answer.extractive import Scored, candidates, format_answer, score_candidates, select
+from rag.answer.prompt import build_prompt, not_found_answer, source_label
+from rag.answer.repetition import stop_repeating, trim_loop
+from rag.answer.verifier import verify
+
+__all__ = [
+    "Scored",
+    "build_prompt",
+    "candidates",
+    "format_answer",
+    "not_found_answer",
+    "score_candidates",
+    "select",
+    "source_label",
+    "stop_repeating",
+    "trim_loop",
+    "verify",
+]

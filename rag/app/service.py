@@ -1,0 +1,336 @@
+"""The RAG service: retrieve for the conversation, prompt, stream the answer with its sources.
+
+The CLI and the web app are thin faces over :class:`RagService`, built by
+:func:`create_service` from a :class:`~rag.settings.Settings` (tests pass their own).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
+from rag.answer import (
+    Scored,
+    build_prompt,
+    candidates,
+    format_answer,
+    not_found_answer,
+    score_candidates,
+    select,
+    stop_repeating,
+    trim_loop,
+    verify,
+)
+from rag.app.startup import StartupIngest
+from rag.core import Claim
+from rag.embedding import Embedder, SentenceVectors, embedder_for
+from rag.llms import (
+    ChatModel,
+    GenerationOptions,
+    LLMError,
+    Message,
+    PullProgress,
+    create_chat_model,
+    pull_model,
+)
+from rag.retrieval import HybridRetriever, RetrievedChunk, conversation_query, rewrite_question
+from rag.settings import Settings
+from rag.store import ChunkStore, open_store
+
+log = logging.getLogger(__name__)
+
+# Weight of a follow-up question on its own, added to its conversation's: a new subject in the
+# question ("And what about Priya Sharma?") then outweighs the subject of earlier turns.
+QUESTION_WEIGHT = 0.5
+# The answer when the store holds nothing to search: no model is asked to answer from nothing.
+NO_NOTES = (
+    "The notes don't cover this: the store holds no documents yet. Ingest a folder "
+    "(`python -m ingest`) or upload files in the Documents tab."
+)
+
+
+# --- what an answer stream yields ------------------------------------------------------------
+@dataclass
+class Retrieved:
+    """The sources, sent before the first token so a UI can show them at once."""
+
+    #: What was searched for: the question, with its conversation for a follow-up.
+    query: str
+    chunks: list[RetrievedChunk]
+    #: The chat model's standalone version of a follow-up, when rewriting is on (in ``query``).
+    rewritten: str | None = None
+
+
+@dataclass
+class Token:
+    text: str
+
+
+@dataclass
+class Finished:
+    answer: str
+    model: str
+    chunks: list[RetrievedChunk]
+    timings: dict[str, float] = field(default_factory=dict)
+    #: The answer sentence by sentence, each with the sources it cites and whether they hold it.
+    claims: list[Claim] = field(default_factory=list)
+    #: True when retrieval found nothing relevant enough and no model was asked.
+    not_found: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "sources": [c.as_dict() for c in self.chunks],
+            "model": self.model,
+            "timings": {k: round(v, 1) for k, v in self.timings.items()},
+            "claims": [c.as_dict() for c in self.claims],
+            "not_found": self.not_found,
+        }
+
+
+# PullProgress comes first, only while a model is being downloaded.
+AnswerEvent = PullProgress | Retrieved | Token | Finished
+
+
+class RagService:
+    def __init__(self, settings: Settings, store: ChunkStore, embedder: Embedder):
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.retriever = HybridRetriever.from_settings(store, embedder, settings)
+        self.ingestor = Ingestor(settings, store, lambda: embedder)
+        self.sentence_vectors = SentenceVectors(embedder)
+        self._models: dict[str, ChatModel] = {}
+        self._models_lock = threading.Lock()
+        #: The ingestion of the knowledge folder started with the app, if any.
+        self.startup: StartupIngest | None = None
+        # (store generation, (documents, chunks)): the counts are read again only after a change.
+        self._library_size: tuple[Any, tuple[int, int]] | None = None
+
+    # --- models -----------------------------------------------------------------------------
+    def chat_model(self, name: str | None = None) -> ChatModel:
+        """The chat model called ``name`` (default: the configured one), loaded once."""
+        name = name or self.settings.model
+        with self._models_lock:
+            if name not in self._models:
+                self._models[name] = create_chat_model(name, self.settings)
+            return self._models[name]
+
+    def fetch_model(self, name: str | None = None) -> Iterator[PullProgress]:
+        """Download the model first if it isn't here (a Hub GGUF, an Ollama model), with
+        progress; nothing for a model loaded already or one that needs no download. Closing
+        the generator cancels the download."""
+        name = name or self.settings.model
+        if name in self._models:
+            return
+        downloading = False
+        for event in pull_model(name, self.settings):
+            downloading = downloading or not event.location  # a model here says only where
+            if downloading:
+                yield event
+
+    # --- documents ----------------------------------------------------------------------------
+    def ingest_knowledge_dir(self, progress: ProgressCallback | None = None) -> IngestReport:
+        return self.ingestor.ingest(
+            [self.settings.knowledge_dir], progress=progress, lock_timeout=60
+        )
+
+    def library_size(self) -> tuple[int, int]:
+        """(documents, chunks) in the store. Counted by the store's catalog, again only when
+        the store has changed since (the status line asks after each answer)."""
+        generation = self.store.generation()
+        cached = self._library_size
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        size = (self.store.document_count(), generation[0])
+        self._library_size = (generation, size)
+        return size
+
+    def start_ingesting_knowledge_dir(self) -> StartupIngest | None:
+        """Bring the knowledge folder into the store in the background (at the app's start);
+        until that is done, questions wait for it (:meth:`answer_stream`)."""
+        if not self.settings.knowledge_dir.is_dir():
+            log.warning("no knowledge folder at %s: nothing to ingest", self.settings.knowledge_dir)
+            return None
+        self.startup = StartupIngest(self.ingest_knowledge_dir).start()
+        return self.startup
+
+    def watch_store(self) -> None:
+        """For a long-running app: reopen the store in the background when another process
+        changes it (``store_watch_seconds``), so questions find it loaded."""
+        self.store.watch(self.settings.store_watch_seconds)
+
+    def _wait_for_startup(self) -> None:
+        startup = self.startup
+        if startup is not None and not startup.wait(self.settings.startup_wait_s):
+            raise LLMError(f"{startup.describe()} Ask again in a moment.")
+
+    # --- answering ----------------------------------------------------------------------------
+    def retrieval_query(
+        self, question: str, history: Sequence[Message], model: ChatModel | None = None
+    ) -> str:
+        return self.plan_query(question, history, model)[0]
+
+    def plan_query(
+        self, question: str, history: Sequence[Message], model: ChatModel | None = None
+    ) -> tuple[str, str | None]:
+        """(what to search for, the model's rewrite of the question or None).
+
+        A follow-up searches with its conversation (:mod:`rag.retrieval.follow_up`). With
+        ``rewrite_queries`` the model's standalone question goes in front of that: a good
+        rewrite resolves "he" and "it", and a poor one (small models often answer instead of
+        rewriting) can't lose the conversation's subject.
+        """
+        query = conversation_query(question, history, self.settings.history_turns)
+        if history and self.settings.rewrite_queries and model is not None:
+            rewritten = rewrite_question(question, history, model)
+            if rewritten:
+                return f"{rewritten} {query}", rewritten
+        return query, None
+
+    def retrieve(
+        self, query: str, k: int | None = None, *, question: str | None = None
+    ) -> list[RetrievedChunk]:
+        """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well."""
+        extra = [(question, QUESTION_WEIGHT)] if question and question != query else []
+        return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra)
+
+    def answer_stream(
+        self,
+        question: str,
+        history: Sequence[Message] = (),
+        *,
+        model: str | None = None,
+        k: int | None = None,
+        options: GenerationOptions | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """Yield :class:`Retrieved`, then :class:`Token` pieces, then :class:`Finished`; before
+        them :class:`PullProgress` while a model not downloaded yet is being downloaded.
+
+        Raises :class:`LLMError` (model problems) with a message meant for the user.
+        """
+        question = question.strip()
+        if not question:
+            raise LLMError("Ask a question first.")
+        if len(question) > self.settings.max_message_chars:
+            raise LLMError(
+                f"The message is {len(question)} characters long; the limit is "
+                f"{self.settings.max_message_chars}. Shorten it."
+            )
+        options = options or GenerationOptions(
+            self.settings.temperature, self.settings.max_new_tokens
+        )
+        yield from self.fetch_model(model)
+        started = time.perf_counter()
+        self._wait_for_startup()
+        if self.store.count() == 0:  # a model would answer from nothing but itself
+            yield Retrieved(question, [])
+            yield Token(NO_NOTES)
+            yield Finished(NO_NOTES, model or self.settings.model, [], not_found=True)
+            return
+        chat_model = self.chat_model(model)
+        extractive = getattr(chat_model, "extractive", False)
+        loaded = time.perf_counter()
+        query, rewritten = self.plan_query(question, history, None if extractive else chat_model)
+        chunks = self.retrieve(query, k, question=question if history else None)
+        # What the passages' sentences are matched with: a follow-up needs its conversation.
+        scored = self.score_sentences(query if history else question, chunks)
+        retrieved = time.perf_counter()
+
+        def timings(first: float, done: float) -> dict[str, float]:
+            return {
+                "load_ms": (loaded - started) * 1000,
+                "retrieve_ms": (retrieved - loaded) * 1000,
+                "first_token_ms": (first - loaded) * 1000,
+                "total_ms": (done - started) * 1000,
+            }
+
+        if scored.relevance < self.settings.min_relevance:
+            # Nothing relevant enough: say so, name the closest documents, ask no model.
+            yield Retrieved(query, chunks, rewritten)
+            text = not_found_answer(chunks)
+            yield Token(text)
+            now = time.perf_counter()
+            yield Finished(text, chat_model.name, chunks, timings(now, now), not_found=True)
+            return
+        if extractive:
+            yield Retrieved(query, chunks, rewritten)
+            extracts = select(scored)
+            text = format_answer(extracts)
+            yield Token(text)
+            now = time.perf_counter()
+            claims = [Claim(e.text, [e.n], True, "") for e in extracts]
+            yield Finished(text, chat_model.name, chunks, timings(now, now), claims)
+            return
+        yield from self._generate(
+            question, history, chat_model, options, query, rewritten, chunks, timings
+        )
+
+    def score_sentences(self, question: str, chunks: Sequence[RetrievedChunk]) -> Scored:
+        """The passages' sentences scored against the question (:mod:`rag.answer.extractive`)."""
+        return score_candidates(question, candidates(chunks), self.sentence_vectors)
+
+    def _generate(
+        self,
+        question: str,
+        history: Sequence[Message],
+        chat_model: ChatModel,
+        options: GenerationOptions,
+        query: str,
+        rewritten: str | None,
+        chunks: list[RetrievedChunk],
+        timings: Callable[[float, float], dict[str, float]],
+    ) -> Iterator[AnswerEvent]:
+        """The language model's answer, streamed, then checked sentence by sentence."""
+        try:
+            prompt = build_prompt(
+                question,
+                chunks,
+                history,
+                count_tokens=chat_model.count_tokens,
+                context_window=chat_model.context_window,
+                max_source_tokens=self.settings.max_source_tokens,
+                max_history_tokens=self.settings.max_history_tokens,
+                max_new_tokens=options.max_new_tokens,
+            )
+        except ValueError as exc:
+            raise LLMError(str(exc)) from exc
+        yield Retrieved(query, prompt.chunks, rewritten)
+        pieces: list[str] = []
+        first_token = None
+        for piece in stop_repeating(chat_model.stream_chat(prompt.messages, options)):
+            if first_token is None:
+                first_token = time.perf_counter()
+            pieces.append(piece)
+            yield Token(piece)
+        done = time.perf_counter()
+        checked = verify(trim_loop("".join(pieces)), prompt.chunks, self.sentence_vectors)
+        yield Finished(
+            checked.answer,
+            chat_model.name,
+            prompt.chunks,
+            timings(first_token or done, done),
+            checked.claims,
+        )
+
+    def ask(self, question: str, history: Sequence[Message] = (), **kwargs) -> Finished:
+        """The whole answer at once (for scripts and tests)."""
+        finished = None
+        for event in self.answer_stream(question, history, **kwargs):
+            if isinstance(event, Finished):
+                finished = event
+        assert finished is not None
+        return finished
+
+
+def create_service(
+    settings: Settings, *, embedder_factory: Callable[[Settings], Embedder] | None = None
+) -> RagService:
+    store = open_store(settings)
+    factory = embedder_factory or embedder_for
+    return RagService(settings, store, factory(settings))

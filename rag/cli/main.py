@@ -1,0 +1,159 @@
+"""``python -m rag ask "QUESTION"``, ``eval`` and ``models``: the chatbot from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from rag.llms import LLMError
+from rag.settings import load_settings
+from rag.store import StoreError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rag", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ask = commands.add_parser("ask", help="answer a question from the notes, streamed")
+    ask.add_argument("question")
+    ask.add_argument("--db", type=Path, help="store folder (RAG_DB_DIR)")
+    ask.add_argument("--k", type=int, help="chunks given to the model (RAG_TOP_K)")
+    ask.add_argument("--model", help="backend:model, e.g. llamacpp:smollm2 (RAG_MODEL)")
+    ask.add_argument("--temperature", type=float)
+    ask.add_argument("--max-new-tokens", type=int)
+    ask.add_argument("--json", action="store_true", help="end with the answer as one JSON line")
+
+    evaluate = commands.add_parser(
+        "eval", help="score retrieval, or answers (--answers), on a tests file (course format)"
+    )
+    evaluate.add_argument("--docs", type=Path, required=True, help="folder of documents")
+    evaluate.add_argument("--tests", type=Path, required=True, help="tests .jsonl file")
+    evaluate.add_argument("--db", type=Path, help="store folder (default: a fresh temporary one)")
+    evaluate.add_argument("--k", type=int, default=10, help="chunks scored per question")
+    evaluate.add_argument(
+        "--answers",
+        action="store_true",
+        help="score the chat's answers (keywords, citations, support, refusals, time)",
+    )
+    evaluate.add_argument("--model", help="answers: backend:model answering (RAG_MODEL)")
+    evaluate.add_argument(
+        "--judge", help="answers: backend:model scoring them against reference_answer, 1-5"
+    )
+    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument(
+        "--json", action="store_true", help="end with the scores as one JSON line"
+    )
+
+    models = commands.add_parser(
+        "models", help="list the chat models available here and the recommended ones"
+    )
+    models.add_argument(
+        "--pull",
+        metavar="NAME",
+        help="download a model: a recommended one's key (qwen2.5-1.5b), "
+        "llamacpp:hf://OWNER/REPO/FILE.gguf or ollama:NAME",
+    )
+    return parser
+
+
+def _ask(args) -> int:
+    from rag.app.service import Finished, PullProgress, Retrieved, Token, create_service
+    from rag.cli.models import ProgressBars
+
+    settings = load_settings(
+        db_dir=args.db,
+        top_k=args.k,
+        model=args.model,
+        temperature=args.temperature,
+        max_new_tokens=args.max_new_tokens,
+    )
+    service = create_service(settings)
+    if service.store.count() == 0:
+        print(
+            f"error: the store {service.store.description} is empty; run `python -m ingest` first",
+            file=sys.stderr,
+        )
+        return 2
+    finished = None
+    download_bars = ProgressBars()  # the model is downloaded first when it isn't here yet
+    streamed = []
+    for event in service.answer_stream(args.question):
+        if isinstance(event, PullProgress):
+            download_bars(event)
+        elif isinstance(event, Token):
+            streamed.append(event.text)
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, Retrieved) and not event.chunks:
+            print("(no matching documents)", file=sys.stderr)
+        elif isinstance(event, Finished):
+            finished = event
+    _print_checks(finished, "".join(streamed))
+    if args.json:
+        print(json.dumps(finished.as_dict(), ensure_ascii=False))
+    return 0
+
+
+def _print_checks(finished, streamed: str) -> None:
+    """After the streamed answer: its checked version when citations were added, the
+    sentences no source holds, then the sources, cited first."""
+    from rag.answer import source_label
+
+    if finished.answer.strip() != streamed.strip():
+        print("\n\nWith its citations checked:\n" + finished.answer)
+    unsupported = [c for c in finished.claims if not c.supported]
+    if unsupported:
+        print("\n\nNot in the notes (don't rely on these):")
+        for claim in unsupported:
+            print(f"  ⚠ {claim.text} ({claim.reason})")
+    if finished.not_found:
+        print("\n\nClosest passages (they don't answer it):")
+        for chunk in finished.chunks:
+            print(f"  [{chunk.n}] {source_label(chunk)}")
+        return
+    cited = {n for c in finished.claims if c.supported for n in c.sources}
+    print("\n\nSources:")
+    for chunk in finished.chunks:
+        if chunk.n in cited or not finished.claims:
+            print(f"  [{chunk.n}] {source_label(chunk)}")
+    uncited = [c for c in finished.chunks if finished.claims and c.n not in cited]
+    if uncited:
+        print("Retrieved, not cited:")
+        for chunk in uncited:
+            print(f"  [{chunk.n}] {source_label(chunk)}")
+
+
+def _models(args) -> int:
+    from rag.cli.models import run
+
+    return run(args, load_settings())
+
+
+def _eval(args) -> int:
+    if args.limit is not None and args.limit < 1:
+        print("error: --limit must be at least 1", file=sys.stderr)
+        return 2
+    if not args.answers and (args.model or args.judge):
+        print("error: --model and --judge score answers: add --answers", file=sys.stderr)
+        return 2
+    if args.answers:
+        from rag.evaluation.answers import run_cli
+    else:
+        from rag.evaluation.retrieval import run_cli
+    return run_cli(args, load_settings(db_dir=args.db, model=args.model))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    handler = {"ask": _ask, "eval": _eval, "models": _models}[args.command]
+    try:
+        return handler(args)
+    except (LLMError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,42 @@
+"""What every layer shares: the chunk format, search terms, sentences, claims and the
+weights that ship inside packages. It imports nothing of the app."""
+
+from rag.core.bundled import bundled_gguf, bundled_gguf_aliases, resolve_embedding_model
+from rag.core.chunks import (
+    CHUNKER_VERSION,
+    HEADER_KEY,
+    HEADER_SEPARATOR,
+    Chunk,
+    chunk_id,
+    document_label,
+    header_line,
+    join_header,
+    stored_parts,
+)
+from rag.core.claims import Claim
+from rag.core.sentences import HEADING, ITEM, ROW, TEXT, Sentence, plain, split_sentences
+from rag.core.terms import tokenize
+
+__all__ = [
+    "CHUNKER_VERSION",
+    "HEADER_KEY",
+    "HEADER_SEPARATOR",
+    "HEADING",
+    "ITEM",
+    "ROW",
+    "TEXT",
+    "Chunk",
+    "Claim",
+    "Sentence",
+    "bundled_gguf",
+    "bundled_gguf_aliases",
+    "chunk_id",
+    "document_label",
+    "header_line",
+    "join_header",
+    "plain",
+    "resolve_embedding_model",
+    "split_sentences",
+    "stored_parts",
+    "tokenize",
+]

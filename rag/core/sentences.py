@@ -1,0 +1,244 @@
+"""Markdown-aware sentence splitting, for answers and for the passages they are drawn from.
+
+Course notes are messy markdown: headings, nested bullets, tables, code, stray HTML, links.
+A sentence here is what a reader takes as one statement: a sentence of a paragraph, a list item
+(split further when it holds several sentences), a table row (read as "column: cell; ..."), a
+heading. Code blocks, HTML tags, link targets and table rules are not sentences. Each sentence
+keeps its place in the text (``start``/``end``, so an answer's sentences can be marked where
+they are) and the nearest heading above it (the context a bare bullet needs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+HEADING = "heading"
+TEXT = "text"
+ITEM = "item"
+ROW = "row"
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_ITEM = re.compile(r"^(\s*)(?:[-*+•]|\d{1,3}[.)])\s+")
+_EMPTY_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s*$")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# A line opening with a bold label, "**Label:** value" or "**Label**: value".
+_FIELD = re.compile(r"^\s*(\*\*|__)[^*_\n]{1,60}?(?::\1|\1:)")
+_HR = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+_HTML_TAG = re.compile(r"<[^>\n]{1,400}>")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
+# Bold, and a single * opening or closing a word (not the * of "4*10^9", which is arithmetic).
+_EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w))")
+_SPACES = re.compile(r"\s+")
+#: The mark between two excerpts of one document in a passage (rag.retrieval.hybrid.GAP).
+_GAP = re.compile(r"^\s*\[…\]\s*$")
+# A sentence ends at . ! or ? (after closing quotes or brackets and any [n] citations) followed
+# by space and something that does not continue a sentence (a lower-case word does).
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\s*\[\d{1,2}\])*(?=\s+[^\sa-z,;:\[]|\s*$)")
+_ABBREVIATIONS = (
+    "e.g i.e etc vs cf approx fig no dr mr mrs ms st inc ltd "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")|\b[A-Z]"
+    # "...two APIs: 1. Pipelines, 2. Tokenizers": a number opening an inline list.
+    r"|(?:^|[:;,]\s*)\d{1,2})\.$",
+    re.I,
+)
+#: Shortest text worth calling a sentence, in word characters.
+MIN_CHARS = 3
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A statement found in a text; ``text`` is plain (markdown markers and links removed)."""
+
+    text: str
+    start: int
+    end: int
+    kind: str
+    #: The nearest heading above it ("" when none).
+    heading: str = ""
+    #: Which block (paragraph, list, table) it belongs to: consecutive items share one.
+    block: int = 0
+    #: For a list item: the sentence ending with ":" that the list continues ("" when none).
+    lead: str = ""
+    #: Every heading above it, outermost first (the last is :attr:`heading`).
+    headings: tuple[str, ...] = ()
+
+
+def plain(text: str) -> str:
+    """Inline markdown made plain: images and HTML dropped, links reduced to their text."""
+    text = _IMAGE.sub("", text)
+    text = _HTML_TAG.sub(" ", text)
+    text = _LINK.sub(r"\1", text)
+    text = _EMPHASIS.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        yield offset, line.rstrip("\r\n")
+        offset += len(line)
+
+
+def _split_run(text: str, start: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each sentence of one run of prose beginning at ``start``."""
+    begin = 0
+    for match in _END.finditer(text):
+        end = match.end()
+        if _ABBREVIATION.search(text[begin : match.start() + 1]):
+            continue
+        if text[begin:end].strip():
+            yield start + begin, start + end
+        begin = end
+    if text[begin:].strip():
+        yield start + begin, start + len(text)
+
+
+def _cells(line: str) -> list[str]:
+    return [plain(cell) for cell in line.strip().strip("|").split("|")]
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Every sentence of ``text``, in order, with where it is and what heading it is under."""
+    sentences: list[Sentence] = []
+    heading = ""
+    outline: list[tuple[int, str]] = []  # (level, text) of the headings above, outermost first
+    lead = ""  # the last sentence ending with ":", which the list after it continues
+    lead_indent = -1  # the indentation of the item that is the lead (-1: prose)
+    item_indent = 0  # the indentation of the item being gathered
+    block = 0
+    in_code = False
+    header_cells: list[str] | None = None
+    run: list[tuple[int, str]] = []  # (offset, line) of the prose or list item being gathered
+    run_kind = TEXT
+    previous_kind = ""
+
+    def emit(start: int, end: int, kind: str) -> None:
+        nonlocal lead, lead_indent
+        # Leading/trailing blanks are outside the sentence, so a marked span is tight.
+        raw = text[start:end]
+        start += len(raw) - len(raw.lstrip())
+        end -= len(raw) - len(raw.rstrip())
+        cleaned = plain(text[start:end])
+        if sum(ch.isalnum() for ch in cleaned) >= MIN_CHARS:
+            sentences.append(
+                Sentence(
+                    cleaned,
+                    start,
+                    end,
+                    kind,
+                    heading,
+                    block,
+                    lead if kind == ITEM else "",
+                    tuple(title for _, title in outline),
+                )
+            )
+            if cleaned.endswith(":"):
+                lead, lead_indent = cleaned, item_indent if kind == ITEM else -1
+            elif kind == TEXT:
+                lead = ""
+
+    def flush() -> None:
+        nonlocal run, block
+        if not run:
+            return
+        first = run[0][0]
+        last_offset, last_line = run[-1]
+        for start, end in _split_run(text[first : last_offset + len(last_line)], first):
+            emit(start, end, run_kind)
+        run = []
+        if run_kind == TEXT:
+            block += 1
+
+    for offset, line in _lines(text):
+        if _FENCE.match(line):
+            flush()
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        stripped = line.strip()
+        if not stripped or _GAP.match(line) or _HR.match(line) or _EMPTY_ITEM.match(line):
+            flush()
+            if not stripped and previous_kind != ITEM:
+                header_cells = None
+                if previous_kind == ROW:
+                    block += 1
+            if _GAP.match(line) or _HR.match(line):
+                block += 1
+                lead = ""
+            previous_kind = "" if not stripped and previous_kind != ITEM else previous_kind
+            continue
+        heading_match = _HEADING.match(line)
+        if heading_match:
+            flush()
+            block += 1
+            heading = plain(heading_match.group(2))
+            level = len(heading_match.group(1))
+            while outline and outline[-1][0] >= level:
+                outline.pop()
+            outline.append((level, heading))
+            lead = ""
+            emit(offset + heading_match.start(2), offset + heading_match.end(2), HEADING)
+            block += 1
+            previous_kind = HEADING
+            continue
+        if _TABLE_ROW.match(line):
+            flush()
+            if _TABLE_RULE.match(line):
+                continue
+            cells = _cells(line)
+            if header_cells is None:
+                header_cells = cells
+                if previous_kind != ROW:
+                    block += 1
+            else:
+                pairs = [
+                    f"{name}: {cell}" if name and cell and name != cell else cell
+                    for name, cell in zip(header_cells, cells, strict=False)
+                ]
+                cleaned = "; ".join(p for p in pairs if p)
+                if sum(ch.isalnum() for ch in cleaned) >= MIN_CHARS:
+                    sentences.append(
+                        Sentence(
+                            cleaned,
+                            offset,
+                            offset + len(line),
+                            ROW,
+                            heading,
+                            block,
+                            headings=tuple(title for _, title in outline),
+                        )
+                    )
+            previous_kind = ROW
+            continue
+        header_cells = None
+        item = _ITEM.match(line)
+        if item:
+            flush()
+            item_indent = len(item.group(1).expandtabs(4))
+            if lead and lead_indent >= 0 and item_indent <= lead_indent:
+                lead = ""  # a sibling of the item that led the nested list, not one of its items
+            if previous_kind != ITEM:
+                block += 1
+            run, run_kind = [(offset + item.end(), line[item.end() :])], ITEM
+            previous_kind = ITEM
+            continue
+        if previous_kind == ITEM and run_kind == ITEM and run:
+            run.append((offset, line))  # a list item's next line, indented or not
+            continue
+        if previous_kind == ITEM or (run and _FIELD.match(line)):
+            flush()  # "**Contract Number:** ..." on its own line is a statement of its own
+        if run_kind != TEXT:
+            run_kind = TEXT
+        run.append((offset, line))
+        previous_kind = TEXT
+    flush()
+    return sentences

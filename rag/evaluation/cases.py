@@ -1,0 +1,109 @@
+"""The tests files of both evaluations, in the LLM-engineering course's format.
+
+A tests file is JSON lines, one question per line::
+
+    {"question": "...", "keywords": ["...", "..."], "reference_answer": "...", "category": "..."}
+
+A question the documents don't answer is marked ``"answerable": false`` (its keywords may then
+be left out): retrieval scoring (:mod:`rag.evaluation.retrieval`) skips it, answer evaluation
+(:mod:`rag.evaluation.answers`) checks that the app says the notes don't cover it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+DEFAULT_CATEGORY = "general"
+
+
+class EvalFileError(ValueError):
+    """A tests file that can't be read; the message names the file and the line."""
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    question: str
+    keywords: tuple[str, ...]
+    category: str = DEFAULT_CATEGORY
+    reference_answer: str = ""
+    #: False for a question the documents don't answer (the app should say so).
+    answerable: bool = True
+
+
+def parse_tests(lines: Sequence[str] | str, name: str = "<tests>") -> list[EvalCase]:
+    """Cases from JSON lines; blank lines are skipped, anything else malformed is refused."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    cases = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{name}, line {number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalFileError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
+        cases.append(_case(row, where))
+    if not cases:
+        raise EvalFileError(f"{name}: no questions (expected one JSON object per line)")
+    return cases
+
+
+def _case(row: Any, where: str) -> EvalCase:
+    if not isinstance(row, dict):
+        raise EvalFileError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    question = row.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise EvalFileError(f'{where}: "question" must be a non-empty string')
+    answerable = row.get("answerable", True)
+    if not isinstance(answerable, bool):
+        raise EvalFileError(f'{where}: "answerable" must be true or false')
+    # An unanswerable question has nothing to find: its keywords may be left out.
+    keywords = row.get("keywords", None if answerable else [])
+    if (
+        not isinstance(keywords, list)
+        or (answerable and not keywords)
+        or not all(isinstance(k, str) and k.strip() for k in keywords)
+    ):
+        raise EvalFileError(f'{where}: "keywords" must be a non-empty list of non-empty strings')
+    category = row.get("category", DEFAULT_CATEGORY)
+    answer = row.get("reference_answer", "")
+    if not isinstance(category, str) or not isinstance(answer, str):
+        raise EvalFileError(f'{where}: "category" and "reference_answer" must be strings')
+    category = category.strip() or DEFAULT_CATEGORY
+    return EvalCase(question.strip(), tuple(keywords), category, answer, answerable)
+
+
+def load_tests(path: Path | str) -> list[EvalCase]:
+    """Cases of a ``.jsonl`` tests file; :class:`EvalFileError` names file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise EvalFileError(f"{path}: no such tests file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"{path}: can't read it ({exc})") from exc
+    return parse_tests(text.splitlines(), str(path))
+
+
+class _Scored(Protocol):
+    case: EvalCase
+
+
+Score = TypeVar("Score", bound=_Scored)
+Totals = TypeVar("Totals")
+
+
+def per_category(
+    scores: Sequence[Score], totals: Callable[[list[Score]], Totals]
+) -> dict[str, Totals]:
+    """``totals`` of each category's scores (each score has the ``case`` it scores), by name."""
+    groups: dict[str, list[Score]] = defaultdict(list)
+    for score in scores:
+        groups[score.case.category].append(score)
+    return {name: totals(group) for name, group in sorted(groups.items())}

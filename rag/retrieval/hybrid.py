@@ -1,0 +1,194 @@
+"""Hybrid retrieval: dense (embeddings in Chroma) and lexical (BM25), fused, then widened.
+
+Dense search finds paraphrases; BM25 finds the exact names, codes and numbers that small
+embedding models blur. Each chunk is ranked in four steps, every one measured in
+``benchmarks/README.md`` (section "Retrieval quality and latency"):
+
+1. **Two rankings.** The ``candidates`` nearest chunks by embedding, and the ``candidates``
+   best by BM25 from the persistent lexical index (:mod:`rag.store.lexical`, SQLite FTS5). BM25
+   scores a chunk's body and its "document | section" header line as two fields, each with
+   its own length normalisation: the header says which document a chunk belongs to without
+   letting short chunks win on the document's name alone. Tokens are lower-cased, stop words
+   dropped and plurals folded ("contracts" matches "contract").
+2. **Fusion.** Both score lists are scaled to 0..1 over their candidates and mixed,
+   ``dense_weight`` for the embedding and the rest for BM25.
+3. **Neighbours.** A chunk gains ``neighbour_weight`` times the better score of the chunks
+   just before and after it in its document: a passage next to relevant text is more likely
+   relevant than an isolated match.
+4. **Windows** (:mod:`rag.retrieval.passages`, as is step 5). Each hit, best first, is widened with its neighbouring chunks up to
+   ``window_chars`` characters, and hits that touch an earlier window join it, so the model
+   reads whole passages (a section and what follows) rather than fragments, and one passage
+   is never sent twice. Passages of the same document are then kept next to each other,
+   documents ordered by their best passage.
+5. **One passage per document.** The windows of one document (one page of a PDF) become a
+   single passage: its excerpts in document order, gaps marked "[…]". The model and the
+   reader get each source once, with everything found in it, instead of several numbered
+   fragments of the same file; the text is the same.
+
+A question reads only what it needs: the candidates' places and sizes from the lexical index,
+and the texts of the passages it returns from the store, so its cost does not grow with the
+store.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rag.core import tokenize
+from rag.retrieval.passages import GAP, ChunkView, RetrievedChunk, by_document, passage, windows
+
+if TYPE_CHECKING:
+    from rag.embedding import Embedder
+    from rag.settings import Settings
+    from rag.store import ChunkStore
+
+__all__ = ["GAP", "HybridRetriever", "RetrievedChunk", "tokenize"]
+
+# Cosine range of the dense candidates below which their order is noise rather than meaning.
+# The 40 candidates of real questions spread 0.09-0.49 (median 0.26, InsureLLM); in a store
+# of near-identical chunks (log lines, generated records) they spread 0.02, and stretching
+# that to 0..1 let the embedding's noise outvote the one chunk holding the exact code asked.
+DENSE_MIN_SPREAD = 0.1
+
+
+def _scaled(scores: dict[Any, float], min_spread: float = 0.0) -> dict[Any, float]:
+    """Scores mapped to 0..1 over the candidates (all 1.0 when they are equal).
+
+    ``min_spread``: the smallest range stretched to the full 0..1, so candidates that all
+    score alike stay alike instead of being pulled apart by noise.
+    """
+    if not scores:
+        return {}
+    low, high = min(scores.values()), max(scores.values())
+    if high <= low:
+        return dict.fromkeys(scores, 1.0)
+    span = max(high - low, min_spread)
+    return {key: (value - low) / span for key, value in scores.items()}
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        *,
+        hybrid: bool = True,
+        candidates: int = 40,
+        dense_weight: float = 0.5,
+        neighbour_weight: float = 0.3,
+        window_chars: int = 1500,
+        group_documents: bool = True,
+        merge_documents: bool = True,
+    ):
+        self.store = store
+        self.embedder = embedder
+        self.hybrid = hybrid
+        self.candidates = candidates
+        self.dense_weight = dense_weight if hybrid else 1.0
+        self.neighbour_weight = neighbour_weight
+        self.window_chars = window_chars
+        self.group_documents = group_documents
+        self.merge_documents = merge_documents
+        # The store state whose recorded embedding model was last checked against ours: the
+        # record changes only with a write or a reset, and both change the state.
+        self._vectors_checked_at: tuple | None = None
+
+    @classmethod
+    def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: Settings):
+        return cls(
+            store,
+            embedder,
+            hybrid=settings.hybrid,
+            candidates=settings.candidates,
+            dense_weight=settings.dense_weight,
+            neighbour_weight=settings.neighbour_weight,
+            window_chars=settings.window_chars,
+            merge_documents=settings.merge_documents,
+        )
+
+    def _view(self) -> ChunkView:
+        # One freshness check per question; the lexical index is repaired here only when an
+        # ingest killed halfway (or another machine, on a server store) left it behind.
+        state = self.store.generation()
+        self.store.ensure_lexical(state)
+        if self.dense_weight > 0 and state != self._vectors_checked_at:
+            self._check_vectors()
+            self._vectors_checked_at = state
+        return ChunkView(self.store)
+
+    def _check_vectors(self) -> None:
+        """A question embedded by another model (or int8 against float32) would rank the
+        store's chunks by the wrong measure without a word: refuse it, naming the fix."""
+        from rag.embedding import STORE_MODEL_KEY, store_mismatch
+        from rag.store import StoreError
+
+        recorded = self.store.collection_metadata().get(STORE_MODEL_KEY)
+        problem = store_mismatch(recorded, self.embedder.name)
+        if problem:
+            raise StoreError(f"The store {self.store.description} {problem}")
+
+    # --- ranking ------------------------------------------------------------------------------
+    def _fused(self, query: str, view: ChunkView) -> dict[str, float]:
+        """Chunk id -> fused score, for every candidate of either ranking."""
+        dense: dict[str, float] = {}
+        if self.dense_weight > 0:
+            vector = self.embedder.embed_query(query)
+            # _view() has just synced the store (generation()).
+            for hit in self.store.query(vector, self.candidates, sync=False):
+                view.remember(hit)
+                dense[hit.id] = 1.0 - (hit.distance or 0.0)
+        lexical: dict[str, float] = {}
+        if self.dense_weight < 1:
+            lexical = dict(self.store.lexical.search(query, self.candidates))
+            view.load(list(lexical))
+            lexical = {i: score for i, score in lexical.items() if i in view.rows}
+        fused: dict[str, float] = defaultdict(float)
+        scaled = (
+            (self.dense_weight, _scaled(dense, DENSE_MIN_SPREAD)),
+            (1.0 - self.dense_weight, _scaled(lexical)),
+        )
+        for weight, scores in scaled:
+            for key, score in scores.items():
+                fused[key] += weight * score
+        if self.neighbour_weight:
+            base = dict(fused)
+            for key in base:
+                around = [view.neighbour(key, step) for step in (-1, 1)]
+                best = max((base.get(j, 0.0) for j in around if j is not None), default=0.0)
+                fused[key] += self.neighbour_weight * best
+        return fused
+
+    # --- the public face ----------------------------------------------------------------------
+    def retrieve(
+        self, query: str, k: int, *, extra: Sequence[tuple[str, float]] = ()
+    ) -> list[RetrievedChunk]:
+        """The ``k`` best passages for ``query``.
+
+        ``extra``: more (query, weight) pairs whose fused scores are added, weighted, to the
+        main query's before windows are formed (a follow-up question on its own, beside the
+        conversation it belongs to).
+        """
+        query = query.strip()
+        if not query or k <= 0:
+            return []
+        view = self._view()
+        fused = self._fused(query, view)
+        for other, weight in extra:
+            if other.strip() and weight:
+                for key, score in self._fused(other.strip(), view).items():
+                    fused[key] = fused.get(key, 0.0) + weight * score
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+        found = windows(
+            ranked,
+            k,
+            view,
+            window_chars=self.window_chars,
+            group_documents=self.group_documents,
+        )
+        view.fetch([key for window in found for key in window.members])
+        # A chunk deleted since the index was searched (another process's job) is left out.
+        found = [w for w in found if w.hit in view.chunks]
+        groups = by_document(found, view) if self.merge_documents else [[w] for w in found]
+        return [passage(n, group, view) for n, group in enumerate(groups, start=1)]
