@@ -14,6 +14,7 @@ from rag.core.chunks import (
     stored_parts,
 )
 from rag.core.claims import Claim
+from rag.core.errors import AppError, NotReady, UserError
 from rag.core.sentences import HEADING, ITEM, ROW, TEXT, Sentence, plain, split_sentences
 from rag.core.terms import tokenize
 
@@ -25,9 +26,12 @@ __all__ = [
     "ITEM",
     "ROW",
     "TEXT",
+    "AppError",
     "Chunk",
     "Claim",
+    "NotReady",
     "Sentence",
+    "UserError",
     "bundled_gguf",
     "bundled_gguf_aliases",
     "chunk_id",

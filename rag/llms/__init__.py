@@ -42,7 +42,6 @@ __all__ = [
 
 # backend name -> "module:factory"; the factory takes (model, settings) and returns a ChatModel.
 BACKENDS: dict[str, str] = {
-    "extractive": "rag.llms.extractive:create",
     "llamacpp": "rag.llms.llamacpp:create",
     "openai": "rag.llms.openai_backend:create",
     "ollama": "rag.llms.ollama_backend:create",
