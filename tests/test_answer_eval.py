@@ -10,10 +10,9 @@ import pytest
 from devtools.sample_documents import FACTS
 from devtools.servers import free_port, run_module
 from rag.app import Finished
-from rag.core import Claim
+from rag.core import Claim, citations
 from rag.evaluation import AnswerEvalResult, EvalCase, EvalFileError, answer_totals, parse_tests
 from rag.evaluation.answer_metrics import (
-    citations,
     invalid_citations,
     keyword_recall,
     median,

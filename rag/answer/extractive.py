@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from rag.core import HEADING, ITEM, ROW, TEXT, Sentence, split_sentences, tokenize
+from rag.core import HEADING, ITEM, ROW, TEXT, Sentence, cite, split_sentences, tokenize
 from rag.retrieval import RetrievedChunk
 
 #: Share of the embedding similarity in a sentence's score; the term overlap gets the rest.
@@ -348,7 +348,7 @@ def format_answer(extracts: Sequence[Extract]) -> str:
         text = extract.text.rstrip()
         if text[-1:] not in ".!?:":
             text += "."
-        cited = f"{text} [{extract.n}]"
+        cited = f"{text} {cite([extract.n])}"
         if extract.kind == ITEM:
             if paragraph:
                 lines.append(" ".join(paragraph))

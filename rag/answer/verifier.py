@@ -17,7 +17,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.core import HEADING, Claim, Sentence, split_sentences, tokenize
+from rag.core import (
+    HEADING,
+    Claim,
+    Sentence,
+    citations,
+    cite,
+    is_refusal,
+    numbers,
+    split_sentences,
+    strip_citations,
+    tokenize,
+)
 from rag.retrieval import RetrievedChunk
 
 #: A sentence's meaning must be at least this close (cosine) to a sentence of its source.
@@ -31,12 +42,8 @@ EVIDENCE_SENTENCES = 3
 #: A sentence with fewer key terms than this and no number states nothing to check.
 MIN_CLAIM_TERMS = 2
 
-_CITATION = re.compile(r"\s*\[(\d{1,2})\]")
-# Digits with their separators: 1,300 / 0.75 / 2017 (units and suffixes are not part of it).
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 # A name: a capitalised word inside a sentence, an acronym, a word mixing case or digits.
 _WORD = re.compile(r"[A-Za-z][\w\-./+]*")
-_NOT_A_CLAIM = re.compile(r"\b(notes|sources?) (don't|do not|doesn't|does not) (say|cover)", re.I)
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -47,20 +54,11 @@ class Verdict:
     reason: str = ""
 
 
-def numbers(text: str) -> set[str]:
-    """The numbers written in ``text``, without thousands separators (131,072 == 131072)."""
-    found = set()
-    for match in _NUMBER.finditer(_CITATION.sub(" ", text)):
-        value = match.group(0).rstrip(".,")
-        found.add(value.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", value) else value)
-    return found
-
-
 def names(text: str) -> set[str]:
     """Proper names, acronyms and identifiers in a sentence (lower-cased), its first word only
     when it can't be an ordinary capitalised word (GPT-4, QLoRA, HumanEval)."""
     found = set()
-    for i, match in enumerate(_WORD.finditer(_CITATION.sub(" ", text))):
+    for i, match in enumerate(_WORD.finditer(strip_citations(text))):
         word = match.group(0).strip("-./+")
         if len(word) < 2:
             continue
@@ -78,7 +76,7 @@ def _words(text: str) -> set[str]:
 
 def is_claim(text: str) -> bool:
     """Whether a sentence states something to check (not "Here is what I found:")."""
-    if _NOT_A_CLAIM.search(text) or text.rstrip().endswith(":"):
+    if is_refusal(text) or text.rstrip().endswith(":"):
         return False  # "The notes don't say." / a lead-in to a list
     return bool(numbers(text)) or len(set(tokenize(text))) >= MIN_CLAIM_TERMS
 
@@ -128,8 +126,8 @@ class SourceIndex:
         label = "".join(f"[{n}]" for n in cited)
         closest = self.closest(vector, cited)
         sharing = self.sharing(text, cited)
-        evidence = set().union(set(), *(numbers(s.text) for _, s in closest + sharing))
-        missing_numbers = sorted(numbers(text) - evidence)
+        evidence = {n for _, s in closest + sharing for n in numbers(s.text)}
+        missing_numbers = sorted(set(numbers(text)) - evidence)
         if missing_numbers:
             return Verdict(False, f"{', '.join(missing_numbers)} is not in {label}")
         words = set().union(*(self.words[n] for n in cited))
@@ -158,7 +156,7 @@ class CheckedAnswer:
 
 def _cited(raw: str, count: int) -> tuple[list[int], list[int]]:
     """(valid, invalid) source numbers cited in a sentence, in order, once each."""
-    numbers_cited = list(dict.fromkeys(int(m) for m in _CITATION.findall(raw)))
+    numbers_cited = list(dict.fromkeys(citations(raw)))
     return [n for n in numbers_cited if 1 <= n <= count], [
         n for n in numbers_cited if not 1 <= n <= count
     ]
@@ -170,7 +168,7 @@ def verify(answer: str, chunks: Sequence[RetrievedChunk], embed: Embed) -> Check
     if not sentences:
         return CheckedAnswer(answer, [])
     index = SourceIndex(chunks, embed)
-    texts = [_CITATION.sub("", s.text).strip() for s in sentences]
+    texts = [strip_citations(s.text).strip() for s in sentences]
     vectors = np.asarray(embed(texts))
     claims: list[Claim] = []
     edits: list[tuple[int, int, str]] = []
@@ -195,8 +193,8 @@ def verify(answer: str, chunks: Sequence[RetrievedChunk], embed: Embed) -> Check
             verdict = Verdict(False, "no source holds it")
         claims.append(Claim(text, list(sources), verdict.supported, verdict.reason))
         if sources != cited or invalid:
-            bare = _CITATION.sub("", raw).rstrip()
-            marks = "".join(f"[{n}]" for n in sources) if verdict.supported else ""
+            bare = strip_citations(raw).rstrip()
+            marks = cite(sources) if verdict.supported else ""
             edits.append((sentence.start, sentence.end, f"{bare} {marks}".rstrip()))
     for start, end, replacement in reversed(edits):
         answer = answer[:start] + replacement + answer[end:]

@@ -28,7 +28,7 @@ from rag.answer import (
     verify,
 )
 from rag.app.startup import StartupIngest
-from rag.core import Claim, NotReady, UserError
+from rag.core import Claim, NotReady, UserError, not_covered
 from rag.embedding import Embedder, SentenceVectors, embedder_for
 from rag.llms import (
     ChatModel,
@@ -49,9 +49,9 @@ log = logging.getLogger(__name__)
 # question ("And what about Priya Sharma?") then outweighs the subject of earlier turns.
 QUESTION_WEIGHT = 0.5
 # The answer when the store holds nothing to search: no model is asked to answer from nothing.
-NO_NOTES = (
-    "The notes don't cover this: the store holds no documents yet. Ingest a folder "
-    "(`python -m ingest`) or upload files in the Documents tab."
+NO_NOTES = not_covered(
+    "the store holds no documents yet. Ingest a folder (`python -m ingest`) or upload files "
+    "in the Documents tab."
 )
 
 

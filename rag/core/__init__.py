@@ -1,6 +1,16 @@
 """What every layer shares: the chunk format, search terms, sentences, claims and the
 weights that ship inside packages. It imports nothing of the app."""
 
+from rag.core.answer_text import (
+    NOTES_DONT_SAY,
+    citations,
+    cite,
+    is_refusal,
+    not_covered,
+    numbers,
+    replace_citations,
+    strip_citations,
+)
 from rag.core.bundled import bundled_gguf, bundled_gguf_aliases, resolve_embedding_model
 from rag.core.chunks import (
     CHUNKER_VERSION,
@@ -24,6 +34,7 @@ __all__ = [
     "HEADER_SEPARATOR",
     "HEADING",
     "ITEM",
+    "NOTES_DONT_SAY",
     "ROW",
     "TEXT",
     "AppError",
@@ -35,12 +46,19 @@ __all__ = [
     "bundled_gguf",
     "bundled_gguf_aliases",
     "chunk_id",
+    "citations",
+    "cite",
     "document_label",
     "header_line",
+    "is_refusal",
     "join_header",
+    "not_covered",
+    "numbers",
     "plain",
+    "replace_citations",
     "resolve_embedding_model",
     "split_sentences",
     "stored_parts",
+    "strip_citations",
     "tokenize",
 ]

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from rag.core.answer_text import CITATION_MARK
+
 HEADING = "heading"
 TEXT = "text"
 ITEM = "item"
@@ -38,7 +40,7 @@ _SPACES = re.compile(r"\s+")
 _GAP = re.compile(r"^\s*\[…\]\s*$")
 # A sentence ends at . ! or ? (after closing quotes or brackets and any [n] citations) followed
 # by space and something that does not continue a sentence (a lower-case word does).
-_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\s*\[\d{1,2}\])*(?=\s+[^\sa-z,;:\[]|\s*$)")
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\s*" + CITATION_MARK + r")*(?=\s+[^\sa-z,;:\[]|\s*$)")
 _ABBREVIATIONS = (
     "e.g i.e etc vs cf approx fig no dr mr mrs ms st inc ltd "
     "jan feb mar apr jun jul aug sep sept oct nov dec"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from rag.core.errors import AppError
+from rag.core import AppError
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 

@@ -11,10 +11,9 @@ import re
 from collections.abc import Sequence
 
 from rag.answer import source_label
-from rag.core import HEADING, Claim, split_sentences
+from rag.core import HEADING, Claim, citations, replace_citations, split_sentences
 from rag.retrieval import RetrievedChunk
 
-_CITATION = re.compile(r"\[(\d{1,2})\]")
 SNIPPET_CHARS = 600
 
 
@@ -57,7 +56,7 @@ def cited_sources(answer: str, claims: Sequence[Claim]) -> set[int]:
     """The source numbers an answer cites (its claims', or its [n] markers when unchecked)."""
     if claims:
         return {n for claim in claims if claim.supported for n in claim.sources}
-    return {int(n) for n in _CITATION.findall(answer)}
+    return set(citations(answer))
 
 
 def mark_unsupported(answer: str, claims: Sequence[Claim]) -> str:
@@ -86,13 +85,12 @@ def mark_unsupported(answer: str, claims: Sequence[Claim]) -> str:
 def link_citations(answer: str, count: int) -> str:
     """Turn ``[n]`` markers for existing sources into links to their cards."""
 
-    def replace(match: re.Match) -> str:
-        n = int(match.group(1))
+    def link(n: int) -> str:
         if 1 <= n <= count:
             return f'<a class="rag-cite" href="#source-{n}" data-n="{n}">[{n}]</a>'
-        return match.group(0)
+        return f"[{n}]"
 
-    return _CITATION.sub(replace, answer)
+    return replace_citations(answer, lambda numbers: "".join(link(n) for n in numbers))
 
 
 def sources_footer(
