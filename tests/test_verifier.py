@@ -8,14 +8,14 @@ import pytest
 
 from devtools.servers import REPO_ROOT
 from rag.answer import verify
+from rag.core import Passage
 from rag.embedding import SentenceVectors
-from rag.retrieval import RetrievedChunk
 
 LABELLED = REPO_ROOT / "tests" / "data" / "labels" / "verifier_sentences.jsonl"
 
 
-def source(n: int, text: str, name: str = "notes.md") -> RetrievedChunk:
-    return RetrievedChunk(n, f"{name}#{n}", text, {"source": name}, 1.0)
+def source(n: int, text: str, name: str = "notes.md") -> Passage:
+    return Passage(n, f"{name}#{n}", text, {"source": name}, 1.0)
 
 
 @pytest.fixture(scope="module")

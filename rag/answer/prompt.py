@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.core import NOTES_DONT_SAY, not_covered
+from rag.core import NOTES_DONT_SAY, Passage, not_covered
 from rag.llms.base import Message
-from rag.retrieval import RetrievedChunk
 
 SYSTEM_PROMPT = f"""\
 You answer questions about the user's notes, using only the numbered sources below.
@@ -26,7 +25,7 @@ NO_SOURCES = "(no documents matched the question)"
 HISTORY_SHARE = 0.25
 
 
-def source_label(chunk: RetrievedChunk) -> str:
+def source_label(chunk: Passage) -> str:
     meta = chunk.metadata
     parts = [chunk.source]
     if meta.get("section"):
@@ -36,7 +35,7 @@ def source_label(chunk: RetrievedChunk) -> str:
     return " — ".join(parts)
 
 
-def not_found_answer(closest: Sequence[RetrievedChunk], names: int = 3) -> str:
+def not_found_answer(closest: Sequence[Passage], names: int = 3) -> str:
     """The answer when nothing retrieved is relevant enough: say so, name the nearest files."""
     documents = list(dict.fromkeys(c.source for c in closest))[:names]
     if not documents:
@@ -47,7 +46,7 @@ def not_found_answer(closest: Sequence[RetrievedChunk], names: int = 3) -> str:
     )
 
 
-def format_source(chunk: RetrievedChunk, body: str | None = None) -> str:
+def format_source(chunk: Passage, body: str | None = None) -> str:
     return (
         f"[{chunk.n}] {source_label(chunk)}\n{(body if body is not None else chunk.body).strip()}"
     )
@@ -57,7 +56,7 @@ def format_source(chunk: RetrievedChunk, body: str | None = None) -> str:
 class FittedPrompt:
     messages: list[Message]
     #: The chunks that made it into the prompt (a prefix of those retrieved).
-    chunks: list[RetrievedChunk]
+    chunks: list[Passage]
     prompt_tokens: int
 
 
@@ -72,7 +71,7 @@ def _truncate_to_tokens(text: str, tokens: int, count: Callable[[str], int]) -> 
 
 def build_prompt(
     question: str,
-    chunks: Sequence[RetrievedChunk],
+    chunks: Sequence[Passage],
     history: Sequence[Message],
     *,
     count_tokens: Callable[[str], int],
@@ -111,7 +110,7 @@ def build_prompt(
         # On a CPU, every prompt token delays the first answer token: sources get at most this.
         budget = min(budget, max_source_tokens)
     blocks: list[str] = []
-    used: list[RetrievedChunk] = []
+    used: list[Passage] = []
     for chunk in chunks:
         block = format_source(chunk)
         cost = count_tokens(block) + 2

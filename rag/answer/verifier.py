@@ -20,16 +20,16 @@ import numpy as np
 from rag.core import (
     HEADING,
     Claim,
+    Passage,
     Sentence,
     citations,
     cite,
     is_refusal,
     numbers,
+    search_terms,
     split_sentences,
     strip_citations,
-    tokenize,
 )
-from rag.retrieval import RetrievedChunk
 
 #: A sentence's meaning must be at least this close (cosine) to a sentence of its source.
 MIN_SIMILARITY = 0.45
@@ -78,18 +78,18 @@ def is_claim(text: str) -> bool:
     """Whether a sentence states something to check (not "Here is what I found:")."""
     if is_refusal(text) or text.rstrip().endswith(":"):
         return False  # "The notes don't say." / a lead-in to a list
-    return bool(numbers(text)) or len(set(tokenize(text))) >= MIN_CLAIM_TERMS
+    return bool(numbers(text)) or len(set(search_terms(text))) >= MIN_CLAIM_TERMS
 
 
 class SourceIndex:
     """The retrieved sources, split into sentences and embedded once per answer."""
 
-    def __init__(self, chunks: Sequence[RetrievedChunk], embed: Embed):
+    def __init__(self, chunks: Sequence[Passage], embed: Embed):
         self.chunks = {c.n: c for c in chunks}
         self.embed = embed
         self.text = {c.n: c.body.lower() for c in chunks}
         self.words = {n: _words(text) for n, text in self.text.items()}
-        self.terms = {n: set(tokenize(text)) for n, text in self.text.items()}
+        self.terms = {n: set(search_terms(text)) for n, text in self.text.items()}
         self.sentences: dict[int, list[Sentence]] = {}
         self.vectors: dict[int, np.ndarray] = {}
         for n, chunk in self.chunks.items():
@@ -112,9 +112,11 @@ class SourceIndex:
     def sharing(self, text: str, cited: Sequence[int]) -> list[tuple[float, Sentence]]:
         """The sentences of the ``cited`` sources sharing most key terms with ``text`` (a long
         source sentence can be far in meaning from a short claim it holds)."""
-        terms = set(tokenize(text))
+        terms = set(search_terms(text))
         scored = [
-            (float(len(terms & set(tokenize(s.text)))), s) for n in cited for s in self.sentences[n]
+            (float(len(terms & set(search_terms(s.text)))), s)
+            for n in cited
+            for s in self.sentences[n]
         ]
         scored.sort(key=lambda pair: -pair[0])
         return [pair for pair in scored[:EVIDENCE_SENTENCES] if pair[0] > 0]
@@ -134,7 +136,7 @@ class SourceIndex:
         missing_names = sorted(name for name in names(text) if name not in words)
         if missing_names:
             return Verdict(False, f"{', '.join(missing_names)} is not in {label}")
-        terms = set(tokenize(text))
+        terms = set(search_terms(text))
         if terms:
             held = terms & set().union(*(self.terms[n] for n in cited))
             if len(held) / len(terms) < MIN_TERM_SHARE:
@@ -162,7 +164,7 @@ def _cited(raw: str, count: int) -> tuple[list[int], list[int]]:
     ]
 
 
-def verify(answer: str, chunks: Sequence[RetrievedChunk], embed: Embed) -> CheckedAnswer:
+def verify(answer: str, chunks: Sequence[Passage], embed: Embed) -> CheckedAnswer:
     """Check every sentence of ``answer`` against the sources it cites (see the module doc)."""
     sentences = [s for s in split_sentences(answer) if s.kind != HEADING]
     if not sentences:

@@ -28,7 +28,7 @@ from rag.answer import (
     verify,
 )
 from rag.app.startup import StartupIngest
-from rag.core import Claim, NotReady, UserError, not_covered
+from rag.core import Claim, NotReady, Passage, UserError, not_covered
 from rag.embedding import Embedder, SentenceVectors, embedder_for
 from rag.llms import (
     ChatModel,
@@ -39,7 +39,7 @@ from rag.llms import (
     create_chat_model,
     pull_model,
 )
-from rag.retrieval import HybridRetriever, RetrievedChunk, conversation_query, rewrite_question
+from rag.retrieval import HybridRetriever, conversation_query, rewrite_question
 from rag.settings import Settings
 from rag.store import ChunkStore, open_store
 
@@ -62,7 +62,7 @@ class Retrieved:
 
     #: What was searched for: the question, with its conversation for a follow-up.
     query: str
-    chunks: list[RetrievedChunk]
+    chunks: list[Passage]
     #: The chat model's standalone version of a follow-up, when rewriting is on (in ``query``).
     rewritten: str | None = None
 
@@ -76,7 +76,7 @@ class Token:
 class Finished:
     answer: str
     model: str
-    chunks: list[RetrievedChunk]
+    chunks: list[Passage]
     timings: dict[str, float] = field(default_factory=dict)
     #: The answer sentence by sentence, each with the sources it cites and whether they hold it.
     claims: list[Claim] = field(default_factory=list)
@@ -201,7 +201,7 @@ class RagService:
 
     def retrieve(
         self, query: str, k: int | None = None, *, question: str | None = None
-    ) -> list[RetrievedChunk]:
+    ) -> list[Passage]:
         """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well."""
         extra = [(question, QUESTION_WEIGHT)] if question and question != query else []
         return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra)
@@ -280,7 +280,7 @@ class RagService:
             question, history, chat_model, options, query, rewritten, chunks, timings
         )
 
-    def score_sentences(self, question: str, chunks: Sequence[RetrievedChunk]) -> Scored:
+    def score_sentences(self, question: str, chunks: Sequence[Passage]) -> Scored:
         """The passages' sentences scored against the question (:mod:`rag.answer.extractive`)."""
         return score_candidates(question, candidates(chunks), self.sentence_vectors)
 
@@ -292,7 +292,7 @@ class RagService:
         options: GenerationOptions,
         query: str,
         rewritten: str | None,
-        chunks: list[RetrievedChunk],
+        chunks: list[Passage],
         timings: Callable[[float, float], dict[str, float]],
     ) -> Iterator[AnswerEvent]:
         """The language model's answer, streamed, then checked sentence by sentence."""

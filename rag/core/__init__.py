@@ -25,11 +25,13 @@ from rag.core.chunks import (
 )
 from rag.core.claims import Claim
 from rag.core.errors import AppError, NotReady, UserError
+from rag.core.passage import GAP, Passage
 from rag.core.sentences import HEADING, ITEM, ROW, TEXT, Sentence, plain, split_sentences
-from rag.core.terms import tokenize
+from rag.core.terms import search_terms
 
 __all__ = [
     "CHUNKER_VERSION",
+    "GAP",
     "HEADER_KEY",
     "HEADER_SEPARATOR",
     "HEADING",
@@ -41,6 +43,7 @@ __all__ = [
     "Chunk",
     "Claim",
     "NotReady",
+    "Passage",
     "Sentence",
     "UserError",
     "bundled_gguf",
@@ -57,8 +60,8 @@ __all__ = [
     "plain",
     "replace_citations",
     "resolve_embedding_model",
+    "search_terms",
     "split_sentences",
     "stored_parts",
     "strip_citations",
-    "tokenize",
 ]

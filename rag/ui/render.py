@@ -11,15 +11,12 @@ import re
 from collections.abc import Sequence
 
 from rag.answer import source_label
-from rag.core import HEADING, Claim, citations, replace_citations, split_sentences
-from rag.retrieval import RetrievedChunk
+from rag.core import HEADING, Claim, Passage, citations, replace_citations, split_sentences
 
 SNIPPET_CHARS = 600
 
 
-def cited_first(
-    chunks: Sequence[RetrievedChunk], cited: set[int] | None
-) -> list[tuple[RetrievedChunk, bool]]:
+def cited_first(chunks: Sequence[Passage], cited: set[int] | None) -> list[tuple[Passage, bool]]:
     """(chunk, cited?) with the cited sources first; all count as cited when ``cited`` is None
     (the answer is not written yet)."""
     if cited is None:
@@ -29,7 +26,7 @@ def cited_first(
     ]
 
 
-def sources_html(chunks: Sequence[RetrievedChunk], cited: set[int] | None = None) -> str:
+def sources_html(chunks: Sequence[Passage], cited: set[int] | None = None) -> str:
     """One collapsible card per source, ``id="source-N"`` so citations can open it; once the
     answer is in (``cited`` given), the sources it cites come first and the others are marked
     as retrieved but not cited."""
@@ -94,14 +91,14 @@ def link_citations(answer: str, count: int) -> str:
 
 
 def sources_footer(
-    chunks: Sequence[RetrievedChunk], cited: set[int] | None = None, *, not_found: bool = False
+    chunks: Sequence[Passage], cited: set[int] | None = None, *, not_found: bool = False
 ) -> str:
     """A compact list under each answer: which file, section or page each [n] is; the cited
     ones first, then those retrieved but not cited (marked as such)."""
     if not chunks:
         return ""
 
-    def item(c: RetrievedChunk) -> str:
+    def item(c: Passage) -> str:
         return (
             f'<a class="rag-cite" href="#source-{c.n}" data-n="{c.n}">[{c.n}]</a> '
             f"{_escape_markdown(source_label(c))}"
