@@ -19,6 +19,8 @@ import numpy as np
 
 from rag.core import (
     HEADING,
+    NOT_IN_NOTES,
+    SUPPORTED,
     Claim,
     Passage,
     Sentence,
@@ -193,7 +195,15 @@ def verify(answer: str, chunks: Sequence[Passage], embed: Embed) -> CheckedAnswe
             verdict = Verdict(False, f"it cites [{invalid[0]}], which is not a source")
         if not verdict.supported and not verdict.reason:
             verdict = Verdict(False, "no source holds it")
-        claims.append(Claim(text, list(sources), verdict.supported, verdict.reason))
+        claims.append(
+            Claim(
+                text,
+                list(sources),
+                verdict.supported,
+                verdict.reason,
+                SUPPORTED if verdict.supported else NOT_IN_NOTES,
+            )
+        )
         if sources != cited or invalid:
             bare = strip_citations(raw).rstrip()
             marks = cite(sources) if verdict.supported else ""

@@ -23,7 +23,7 @@ from rag.core.chunks import (
     join_header,
     stored_parts,
 )
-from rag.core.claims import Claim
+from rag.core.claims import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, Claim, Evidence
 from rag.core.errors import AppError, NotReady, UserError
 from rag.core.passage import GAP, Passage
 from rag.core.sentences import HEADING, ITEM, ROW, TEXT, Sentence, plain, split_sentences
@@ -31,17 +31,21 @@ from rag.core.terms import search_terms
 
 __all__ = [
     "CHUNKER_VERSION",
+    "CONTRADICTED",
     "GAP",
     "HEADER_KEY",
     "HEADER_SEPARATOR",
     "HEADING",
     "ITEM",
     "NOTES_DONT_SAY",
+    "NOT_IN_NOTES",
     "ROW",
+    "SUPPORTED",
     "TEXT",
     "AppError",
     "Chunk",
     "Claim",
+    "Evidence",
     "NotReady",
     "Passage",
     "Sentence",
