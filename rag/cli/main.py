@@ -29,7 +29,12 @@ def _parser() -> argparse.ArgumentParser:
         "eval", help="score retrieval, or answers (--answers), on a tests file (course format)"
     )
     evaluate.add_argument("--docs", type=Path, required=True, help="folder of documents")
-    evaluate.add_argument("--tests", type=Path, required=True, help="tests .jsonl file")
+    evaluate.add_argument("--tests", type=Path, help="tests .jsonl file")
+    evaluate.add_argument(
+        "--conversations",
+        type=Path,
+        help="answers: a .jsonl file of conversations, each turn a follow-up (instead of --tests)",
+    )
     evaluate.add_argument("--db", type=Path, help="store folder (default: a fresh temporary one)")
     evaluate.add_argument("--k", type=int, default=10, help="chunks scored per question")
     evaluate.add_argument(
@@ -41,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--judge", help="answers: backend:model scoring them against reference_answer, 1-5"
     )
-    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions (conversations)")
     evaluate.add_argument(
         "--json", action="store_true", help="end with the scores as one JSON line"
     )
@@ -135,10 +140,21 @@ def _eval(args) -> int:
     if args.limit is not None and args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
         return 2
-    if not args.answers and (args.model or args.judge):
-        print("error: --model and --judge score answers: add --answers", file=sys.stderr)
+    if not args.answers and (args.model or args.judge or args.conversations):
+        print(
+            "error: --model, --judge and --conversations score answers: add --answers",
+            file=sys.stderr,
+        )
         return 2
-    if args.answers:
+    if (args.tests is None) == (args.conversations is None):
+        print("error: give --tests FILE or --conversations FILE, one of them", file=sys.stderr)
+        return 2
+    if args.conversations and args.judge:
+        print("error: --judge scores questions of --tests, not conversations", file=sys.stderr)
+        return 2
+    if args.conversations:
+        from rag.evaluation.conversations import run_cli
+    elif args.answers:
         from rag.evaluation.answers import run_cli
     else:
         from rag.evaluation.retrieval import run_cli

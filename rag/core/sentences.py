@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rag.core.answer_text import CITATION_MARK
+from rag.core.answer_text import CITATION_MARK, strip_citations
 from rag.core.passage import GAP
 
 HEADING = "heading"
@@ -81,6 +81,17 @@ def plain(text: str) -> str:
     text = _LINK.sub(r"\1", text)
     text = _EMPHASIS.sub("", text)
     return _SPACES.sub(" ", text).strip()
+
+
+_PUNCTUATION = re.compile(r"[^\w$%.]+|\.(?!\d)")
+
+
+def comparable(text: str) -> str:
+    """``text`` as two sentences are compared to tell whether one repeats the other: plain,
+    without citations, punctuation or case, padded with a space each side so that
+    ``comparable(a) in comparable(b)`` finds whole words only."""
+    words = _PUNCTUATION.sub(" ", plain(strip_citations(text)).casefold()).split()
+    return f" {' '.join(words)} "
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:

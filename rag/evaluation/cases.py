@@ -7,6 +7,11 @@ A tests file is JSON lines, one question per line::
 A question the documents don't answer is marked ``"answerable": false`` (its keywords may then
 be left out): retrieval scoring (:mod:`rag.evaluation.retrieval`) skips it, answer evaluation
 (:mod:`rag.evaluation.answers`) checks that the app says the notes don't cover it.
+
+A conversations file (:func:`load_conversations`) is JSON lines too, one conversation a line,
+its turns asked in order, each turn a question as above::
+
+    {"id": "...", "turns": [{"question": "...", "keywords": [...], "reference_answer": "..."}, ...]}
 """
 
 from __future__ import annotations
@@ -35,11 +40,25 @@ class EvalCase:
     answerable: bool = True
 
 
-def parse_tests(lines: Sequence[str] | str, name: str = "<tests>") -> list[EvalCase]:
-    """Cases from JSON lines; blank lines are skipped, anything else malformed is refused."""
+@dataclass(frozen=True)
+class Conversation:
+    """Questions asked one after the other, each turn a follow-up of the ones before."""
+
+    id: str
+    turns: tuple[EvalCase, ...]
+
+
+Row = TypeVar("Row")
+
+
+def _rows(
+    lines: Sequence[str] | str, name: str, read: Callable[[Any, str], Row], what: str
+) -> list[Row]:
+    """``read(row, where)`` of each JSON line; blank lines are skipped, anything else
+    malformed is refused with the file and line."""
     if isinstance(lines, str):
         lines = lines.splitlines()
-    cases = []
+    rows = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -48,10 +67,30 @@ def parse_tests(lines: Sequence[str] | str, name: str = "<tests>") -> list[EvalC
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise EvalFileError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
-        cases.append(_case(row, where))
-    if not cases:
-        raise EvalFileError(f"{name}: no questions (expected one JSON object per line)")
-    return cases
+        rows.append(read(row, where))
+    if not rows:
+        raise EvalFileError(f"{name}: no {what} (expected one JSON object per line)")
+    return rows
+
+
+def parse_tests(lines: Sequence[str] | str, name: str = "<tests>") -> list[EvalCase]:
+    """Cases from JSON lines; blank lines are skipped, anything else malformed is refused."""
+    return _rows(lines, name, _case, "questions")
+
+
+def parse_conversations(lines: Sequence[str] | str, name: str = "<tests>") -> list[Conversation]:
+    """Conversations from JSON lines, each turn read as a question of a tests file."""
+    return _rows(lines, name, _conversation, "conversations")
+
+
+def _conversation(row: Any, where: str) -> Conversation:
+    if not isinstance(row, dict):
+        raise EvalFileError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    turns = row.get("turns")
+    if not isinstance(turns, list) or not turns:
+        raise EvalFileError(f'{where}: "turns" must be a non-empty list of questions')
+    cases = tuple(_case(turn, f"{where}, turn {i}") for i, turn in enumerate(turns, start=1))
+    return Conversation(str(row.get("id") or where), cases)
 
 
 def _case(row: Any, where: str) -> EvalCase:
@@ -79,16 +118,23 @@ def _case(row: Any, where: str) -> EvalCase:
     return EvalCase(question.strip(), tuple(keywords), category, answer, answerable)
 
 
-def load_tests(path: Path | str) -> list[EvalCase]:
-    """Cases of a ``.jsonl`` tests file; :class:`EvalFileError` names file and line."""
-    path = Path(path)
+def _read(path: Path) -> list[str]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError as exc:
         raise EvalFileError(f"{path}: no such tests file") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalFileError(f"{path}: can't read it ({exc})") from exc
-    return parse_tests(text.splitlines(), str(path))
+
+
+def load_tests(path: Path | str) -> list[EvalCase]:
+    """Cases of a ``.jsonl`` tests file; :class:`EvalFileError` names file and line."""
+    return parse_tests(_read(Path(path)), str(path))
+
+
+def load_conversations(path: Path | str) -> list[Conversation]:
+    """Conversations of a ``.jsonl`` file; :class:`EvalFileError` names file and line."""
+    return parse_conversations(_read(Path(path)), str(path))
 
 
 class _Scored(Protocol):

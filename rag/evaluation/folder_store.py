@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from rag.evaluation.cases import EvalCase, EvalFileError, load_tests
+from rag.evaluation.cases import EvalFileError, load_tests
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
@@ -33,6 +33,8 @@ QuestionProgress = Callable[[int, int, str], None]
 #: ``progress(fraction, description)``, the signature of ``gr.Progress``.
 FractionProgress = Callable[[float, str], None]
 Result = TypeVar("Result")
+#: What an evaluation runs over: questions, or conversations.
+Item = TypeVar("Item")
 
 
 @dataclass
@@ -171,15 +173,18 @@ def cli_progress(stream=sys.stderr) -> FractionProgress:
 
 
 def run_from_cli(
-    args: Any, run: Callable[[list[EvalCase], FractionProgress], FolderRun[Result]]
-) -> tuple[list[EvalCase], FolderRun[Result]] | None:
-    """What both ``python -m rag eval`` commands do first: the questions of ``--tests`` (the
-    first ``--limit``) once ``--docs`` is found to be a folder, then ``run(questions,
-    progress)`` with a progress line on stderr, and a warning for each file not ingested.
+    args: Any,
+    run: Callable[[list[Item], FractionProgress], FolderRun[Result]],
+    load: Callable[[], list[Item]] | None = None,
+) -> tuple[list[Item], FolderRun[Result]] | None:
+    """What the ``python -m rag eval`` commands do first: the questions of ``--tests`` (or
+    what ``load()`` reads: conversations), the first ``--limit``, once ``--docs`` is found to
+    be a folder, then ``run(questions, progress)`` with a progress line on stderr, and a
+    warning for each file not ingested.
 
     None when the tests file or the folder is wrong (said on stderr)."""
     try:
-        tests = load_tests(args.tests)
+        tests = load() if load is not None else load_tests(args.tests)
         if not Path(args.docs).is_dir():
             raise EvalFileError(f"{args.docs}: no such folder of documents")
     except EvalFileError as exc:
