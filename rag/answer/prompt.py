@@ -35,15 +35,21 @@ def source_label(chunk: Passage) -> str:
     return " — ".join(parts)
 
 
-def not_found_answer(closest: Sequence[Passage], names: int = 3) -> str:
-    """The answer when nothing retrieved is relevant enough: say so, name the nearest files."""
+def not_found_answer(
+    closest: Sequence[Passage], names: int = 3, *, unknown: Sequence[str] = ()
+) -> str:
+    """The answer when nothing retrieved is relevant enough, or the passages never name what
+    the question asks about (``unknown``): say so, name the nearest files."""
     documents = list(dict.fromkeys(c.source for c in closest))[:names]
     if not documents:
         return not_covered("there are no documents to search yet.")
     listed = ", ".join(f"*{d}*" for d in documents)
-    return not_covered(
-        f"nothing in them is close enough to the question. The closest documents are {listed}."
+    why = (
+        f"they don't mention {' or '.join(unknown)}"
+        if unknown
+        else "nothing in them is close enough to the question"
     )
+    return not_covered(f"{why}. The closest documents are {listed}.")
 
 
 def format_source(chunk: Passage, body: str | None = None) -> str:

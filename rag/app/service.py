@@ -15,16 +15,18 @@ from typing import Any
 
 from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.answer import (
+    Asks,
     Scored,
+    answer_from,
     build_prompt,
     candidates,
-    format_answer,
     is_extractive,
     not_found_answer,
+    read_question,
     score_candidates,
-    select,
     stop_repeating,
     trim_loop,
+    unknown_names,
     verify,
 )
 from rag.app.startup import StartupIngest
@@ -247,8 +249,12 @@ class RagService:
         loaded = time.perf_counter()
         query, rewritten = self.plan_query(question, history, chat_model)
         chunks = self.retrieve(query, k, question=question if history else None)
-        # What the passages' sentences are matched with: a follow-up needs its conversation.
-        scored = self.score_sentences(query if history else question, chunks)
+        # What the passages' sentences are matched with: a follow-up is read with the
+        # questions before it (an elliptical "And LoRA alone?" keeps their frame).
+        earlier = [m["content"] for m in history if m.get("role") == "user"]
+        asks = read_question(question, earlier)
+        scored = self.score_sentences(asks, chunks)
+        unknown = unknown_names(asks, chunks)
         retrieved = time.perf_counter()
 
         def timings(first: float, done: float) -> dict[str, float]:
@@ -259,29 +265,32 @@ class RagService:
                 "total_ms": (done - started) * 1000,
             }
 
-        if scored.relevance < self.settings.min_relevance:
-            # Nothing relevant enough: say so, name the closest documents, ask no model.
+        if scored.relevance < self.settings.min_relevance or unknown:
+            # Nothing relevant enough, or what the question asks about is in no passage: say
+            # so, name the closest documents, ask no model.
             yield Retrieved(query, chunks, rewritten)
-            text = not_found_answer(chunks)
+            text = not_found_answer(chunks, unknown=unknown)
             yield Token(text)
             now = time.perf_counter()
             yield Finished(text, name, chunks, timings(now, now), not_found=True)
             return
         if chat_model is None:  # the extractive mode
             yield Retrieved(query, chunks, rewritten)
-            extracts = select(scored)
-            text = format_answer(extracts)
-            yield Token(text)
+            # The last answer's sentences are not shown again unless one is the answer.
+            shown = next(
+                (m["content"] for m in reversed(history) if m.get("role") == "assistant"), ""
+            )
+            answer = answer_from(scored, shown=shown)
+            yield Token(answer.text)
             now = time.perf_counter()
-            claims = [Claim(e.text, [e.n], True, "") for e in extracts]
-            yield Finished(text, name, chunks, timings(now, now), claims)
+            yield Finished(answer.text, name, chunks, timings(now, now), answer.claims)
             return
         yield from self._generate(
             question, history, chat_model, options, query, rewritten, chunks, timings
         )
 
-    def score_sentences(self, question: str, chunks: Sequence[Passage]) -> Scored:
-        """The passages' sentences scored against the question (:mod:`rag.answer.extractive`)."""
+    def score_sentences(self, question: str | Asks, chunks: Sequence[Passage]) -> Scored:
+        """The passages' sentences scored against the question (:mod:`rag.answer.scoring`)."""
         return score_candidates(question, candidates(chunks), self.sentence_vectors)
 
     def _generate(
