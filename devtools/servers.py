@@ -113,11 +113,13 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_module(module: str, *args: str, timeout: float = 300, **env: str):
-    """``python -m module args`` from the repository root; output captured as text."""
+def run_module(module: str, *args: str, timeout: float = 300, stdin: str | None = None, **env: str):
+    """``python -m module args`` from the repository root, ``stdin`` as its standard input;
+    output captured as text."""
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -459,7 +459,7 @@ def _complete(
     asks = scored.asks
     lead = found[first]
 
-    own_names = {t for name in names(asks.question) for t in search_terms(name)} if asks else set()
+    asked_about = set(asks.subjects) if asks else set()
 
     def about_it(i: int) -> bool:
         """Not another employee, another product: what was asked about. A document about
@@ -471,7 +471,7 @@ def _complete(
         if passage_subject[i] < passage_subject[first] - 1e-6:
             return False
         if found[i].n == lead.n and subject[i] < subject[first] - 1e-6:
-            return not (set(search_terms(" ".join(_named(found[i].text)))) - own_names)
+            return not (_named(found[i].text) - asked_about)
         return True
 
     # What completes the lead comes on its line: the next sentence of an explanation's
@@ -531,7 +531,10 @@ def _complete(
         # A sentence that answers nearly as well as the lead, and says something it doesn't,
         # is a second answer (of the kind asked for, if one is).
         second = (
-            scores[i] >= CLOSE_SECOND * scores[first]
+            # What X is: said again by another note, not what else X's own note says of it
+            # (that is for the questions that follow).
+            not (asks and asks.defines and found[i].n == lead.n)
+            and scores[i] >= CLOSE_SECOND * scores[first]
             and (kind[i] > 0 or kind[first] == 0)
             and _says_more(found[i], answer)
         )
@@ -545,13 +548,12 @@ def _complete(
         answer.take(line)
 
 
-_CAPITALISED = re.compile(r"(?<=[\w,;)] )[A-Z][a-z]+\b")
-
-
-def _named(text: str) -> list[str]:
-    """The names ``text`` speaks of: its capitalised words past its first, and the words of
-    the label it opens with ("Professional Tier" of "Professional Tier: $2,500/month")."""
-    return [*_CAPITALISED.findall(text), *label_of(text).split()]
+def _named(text: str) -> set[str]:
+    """The names ``text`` speaks of, as search terms of words: its names ("LoRA", "Maya"),
+    and the words of the label it opens with ("Professional Tier" of "Professional Tier:
+    $2,500/month"); figures ("8B") are no names here."""
+    said = " ".join([*names(text), label_of(text)])
+    return {t for t in search_terms(said) if t.isalpha()}
 
 
 def _title(c: Candidate) -> bool:

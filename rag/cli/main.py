@@ -1,4 +1,5 @@
-"""``python -m rag ask "QUESTION"``, ``eval`` and ``models``: the chatbot from a terminal."""
+"""``python -m rag ask "QUESTION"``, ``chat``, ``eval`` and ``models``: the chatbot from a
+terminal."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from rag.core import AppError
+from rag.core import AppError, UserError
 from rag.settings import load_settings
 
 
@@ -24,6 +25,18 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--temperature", type=float)
     ask.add_argument("--max-new-tokens", type=int)
     ask.add_argument("--json", action="store_true", help="end with the answer as one JSON line")
+
+    chat = commands.add_parser(
+        "chat",
+        help="a conversation in the terminal: one question a line on standard input, "
+        "each a follow-up of the ones before",
+    )
+    chat.add_argument("--db", type=Path, help="store folder (RAG_DB_DIR)")
+    chat.add_argument("--k", type=int, help="chunks given to the model (RAG_TOP_K)")
+    chat.add_argument("--model", help="backend:model, e.g. llamacpp:smollm2 (RAG_MODEL)")
+    chat.add_argument(
+        "--json", action="store_true", help="one JSON line per answer, as `ask --json` ends"
+    )
 
     evaluate = commands.add_parser(
         "eval", help="score retrieval, or answers (--answers), on a tests file (course format)"
@@ -63,41 +76,89 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _ask(args) -> int:
-    from rag.app.service import Finished, PullProgress, Retrieved, Token, create_service
-    from rag.cli.models import ProgressBars
+def _service(args, **settings):
+    """The service for ``ask`` and ``chat``, or None (said on stderr) when its store is empty."""
+    from rag.app.service import create_service
 
-    settings = load_settings(
-        db_dir=args.db,
-        top_k=args.k,
-        model=args.model,
-        temperature=args.temperature,
-        max_new_tokens=args.max_new_tokens,
+    service = create_service(
+        load_settings(db_dir=args.db, top_k=args.k, model=args.model, **settings)
     )
-    service = create_service(settings)
     if service.store.count() == 0:
         print(
             f"error: the store {service.store.description} is empty; run `python -m ingest` first",
             file=sys.stderr,
         )
-        return 2
+        return None
+    return service
+
+
+def _answer(service, question: str, history, *, stream: bool):
+    """Answer ``question`` after ``history``; its text is written out as it comes when
+    ``stream``. Returns (Finished, the text streamed)."""
+    from rag.app.service import Finished, PullProgress, Retrieved, Token
+    from rag.cli.models import ProgressBars
+
     finished = None
     download_bars = ProgressBars()  # the model is downloaded first when it isn't here yet
     streamed = []
-    for event in service.answer_stream(args.question):
+    for event in service.answer_stream(question, history):
         if isinstance(event, PullProgress):
             download_bars(event)
         elif isinstance(event, Token):
             streamed.append(event.text)
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
+            if stream:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
         elif isinstance(event, Retrieved) and not event.chunks:
             print("(no matching documents)", file=sys.stderr)
         elif isinstance(event, Finished):
             finished = event
-    _print_checks(finished, "".join(streamed))
+    return finished, "".join(streamed)
+
+
+def _ask(args) -> int:
+    service = _service(args, temperature=args.temperature, max_new_tokens=args.max_new_tokens)
+    if service is None:
+        return 2
+    finished, streamed = _answer(service, args.question, [], stream=True)
+    _print_checks(finished, streamed)
     if args.json:
         print(json.dumps(finished.as_dict(), ensure_ascii=False))
+    return 0
+
+
+def _chat(args) -> int:
+    """One question a line on standard input, each answered with the conversation before it
+    (as the web chat does): printed with its sources, or as one JSON line with ``--json``."""
+    service = _service(args)
+    if service is None:
+        return 2
+    history: list[dict[str, str]] = []
+    interactive = sys.stdin.isatty() and not args.json
+    while True:
+        if interactive:
+            sys.stdout.write("\n> ")
+            sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            break
+        question = line.strip()
+        if not question:
+            continue
+        try:
+            finished, streamed = _answer(service, question, history, stream=not args.json)
+        except UserError as exc:  # a question it can't take: say so, and go on
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps(finished.as_dict(), ensure_ascii=False), flush=True)
+        else:
+            _print_checks(finished, streamed)
+            print(flush=True)
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": finished.answer},
+        ]
     return 0
 
 
@@ -164,7 +225,7 @@ def _eval(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    handler = {"ask": _ask, "eval": _eval, "models": _models}[args.command]
+    handler = {"ask": _ask, "chat": _chat, "eval": _eval, "models": _models}[args.command]
     try:
         return handler(args)
     except AppError as exc:
