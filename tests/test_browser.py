@@ -389,3 +389,37 @@ def test_unsupported_sentence_is_marked_with_its_reason_and_a_citation_opens_its
     card = page.locator(f"#source-{n}")
     assert card.get_attribute("open") is not None
     assert card.locator(".rag-source-text").is_visible()
+
+
+@pytest.fixture(scope="module")
+def extractive_app_url(tmp_path_factory):
+    """The app on its default answer mode, the notes' own sentences, whose claims carry the
+    sentence of the passage each one is."""
+    root = tmp_path_factory.mktemp("browser-extractive")
+    write_sample_documents(root / "docs")
+    yield from _run_app(root, RAG_MODEL="extractive:notes")
+
+
+def test_a_citation_opens_its_passage_with_the_supporting_sentence_highlighted(
+    browser, extractive_app_url
+):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(extractive_app_url)
+    wait_until_ready(page)
+    ask(page, FACTS["md"][2])
+    page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
+
+    # Before any click, the panel marks the sentences that support the answer.
+    marks = page.locator("#rag-sources mark.rag-evidence")
+    assert marks.count() >= 1
+    last_answer(page).locator("a.rag-cite").first.click()
+
+    active = page.locator("#rag-sources mark.rag-evidence-active")
+    sync_api.expect(active.first).to_be_visible(timeout=10_000)
+    assert "rank used in the lab was 24" in active.first.inner_text()
+    card = active.first.locator("xpath=ancestor::details[1]")
+    assert card.get_attribute("open") is not None
+    assert "lora_notes.md" in card.locator("summary").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "evidence-highlighted.png"), full_page=True)
+    context.close()

@@ -178,11 +178,11 @@ class ChatHandlers:
         claims = finished.claims if finished else []
         not_found = bool(finished and finished.not_found)
         cited = set() if not_found else cited_sources(answer, claims)
-        final = link_citations(mark_unsupported(answer, claims), len(chunks)) + sources_footer(
-            chunks, cited, not_found=not_found
-        )
+        marked = mark_unsupported(answer, claims)
+        linked = link_citations(marked, len(chunks), claims, raw=answer)
+        final = linked + sources_footer(chunks, cited, not_found=not_found, claims=claims)
         shown[-1] = {"role": "assistant", "content": final}
-        sources = sources_html(chunks, cited)
+        sources = sources_html(chunks, cited, claims)
         raw += [{"role": "user", "content": message}, {"role": "assistant", "content": answer}]
         yield shown, raw, sources, "", query_info
 
