@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.answer.arithmetic import AVERAGE, COUNT, TOTAL
 from rag.core import search_terms
 
 DATE = "date"
@@ -95,7 +96,8 @@ _ASKS_DURATION = re.compile(
 _MEMORY_WORDS = frozenset("memory ram vram disk storage".split())
 # What a figure measures: a question asking for one of these asks for a number.
 _QUANTITIES = frozenset(
-    "size length count number amount price cost rate percentage share budget fee salary".split()
+    "size length count number amount price cost rate percentage share budget fee salary value "
+    "total".split()
 )
 _ASKS_MONEY = re.compile(
     r"\b(?:cost|costs|price|salary|fee|fees|budget|pay|paid|spend|revenue)\b", re.I
@@ -111,6 +113,14 @@ _COMPARES = re.compile(
     r"\bdifference between (.+?) and (.+?)[?.]?$|\bcompare (.+?) (?:and|with|to) (.+?)[?.]?$|"
     r"\bhow (?:does|do|is|are) (.+?) differ(?:ent)? from (.+?)[?.]?$|"
     r"\b(.+?) (?:vs\.?|versus) (.+?)[?.]?$",
+    re.I,
+)
+_AVERAGE = re.compile(r"\b(?:average|mean)\b", re.I)
+_TOTAL = re.compile(r"\b(?:total|sum|combined|altogether|in all)\b", re.I)
+_OVER = re.compile(r"\b(?:all|every|each)\s+(?:the\s+|of\s+the\s+)?([\w-]+(?:\s+[\w-]+)?)", re.I)
+_CONDITION = re.compile(
+    r"((?:[\w-]+\s+){0,2})\b(under|below|less than|fewer than|at most|over|above|more than|"
+    r"at least)\s+([$€£]?)(\d[\d,]*(?:\.\d+)?)\s*([kKM])?\b",
     re.I,
 )
 _AGGREGATE = re.compile(
@@ -169,6 +179,22 @@ def names(question: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """What a counted document must meet: "a current salary under $80,000"."""
+
+    #: True for under, below, less than, at most; False for over, above, more than, at least.
+    below: bool
+    limit: float
+    #: The currency of the limit ("" for none): the figure compared must have it too.
+    currency: str
+    #: The search terms of what is compared ("current", "salary").
+    of: frozenset[str]
+
+    def met_by(self, value: float) -> bool:
+        return value < self.limit if self.below else value > self.limit
+
+
+@dataclass(frozen=True)
 class Asks:
     """What a question asks for."""
 
@@ -184,8 +210,14 @@ class Asks:
     wants_list: bool = False
     #: For a comparison: the search terms of each side.
     sides: tuple[frozenset[str], ...] = ()
-    #: It asks about all of something (a line for each document found).
+    #: It asks about all of something (a line for each document found) ...
     aggregate: bool = False
+    #: ... what it computes over them: "average", "total" or "count" ("" for none) ...
+    operation: str = ""
+    #: ... and what they are ("Carllm contracts": the documents a line is given for).
+    over: frozenset[str] = frozenset()
+    #: For a count with a condition ("a current salary under $80,000").
+    condition: Condition | None = None
     #: For an acronym to expand: the acronym.
     acronym: str = ""
     #: For "What is X?": the search terms of X, which a definition opens with.
@@ -261,6 +293,29 @@ def _measured(question: str) -> frozenset[str]:
     return frozenset()
 
 
+def _aggregation(question: str, kind: str | None) -> tuple[str, frozenset[str], Condition | None]:
+    """For a question about all of something: what it computes ("average", "total",
+    "count"), over what (search terms), and a count's condition."""
+    operation = (
+        AVERAGE
+        if _AVERAGE.search(question)
+        else TOTAL
+        if _TOTAL.search(question)
+        else COUNT
+        if kind == NUMBER and re.search(r"\bhow many\b", question, re.I)
+        else ""
+    )
+    over = _OVER.search(question)
+    match = _CONDITION.search(question)
+    condition = None
+    if match:
+        of, word, currency, figure, scale = match.groups()
+        value = float(figure.replace(",", "")) * {"k": 1e3, "m": 1e6}.get((scale or "").lower(), 1)
+        below = word.lower() in ("under", "below", "less than", "fewer than", "at most")
+        condition = Condition(below, value, currency, frozenset(search_terms(of)))
+    return operation, frozenset(search_terms(over.group(1))) if over else frozenset(), condition
+
+
 def _sides(question: str) -> tuple[frozenset[str], ...]:
     match = _COMPARES.search(question)
     if not match:
@@ -317,6 +372,10 @@ def read_question(question: str, earlier: Sequence[str] = ()) -> Asks:
             for name in names(frame):
                 frame = frame.replace(name, " ")
         text = f"{question} {' '.join(frame.split())}" if refers else question
+    aggregate = bool(_AGGREGATE.search(question))
+    operation, over, condition = (
+        _aggregation(question, kind) if aggregate else ("", frozenset(), None)
+    )
     return Asks(
         question,
         kind,
@@ -324,7 +383,10 @@ def read_question(question: str, earlier: Sequence[str] = ()) -> Asks:
         measured,
         bool(_WANTS_LIST.search(question)),
         _sides(question),
-        bool(_AGGREGATE.search(question)),
+        aggregate,
+        operation,
+        over,
+        condition,
         acronym,
         defines,
         bool(earlier) and bool(_NEXT.search(question)),

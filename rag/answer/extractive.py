@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.answer.asks import Asks, read_question
+from rag.answer.arithmetic import check_computed, computed_line
+from rag.answer.asks import MONEY, Asks, read_question
 from rag.answer.composition import claims_of, format_answer
 from rag.answer.scoring import Scored, candidates, score_candidates
 from rag.answer.selection import Line, select
@@ -51,6 +52,17 @@ def extract_answer(
 
 def answer_from(scored: Scored, *, shown: str = "") -> Extractive:
     """The answer from sentences scored already (the service scores them once, for the
-    not-found floor and the answer)."""
+    not-found floor and the answer). A question computing over all of something (an
+    average, a total, a count) gets, after a line for each document, a line computing it from
+    them, marked so, when every figure is on a line above and its arithmetic holds."""
     lines = select(scored, shown=shown)
-    return Extractive(format_answer(lines), lines, claims_of(lines))
+    text = format_answer(lines)
+    claims = claims_of(lines)
+    asks = scored.asks
+    if asks is not None and asks.operation and lines:
+        computed = computed_line(text.splitlines(), asks.operation, money=asks.unit == MONEY)
+        if computed and all(check.holds for check in check_computed(f"{text}\n{computed}")):
+            text = f"{text}\n{computed}"
+            cited = sorted({line.n for line in lines})
+            claims.append(Claim(computed, cited, True, "", evidence=[]))
+    return Extractive(text, lines, claims)

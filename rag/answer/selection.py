@@ -22,8 +22,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.answer.asks import NUMBER_WORDS, names
-from rag.answer.scoring import Candidate, Scored, label_of, titled
+from rag.answer.arithmetic import figures
+from rag.answer.asks import NUMBER_WORDS, Condition, names
+from rag.answer.scoring import Candidate, Scored, holds, label_of, titled
 from rag.core import ITEM, comparable, search_terms
 
 #: An answer stops growing past this many words (its first line is always kept).
@@ -413,7 +414,7 @@ def select(
             answer.take(answer.line_for(i))
     first = leads[0]
     if aggregate:
-        _per_document(answer, usable)
+        _per_document(answer, usable, first)
     else:
         _complete(
             answer,
@@ -478,7 +479,7 @@ def _complete(
     # paragraph, the paragraph under a title ("Step 3: Paged Optimizer"), a next sentence
     # that leans on it ("Otherwise, run `ollama serve`.").
     after = next((i for i, c in enumerate(found) if _follows(c, lead)), None)
-    if after is not None and not shown_again[after]:
+    if after is not None and not shown_again[after] and not found[after].text.endswith(":"):
         c = found[after]
         near = scored.match[after] >= CONTINUES * scored.match[first]
         explains = (
@@ -599,20 +600,48 @@ def _dangling(c: Candidate, found: Sequence[Candidate]) -> bool:
     return c.text.endswith(":") and not items_of(c, found)
 
 
-def _per_document(answer: _Answer, usable: list[int]) -> None:
-    """For a question about all of something: the best line of each passage (each document
-    found), as long as it scores near the best."""
-    best = answer.scores[usable[0]]
-    seen = {line.n for line in answer.lines}
+def _per_document(answer: _Answer, usable: list[int], first: int) -> None:
+    """For a question about all of something: a line for each document found that is one
+    of them (its name or headings say what they are, "Carllm contracts", when any passage's
+    do), its best sentence, of the kind asked for, meeting a count's condition ("under
+    $80,000")."""
+    scored, found = answer.scored, answer.found
+    asks = scored.asks
+    over = asks.over if asks else frozenset()
+    places = {c.n: set(search_terms(" ".join(c.places))) for c in found}
+    of_them = {n for n, terms in places.items() if over and holds(over, terms) == 1.0}
+    kind = _or(scored.kind, np.zeros(len(found)))
+    passage_subject = _or(scored.passage_subject, np.ones(len(found)))
+    lead = answer.lines[:]
+    answer.lines.clear()
+    answer.used.clear()
+    seen: set[int] = set()
     for i in usable:
-        c = answer.found[i]
-        if c.n in seen or i in answer.used or answer.scores[i] < RELATIVE_FLOOR * best:
+        c = found[i]
+        if c.n in seen or (of_them and c.n not in of_them):
             continue
-        if answer.duplicate(i):
+        if passage_subject[i] < passage_subject[first] - 1e-6:
+            continue
+        if asks is not None and asks.condition:
+            if not _meets(c, asks.condition):
+                continue
+        elif asks is not None and asks.kind is not None and kind[i] < 1:
             continue
         line = answer.line_for(i)
         if bare(line):
             continue
         answer.take(line)
         seen.add(c.n)
+    if not answer.lines:  # no document is one of them: the best line is still the answer
+        for line in lead:
+            answer.take(line)
     answer.lines.sort(key=lambda line: line.n)
+
+
+def _meets(c: Candidate, condition: Condition) -> bool:
+    """Whether ``c`` says what the condition compares ("current salary") and its first figure
+    of the same currency meets it ("under $80,000")."""
+    if condition.of and holds(condition.of, set(search_terms(c.context))) < 0.5:
+        return False
+    shown = [f for f in figures(c.text) if f.currency == condition.currency]
+    return bool(shown) and condition.met_by(shown[0].value)

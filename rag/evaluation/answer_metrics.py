@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
+from rag.answer.arithmetic import is_computed
 from rag.core import (
     HEADING,
     citations,
@@ -98,8 +99,10 @@ def invalid_citations(answer: str, given: Iterable[int]) -> list[int]:
 
 def unsupported_numbers(answer: str, sources: Sequence[str]) -> list[str]:
     """Numbers of ``answer`` that occur in none of ``sources`` (citations and list numbering
-    are not claims, so they are left out)."""
-    claimed = numbers(_LIST_MARKER.sub("", strip_citations(answer)))
+    are not claims, and a line computed from the lines above quotes nothing: they are left
+    out)."""
+    quoted = "\n".join(line for line in answer.splitlines() if not is_computed(line))
+    claimed = numbers(_LIST_MARKER.sub("", strip_citations(quoted)))
     known = {number for source in sources for number in numbers(source)}
     return [number for number in claimed if number not in known]
 
