@@ -30,8 +30,9 @@ from rag.store.collection import (
     server_address,
     server_client,
 )
+from rag.store.file_lock import LOCK_FILE
 from rag.store.lexical import DocumentRow, LexicalIndex
-from rag.store.lock import LOCK_FILE, Lease, claim_lease, current_lease, release_lease
+from rag.store.lock import Lease, claim_lease, current_lease, release_lease
 
 if TYPE_CHECKING:
     from rag.settings import Settings

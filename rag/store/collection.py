@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.store.lock import while_no_writer, writer_at_work
+from rag.store.file_lock import while_no_writer, writer_at_work
 
 if TYPE_CHECKING:
     from rag.settings import Settings

@@ -1,8 +1,7 @@
-"""The one-writer-at-a-time lock on a store, both halves: writers hold it, readers peek at it.
+"""The one-writer-at-a-time lock on a store: :class:`StoreLock`, held by ingest jobs.
 
-A file lock in the store folder orders ingest jobs on one machine, and the kernel drops it when
-its process dies, even by ``kill -9``. A reader that sees the store changed reopens it only while
-no writer holds that lock (:func:`while_no_writer`), so it never reads an index half saved.
+A file lock in the store folder orders ingest jobs on one machine (:mod:`rag.store.file_lock`,
+whose other half readers peek at).
 
 A Chroma server is shared by machines whose folders differ, so a server store is also locked
 on the server: by creating a lock collection, which the server lets only one writer do (see
@@ -22,22 +21,19 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
+
+from rag.store.file_lock import owner_file
 
 if TYPE_CHECKING:
     from rag.store.chunk_store import ChunkStore
 
 log = logging.getLogger(__name__)
 
-#: The lock file's name in a local store's folder.
-LOCK_FILE = ".ingest.lock"
 # A server store's lock is a collection of its own: the store's name with this suffix. Its
 # metadata names the holder: "owner|host|pid|until" (see Lease).
 _LOCK_SUFFIX = "-ingest-lock"
@@ -48,33 +44,6 @@ LEASE_TTL_S = 60.0
 
 class StoreLocked(RuntimeError):
     """Another writer holds the store (the message names it and what to do)."""
-
-
-def owner_file(lock_path: Path) -> Path:
-    """Where the job holding the lock names itself; there while a job runs (or after one was
-    killed, until the next: the lock itself is free then)."""
-    return lock_path.with_name(lock_path.name + ".owner")
-
-
-def writer_at_work(lock_path: Path) -> bool:
-    """Whether a job (of any process) seems to hold the lock, without touching the lock."""
-    return owner_file(lock_path).exists()
-
-
-@contextmanager
-def while_no_writer(lock_path: Path, wait: float = 0) -> Iterator[bool]:
-    """Yields True holding the lock when no writer holds it; False when one does (at once, or
-    when it still does after ``wait`` seconds)."""
-    lock = FileLock(str(lock_path))
-    try:
-        lock.acquire(timeout=wait, poll_interval=0.01)
-    except (Timeout, OSError):
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        lock.release()
 
 
 @dataclass(frozen=True)
@@ -299,4 +268,4 @@ class StoreLock:
         self.release()
 
 
-__all__ = ["LEASE_TTL_S", "LOCK_FILE", "Lease", "StoreLock", "StoreLocked", "while_no_writer"]
+__all__ = ["LEASE_TTL_S", "Lease", "StoreLock", "StoreLocked"]
