@@ -95,7 +95,7 @@ class Ingestor:
         Use as ``with ingestor.lock(): ...``.
         """
         try:
-            lock = StoreLock(self.store, timeout).acquire()
+            lock = self.store.writer_lock(timeout).acquire()
         except StoreLocked as exc:
             raise IngestLocked(str(exc)) from exc
         try:

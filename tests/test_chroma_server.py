@@ -17,7 +17,7 @@ from devtools.servers import free_port, wait_for_http
 from ingest.pipeline import IngestLocked, Ingestor
 from rag.app import create_service
 from rag.settings import Settings
-from rag.store import Lease, StoreError, StoreLock, open_store
+from rag.store import Lease, StoreError, open_store
 
 from .support.cli import run_cli
 from .support.notes import TOPICS, code_word, note_text, write_notes
@@ -163,7 +163,7 @@ def test_two_writers_claiming_together_never_both_hold_the_server(server_setting
     def writer(i: int) -> None:
         start.wait()
         for _ in range(4):
-            with StoreLock(stores[i], timeout=120):
+            with stores[i].writer_lock(120):
                 inside.append(i)
                 if len(inside) > 1:
                     overlaps.append(list(inside))

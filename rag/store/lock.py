@@ -30,7 +30,9 @@ from filelock import FileLock, Timeout
 from rag.store.file_lock import owner_file
 
 if TYPE_CHECKING:
-    from rag.store.chunk_store import ChunkStore
+    # The lock is taken on the store's collection: it needs the collection's client, name,
+    # description and lock file, and nothing of the chunk store built over it.
+    from rag.store.collection import ChromaCollection
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ class Lease:
         return f"process {self.pid} on {self.host} (its claim lapses in {left} s unless renewed)"
 
 
-def _lock_name(store: ChunkStore) -> str:
+def _lock_name(store: ChromaCollection) -> str:
     """The lock collection's name: the store's collection's, with a suffix Chroma allows."""
     return f"{store.name}{_LOCK_SUFFIX}"
 
@@ -93,7 +95,7 @@ def _holder_of(collection) -> Lease | None:
     return Lease.decode((collection.metadata or {}).get(_HOLDER_KEY))
 
 
-def current_lease(store: ChunkStore) -> Lease | None:
+def current_lease(store: ChromaCollection) -> Lease | None:
     """Who holds a server store's lock now (None: nobody)."""
     try:
         return _holder_of(store.client.get_collection(_lock_name(store)))
@@ -101,7 +103,7 @@ def current_lease(store: ChunkStore) -> Lease | None:
         return None
 
 
-def claim_lease(store: ChunkStore, lease: Lease) -> Lease | None:
+def claim_lease(store: ChromaCollection, lease: Lease) -> Lease | None:
     """Claim a server store for ``lease.owner``; returns None on success, else the holder.
 
     The claim is the creation of the lock collection. The server refuses a second collection
@@ -132,7 +134,7 @@ def claim_lease(store: ChunkStore, lease: Lease) -> Lease | None:
     return current_lease(store)
 
 
-def _discard(store: ChunkStore, collection) -> None:
+def _discard(store: ChromaCollection, collection) -> None:
     """Rename a lock collection by its id, then delete it under that unique name."""
     gone = f"{_lock_name(store)}-released-{uuid.uuid4().hex[:12]}"
     try:
@@ -142,7 +144,7 @@ def _discard(store: ChunkStore, collection) -> None:
         log.debug("lock collection already gone: %s", exc)
 
 
-def renew_lease(store: ChunkStore, lease: Lease) -> bool:
+def renew_lease(store: ChromaCollection, lease: Lease) -> bool:
     """Extend our claim; False when the lock is no longer ours (it lapsed and was taken)."""
     try:
         existing = store.client.get_collection(_lock_name(store))
@@ -155,7 +157,7 @@ def renew_lease(store: ChunkStore, lease: Lease) -> bool:
     return True
 
 
-def release_lease(store: ChunkStore, owner: str) -> None:
+def release_lease(store: ChromaCollection, owner: str) -> None:
     try:
         existing = store.client.get_collection(_lock_name(store))
     except Exception:
@@ -168,7 +170,7 @@ def release_lease(store: ChunkStore, owner: str) -> None:
 class StoreLock:
     """The lock an ingest job holds on its store; raises :class:`StoreLocked` when taken."""
 
-    def __init__(self, store: ChunkStore, timeout: float):
+    def __init__(self, store: ChromaCollection, timeout: float):
         self.store = store
         self.timeout = timeout
         self._file = FileLock(str(store.lock_path))
