@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.planner import Keep, Move, Plan, Refuse, Remove, Write
 from ingest.report import FileResult, IngestReport, ProgressCallback, Status
-from rag.embedding import STORE_MODEL_KEY as MODEL_KEY
 
 if TYPE_CHECKING:
     from rag.core import Chunk
@@ -72,9 +71,10 @@ class StoreWriter:
             self._before_write()
             self.store.delete(ids)
 
-    def set_model(self, model: str | None) -> None:
+    def record_vectors(self, name: str | None) -> None:
+        """Record whose vectors the store holds (:meth:`ChunkStore.record_vectors`)."""
         self._before_write()
-        self.store.set_collection_metadata({MODEL_KEY: model})
+        self.store.record_vectors(name)
 
 
 @dataclass
@@ -195,7 +195,7 @@ class Executor:
         # hold chunks of similar length and waste little time on padding.
         embedder = self._embedder()
         vectors = embedder.embed_documents(texts)
-        self.writer.set_model(embedder.name)  # its vectors_name: "(int8)" when quantised
+        self.writer.record_vectors(embedder.name)  # "(int8)" when quantised
         position = 0
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         written = {c.id for pending in batch for c in pending.chunks}

@@ -31,7 +31,7 @@ def empty_store(writer: StoreWriter) -> int:
     """Remove every chunk and the model the vectors came from; the caller holds the lock."""
     ids = list(writer.store.ids())
     writer.delete(ids)
-    writer.set_model(None)
+    writer.record_vectors(None)
     return len(ids)
 
 

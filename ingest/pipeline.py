@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest import library
-from ingest.executor import MODEL_KEY, Executor, StoreWriter
+from ingest.executor import Executor, StoreWriter
 from ingest.files import absolute, collect_files, content_hash, skipped_name
 from ingest.planner import DiskFile, Planner, chunking_key, stored_documents
 from ingest.report import (
@@ -35,7 +35,7 @@ from ingest.report import (
     ProgressCallback,
     Status,
 )
-from rag.store import StoreLock, StoreLocked
+from rag.store import StoreError, StoreLock, StoreLocked
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 # Names other modules import from here.
 __all__ = [
-    "MODEL_KEY",
     "STATUSES",
     "FileResult",
     "IngestError",
@@ -131,7 +130,7 @@ class Ingestor:
         with self.lock(lock_timeout), StoreWriter(self.store) as writer:
             if reset:
                 library.empty_store(writer)
-            self._check_model()
+            self._check_vectors()
             planner = Planner(self.chunking, own_folders=self._own_folders())
             stored, orphans = stored_documents(
                 (chunk_id, {k: meta[k] for k in PLANNED_KEYS if k in meta})
@@ -163,13 +162,15 @@ class Ingestor:
                 files.append(DiskFile(path, root, source, None, str(exc.strerror)))
         return files
 
-    def _check_model(self) -> None:
-        from rag.embedding import settings_vectors_name, store_mismatch
+    def _check_vectors(self) -> None:
+        """The store must hold the vectors the settings' embedder makes, checked before the
+        embedder is built (an up-to-date store never loads it)."""
+        from rag.embedding import settings_vectors_name
 
-        stored = self.store.collection_metadata().get(MODEL_KEY)
-        problem = store_mismatch(stored, settings_vectors_name(self.settings))
-        if problem and self.store.count():
-            raise IngestError(f"The store {self.store.description} {problem}")
+        try:
+            self.store.check_vectors(settings_vectors_name(self.settings))
+        except StoreError as exc:
+            raise IngestError(str(exc)) from exc
 
     # --- documents in the store -------------------------------------------------------------
     def documents(

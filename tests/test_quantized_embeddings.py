@@ -13,7 +13,6 @@ from rag.embedding import (
     create_embedder,
     embedder_for,
     settings_vectors_name,
-    store_mismatch,
 )
 from rag.retrieval import HybridRetriever
 from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
@@ -81,8 +80,23 @@ def test_only_a_model_run_in_onnx_runtime_is_quantised():
         _env_file=None, embedding_quantized=True, embedding_runtime="sentence-transformers"
     )
     assert settings_vectors_name(settings) == DEFAULT_EMBEDDING_MODEL
-    assert store_mismatch(None, "anything") is None  # an empty store takes any vectors
-    assert store_mismatch("m", "m") is None
+
+
+def test_an_empty_store_takes_any_vectors_and_a_filled_one_only_its_own(tmp_path, embedder):
+    notes = tmp_path / "notes"
+    write_notes(notes, TOPICS[:1])
+    settings = Settings(_env_file=None, db_dir=tmp_path / "db")
+    store = open_store(settings)
+    store.check_vectors("anything")  # nothing recorded
+    with store.writer_lock(0):
+        store.record_vectors("another model")
+    store.check_vectors(embedder.name)  # recorded, but no chunk holds its vectors
+
+    Ingestor(settings, store, lambda: embedder).ingest([notes])  # records the embedder's
+
+    store.check_vectors(embedder.name)
+    with pytest.raises(StoreError, match=r"holds vectors of the embedding model .*--reset"):
+        store.check_vectors("another model")
 
 
 def test_the_settings_build_the_embedder_they_name():

@@ -42,6 +42,9 @@ __all__ = ["PAGE_SIZE", "ChunkStore", "Lease", "StoreError", "StoredChunk", "ope
 
 log = logging.getLogger(__name__)
 
+#: The collection metadata key naming the vectors the store holds: the name of the embedder
+#: that made them (its model, and " (int8)" when quantised; see rag.embedding.vectors_name).
+VECTORS_KEY = "embedding_model"
 
 class StoreError(RuntimeError):
     """The store can't be opened or reached; the message says how to fix it."""
@@ -130,11 +133,26 @@ class ChunkStore:
     def query(self, embedding: Sequence[float], n: int, *, sync: bool = True) -> list[StoredChunk]:
         return self.collection.query(embedding, n, sync=sync)
 
-    def collection_metadata(self) -> dict[str, Any]:
-        return self.collection.collection_metadata()
+    # --- which vectors it holds ---------------------------------------------------------------
+    def check_vectors(self, name: str) -> None:
+        """Refuse the vectors of the embedder ``name`` if the store holds another's.
 
-    def set_collection_metadata(self, changes: dict[str, Any]) -> dict[str, Any]:
-        return self.collection.set_collection_metadata(changes)
+        Questions embedded by another model (or int8 against float32) would rank the chunks
+        by the wrong measure without a word, and chunks added with them would mix two kinds
+        of vector. An empty store takes any vectors. Raises :class:`StoreError` naming the fix.
+        """
+        recorded = self.collection.collection_metadata().get(VECTORS_KEY)
+        if recorded and recorded != name and self.count():
+            raise StoreError(
+                f"The store {self.description} holds vectors of the embedding model "
+                f"{recorded!r}, not {name!r}; rebuild it with `python -m ingest --reset`, or "
+                "set RAG_EMBEDDING_MODEL and RAG_EMBEDDING_QUANTIZED back to what built it."
+            )
+
+    def record_vectors(self, name: str | None) -> None:
+        """Record that the store holds the vectors of the embedder ``name`` (None: of none,
+        once emptied). A writer's change: call it under the lock, inside a job."""
+        self.collection.set_collection_metadata({VECTORS_KEY: name})
 
     # --- writing --------------------------------------------------------------------------
     def upsert(
