@@ -37,12 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--wait",
         type=float,
-        default=5.0,
         metavar="SECONDS",
-        # Not 0: the web app takes the lock for a moment when it reloads a store that another
-        # job changed, and an ingest started then should wait, not be refused.
         help="when another ingest holds the store, wait this long for it, then refuse "
-        "(default 5; 0: refuse at once)",
+        "(default RAG_LOCK_WAIT_S, 60; 0: refuse at once)",
     )
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -91,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         embedding_model=args.embedding_model,
         chunk_size=args.chunk_size,
         chunk_overlap=args.chunk_overlap,
+        lock_wait_s=args.wait,
     )
     try:
         store = open_store(settings)
@@ -117,9 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     on_result = _print_result if args.verbose else None
     try:
-        report = _run_once(
-            ingestor, paths, quiet=args.quiet, wait=args.wait, reset=args.reset, on_result=on_result
-        )
+        report = _run_once(ingestor, paths, quiet=args.quiet, reset=args.reset, on_result=on_result)
     except IngestLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -159,7 +155,6 @@ def _run_once(
     paths: list[Path],
     *,
     quiet: bool,
-    wait: float,
     reset: bool,
     on_result,
 ) -> IngestReport:
@@ -173,9 +168,7 @@ def _run_once(
         bar.update(done - bar.n)
 
     try:
-        return ingestor.ingest(
-            paths, progress=progress, on_result=on_result, lock_timeout=wait, reset=reset
-        )
+        return ingestor.ingest(paths, progress=progress, on_result=on_result, reset=reset)
     finally:
         bar.close()
 

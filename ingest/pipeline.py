@@ -88,13 +88,14 @@ class Ingestor:
     def chunking(self) -> str:
         return chunking_key(self.settings.chunk_size, self.settings.chunk_overlap)
 
-    def lock(self, timeout: float = 0) -> StoreLock:
-        """The store-wide lock, acquired; raises :class:`IngestLocked` when another job holds it.
+    def lock(self, wait: float | None = None) -> StoreLock:
+        """The store-wide lock, acquired; raises :class:`IngestLocked` when another job still
+        holds it after ``wait`` seconds (default: the store's ``lock_wait_s``).
 
         Use as ``with ingestor.lock(): ...``.
         """
         try:
-            lock = self.store.writer_lock(timeout).acquire()
+            lock = self.store.writer_lock(wait).acquire()
         except StoreLocked as exc:
             raise IngestLocked(str(exc)) from exc
         try:
@@ -115,19 +116,20 @@ class Ingestor:
         prune: bool = True,
         progress: ProgressCallback | None = None,
         on_result: Callable[[FileResult], None] | None = None,
-        lock_timeout: float = 0,
+        lock_wait: float | None = None,
         source_prefix: str = "",
         reset: bool = False,
     ) -> IngestReport:
         """Ingest files and folders; with ``prune``, drop stored files gone from those folders.
 
         ``source_prefix`` is put before every source name (uploads are ``uploads/<name>``);
-        ``reset`` empties the store first, under the same lock. ``progress(done, total,
+        ``reset`` empties the store first, under the same lock; ``lock_wait`` overrides the
+        store's ``lock_wait_s`` for this job. ``progress(done, total,
         source)`` and ``on_result(result)`` are called as each file's outcome is final.
         """
         started = time.perf_counter()
         paths = [Path(p) for p in paths]
-        with self.lock(lock_timeout), StoreWriter(self.store) as writer:
+        with self.lock(lock_wait), StoreWriter(self.store) as writer:
             if reset:
                 library.empty_store(writer)
             self._check_vectors()
@@ -180,12 +182,12 @@ class Ingestor:
         them with ``offset``/``limit``, those whose name contains ``contains``."""
         return library.list_documents(self.store, contains=contains, offset=offset, limit=limit)
 
-    def reset(self, lock_timeout: float = 30) -> int:
+    def reset(self, lock_wait: float | None = None) -> int:
         """Remove every chunk (``--reset``); returns how many."""
-        with self.lock(lock_timeout), StoreWriter(self.store) as writer:
+        with self.lock(lock_wait), StoreWriter(self.store) as writer:
             return library.empty_store(writer)
 
-    def delete_document(self, source: str, lock_timeout: float = 30) -> int:
+    def delete_document(self, source: str, lock_wait: float | None = None) -> int:
         """Remove every chunk of the stored document ``source``; returns how many."""
-        with self.lock(lock_timeout), StoreWriter(self.store) as writer:
+        with self.lock(lock_wait), StoreWriter(self.store) as writer:
             return library.delete_document(writer, source)

@@ -47,7 +47,7 @@ class Watcher:
         on_report: Callable[[IngestReport], None] | None = None,
         on_result: Callable[[FileResult], None] | None = None,
         on_error: Callable[[Exception], None] | None = None,
-        lock_timeout: float = 30.0,
+        lock_wait: float | None = None,
         source_prefix: str = "",
     ):
         self.ingestor = ingestor
@@ -56,7 +56,7 @@ class Watcher:
         self.on_report = on_report
         self.on_result = on_result
         self.on_error = on_error
-        self.lock_timeout = lock_timeout
+        self.lock_wait = lock_wait
         self.source_prefix = source_prefix
         self.reports: queue.Queue[IngestReport] = queue.Queue()
         self._changed = threading.Event()
@@ -119,7 +119,7 @@ class Watcher:
                 report = self.ingestor.ingest(
                     self.paths,
                     on_result=self.on_result,
-                    lock_timeout=self.lock_timeout,
+                    lock_wait=self.lock_wait,
                     source_prefix=self.source_prefix,
                 )
             except IngestLocked as exc:

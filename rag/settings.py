@@ -92,6 +92,14 @@ class StoreSettings(_Group):
     upload_dir: Path | None = Field(
         None, description="Where uploads are kept (default: <db_dir>/uploads)."
     )
+    lock_wait_s: float = Field(
+        60.0,
+        ge=0,
+        description="One job changes the store at a time; another one (the app's start, an "
+        "upload, a delete, a re-ingest, `python -m ingest`) waits this long for it to finish, "
+        "then is refused with a message naming it. `python -m ingest --wait SECONDS` sets it "
+        "for one run.",
+    )
     store_watch_seconds: float = Field(
         1.0,
         ge=0,

@@ -137,7 +137,7 @@ def test_two_machines_share_the_server_under_one_lease(server_settings, embedder
         lease = first.store.lease()
         assert lease is not None and lease.pid > 0
         with pytest.raises(IngestLocked) as refused:
-            second.ingest([second_settings.knowledge_dir])
+            second.ingest([second_settings.knowledge_dir], lock_wait=0)
         assert f"process {lease.pid} on {lease.host}" in str(refused.value)
     assert first.store.lease() is None  # released with the lock
 

@@ -336,7 +336,7 @@ def test_ingest_while_documents_are_listed(make_service, notes):
         try:
             for version in (2, 3):
                 write_notes(notes, TOPICS[:6], version)
-                service.ingestor.ingest([notes], lock_timeout=60)
+                service.ingestor.ingest([notes])
         except BaseException as exc:
             errors.append(exc)
         finally:

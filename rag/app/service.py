@@ -136,9 +136,7 @@ class RagService:
 
     # --- documents ----------------------------------------------------------------------------
     def ingest_knowledge_dir(self, progress: ProgressCallback | None = None) -> IngestReport:
-        return self.ingestor.ingest(
-            [self.settings.knowledge_dir], progress=progress, lock_timeout=60
-        )
+        return self.ingestor.ingest([self.settings.knowledge_dir], progress=progress)
 
     def library_size(self) -> tuple[int, int]:
         """(documents, chunks) in the store. Counted by the store's catalog, again only when

@@ -83,7 +83,6 @@ def ingested_folder(
                 progress=lambda done, total, source: report_progress(
                     done / max(total, 1), f"Ingesting {source}"
                 ),
-                lock_timeout=60,
             )
             seconds = time.perf_counter() - started
             yield IngestedFolder(service, report, store.description, seconds)

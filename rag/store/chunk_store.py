@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 #: that made them (its model, and " (int8)" when quantised; see rag.embedding.vectors_name).
 VECTORS_KEY = "embedding_model"
 
+
 class StoreError(RuntimeError):
     """The store can't be opened or reached; the message says how to fix it."""
 
@@ -63,11 +64,13 @@ class ChunkStore:
     catalog to the index.
     """
 
-    def __init__(self, collection: ChromaCollection, lexical: LexicalIndex):
+    def __init__(self, collection: ChromaCollection, lexical: LexicalIndex, *, lock_wait_s: float):
         #: The chunks, their vectors and metadata (a folder or a server).
         self.collection = collection
         #: Keyword search and the documents catalog, kept in step with every write here.
         self.lexical = lexical
+        #: How long a writer waits for another to finish (``lock_wait_s`` of the settings).
+        self.lock_wait_s = lock_wait_s
         # Orders this object's checks and marks of the lexical index's state.
         self._guard = threading.RLock()
         # Written into the lexical index before this object's first change of a job: a job
@@ -268,10 +271,11 @@ class ChunkStore:
             return len(missing), len(gone)
 
     # --- the writer's lock (see rag.store.lock) ---------------------------------------------
-    def writer_lock(self, wait: float) -> StoreLock:
+    def writer_lock(self, wait: float | None = None) -> StoreLock:
         """The lock an ingest job holds on this store, not yet acquired; acquiring it waits
-        ``wait`` seconds for another writer, then raises :class:`StoreLocked`."""
-        return StoreLock(self.collection, wait)
+        ``wait`` seconds (default :attr:`lock_wait_s`) for another writer, then raises
+        :class:`StoreLocked`."""
+        return StoreLock(self.collection, self.lock_wait_s if wait is None else wait)
 
     def lease(self) -> Lease | None:
         """Who holds a server store's lock now (None: nobody, or a local store)."""
@@ -312,7 +316,7 @@ def open_store(settings: Settings) -> ChunkStore:
             # Each machine keeps its own index of the server's chunks, checked against the
             # server's generation and repaired when another machine has written.
             lexical = LexicalIndex(settings.db_dir / f"lexical-{safe_key}.sqlite3")
-            return ChunkStore(collection, lexical)
+            return ChunkStore(collection, lexical, lock_wait_s=settings.lock_wait_s)
         except Exception as exc:
             raise StoreError(
                 f"Can't reach the Chroma server at {where} ({exc}). Start it with "
@@ -330,7 +334,7 @@ def open_store(settings: Settings) -> ChunkStore:
             local_path=path,
         )
         lexical = LexicalIndex(settings.db_dir / f"lexical-{settings.collection}.sqlite3")
-        return ChunkStore(collection, lexical)
+        return ChunkStore(collection, lexical, lock_wait_s=settings.lock_wait_s)
     except Exception as exc:
         raise StoreError(
             f"Can't open the store folder {settings.db_dir} ({exc}); set RAG_DB_DIR to a "

@@ -191,7 +191,8 @@ class StoreLock:
         wait = f" after waiting {self.timeout:g} s" if self.timeout > 0 else ""
         return StoreLocked(
             f"Another ingest is running on {self.store.description}{holder}{wait}; "
-            "wait for it to finish and run this again (or pass --wait SECONDS)."
+            "wait for it to finish and run this again (or wait longer: RAG_LOCK_WAIT_S, or "
+            "--wait SECONDS for python -m ingest)."
         )
 
     def acquire(self) -> StoreLock:

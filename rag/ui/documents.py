@@ -68,7 +68,6 @@ class DocumentHandlers:
                 saved,
                 prune=False,
                 on_result=on_result,
-                lock_timeout=60,
                 source_prefix=UPLOAD_PREFIX,
             ),
         )
@@ -84,13 +83,11 @@ class DocumentHandlers:
             report = IngestReport()
             folder = self.settings.knowledge_dir
             if folder.is_dir():
-                report = self.service.ingestor.ingest(
-                    [folder], on_result=on_result, lock_timeout=60
-                )
+                report = self.service.ingestor.ingest([folder], on_result=on_result)
             uploads = self.settings.uploads_path
             if uploads.is_dir() and any(uploads.iterdir()):
                 more = self.service.ingestor.ingest(
-                    [uploads], on_result=on_result, lock_timeout=60, source_prefix=UPLOAD_PREFIX
+                    [uploads], on_result=on_result, source_prefix=UPLOAD_PREFIX
                 )
                 report.results += more.results
                 report.seconds += more.seconds
@@ -214,7 +211,7 @@ class DocumentHandlers:
         if source not in stored:
             return reply(redact(f"{source} is not in the store."))
         try:
-            removed = self.service.ingestor.delete_document(source, lock_timeout=30)
+            removed = self.service.ingestor.delete_document(source)
         except IngestError as exc:
             log.warning("deleting %s refused: %s", source, exc)
             return reply(redact(str(exc)))
