@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return embedder_for(settings)
 
-    ingestor = Ingestor(settings, store, make_embedder)
+    ingestor = Ingestor.from_settings(settings, store, make_embedder)
     if args.status:
         _print_status(ingestor, args.json)
         return 0

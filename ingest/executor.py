@@ -24,7 +24,7 @@ from ingest.report import FileResult, IngestReport, ProgressCallback, Status
 if TYPE_CHECKING:
     from rag.core import Chunk
     from rag.embedding import Embedder
-    from rag.settings import Settings
+    from rag.settings import IngestSettings
     from rag.store import ChunkStore
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class Executor:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: IngestSettings,
         writer: StoreWriter,
         embedder: Callable[[], Embedder],
         chunking: str,

@@ -18,7 +18,7 @@ importing torch or loading the embedding model at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +39,7 @@ from rag.store import StoreError, StoreLock, StoreLocked
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
-    from rag.settings import Settings
+    from rag.settings import IngestSettings, Settings
     from rag.store import ChunkStore
 
 # Names other modules import from here.
@@ -67,16 +67,40 @@ class Ingestor:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: IngestSettings,
         store: ChunkStore,
         embedder_factory: Callable[[], Embedder],
+        *,
+        vectors_name: str,
+        own_folders: Sequence[Path] = (),
     ):
+        """``vectors_name``: the name of the vectors the embedder will make (the store must
+        hold those); ``own_folders``: the store's folder and the uploads, never documents of a
+        knowledge folder that holds them."""
         self.settings = settings
         self.store = store
         # The embedder is built only when some file needs embedding: an up-to-date store
         # is checked without loading a model at all.
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
+        self.vectors_name = vectors_name
+        self.own_folders = [absolute(p) for p in own_folders]
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, store: ChunkStore, embedder_factory: Callable[[], Embedder]
+    ) -> Ingestor:
+        """The ingestor the settings describe: their ingest group, the vectors their
+        embedding group makes, and the store's own folders."""
+        from rag.embedding import settings_vectors_name
+
+        return cls(
+            settings,
+            store,
+            embedder_factory,
+            vectors_name=settings_vectors_name(settings),
+            own_folders=settings.own_folders,
+        )
 
     @property
     def embedder(self) -> Embedder:
@@ -133,7 +157,7 @@ class Ingestor:
             if reset:
                 library.empty_store(writer)
             self._check_vectors()
-            planner = Planner(self.chunking, own_folders=self._own_folders())
+            planner = Planner(self.chunking, own_folders=self.own_folders)
             stored, orphans = stored_documents(
                 (chunk_id, {k: meta[k] for k in PLANNED_KEYS if k in meta})
                 for chunk_id, meta in self.store.iter_metadatas()
@@ -150,13 +174,9 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _own_folders(self) -> list[Path]:
-        """The store's folder and the uploads: never part of a knowledge folder's documents."""
-        return [absolute(self.settings.db_dir), absolute(self.settings.uploads_path)]
-
     def _disk_files(self, paths: list[Path], prefix: str) -> list[DiskFile]:
         files = []
-        for path, root in collect_files(paths, exclude=self._own_folders()):
+        for path, root in collect_files(paths, exclude=self.own_folders):
             source = prefix + path.relative_to(root).as_posix()
             try:
                 files.append(DiskFile(path, root, source, content_hash(path)))
@@ -165,12 +185,10 @@ class Ingestor:
         return files
 
     def _check_vectors(self) -> None:
-        """The store must hold the vectors the settings' embedder makes, checked before the
-        embedder is built (an up-to-date store never loads it)."""
-        from rag.embedding import settings_vectors_name
-
+        """The store must hold the vectors the embedder makes, checked before the embedder
+        is built (an up-to-date store never loads it)."""
         try:
-            self.store.check_vectors(settings_vectors_name(self.settings))
+            self.store.check_vectors(self.vectors_name)
         except StoreError as exc:
             raise IngestError(str(exc)) from exc
 

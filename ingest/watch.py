@@ -65,12 +65,8 @@ class Watcher:
         self._worker: threading.Thread | None = None
         self._folders = [p for p in self.paths if p.is_dir()]
         self._files = [p for p in self.paths if not p.is_dir()]
-        settings = ingestor.settings
         # The store may live inside a watched folder: its own writes are not changes.
-        self._ignored = [
-            Path(os.path.abspath(settings.db_dir)),
-            Path(os.path.abspath(settings.uploads_path)),
-        ]
+        self._ignored = ingestor.own_folders
 
     # --- events -----------------------------------------------------------------------------
     def _relevant(self, raw: str | bytes) -> bool:

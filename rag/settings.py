@@ -114,6 +114,12 @@ class StoreSettings(_Group):
         return self.upload_dir or (self.db_dir / "uploads")
 
     @property
+    def own_folders(self) -> tuple[Path, Path]:
+        """The store's folder and the uploads: never documents of a knowledge folder that
+        holds them."""
+        return (self.db_dir, self.uploads_path)
+
+    @property
     def store_is_temporary(self) -> bool:
         """On a Space, a local store outside the persistent storage is wiped at each restart."""
         if not on_space() or self.chroma_host:

@@ -58,7 +58,7 @@ def big(tmp_path_factory, embedder):
         ingest_batch_chunks=2000,
     )
     service = create_service(settings, embedder_factory=lambda s: embedder)
-    report = Ingestor(settings, service.store, lambda: embedder).ingest([docs])
+    report = Ingestor.from_settings(settings, service.store, lambda: embedder).ingest([docs])
     assert not report.failures
     return service, docs, root / "db"
 

@@ -60,15 +60,15 @@ def test_a_store_built_with_float32_refuses_the_int8_model_until_reset(tmp_path,
     assert settings_vectors_name(plain) == float32.name
     assert settings_vectors_name(quantized) == int8.name
     store = open_store(plain)
-    Ingestor(plain, store, lambda: float32).ingest([notes])
+    Ingestor.from_settings(plain, store, lambda: float32).ingest([notes])
 
     with pytest.raises(IngestError, match=r"--reset.*RAG_EMBEDDING_QUANTIZED"):
-        Ingestor(quantized, store, lambda: int8).ingest([notes])
+        Ingestor.from_settings(quantized, store, lambda: int8).ingest([notes])
     with pytest.raises(StoreError, match=r"\(int8\)"):
         HybridRetriever.from_settings(store, int8, quantized).retrieve("attention", 3)
     assert HybridRetriever.from_settings(store, float32, plain).retrieve("attention", 3)
 
-    report = Ingestor(quantized, store, lambda: int8).ingest([notes], reset=True)
+    report = Ingestor.from_settings(quantized, store, lambda: int8).ingest([notes], reset=True)
     assert report.chunks_written == store.count() > 0
     assert HybridRetriever.from_settings(store, int8, quantized).retrieve("attention", 3)
     with pytest.raises(StoreError, match="RAG_EMBEDDING_QUANTIZED"):
@@ -92,7 +92,9 @@ def test_an_empty_store_takes_any_vectors_and_a_filled_one_only_its_own(tmp_path
         store.record_vectors("another model")
     store.check_vectors(embedder.name)  # recorded, but no chunk holds its vectors
 
-    Ingestor(settings, store, lambda: embedder).ingest([notes])  # records the embedder's
+    Ingestor.from_settings(settings, store, lambda: embedder).ingest(
+        [notes]
+    )  # records the embedder's
 
     store.check_vectors(embedder.name)
     with pytest.raises(StoreError, match=r"holds vectors of the embedding model .*--reset"):

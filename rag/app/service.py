@@ -103,7 +103,7 @@ class RagService:
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever.from_settings(store, embedder, settings)
-        self.ingestor = Ingestor(settings, store, lambda: embedder)
+        self.ingestor = Ingestor.from_settings(settings, store, lambda: embedder)
         self.sentence_vectors = SentenceVectors(embedder)
         self._models: dict[str, ChatModel] = {}
         self._models_lock = threading.Lock()

@@ -41,7 +41,7 @@ from rag.retrieval.passages import GAP, ChunkView, RetrievedChunk, by_document, 
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
-    from rag.settings import Settings
+    from rag.settings import RetrievalSettings
     from rag.store import ChunkStore
 
 __all__ = ["GAP", "HybridRetriever", "RetrievedChunk", "tokenize"]
@@ -96,7 +96,7 @@ class HybridRetriever:
         self._vectors_checked_at: tuple | None = None
 
     @classmethod
-    def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: Settings):
+    def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: RetrievalSettings):
         return cls(
             store,
             embedder,

@@ -36,7 +36,7 @@ from rag.store.lexical import DocumentRow, LexicalIndex
 from rag.store.lock import Lease, StoreLock, claim_lease, current_lease
 
 if TYPE_CHECKING:
-    from rag.settings import Settings
+    from rag.settings import StoreSettings
 
 __all__ = ["PAGE_SIZE", "ChunkStore", "Lease", "StoreError", "StoredChunk", "open_store"]
 
@@ -298,7 +298,7 @@ class ChunkStore:
         return self.lexical.document_count(contains)
 
 
-def open_store(settings: Settings) -> ChunkStore:
+def open_store(settings: StoreSettings) -> ChunkStore:
     """Open (creating if needed) the collection named in ``settings``."""
     if settings.chroma_host:
         where = server_address(settings)

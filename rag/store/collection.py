@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from rag.store.file_lock import while_no_writer, writer_at_work
 
 if TYPE_CHECKING:
-    from rag.settings import Settings
+    from rag.settings import StoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +57,13 @@ def _chroma_settings():
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
-def server_address(settings: Settings) -> str:
+def server_address(settings: StoreSettings) -> str:
     """The Chroma server of ``settings`` as a URL (for messages)."""
     scheme = "https" if settings.chroma_ssl else "http"
     return f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
 
 
-def server_client(settings: Settings) -> Callable[[], Any]:
+def server_client(settings: StoreSettings) -> Callable[[], Any]:
     """A factory of clients of the Chroma server named in ``settings``; each one checks that
     the server answers."""
     import chromadb
