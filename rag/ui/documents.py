@@ -6,7 +6,7 @@ small one.
 
 The handlers are plain methods on :class:`DocumentHandlers`, so tests call them directly;
 :func:`build_documents_tab` only lays out components and wires events. Uploads are checked
-on the server (:mod:`rag.ui.uploads`), kept in ``settings.uploads_path`` and stored as
+on the server (:mod:`rag.app.uploads`), kept in ``settings.uploads_path`` and stored as
 ``uploads/<name>``, apart from the knowledge folder's documents.
 
 Every handler here changes the shared library, so each first asks :class:`Access` whether the
@@ -26,9 +26,9 @@ import gradio as gr
 
 from ingest.pipeline import FileResult, IngestError, IngestReport
 from rag.app import RagService
+from rag.app.uploads import UPLOAD_PREFIX, save_uploads
 from rag.ui.access import Access
 from rag.ui.redact import redact
-from rag.ui.uploads import UPLOAD_PREFIX, save_uploads
 
 log = logging.getLogger(__name__)
 
