@@ -1,6 +1,10 @@
 """The app the faces call: :class:`RagService` (ask, stream, ingest at start), built by
-:func:`create_service` from the settings."""
+:func:`create_service` from the settings, and its :class:`Library` (list, upload, delete,
+re-ingest). The web app reaches the store and ingestion only through here, so what they
+raise and report is named here too."""
 
+from ingest.pipeline import FileResult, IngestError, IngestReport
+from rag.app.library import Deleted, Library, UploadReport
 from rag.app.service import (
     NO_NOTES,
     AnswerEvent,
@@ -11,14 +15,22 @@ from rag.app.service import (
     create_service,
 )
 from rag.app.startup import StartupIngest
+from rag.store import StoreError
 
 __all__ = [
     "NO_NOTES",
     "AnswerEvent",
+    "Deleted",
+    "FileResult",
     "Finished",
+    "IngestError",
+    "IngestReport",
+    "Library",
     "RagService",
     "Retrieved",
     "StartupIngest",
+    "StoreError",
     "Token",
+    "UploadReport",
     "create_service",
 ]

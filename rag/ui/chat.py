@@ -12,9 +12,9 @@ from typing import Any
 
 import gradio as gr
 
+from rag.app import StoreError
 from rag.app.service import Finished, PullProgress, RagService, Retrieved, Token
 from rag.llms import GenerationOptions, LLMError, ModelChoice, list_available_models
-from rag.store import StoreError
 from rag.ui.access import Access, Role
 from rag.ui.fair_use import FairUse
 from rag.ui.redact import redact
