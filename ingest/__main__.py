@@ -32,7 +32,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunk-size", type=int, help="characters per chunk (RAG_CHUNK_SIZE)")
     parser.add_argument("--chunk-overlap", type=int, help="overlap in characters")
     parser.add_argument("--reset", action="store_true", help="empty the store first, then ingest")
-    parser.add_argument("--status", action="store_true", help="list stored documents and exit")
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="list stored documents, and those deleted from the library, and exit",
+    )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="bring back a document deleted from the library (its name as --status lists it), "
+        "then ingest as usual; may be given more than once",
+    )
     parser.add_argument("--watch", action="store_true", help="keep watching and re-ingest changes")
     parser.add_argument(
         "--wait",
@@ -76,8 +88,20 @@ def _print_status(ingestor: Ingestor, as_json: bool) -> None:
                 files.append({k: row[k] for k in ("source", "chunks", "ingested_at")})
         documents += len(page)
     print(f"{documents} documents, {total} chunks in {ingestor.store.description}")
+    excluded = ingestor.excluded()
+    for source in excluded:
+        print(f"excluded  {source}")
+    if excluded:
+        print(
+            f"{len(excluded)} deleted from the library and left out of every ingest "
+            "(--include NAME brings one back)"
+        )
     if as_json:
-        print(json.dumps({"documents": documents, "chunks": total, "files": files}))
+        print(
+            json.dumps(
+                {"documents": documents, "chunks": total, "files": files, "excluded": excluded}
+            )
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,6 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     on_result = _print_result if args.verbose else None
     try:
+        for source in args.include:
+            if not ingestor.include(source):
+                print(
+                    f"error: {source} was not deleted from the library "
+                    "(python -m ingest --status lists those that were)",
+                    file=sys.stderr,
+                )
+                return 2
         report = _run_once(ingestor, paths, quiet=args.quiet, reset=args.reset, on_result=on_result)
     except IngestLocked as exc:
         print(f"error: {exc}", file=sys.stderr)

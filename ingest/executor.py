@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ingest.planner import Keep, Move, Plan, Refuse, Remove, Write
+from ingest.planner import Exclude, Keep, Move, Plan, Refuse, Remove, Write
 from ingest.report import FileResult, IngestReport, ProgressCallback, Status
 
 if TYPE_CHECKING:
@@ -28,6 +28,12 @@ if TYPE_CHECKING:
     from rag.store import ChunkStore
 
 log = logging.getLogger(__name__)
+
+#: Why an excluded file is not ingested, and how to bring it back.
+EXCLUDED = (
+    "deleted from the library, so left out; include it again to bring it back (Documents "
+    "tab, or python -m ingest --include NAME)"
+)
 
 
 class StoreWriter:
@@ -139,6 +145,8 @@ class Executor:
                 job.finish(FileResult(action.source, "unchanged", action.chunks))
             elif isinstance(action, Keep):
                 job.finish(FileResult(action.source, "unchanged", action.chunks))
+            elif isinstance(action, Exclude):
+                job.finish(FileResult(action.source, "excluded", reason=EXCLUDED))
             else:
                 job.finish(FileResult(action.source, "failed", action.chunks, action.reason))
             if sum(len(p.chunks) for p in batch) >= self.settings.ingest_batch_chunks:

@@ -168,6 +168,7 @@ class Ingestor:
                 stored,
                 orphans=orphans,
                 prune_paths=[absolute(p) for p in paths] if prune else None,
+                excluded=set(self.store.excluded()),
             )
             executor = Executor(self.settings, writer, lambda: self.embedder, self.chunking)
             report = executor.run(plan, progress, on_result)
@@ -205,7 +206,20 @@ class Ingestor:
         with self.lock(lock_wait), StoreWriter(self.store) as writer:
             return library.empty_store(writer)
 
-    def delete_document(self, source: str, lock_wait: float | None = None) -> int:
-        """Remove every chunk of the stored document ``source``; returns how many."""
+    def delete_document(
+        self, source: str, *, exclude: bool = False, lock_wait: float | None = None
+    ) -> int:
+        """Remove every chunk of the stored document ``source``; returns how many. With
+        ``exclude`` it stays out of every later ingest until :meth:`include`."""
         with self.lock(lock_wait), StoreWriter(self.store) as writer:
-            return library.delete_document(writer, source)
+            return library.delete_document(writer, source, exclude=exclude)
+
+    def excluded(self) -> list[str]:
+        """Names of the documents deleted from the library and left out of every ingest."""
+        return self.store.excluded()
+
+    def include(self, source: str, lock_wait: float | None = None) -> bool:
+        """Let a document left out be ingested again (by the next job); False when it was
+        not left out."""
+        with self.lock(lock_wait):
+            return self.store.include(source)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["added", "updated", "unchanged", "removed", "failed"]
-STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "removed", "failed")
+Status = Literal["added", "updated", "unchanged", "removed", "excluded", "failed"]
+STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "removed", "excluded", "failed")
 #: ``progress(done, total, source)``, called as each file's outcome is final.
 ProgressCallback = Callable[[int, int, str], None]
 

@@ -320,9 +320,12 @@ def test_documents_tab_lists_reingests_and_deletes(make_service, notes):
     assert "1 updated, 5 unchanged" in status
 
     message, documents, _ = handlers.delete("agents.md")
-    assert "Deleted agents.md" in message and "comes back at the next re-ingest" in message
+    assert "Deleted agents.md" in message and "Include again" in message
     assert "agents.md" not in [row[0] for row in documents]
     assert not any(m["source"] == "agents.md" for m in service.store.metadatas().values())
+    rows, status, documents, _ = list(handlers.reingest())[-1]
+    assert {row[0]: row[1] for row in rows}["agents.md"] == "excluded"
+    assert "agents.md" not in [row[0] for row in documents]
 
 
 def test_ingest_while_documents_are_listed(make_service, notes):

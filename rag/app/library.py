@@ -1,7 +1,12 @@
 """The library: the documents the app answers from, as people see and change them.
 
 List them (a page at a time, by name), add uploaded files, delete one, and bring the store in
-line with the knowledge folder and the uploads. The Documents tab is its face (it checks who
+line with the knowledge folder and the uploads.
+
+A delete lasts. An upload's file goes with it. A document of the knowledge folder keeps its
+file (the folder is the admin's: a synced folder, a checkout, a Space's repository, which a
+rebuild restores anyway), and the store records it as excluded, so no later ingest brings it
+back, the one at every start included; :meth:`Library.include` undoes that. The Documents tab is its face (it checks who
 may change the library and renders what it is told); the service ingests the knowledge folder
 through it when the app starts. Every change is one ingest job under the store's lock
 (:class:`ingest.pipeline.Ingestor`).
@@ -53,8 +58,9 @@ class Deleted:
     chunks: int
     #: An upload: its file went from the uploads folder too.
     file_removed: bool = False
-    #: Its file is still where it was read from (a knowledge folder's document).
-    file_kept: bool = False
+    #: Its file is kept where it was read from (the knowledge folder), so it is left out of
+    #: every later ingest until included again.
+    excluded: bool = False
 
 
 class Library:
@@ -74,6 +80,10 @@ class Library:
 
     def document_count(self, contains: str = "") -> int:
         return self.ingestor.store.document_count(contains)
+
+    def excluded(self) -> list[str]:
+        """Documents deleted from the library whose files are kept: left out until included."""
+        return self.ingestor.excluded()
 
     # --- changing it --------------------------------------------------------------------------
     def ingest_knowledge_dir(
@@ -118,14 +128,24 @@ class Library:
         return report
 
     def delete(self, source: str) -> Deleted:
-        """Remove the stored document ``source``, and an upload's file with it."""
+        """Remove the stored document ``source`` for good: an upload's file with it; any
+        other whose file is still there is left out of every later ingest."""
         stored = {d["source"]: d for d in self.documents(contains=source)}
         if source not in stored:
             raise IngestError(f"{source} is not in the store.")
-        removed = self.ingestor.delete_document(source)
         path = Path(stored[source]["path"] or "")
         uploads = self.settings.uploads_path.resolve()
         if source.startswith(UPLOAD_PREFIX) and path.parent.resolve() == uploads:
+            removed = self.ingestor.delete_document(source)
             path.unlink(missing_ok=True)
             return Deleted(source, removed, file_removed=True)
-        return Deleted(source, removed, file_kept=path.exists())
+        kept = path.exists()
+        removed = self.ingestor.delete_document(source, exclude=kept)
+        return Deleted(source, removed, excluded=kept)
+
+    def include(self, source: str, on_result: ResultCallback | None = None) -> IngestReport:
+        """Undo the delete of a document whose file was kept: it is no longer left out, and
+        the library is re-ingested (it comes back if its file is still there)."""
+        if not self.ingestor.include(source):
+            raise IngestError(f"{source} was not deleted from the library.")
+        return self.reingest(on_result)

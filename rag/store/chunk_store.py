@@ -15,6 +15,7 @@ whoever next holds the ingest lock repairs the index against the collection.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 #: The collection metadata key naming the vectors the store holds: the name of the embedder
 #: that made them (its model, and " (int8)" when quantised; see rag.embedding.vectors_name).
 VECTORS_KEY = "embedding_model"
+#: The collection metadata key listing the documents deleted from the library whose files are
+#: kept (a JSON list of their names): every ingest leaves them out until they are included.
+EXCLUDED_KEY = "excluded_sources"
 
 
 class StoreError(RuntimeError):
@@ -269,6 +273,30 @@ class ChunkStore:
                     len(gone),
                 )
             return len(missing), len(gone)
+
+    # --- documents left out of the library -------------------------------------------------
+    def excluded(self) -> list[str]:
+        """Names of the documents deleted from the library while their files were kept:
+        ingestion leaves them out until they are included again. Kept with the collection,
+        so a restart, another process and (for a server) another machine all see them."""
+        recorded = self.collection.collection_metadata().get(EXCLUDED_KEY)
+        return sorted(json.loads(recorded)) if recorded else []
+
+    def exclude(self, source: str) -> None:
+        """Leave ``source`` out of every later ingest. A writer's change: under the lock."""
+        self._set_excluded({*self.excluded(), source})
+
+    def include(self, source: str) -> bool:
+        """Let ``source`` be ingested again; False when it was not left out. Under the lock."""
+        excluded = set(self.excluded())
+        if source not in excluded:
+            return False
+        self._set_excluded(excluded - {source})
+        return True
+
+    def _set_excluded(self, sources: set[str]) -> None:
+        value = json.dumps(sorted(sources), ensure_ascii=False) if sources else None
+        self.collection.set_collection_metadata({EXCLUDED_KEY: value})
 
     # --- the writer's lock (see rag.store.lock) ---------------------------------------------
     def writer_lock(self, wait: float | None = None) -> StoreLock:

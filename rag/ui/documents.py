@@ -1,4 +1,5 @@
-"""The documents tab: upload files, re-ingest the knowledge folder, list and delete documents.
+"""The documents tab: upload files, re-ingest the knowledge folder, list and delete documents,
+and bring back deleted ones whose files were kept.
 
 The list shows one page of :data:`PAGE_ROWS` documents at a time, filtered by name, and its
 counts come from the store's catalog: a store of thousands of documents opens as fast as a
@@ -72,6 +73,25 @@ class DocumentHandlers:
         """Bring the store in line with the knowledge folder (and the uploads folder)."""
         self.access.require_admin("re-ingest the library", request, profile)
         yield from self._run(self.library.reingest)
+
+    # --- documents deleted, their files kept ------------------------------------------------
+    def include(
+        self,
+        source: str | None,
+        request: gr.Request = None,
+        profile: gr.OAuthProfile | None = None,
+    ) -> Iterator[tuple]:
+        """Bring back a document deleted from the library whose file was kept: it is no
+        longer left out, and the library is re-ingested."""
+        self.access.require_admin("bring documents back into the library", request, profile)
+        if not source:
+            yield self._outputs([], "Choose a deleted document first.")
+            return
+        yield from self._run(lambda on_result: self.library.include(source, on_result))
+
+    def excluded_choices(self) -> dict:
+        """The deleted documents that :meth:`include` can bring back."""
+        return gr.update(choices=self.library.excluded(), value=None)
 
     # --- running a job with live results --------------------------------------------------
     def _run(
@@ -182,10 +202,12 @@ class DocumentHandlers:
             log.warning("deleting %s refused: %s", source, exc)
             return reply(redact(str(exc)))
         message = f"Deleted {source} ({deleted.chunks} chunks)."
-        if deleted.file_kept:
-            # The file's place in the knowledge folder, not where that folder is on the server.
-            message += f" It comes back at the next re-ingest unless {source} is removed from "
-            message += f"the knowledge folder ({self.settings.knowledge_dir.name})."
+        if deleted.excluded:
+            # Where the file stays is the knowledge folder's business, not the server's paths.
+            message += (
+                " Its file stays where it was, and the library leaves it out from now on; "
+                "“Include again” below brings it back."
+            )
         return reply(message)
 
 
@@ -234,6 +256,13 @@ def build_documents_tab(service: RagService, access: Access | None = None) -> No
             scale=3,
         )
         delete = gr.Button("Delete", variant="stop", scale=1)
+    with gr.Row():
+        left_out = gr.Dropdown(
+            choices=handlers.library.excluded(),
+            label="Deleted documents whose files were kept (left out of every re-ingest)",
+            scale=3,
+        )
+        include = gr.Button("Include again", scale=1)
     outputs = [results, status, documents, chosen]
     listing = [documents, label, chosen, page]
     # After a job, the list and its counts are shown again at the page the person was on. The
@@ -247,6 +276,11 @@ def build_documents_tab(service: RagService, access: Access | None = None) -> No
     ).then(handlers.show_page, [contains, page], listing, **private)
     delete.click(handlers.delete, chosen, [status, documents, chosen], api_name="delete").then(
         handlers.show_page, [contains, page], listing, **private
+    ).then(handlers.excluded_choices, None, left_out, **private)
+    include.click(
+        handlers.include, left_out, outputs, show_progress="minimal", api_name="include"
+    ).then(handlers.show_page, [contains, page], listing, **private).then(
+        handlers.excluded_choices, None, left_out, **private
     )
     contains.change(lambda text: handlers.show_page(text, 1), contains, listing, **private)
     previous.click(
