@@ -121,12 +121,13 @@ def test_the_command_line_brings_back_a_deleted_document_by_name(make_service, t
     assert service.library.delete("embeddings.md").excluded
     db = str(service.settings.db_dir)
 
+    rebuilt = run_cli("--reset", str(notes), "--db", db, "-q")
     unknown = run_cli("--include", "nothing.md", str(notes), "--db", db, "-q")
     included = run_cli("--include", "embeddings.md", str(notes), "--db", db, "-q")
 
-    assert (
-        unknown.returncode == 2 and "nothing.md was not deleted from the library" in unknown.stderr
-    )
+    assert rebuilt.returncode == 0 and "1 added, 1 excluded" in rebuilt.stdout  # list kept
+    assert unknown.returncode == 2
+    assert "nothing.md was not deleted from the library" in unknown.stderr
     assert included.returncode == 0 and "1 added" in included.stdout
     assert stored(service) == ["embeddings.md", "tokenizers.md"]
     assert service.library.excluded() == []
