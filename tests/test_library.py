@@ -65,6 +65,8 @@ def test_the_library_is_reingested_uploaded_to_and_deleted_from_without_the_page
     assert [d["source"] for d in library.documents()] == ["embeddings.md", "tokenizers.md"]
     with pytest.raises(IngestError, match=r"nothing\.md is not in the store"):
         library.delete("nothing.md")
+    with pytest.raises(IngestError, match=r"tokenizers\.md was not deleted from the library"):
+        library.include("tokenizers.md")
 
 
 def test_reingesting_without_the_knowledge_folder_is_refused_by_name(make_service, tmp_path):

@@ -257,9 +257,12 @@ def build_documents_tab(service: RagService, access: Access | None = None) -> No
         )
         delete = gr.Button("Delete", variant="stop", scale=1)
     with gr.Row():
+        # Any name is let through to the handler, which checks it: an API client that
+        # deleted a document has not seen this list change (only a page follows .then()).
         left_out = gr.Dropdown(
             choices=handlers.library.excluded(),
             label="Deleted documents whose files were kept (left out of every re-ingest)",
+            allow_custom_value=True,
             scale=3,
         )
         include = gr.Button("Include again", scale=1)
