@@ -34,8 +34,8 @@ ingest:  ## ingest the knowledge folder into the store
 test: setup  ## the whole test suite, offline
 	$(BIN)/python -m pytest
 
-test-fast:  ## tests without setup, for quick iterations
-	$(BIN)/python -m pytest -x -q
+test-fast:  ## the tests not marked slow, without setup, for quick iterations
+	$(BIN)/python -m pytest -x -q -m "not slow"
 
 lint:  ## ruff lint and format check, and the layers' import contracts
 	$(BIN)/ruff check .
