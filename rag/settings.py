@@ -356,6 +356,22 @@ class AccessSettings(_Group):
         description="Questions one browser session (or API client) may ask per minute; more are "
         "refused with a message saying when to ask again (0: no limit).",
     )
+    client_questions_per_minute: int = Field(
+        30,
+        ge=0,
+        description="Questions one client address may ask per minute, whatever sessions it "
+        "opens (a script opening a new session per question is held to this); on a Hugging "
+        "Face Space the address is the visitor's, which the Space's proxy forwards. People "
+        "behind one address (a classroom's network) share it. Refused like the above, before "
+        "any retrieval or model time (0: no limit).",
+    )
+    app_questions_per_minute: int = Field(
+        120,
+        ge=0,
+        description="Questions the whole app takes per minute from everyone together, which "
+        "bounds what it spends (a paid API's tokens, the CPU); more are refused like the above "
+        "(0: no limit).",
+    )
     evaluations_per_session: int = Field(
         1,
         ge=1,

@@ -75,11 +75,13 @@ def _optional_tab(
     return tab
 
 
-def build_app(service: RagService, access: Access | None = None) -> gr.Blocks:
+def build_app(
+    service: RagService, access: Access | None = None, fair_use: FairUse | None = None
+) -> gr.Blocks:
     """The app; ``access`` (default: from the settings and the environment) decides who may
-    change the library."""
+    change the library, ``fair_use`` (the same default) how many questions each may ask."""
     access = access or Access.from_settings(service.settings)
-    fair_use = FairUse.from_settings(service.settings)
+    fair_use = fair_use or FairUse.from_settings(service.settings)
     with gr.Blocks(title="Course notes assistant", fill_width=True) as demo:
         gr.Markdown("## Course notes assistant\nAsk questions about your notes; answers cite them.")
         status = gr.Markdown(_status(service), elem_id="rag-status")
