@@ -11,7 +11,7 @@ import logging
 
 from rag.app import create_service
 from rag.settings import load_settings
-from rag.ui import build_app, launch_kwargs
+from rag.ui import Access, build_app, launch_kwargs
 
 
 def main() -> None:
@@ -23,9 +23,10 @@ def main() -> None:
     # In the background: the app answers HTTP at once, and questions wait for the notes.
     service.start_ingesting_knowledge_dir()
     service.watch_store()  # `python -m ingest` run beside the app: its changes loaded at once
-    demo = build_app(service)
+    access = Access.from_settings(settings)
+    demo = build_app(service, access)
     # Gradio reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself when these are None.
-    demo.launch(**launch_kwargs(settings))
+    demo.launch(**launch_kwargs(settings, access))
 
 
 if __name__ == "__main__":

@@ -345,6 +345,19 @@ class AccessSettings(_Group):
         description="Password that makes a browser session an admin (upload, delete, re-ingest, "
         "evaluate) under *Admin sign-in*; set it as a secret, never in a file you push.",
     )
+    admin_session_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs the admin sign-in cookie (HTTP-only; a sign-in lasts until "
+        "the browser closes, *Sign out*, or admin_session_hours). Set it, as a secret, to keep "
+        "admins signed in when the app restarts; unset, each start makes a random key of its "
+        "own, which signs everyone out.",
+    )
+    admin_session_hours: float = Field(
+        12.0,
+        gt=0,
+        description="The longest an admin password sign-in lasts, however long the browser "
+        "stays open: the cookie's signed token expires then.",
+    )
     admin_users: list[str] = Field(
         default=[],
         description="Hugging Face user names who are admins when signed in on a Space with "

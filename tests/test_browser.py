@@ -356,6 +356,57 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     page.context.close()
 
 
+def _sign_in(page, password: str) -> None:
+    page.get_by_role("button", name="Admin sign-in").click()
+    page.locator("#rag-admin-password input").fill(password)
+    page.locator("#rag-sign-in").click()
+
+
+def _admin_cookie(context) -> dict | None:
+    return next((c for c in context.cookies() if c["name"] == "rag-admin"), None)
+
+
+def test_an_admin_stays_signed_in_across_a_reload_until_signing_out(browser, public_app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(public_app_url)
+    wait_until_ready(page)
+    _sign_in(page, ADMIN_PASSWORD)
+    page.wait_for_selector("#rag-role :text('Admin')", timeout=30_000)
+    cookie = _admin_cookie(context)
+    assert cookie and cookie["httpOnly"] and cookie["expires"] == -1  # gone when the browser is
+    assert "rag-admin" not in page.evaluate("document.cookie")  # no script of the page reads it
+
+    page.reload()
+    wait_until_ready(page)
+    page.wait_for_selector("#rag-role :text('Admin')", timeout=30_000)
+    sync_api.expect(page.get_by_role("tab", name="Documents")).to_be_visible()
+    assert page.get_by_role("tab").all_inner_texts() == ["Chat", "Documents", "Evaluate"]
+    second_tab = context.new_page()  # the same browser: signed in there too
+    second_tab.goto(public_app_url)
+    second_tab.wait_for_selector("#rag-role :text('Admin')", timeout=60_000)
+    second_tab.close()
+
+    page.get_by_role("button", name="Admin sign-in").click()
+    page.locator("#rag-sign-out").click()
+    page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
+    assert _admin_cookie(context) is None
+    page.reload()
+    wait_until_ready(page)
+    page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
+    assert page.get_by_role("tab").all_inner_texts() == ["Chat"]
+
+    # A copy of the cookie taken before signing out is refused: sign-out revoked its token.
+    copied = browser.new_context()
+    copied.add_cookies([cookie])
+    other = copied.new_page()
+    other.goto(public_app_url)
+    other.wait_for_selector("#rag-role :text('You can ask questions')", timeout=60_000)
+    assert other.get_by_role("tab").all_inner_texts() == ["Chat"]
+    copied.close()
+    context.close()
+
+
 # Questions that lead the small model beyond its sources: it pads a short fact with claims of
 # its own, which the verifier must mark. Which sentence it invents varies; that it invents one
 # within three tries does not (each try is a fresh question).

@@ -16,6 +16,7 @@ from rag.ui.chat import build_chat_tab
 from rag.ui.fair_use import FairUse
 from rag.ui.redact import redact
 from rag.ui.render import status_line
+from rag.ui.sign_in_routes import sign_in_routes
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).parent / "assets"
@@ -113,9 +114,11 @@ def build_app(
     return demo
 
 
-def launch_kwargs(settings: Settings | None = None) -> dict:
+def launch_kwargs(settings: Settings | None = None, access: Access | None = None) -> dict:
     """Theme, CSS and JS go to launch() in Gradio 6; so does the largest file Gradio accepts
-    from anyone (its upload route comes before any handler, so it can't check roles)."""
+    from anyone (its upload route comes before any handler, so it can't check roles), and the
+    routes of the admin sign-in cookie for ``access`` (the one given to :func:`build_app`),
+    added to Gradio's FastAPI app as it is made."""
     kwargs = {
         "css_paths": [ASSETS / "app.css"],
         "js": (ASSETS / "app.js").read_text(encoding="utf-8"),
@@ -123,4 +126,6 @@ def launch_kwargs(settings: Settings | None = None) -> dict:
     }
     if settings is not None:
         kwargs["max_file_size"] = int(settings.max_upload_mb * 1024 * 1024)
+    if access is not None:
+        kwargs["app_kwargs"] = {"routes": sign_in_routes(access)}
     return kwargs
