@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devtools.servers import free_port, wait_for_http  # noqa: E402
+from devtools.servers import app_environment, free_port, wait_for_http  # noqa: E402
 
 # The Makefile line that came with the install stamp: the baseline is the commit before it.
 STAMP_LINE = "INSTALLED := $(VENV)/.installed"
@@ -66,13 +66,7 @@ def installed_clone(ref: str, where: Path) -> Path:
 def make_run_to_first_page(clone: Path) -> float:
     """Seconds from `make run` to the first page; the app is stopped then."""
     port = free_port()
-    env = {
-        **os.environ,
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-    }
+    env = app_environment(port)
     env.pop("MAKEFLAGS", None)
     log = (clone / "make-run.log").open("a")
     started = time.perf_counter()

@@ -28,6 +28,9 @@ DEFAULT_MODEL = "extractive:notes"
 # The default where llama-cpp-python is not installed (it has no wheel on PyPI, so a Space built
 # from requirements.txt lacks it, and the bundled GGUF with it): answers quoted from the notes.
 NO_COMPILE_MODEL = "extractive:notes"
+# A model that needs nothing (no compiling, no download, no server): it answers while the
+# configured model is downloaded in the background as the app starts (rag/app/model_fetch.py).
+READY_MODEL = "extractive:notes"
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 LOCAL_DB_DIR = Path(".rag_db")
 # Where a Hugging Face Space mounts its persistent storage, when it has some.
@@ -267,7 +270,8 @@ class GenerationSettings(_Group):
         default_factory=default_model,
         description="Chat model as backend:model, e.g. openai:gpt-4.1-mini, ollama:llama3.2, "
         "hf:Qwen/Qwen2.5-1.5B-Instruct, llamacpp:/path/model.gguf, "
-        "llamacpp:hf://OWNER/REPO/FILE.gguf (downloaded from the Hub on first use).",
+        "llamacpp:hf://OWNER/REPO/FILE.gguf (downloaded from the Hub: by the web app in the "
+        "background as it starts, extractive:notes answering meanwhile; by the CLI first).",
     )
     max_source_tokens: int = Field(
         1500,

@@ -38,21 +38,27 @@ TEMPORARY_STORE = (
 )
 
 
+def _background_jobs(service: RagService) -> list:
+    """What the app started with itself: the ingest of the notes, the chat model's download."""
+    return [job for job in (service.startup, service.model_fetch) if job is not None]
+
+
 def _status(service: RagService, model: str | None = None) -> str:
     documents, chunks = service.library_size()
     lines = [status_line(redact(model or service.settings.model), documents, chunks)]
-    if service.startup is not None and service.startup.describe():
-        lines.append(redact(service.startup.describe()))  # an error may name a server folder
+    for job in _background_jobs(service):
+        if job.describe():
+            lines.append(redact(job.describe()))  # an error may name a server folder
     if service.settings.store_is_temporary:
         lines.append(TEMPORARY_STORE)
     return "\n\n".join(lines)
 
 
 def _follow_startup(demo: gr.Blocks, service: RagService, status: gr.Markdown) -> None:
-    """The status line shows the ingestion started with the app, polled until it is over."""
+    """The status line shows the jobs started with the app, polled until they are over."""
 
     def refresh() -> tuple[str, gr.Timer]:
-        running = service.startup is not None and service.startup.running
+        running = any(job.running for job in _background_jobs(service))
         return _status(service), gr.Timer(active=running)
 
     timer = gr.Timer(1.0)
