@@ -89,9 +89,11 @@ def build_access_panel(demo: gr.Blocks, access: Access, admin_tabs: list[gr.Tab]
         return show(request, profile, "Signed out.")
 
     # One attempt at a time in the whole app, as on the sign-in route.
-    once = {"concurrency_id": "sign_in", "concurrency_limit": 1, "js": SIGN_IN_JS}
-    sign_in.click(on_sign_in, password, [password, *outputs], api_name="sign_in", **once)
-    password.submit(on_sign_in, password, [password, *outputs], api_visibility="private", **once)
+    one_at_a_time = {"concurrency_id": "sign_in", "concurrency_limit": 1, "js": SIGN_IN_JS}
+    sign_in.click(on_sign_in, password, [password, *outputs], api_name="sign_in", **one_at_a_time)
+    password.submit(
+        on_sign_in, password, [password, *outputs], api_visibility="private", **one_at_a_time
+    )
     sign_out.click(on_sign_out, None, outputs, api_name="sign_out", js=SIGN_OUT_JS)
     # A closed tab's sign-in ends with it.
     demo.unload(access.sign_out)
