@@ -268,7 +268,8 @@ class GenerationSettings(_Group):
 
     model: str = Field(
         default_factory=default_model,
-        description="Chat model as backend:model, e.g. openai:gpt-4.1-mini, ollama:llama3.2, "
+        description="What answers: extractive:notes (the notes' own sentences, no language "
+        "model) or a chat model as backend:model, e.g. openai:gpt-4.1-mini, ollama:llama3.2, "
         "hf:Qwen/Qwen2.5-1.5B-Instruct, llamacpp:/path/model.gguf, "
         "llamacpp:hf://OWNER/REPO/FILE.gguf (downloaded from the Hub: by the web app in the "
         "background as it starts, extractive:notes answering meanwhile; by the CLI first).",

@@ -23,7 +23,7 @@ from devtools.space_build import (
     copy_space_files,
 )
 from ingest.loaders import LoadError, load_file
-from rag.llms import list_available_models
+from rag.answer import available_models
 from rag.settings import (
     DEFAULT_MODEL,
     LOCAL_DB_DIR,
@@ -82,7 +82,7 @@ def test_without_llama_cpp_the_default_model_needs_no_compiling(monkeypatch):
 
     assert default_model() == NO_COMPILE_MODEL
     assert Settings(_env_file=None).model == NO_COMPILE_MODEL
-    missing = [c for c in list_available_models(Settings(_env_file=None)) if not c.available]
+    missing = [c for c in available_models(Settings(_env_file=None)) if not c.available]
     hint = next(c.reason for c in missing if c.name.startswith("llamacpp:"))
     assert '".[llamacpp]"' in hint and "CMAKE_ARGS" in hint
 

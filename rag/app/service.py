@@ -19,6 +19,7 @@ from rag.answer import (
     build_prompt,
     candidates,
     format_answer,
+    is_extractive,
     not_found_answer,
     score_candidates,
     select,
@@ -28,7 +29,7 @@ from rag.answer import (
 )
 from rag.app.model_fetch import ModelFetch
 from rag.app.startup import StartupIngest
-from rag.core import Claim
+from rag.core import Claim, NotReady, Passage, UserError, not_covered
 from rag.embedding import Embedder, SentenceVectors, embedder_for
 from rag.llms import (
     ChatModel,
@@ -39,7 +40,7 @@ from rag.llms import (
     create_chat_model,
     pull_model,
 )
-from rag.retrieval import HybridRetriever, RetrievedChunk, conversation_query, rewrite_question
+from rag.retrieval import HybridRetriever, conversation_query, rewrite_question
 from rag.settings import Settings
 from rag.store import ChunkStore, open_store
 
@@ -49,9 +50,9 @@ log = logging.getLogger(__name__)
 # question ("And what about Priya Sharma?") then outweighs the subject of earlier turns.
 QUESTION_WEIGHT = 0.5
 # The answer when the store holds nothing to search: no model is asked to answer from nothing.
-NO_NOTES = (
-    "The notes don't cover this: the store holds no documents yet. Ingest a folder "
-    "(`python -m ingest`) or upload files in the Documents tab."
+NO_NOTES = not_covered(
+    "the store holds no documents yet. Ingest a folder (`python -m ingest`) or upload files "
+    "in the Documents tab."
 )
 
 
@@ -62,7 +63,7 @@ class Retrieved:
 
     #: What was searched for: the question, with its conversation for a follow-up.
     query: str
-    chunks: list[RetrievedChunk]
+    chunks: list[Passage]
     #: The chat model's standalone version of a follow-up, when rewriting is on (in ``query``).
     rewritten: str | None = None
 
@@ -76,7 +77,7 @@ class Token:
 class Finished:
     answer: str
     model: str
-    chunks: list[RetrievedChunk]
+    chunks: list[Passage]
     timings: dict[str, float] = field(default_factory=dict)
     #: The answer sentence by sentence, each with the sources it cites and whether they hold it.
     claims: list[Claim] = field(default_factory=list)
@@ -119,6 +120,11 @@ class RagService:
     def chat_model(self, name: str | None = None) -> ChatModel:
         """The chat model called ``name`` (default: the configured one), loaded once."""
         name = name or self.settings.model
+        if is_extractive(name):
+            raise UserError(
+                f"{name} quotes the notes and writes no text; choose a language model "
+                "(e.g. llamacpp:smollm2) for this."
+            )
         with self._models_lock:
             if name not in self._models:
                 self._models[name] = create_chat_model(name, self.settings)
@@ -129,7 +135,7 @@ class RagService:
         progress; nothing for a model loaded already or one that needs no download. Closing
         the generator cancels the download."""
         name = name or self.settings.model
-        if name in self._models:
+        if is_extractive(name) or name in self._models:
             return
         downloading = False
         for event in pull_model(name, self.settings):
@@ -177,7 +183,7 @@ class RagService:
     def _wait_for_startup(self) -> None:
         startup = self.startup
         if startup is not None and not startup.wait(self.settings.startup_wait_s):
-            raise LLMError(f"{startup.describe()} Ask again in a moment.")
+            raise NotReady(f"{startup.describe()} Ask again in a moment.")
 
     # --- answering ----------------------------------------------------------------------------
     def retrieval_query(
@@ -204,7 +210,7 @@ class RagService:
 
     def retrieve(
         self, query: str, k: int | None = None, *, question: str | None = None
-    ) -> list[RetrievedChunk]:
+    ) -> list[Passage]:
         """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well."""
         extra = [(question, QUESTION_WEIGHT)] if question and question != query else []
         return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra)
@@ -221,33 +227,36 @@ class RagService:
         """Yield :class:`Retrieved`, then :class:`Token` pieces, then :class:`Finished`; before
         them :class:`PullProgress` while a model not downloaded yet is being downloaded.
 
-        Raises :class:`LLMError` (model problems) with a message meant for the user.
+        Raises :class:`~rag.core.UserError` for a question it can't take, :class:`NotReady`
+        while the notes are being ingested, and the backends' errors (:class:`LLMError`,
+        :class:`StoreError`): each with a message meant for the user.
         """
         question = question.strip()
         if not question:
-            raise LLMError("Ask a question first.")
+            raise UserError("Ask a question first.")
         if len(question) > self.settings.max_message_chars:
-            raise LLMError(
+            raise UserError(
                 f"The message is {len(question)} characters long; the limit is "
                 f"{self.settings.max_message_chars}. Shorten it."
             )
         options = options or GenerationOptions(
             self.settings.temperature, self.settings.max_new_tokens
         )
+        name = model or self.settings.model
         if self.model_fetch is not None:  # a model still downloading: another answers
-            model = self.model_fetch.answering_model(model or self.settings.model)
-        yield from self.fetch_model(model)
+            name = self.model_fetch.answering_model(name)
+        extractive = is_extractive(name)
+        yield from self.fetch_model(name)
         started = time.perf_counter()
         self._wait_for_startup()
         if self.store.count() == 0:  # a model would answer from nothing but itself
             yield Retrieved(question, [])
             yield Token(NO_NOTES)
-            yield Finished(NO_NOTES, model or self.settings.model, [], not_found=True)
+            yield Finished(NO_NOTES, name, [], not_found=True)
             return
-        chat_model = self.chat_model(model)
-        extractive = getattr(chat_model, "extractive", False)
+        chat_model = None if extractive else self.chat_model(name)
         loaded = time.perf_counter()
-        query, rewritten = self.plan_query(question, history, None if extractive else chat_model)
+        query, rewritten = self.plan_query(question, history, chat_model)
         chunks = self.retrieve(query, k, question=question if history else None)
         # What the passages' sentences are matched with: a follow-up needs its conversation.
         scored = self.score_sentences(query if history else question, chunks)
@@ -267,22 +276,22 @@ class RagService:
             text = not_found_answer(chunks)
             yield Token(text)
             now = time.perf_counter()
-            yield Finished(text, chat_model.name, chunks, timings(now, now), not_found=True)
+            yield Finished(text, name, chunks, timings(now, now), not_found=True)
             return
-        if extractive:
+        if chat_model is None:  # the extractive mode
             yield Retrieved(query, chunks, rewritten)
             extracts = select(scored)
             text = format_answer(extracts)
             yield Token(text)
             now = time.perf_counter()
             claims = [Claim(e.text, [e.n], True, "") for e in extracts]
-            yield Finished(text, chat_model.name, chunks, timings(now, now), claims)
+            yield Finished(text, name, chunks, timings(now, now), claims)
             return
         yield from self._generate(
             question, history, chat_model, options, query, rewritten, chunks, timings
         )
 
-    def score_sentences(self, question: str, chunks: Sequence[RetrievedChunk]) -> Scored:
+    def score_sentences(self, question: str, chunks: Sequence[Passage]) -> Scored:
         """The passages' sentences scored against the question (:mod:`rag.answer.extractive`)."""
         return score_candidates(question, candidates(chunks), self.sentence_vectors)
 
@@ -294,7 +303,7 @@ class RagService:
         options: GenerationOptions,
         query: str,
         rewritten: str | None,
-        chunks: list[RetrievedChunk],
+        chunks: list[Passage],
         timings: Callable[[float, float], dict[str, float]],
     ) -> Iterator[AnswerEvent]:
         """The language model's answer, streamed, then checked sentence by sentence."""
@@ -328,6 +337,12 @@ class RagService:
             timings(first_token or done, done),
             checked.claims,
         )
+
+    def load_model(self, name: str | None = None) -> str:
+        """Load the chat model ``name`` now rather than at the first question (nothing to load
+        for the extractive mode); returns the name answers will carry."""
+        name = name or self.settings.model
+        return name if is_extractive(name) else self.chat_model(name).name
 
     def ask(self, question: str, history: Sequence[Message] = (), **kwargs) -> Finished:
         """The whole answer at once (for scripts and tests)."""

@@ -36,15 +36,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rag.core import tokenize
-from rag.retrieval.passages import GAP, ChunkView, RetrievedChunk, by_document, passage, windows
+from rag.core import Passage
+from rag.retrieval.passages import ChunkView, by_document, passage, windows
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
     from rag.settings import Settings
     from rag.store import ChunkStore
 
-__all__ = ["GAP", "HybridRetriever", "RetrievedChunk", "tokenize"]
+__all__ = ["HybridRetriever"]
 
 # Cosine range of the dense candidates below which their order is noise rather than meaning.
 # The 40 candidates of real questions spread 0.09-0.49 (median 0.26, InsureLLM); in a store
@@ -163,7 +163,7 @@ class HybridRetriever:
     # --- the public face ----------------------------------------------------------------------
     def retrieve(
         self, query: str, k: int, *, extra: Sequence[tuple[str, float]] = ()
-    ) -> list[RetrievedChunk]:
+    ) -> list[Passage]:
         """The ``k`` best passages for ``query``.
 
         ``extra``: more (query, weight) pairs whose fused scores are added, weighted, to the

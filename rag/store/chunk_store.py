@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.core import stored_parts
+from rag.core import AppError, stored_parts
 from rag.store.collection import (
     PAGE_SIZE,
     ChromaCollection,
@@ -41,7 +41,7 @@ __all__ = ["PAGE_SIZE", "ChunkStore", "Lease", "StoreError", "StoredChunk", "ope
 log = logging.getLogger(__name__)
 
 
-class StoreError(RuntimeError):
+class StoreError(AppError):
     """The store can't be opened or reached; the message says how to fix it."""
 
 
