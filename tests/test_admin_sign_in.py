@@ -133,6 +133,18 @@ def test_a_client_carrying_the_cookie_is_an_admin_in_every_new_session(app):
     assert access.role(None) is Role.READER
 
 
+def test_the_cookie_counts_only_on_requests_from_the_apps_own_page(app):
+    url, _access = app
+    cookie = httpx.post(url + SIGN_IN_PATH, data={"password": PASSWORD}).cookies[COOKIE]
+    own = Client(url, verbose=False, headers={"Cookie": f"{COOKIE}={cookie}", "Origin": url})
+    assert "Only an admin" not in str(own.predict(api_name="/reingest"))
+    # Another site's page, which a browser would send the cookie from too (SameSite=None).
+    forged = {"Cookie": f"{COOKIE}={cookie}", "Origin": "https://elsewhere.example"}
+    other = Client(url, verbose=False, headers=forged)
+    with pytest.raises(Exception, match="Only an admin of this app may"):
+        other.predict(api_name="/reingest")
+
+
 def test_sign_out_clears_the_cookie_and_revokes_its_token(app):
     url, access = app
     cookie = httpx.post(url + SIGN_IN_PATH, data={"password": PASSWORD}).cookies[COOKIE]

@@ -30,6 +30,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from urllib.parse import urlsplit
 
 import gradio as gr
 
@@ -62,6 +63,18 @@ def _session(request: gr.Request | None) -> str | None:
 def _cookie(request: gr.Request | None) -> str | None:
     cookies = getattr(request, "cookies", None) if request is not None else None
     return cookies.get(COOKIE) if cookies else None
+
+
+def _from_this_site(request: gr.Request | None) -> bool:
+    """Whether ``request`` comes from the app's own page, or from no page at all (an API
+    client sends no Origin). A browser sends the sign-in cookie with requests that other sites'
+    pages make too (SameSite=None on a Space), so the cookie counts only on these."""
+    headers = getattr(request, "headers", None) if request is not None else None
+    origin = headers.get("origin") if headers else None
+    if not origin:
+        return True
+    host = headers.get("x-forwarded-host") or headers.get("host")
+    return urlsplit(origin).netloc == host
 
 
 @dataclass
@@ -142,7 +155,8 @@ class Access:
         username = str(getattr(profile, "username", "") or "").lower()
         if self.oauth and username and username in self.oauth_admins:
             return Role.ADMIN
-        if self.cookies is not None and self.cookies.valid(_cookie(request)):
+        cookie = _cookie(request)
+        if self.cookies is not None and self.cookies.valid(cookie) and _from_this_site(request):
             return Role.ADMIN
         session = _session(request)
         if session is not None:
