@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from rag.app import RagService, create_service  # noqa: E402
+from rag.core import Passage  # noqa: E402
 from rag.embedding import create_embedder  # noqa: E402
-from rag.retrieval import RetrievedChunk  # noqa: E402
 from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -76,13 +76,11 @@ def cmd_verifier(args, embedder) -> None:
 
     rows = load_jsonl(DATA / "labels" / "verifier_sentences.jsonl")
     vectors = SentenceVectors(embedder)
-    sources: dict[str, RetrievedChunk] = {}
+    sources: dict[str, Passage] = {}
     for row in rows:
         if row["source"] not in sources:
             text = (REPO / row["source"]).read_text(encoding="utf-8")
-            sources[row["source"]] = RetrievedChunk(
-                1, row["source"], text, {"source": row["source"]}, 1.0
-            )
+            sources[row["source"]] = Passage(1, row["source"], text, {"source": row["source"]}, 1.0)
 
     def run(subset, similarity, share):
         verifier.MIN_SIMILARITY, verifier.MIN_TERM_SHARE = similarity, share

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from rag.core import AppError
+
 Status = Literal["added", "updated", "unchanged", "removed", "excluded", "failed"]
 STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "removed", "excluded", "failed")
 #: ``progress(done, total, source)``, called as each file's outcome is final.
@@ -57,7 +59,7 @@ class IngestReport:
         }
 
 
-class IngestError(RuntimeError):
+class IngestError(AppError):
     """The job can't run at all (the message says why and what to do)."""
 
 

@@ -10,10 +10,9 @@ import pytest
 from devtools.sample_documents import FACTS
 from devtools.servers import free_port, run_module
 from rag.app import Finished
-from rag.core import Claim
+from rag.core import Claim, Passage, citations
 from rag.evaluation import AnswerEvalResult, EvalCase, EvalFileError, answer_totals, parse_tests
 from rag.evaluation.answer_metrics import (
-    citations,
     invalid_citations,
     keyword_recall,
     median,
@@ -25,7 +24,6 @@ from rag.evaluation.answer_metrics import (
 from rag.evaluation.answers import evaluate_answers, score_answer
 from rag.evaluation.judge import AnswerJudge, parse_judgement
 from rag.llms import create_chat_model
-from rag.retrieval import RetrievedChunk
 
 SOURCES = [
     "Insurellm | Overview\n\nInsurellm has 32 active contracts and 1,200 customers.",
@@ -33,9 +31,9 @@ SOURCES = [
 ]
 
 
-def _chunks(texts=SOURCES) -> list[RetrievedChunk]:
+def _chunks(texts=SOURCES) -> list[Passage]:
     return [
-        RetrievedChunk(n, f"c{n}", text, {"source": f"doc{n}.md"}, 1.0)
+        Passage(n, f"c{n}", text, {"source": f"doc{n}.md"}, 1.0)
         for n, text in enumerate(texts, start=1)
     ]
 
@@ -248,6 +246,7 @@ def test_an_unreachable_judge_leaves_answers_unjudged_and_counted(ingested_servi
     assert result.rows()[-1][-1] == 1  # the table's "unjudged" column
 
 
+@pytest.mark.slow
 def test_eval_answers_cli_answers_judges_and_ends_with_json_on_the_bundled_notes(llama_server):
     result = run_module(
         "rag",

@@ -53,9 +53,9 @@ def test_follow_up_retrieves_for_the_conversation(ingested_service):
 
 
 def test_too_long_message_is_refused_with_the_limit(ingested_service):
-    from rag.llms import LLMError
+    from rag.core import UserError
 
-    with pytest.raises(LLMError, match="limit is"):
+    with pytest.raises(UserError, match="limit is"):
         list(ingested_service.answer_stream("why? " * 5000))
 
 

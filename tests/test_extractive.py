@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from devtools.sample_documents import FACTS
 from devtools.servers import run_module
+from rag.answer import available_models
 from rag.app import Finished, Token
-from rag.core import plain
+from rag.core import UserError, plain
 
 EXTRACTIVE = "extractive:notes"
 UNANSWERABLE = "What is the capital of Australia?"
@@ -65,3 +68,13 @@ def test_ask_cli_json_says_not_found(tmp_path, sample_docs):
     assert payload["not_found"] is True
     assert payload["claims"] == []
     assert "Closest passages" in result.stdout
+
+
+def test_the_extractive_mode_is_an_answer_mode_not_a_chat_model(ingested_service):
+    with pytest.raises(UserError, match="writes no text"):
+        ingested_service.chat_model(EXTRACTIVE)
+    with pytest.raises(UserError, match="Unknown answer mode 'extractive:summary'"):
+        ingested_service.ask(FACTS["md"][2], model="extractive:summary")
+    assert ingested_service.load_model(EXTRACTIVE) == EXTRACTIVE
+    first = available_models(ingested_service.settings)[0]
+    assert first.name == EXTRACTIVE and first.available

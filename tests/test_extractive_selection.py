@@ -8,12 +8,12 @@ import re
 import pytest
 
 from rag.answer import extractive
+from rag.core import Passage
 from rag.embedding import SentenceVectors
-from rag.retrieval import RetrievedChunk
 
 
-def passage(n: int, source: str, body: str) -> RetrievedChunk:
-    return RetrievedChunk(n, f"id{n}", body, {"source": source}, 1.0 / n)
+def passage(n: int, source: str, body: str) -> Passage:
+    return Passage(n, f"id{n}", body, {"source": source}, 1.0 / n)
 
 
 @pytest.fixture(scope="module")

@@ -207,13 +207,7 @@ def test_every_backend_says_what_it_offers_and_why_not(make_settings):
     settings = make_settings(ollama_host=f"127.0.0.1:{free_port()}")
     choices = list_available_models(settings)
 
-    assert {c.name.partition(":")[0] for c in choices} == {
-        "llamacpp",
-        "openai",
-        "ollama",
-        "hf",
-        "extractive",
-    }
+    assert {c.name.partition(":")[0] for c in choices} == {"llamacpp", "openai", "ollama", "hf"}
     assert all(c.reason for c in choices if not c.available)
     by_name = {c.name: c for c in choices}
     assert by_name["llamacpp:smollm2"].available

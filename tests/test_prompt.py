@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from rag.answer import build_prompt
-from rag.retrieval import RetrievedChunk
+from rag.core import Passage
 
 
 def count(text: str) -> int:
     return len(text.split())
 
 
-def chunks(n: int, words: int) -> list[RetrievedChunk]:
+def chunks(n: int, words: int) -> list[Passage]:
     body = " ".join(["word"] * words)
     return [
-        RetrievedChunk(i, f"c{i}", f"doc | s\n\n{body}", {"source": f"d{i}.md"}, 1.0, passage=body)
+        Passage(i, f"c{i}", f"doc | s\n\n{body}", {"source": f"d{i}.md"}, 1.0, passage=body)
         for i in range(1, n + 1)
     ]
 

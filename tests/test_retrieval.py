@@ -9,9 +9,9 @@ from langchain_core.documents import Document
 
 from devtools.paths import SHARED
 from devtools.sample_documents import FACTS
-from ingest.chunking import HEADER_SEPARATOR, markdown_sections, split_documents
+from ingest.chunking import markdown_sections, split_documents
 from rag.app import Retrieved
-from rag.retrieval.hybrid import tokenize
+from rag.core import HEADER_SEPARATOR, search_terms
 
 EMPLOYEES = SHARED / "eval" / "insurellm" / "knowledge-base" / "employees"
 # A third of the insurellm employee records, chosen so that people share first or last names.
@@ -86,9 +86,9 @@ def test_chunks_are_deterministic_and_carry_what_ingestion_needs():
 
 
 def test_tokens_fold_plurals_and_drop_stop_words():
-    assert tokenize("What are the policies of the contracts?") == ["policy", "contract"]
-    assert tokenize("Boxes, classes and 7 watches") == ["box", "class", "7", "watch"]
-    assert tokenize("Chen's code LF-2025-E-0087") == ["chen", "code", "lf", "2025", "0087"]
+    assert search_terms("What are the policies of the contracts?") == ["policy", "contract"]
+    assert search_terms("Boxes, classes and 7 watches") == ["box", "class", "7", "watch"]
+    assert search_terms("Chen's code LF-2025-E-0087") == ["chen", "code", "lf", "2025", "0087"]
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.answer import build_prompt
-from rag.retrieval import RetrievedChunk
+from rag.core import Passage
 from rag.ui.chat import ChatHandlers
 from rag.ui.render import link_citations, safe_markdown, sources_html
 
@@ -18,8 +18,8 @@ POISON = (
 )
 
 
-def chunk(text: str, n: int = 1) -> RetrievedChunk:
-    return RetrievedChunk(
+def chunk(text: str, n: int = 1) -> Passage:
+    return Passage(
         n, f"id{n}", f"poison.md | Drill\n\n{text}", {"source": "poison.md"}, 1.0, passage=text
     )
 

@@ -23,7 +23,7 @@ from devtools.space_build import (
     copy_space_files,
 )
 from ingest.loaders import LoadError, load_file
-from rag.llms import list_available_models
+from rag.answer import available_models
 from rag.settings import (
     DEFAULT_MODEL,
     LOCAL_DB_DIR,
@@ -82,7 +82,7 @@ def test_without_llama_cpp_the_default_model_needs_no_compiling(monkeypatch):
 
     assert default_model() == NO_COMPILE_MODEL
     assert Settings(_env_file=None).model == NO_COMPILE_MODEL
-    missing = [c for c in list_available_models(Settings(_env_file=None)) if not c.available]
+    missing = [c for c in available_models(Settings(_env_file=None)) if not c.available]
     hint = next(c.reason for c in missing if c.name.startswith("llamacpp:"))
     assert '".[llamacpp]"' in hint and "CMAKE_ARGS" in hint
 
@@ -107,6 +107,7 @@ def _port_7860_free() -> bool:
 needs_port_7860 = pytest.mark.skipif(not _port_7860_free(), reason="port 7860 is taken here")
 
 
+@pytest.mark.slow
 @needs_port_7860
 def test_app_starts_as_spaces_start_it_and_answers_before_any_page_load(tmp_path):
     docs = tmp_path / "docs"
@@ -135,6 +136,7 @@ def test_app_starts_as_spaces_start_it_and_answers_before_any_page_load(tmp_path
     assert name in sources
 
 
+@pytest.mark.slow
 @needs_port_7860
 def test_store_on_persistent_storage_survives_a_restart(tmp_path):
     docs = tmp_path / "docs"

@@ -9,7 +9,7 @@ import pytest
 
 from devtools.sample_documents import FACTS
 from rag.app import NO_NOTES, Finished, Retrieved, StartupIngest
-from rag.llms import LLMError
+from rag.core import NotReady
 from rag.ui.app import TEMPORARY_STORE, _status
 
 
@@ -54,7 +54,7 @@ def test_question_is_told_to_wait_when_the_notes_are_not_ready_in_time(make_serv
     service = make_service(knowledge_dir=sample_docs, startup_wait_s=0.2)
     startup, release = _held_startup(service)
     try:
-        with pytest.raises(LLMError, match=r"Reading the notes.*Ask again in a moment"):
+        with pytest.raises(NotReady, match=r"Reading the notes.*Ask again in a moment"):
             _first_retrieval(service, FACTS["md"][2])
         assert "Reading the notes" in _status(service)  # the page says so too
     finally:

@@ -8,14 +8,14 @@ import pytest
 
 from devtools.servers import REPO_ROOT
 from rag.answer import verify
+from rag.core import Passage
 from rag.embedding import SentenceVectors
-from rag.retrieval import RetrievedChunk
 
 LABELLED = REPO_ROOT / "tests" / "data" / "labels" / "verifier_sentences.jsonl"
 
 
-def source(n: int, text: str, name: str = "notes.md") -> RetrievedChunk:
-    return RetrievedChunk(n, f"{name}#{n}", text, {"source": name}, 1.0)
+def source(n: int, text: str, name: str = "notes.md") -> Passage:
+    return Passage(n, f"{name}#{n}", text, {"source": name}, 1.0)
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +67,21 @@ def test_citation_of_a_source_that_does_not_exist_is_removed_and_flagged(vectors
 def test_sentence_that_states_nothing_is_left_alone(vectors):
     checked = verify("Here is what I found:", [source(1, "Anything.")], vectors)
     assert checked.claims[0].supported and checked.answer == "Here is what I found:"
+
+
+def test_a_mark_citing_two_sources_is_one_citation_for_verifier_renderer_and_metrics(vectors):
+    from rag.core import citations
+    from rag.ui.render import cited_sources, link_citations
+
+    chunks = [
+        source(1, "QLoRA loads the base model in 4-bit NF4."),
+        source(2, "LoRA adapters are trained in bf16."),
+    ]
+    answer = "QLoRA loads the base model in 4-bit NF4 [1, 2]."
+    checked = verify(answer, chunks, vectors)
+    assert checked.claims[0].supported and checked.claims[0].sources == [1, 2]
+    assert checked.answer == answer  # cited validly: nothing to correct
+    assert citations(answer) == [1, 2]
+    assert cited_sources(answer, []) == {1, 2}
+    linked = link_citations(answer, len(chunks))
+    assert 'href="#source-1"' in linked and 'href="#source-2"' in linked

@@ -18,8 +18,17 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from rag.core import HEADING, ITEM, ROW, TEXT, Sentence, split_sentences, tokenize
-from rag.retrieval import RetrievedChunk
+from rag.core import (
+    HEADING,
+    ITEM,
+    ROW,
+    TEXT,
+    Passage,
+    Sentence,
+    cite,
+    search_terms,
+    split_sentences,
+)
 
 #: Share of the embedding similarity in a sentence's score; the term overlap gets the rest.
 DENSE_WEIGHT = 0.5
@@ -103,11 +112,11 @@ class Extract:
     label: str = ""
 
 
-def document_name(chunk: RetrievedChunk) -> str:
+def document_name(chunk: Passage) -> str:
     return PurePosixPath(chunk.source).stem.replace("_", " ") if chunk.source else ""
 
 
-def candidates(chunks: Sequence[RetrievedChunk]) -> list[Candidate]:
+def candidates(chunks: Sequence[Passage]) -> list[Candidate]:
     found = []
     for chunk in chunks:
         document = document_name(chunk)
@@ -122,14 +131,14 @@ def candidates(chunks: Sequence[RetrievedChunk]) -> list[Candidate]:
 
 def term_weights(question: str, bags: Sequence[set[str]]) -> dict[str, float]:
     """IDF over ``bags`` of each of the question's terms."""
-    terms = set(tokenize(question))
+    terms = set(search_terms(question))
     df = Counter(term for bag in bags for term in bag & terms)
     return {t: math.log(1.0 + (len(bags) + 1) / (df.get(t, 0) + 0.5)) for t in terms}
 
 
 def term_overlap(question: str, texts: Sequence[str]) -> np.ndarray:
     """Share of the question's term weight (IDF over ``texts``) each text holds."""
-    bags = [set(tokenize(t)) for t in texts]
+    bags = [set(search_terms(t)) for t in texts]
     share = weighted_share(bags, term_weights(question, bags))
     return share if share is not None else np.zeros(len(bags))
 
@@ -240,14 +249,16 @@ def score_candidates(question: str, found: Sequence[Candidate], embed) -> Scored
         found = [found[i] for i in keep]
         contexts = [contexts[i] for i in keep]
         lexical = lexical[keep]
-    placed = [set(tokenize(c.matched)) for c in found]
+    placed = [set(search_terms(c.matched)) for c in found]
     idf = term_weights(question, placed)
     bags = [bag & idf.keys() for bag in placed]
     vectors = np.asarray(embed([question, *contexts]), dtype=np.float32)
     dense = vectors[1:] @ vectors[0]
     kind = gives_answer_kind(question, [c.sentence.text for c in found])
-    asked = set(tokenize(question))
-    says = np.array([len(set(tokenize(c.sentence.text)) - asked) >= MIN_NEW_TERMS for c in found])
+    asked = set(search_terms(question))
+    says = np.array(
+        [len(set(search_terms(c.sentence.text)) - asked) >= MIN_NEW_TERMS for c in found]
+    )
     return Scored(list(found), dense, lexical, vectors[1:], DENSE_WEIGHT, bags, idf, kind, says)
 
 
@@ -265,14 +276,14 @@ def label_for(candidate: Candidate, idf: dict[str, float]) -> str:
     it that hold question terms its own words don't (whose job title, which plan's price)."""
     if not SHOW_PLACES or not (candidate.fragment or _PRONOUN.match(candidate.sentence.text)):
         return ""
-    own = set(tokenize(candidate.context))
+    own = set(search_terms(candidate.context))
     shown = []
-    if readable(candidate.document) and not set(tokenize(candidate.document)) <= own:
+    if readable(candidate.document) and not set(search_terms(candidate.document)) <= own:
         shown.append(candidate.document)
     shown += [
         place
         for place in candidate.places[1 if candidate.document else 0 :]
-        if any(t in idf and t not in own for t in tokenize(place))
+        if any(t in idf and t not in own for t in search_terms(place))
     ]
     return " › ".join(shown)
 
@@ -348,7 +359,7 @@ def format_answer(extracts: Sequence[Extract]) -> str:
         text = extract.text.rstrip()
         if text[-1:] not in ".!?:":
             text += "."
-        cited = f"{text} [{extract.n}]"
+        cited = f"{text} {cite([extract.n])}"
         if extract.kind == ITEM:
             if paragraph:
                 lines.append(" ".join(paragraph))
@@ -367,5 +378,5 @@ def format_answer(extracts: Sequence[Extract]) -> str:
     return "\n".join(lines)
 
 
-def extract_answer(question: str, chunks: Sequence[RetrievedChunk], embed) -> list[Extract]:
+def extract_answer(question: str, chunks: Sequence[Passage], embed) -> list[Extract]:
     return select(score_candidates(question, candidates(chunks), embed))

@@ -17,8 +17,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.core import HEADING, Claim, Sentence, split_sentences, tokenize
-from rag.retrieval import RetrievedChunk
+from rag.core import (
+    HEADING,
+    NOT_IN_NOTES,
+    SUPPORTED,
+    Claim,
+    Passage,
+    Sentence,
+    citations,
+    cite,
+    is_refusal,
+    numbers,
+    search_terms,
+    split_sentences,
+    strip_citations,
+)
 
 #: A sentence's meaning must be at least this close (cosine) to a sentence of its source.
 MIN_SIMILARITY = 0.45
@@ -31,12 +44,8 @@ EVIDENCE_SENTENCES = 3
 #: A sentence with fewer key terms than this and no number states nothing to check.
 MIN_CLAIM_TERMS = 2
 
-_CITATION = re.compile(r"\s*\[(\d{1,2})\]")
-# Digits with their separators: 1,300 / 0.75 / 2017 (units and suffixes are not part of it).
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 # A name: a capitalised word inside a sentence, an acronym, a word mixing case or digits.
 _WORD = re.compile(r"[A-Za-z][\w\-./+]*")
-_NOT_A_CLAIM = re.compile(r"\b(notes|sources?) (don't|do not|doesn't|does not) (say|cover)", re.I)
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -47,20 +56,11 @@ class Verdict:
     reason: str = ""
 
 
-def numbers(text: str) -> set[str]:
-    """The numbers written in ``text``, without thousands separators (131,072 == 131072)."""
-    found = set()
-    for match in _NUMBER.finditer(_CITATION.sub(" ", text)):
-        value = match.group(0).rstrip(".,")
-        found.add(value.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", value) else value)
-    return found
-
-
 def names(text: str) -> set[str]:
     """Proper names, acronyms and identifiers in a sentence (lower-cased), its first word only
     when it can't be an ordinary capitalised word (GPT-4, QLoRA, HumanEval)."""
     found = set()
-    for i, match in enumerate(_WORD.finditer(_CITATION.sub(" ", text))):
+    for i, match in enumerate(_WORD.finditer(strip_citations(text))):
         word = match.group(0).strip("-./+")
         if len(word) < 2:
             continue
@@ -78,20 +78,20 @@ def _words(text: str) -> set[str]:
 
 def is_claim(text: str) -> bool:
     """Whether a sentence states something to check (not "Here is what I found:")."""
-    if _NOT_A_CLAIM.search(text) or text.rstrip().endswith(":"):
+    if is_refusal(text) or text.rstrip().endswith(":"):
         return False  # "The notes don't say." / a lead-in to a list
-    return bool(numbers(text)) or len(set(tokenize(text))) >= MIN_CLAIM_TERMS
+    return bool(numbers(text)) or len(set(search_terms(text))) >= MIN_CLAIM_TERMS
 
 
 class SourceIndex:
     """The retrieved sources, split into sentences and embedded once per answer."""
 
-    def __init__(self, chunks: Sequence[RetrievedChunk], embed: Embed):
+    def __init__(self, chunks: Sequence[Passage], embed: Embed):
         self.chunks = {c.n: c for c in chunks}
         self.embed = embed
         self.text = {c.n: c.body.lower() for c in chunks}
         self.words = {n: _words(text) for n, text in self.text.items()}
-        self.terms = {n: set(tokenize(text)) for n, text in self.text.items()}
+        self.terms = {n: set(search_terms(text)) for n, text in self.text.items()}
         self.sentences: dict[int, list[Sentence]] = {}
         self.vectors: dict[int, np.ndarray] = {}
         for n, chunk in self.chunks.items():
@@ -114,9 +114,11 @@ class SourceIndex:
     def sharing(self, text: str, cited: Sequence[int]) -> list[tuple[float, Sentence]]:
         """The sentences of the ``cited`` sources sharing most key terms with ``text`` (a long
         source sentence can be far in meaning from a short claim it holds)."""
-        terms = set(tokenize(text))
+        terms = set(search_terms(text))
         scored = [
-            (float(len(terms & set(tokenize(s.text)))), s) for n in cited for s in self.sentences[n]
+            (float(len(terms & set(search_terms(s.text)))), s)
+            for n in cited
+            for s in self.sentences[n]
         ]
         scored.sort(key=lambda pair: -pair[0])
         return [pair for pair in scored[:EVIDENCE_SENTENCES] if pair[0] > 0]
@@ -128,15 +130,15 @@ class SourceIndex:
         label = "".join(f"[{n}]" for n in cited)
         closest = self.closest(vector, cited)
         sharing = self.sharing(text, cited)
-        evidence = set().union(set(), *(numbers(s.text) for _, s in closest + sharing))
-        missing_numbers = sorted(numbers(text) - evidence)
+        evidence = {n for _, s in closest + sharing for n in numbers(s.text)}
+        missing_numbers = sorted(set(numbers(text)) - evidence)
         if missing_numbers:
             return Verdict(False, f"{', '.join(missing_numbers)} is not in {label}")
         words = set().union(*(self.words[n] for n in cited))
         missing_names = sorted(name for name in names(text) if name not in words)
         if missing_names:
             return Verdict(False, f"{', '.join(missing_names)} is not in {label}")
-        terms = set(tokenize(text))
+        terms = set(search_terms(text))
         if terms:
             held = terms & set().union(*(self.terms[n] for n in cited))
             if len(held) / len(terms) < MIN_TERM_SHARE:
@@ -158,19 +160,19 @@ class CheckedAnswer:
 
 def _cited(raw: str, count: int) -> tuple[list[int], list[int]]:
     """(valid, invalid) source numbers cited in a sentence, in order, once each."""
-    numbers_cited = list(dict.fromkeys(int(m) for m in _CITATION.findall(raw)))
+    numbers_cited = list(dict.fromkeys(citations(raw)))
     return [n for n in numbers_cited if 1 <= n <= count], [
         n for n in numbers_cited if not 1 <= n <= count
     ]
 
 
-def verify(answer: str, chunks: Sequence[RetrievedChunk], embed: Embed) -> CheckedAnswer:
+def verify(answer: str, chunks: Sequence[Passage], embed: Embed) -> CheckedAnswer:
     """Check every sentence of ``answer`` against the sources it cites (see the module doc)."""
     sentences = [s for s in split_sentences(answer) if s.kind != HEADING]
     if not sentences:
         return CheckedAnswer(answer, [])
     index = SourceIndex(chunks, embed)
-    texts = [_CITATION.sub("", s.text).strip() for s in sentences]
+    texts = [strip_citations(s.text).strip() for s in sentences]
     vectors = np.asarray(embed(texts))
     claims: list[Claim] = []
     edits: list[tuple[int, int, str]] = []
@@ -193,10 +195,18 @@ def verify(answer: str, chunks: Sequence[RetrievedChunk], embed: Embed) -> Check
             verdict = Verdict(False, f"it cites [{invalid[0]}], which is not a source")
         if not verdict.supported and not verdict.reason:
             verdict = Verdict(False, "no source holds it")
-        claims.append(Claim(text, list(sources), verdict.supported, verdict.reason))
+        claims.append(
+            Claim(
+                text,
+                list(sources),
+                verdict.supported,
+                verdict.reason,
+                SUPPORTED if verdict.supported else NOT_IN_NOTES,
+            )
+        )
         if sources != cited or invalid:
-            bare = _CITATION.sub("", raw).rstrip()
-            marks = "".join(f"[{n}]" for n in sources) if verdict.supported else ""
+            bare = strip_citations(raw).rstrip()
+            marks = cite(sources) if verdict.supported else ""
             edits.append((sentence.start, sentence.end, f"{bare} {marks}".rstrip()))
     for start, end, replacement in reversed(edits):
         answer = answer[:start] + replacement + answer[end:]

@@ -5,6 +5,7 @@ raise and report is named here too."""
 
 from ingest.pipeline import FileResult, IngestError, IngestReport
 from rag.app.library import Deleted, Library, UploadReport
+from rag.app.model_fetch import ModelFetch
 from rag.app.service import (
     NO_NOTES,
     AnswerEvent,
@@ -26,6 +27,7 @@ __all__ = [
     "IngestError",
     "IngestReport",
     "Library",
+    "ModelFetch",
     "RagService",
     "Retrieved",
     "StartupIngest",

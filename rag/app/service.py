@@ -19,6 +19,7 @@ from rag.answer import (
     build_prompt,
     candidates,
     format_answer,
+    is_extractive,
     not_found_answer,
     score_candidates,
     select,
@@ -27,8 +28,9 @@ from rag.answer import (
     verify,
 )
 from rag.app.library import Library
+from rag.app.model_fetch import ModelFetch
 from rag.app.startup import StartupIngest
-from rag.core import Claim
+from rag.core import Claim, NotReady, Passage, UserError, not_covered
 from rag.embedding import Embedder, SentenceVectors, embedder_for
 from rag.llms import (
     ChatModel,
@@ -39,7 +41,7 @@ from rag.llms import (
     create_chat_model,
     pull_model,
 )
-from rag.retrieval import HybridRetriever, RetrievedChunk, conversation_query, rewrite_question
+from rag.retrieval import HybridRetriever, conversation_query, rewrite_question
 from rag.settings import Settings
 from rag.store import ChunkStore, open_store
 
@@ -49,9 +51,9 @@ log = logging.getLogger(__name__)
 # question ("And what about Priya Sharma?") then outweighs the subject of earlier turns.
 QUESTION_WEIGHT = 0.5
 # The answer when the store holds nothing to search: no model is asked to answer from nothing.
-NO_NOTES = (
-    "The notes don't cover this: the store holds no documents yet. Ingest a folder "
-    "(`python -m ingest`) or upload files in the Documents tab."
+NO_NOTES = not_covered(
+    "the store holds no documents yet. Ingest a folder (`python -m ingest`) or upload files "
+    "in the Documents tab."
 )
 
 
@@ -62,7 +64,7 @@ class Retrieved:
 
     #: What was searched for: the question, with its conversation for a follow-up.
     query: str
-    chunks: list[RetrievedChunk]
+    chunks: list[Passage]
     #: The chat model's standalone version of a follow-up, when rewriting is on (in ``query``).
     rewritten: str | None = None
 
@@ -76,7 +78,7 @@ class Token:
 class Finished:
     answer: str
     model: str
-    chunks: list[RetrievedChunk]
+    chunks: list[Passage]
     timings: dict[str, float] = field(default_factory=dict)
     #: The answer sentence by sentence, each with the sources it cites and whether they hold it.
     claims: list[Claim] = field(default_factory=list)
@@ -112,6 +114,8 @@ class RagService:
         self._models_lock = threading.Lock()
         #: The ingestion of the knowledge folder started with the app, if any.
         self.startup: StartupIngest | None = None
+        #: The download of the configured chat model started with the app, if any.
+        self.model_fetch: ModelFetch | None = None
         # (store generation, (documents, chunks)): the counts are read again only after a change.
         self._library_size: tuple[Any, tuple[int, int]] | None = None
 
@@ -119,6 +123,11 @@ class RagService:
     def chat_model(self, name: str | None = None) -> ChatModel:
         """The chat model called ``name`` (default: the configured one), loaded once."""
         name = name or self.settings.model
+        if is_extractive(name):
+            raise UserError(
+                f"{name} quotes the notes and writes no text; choose a language model "
+                "(e.g. llamacpp:smollm2) for this."
+            )
         with self._models_lock:
             if name not in self._models:
                 self._models[name] = create_chat_model(name, self.settings)
@@ -129,13 +138,19 @@ class RagService:
         progress; nothing for a model loaded already or one that needs no download. Closing
         the generator cancels the download."""
         name = name or self.settings.model
-        if name in self._models:
+        if is_extractive(name) or name in self._models:
             return
         downloading = False
         for event in pull_model(name, self.settings):
             downloading = downloading or not event.location  # a model here says only where
             if downloading:
                 yield event
+
+    def start_fetching_model(self) -> ModelFetch:
+        """Download the configured chat model in the background (at the app's start) if it
+        isn't here; until it is, questions for it are answered by another (:mod:`model_fetch`)."""
+        self.model_fetch = ModelFetch(self.settings.model, self.fetch_model).start()
+        return self.model_fetch
 
     # --- documents ----------------------------------------------------------------------------
     def ingest_knowledge_dir(self, progress: ProgressCallback | None = None) -> IngestReport:
@@ -169,7 +184,7 @@ class RagService:
     def _wait_for_startup(self) -> None:
         startup = self.startup
         if startup is not None and not startup.wait(self.settings.startup_wait_s):
-            raise LLMError(f"{startup.describe()} Ask again in a moment.")
+            raise NotReady(f"{startup.describe()} Ask again in a moment.")
 
     # --- answering ----------------------------------------------------------------------------
     def retrieval_query(
@@ -196,7 +211,7 @@ class RagService:
 
     def retrieve(
         self, query: str, k: int | None = None, *, question: str | None = None
-    ) -> list[RetrievedChunk]:
+    ) -> list[Passage]:
         """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well."""
         extra = [(question, QUESTION_WEIGHT)] if question and question != query else []
         return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra)
@@ -213,31 +228,36 @@ class RagService:
         """Yield :class:`Retrieved`, then :class:`Token` pieces, then :class:`Finished`; before
         them :class:`PullProgress` while a model not downloaded yet is being downloaded.
 
-        Raises :class:`LLMError` (model problems) with a message meant for the user.
+        Raises :class:`~rag.core.UserError` for a question it can't take, :class:`NotReady`
+        while the notes are being ingested, and the backends' errors (:class:`LLMError`,
+        :class:`StoreError`): each with a message meant for the user.
         """
         question = question.strip()
         if not question:
-            raise LLMError("Ask a question first.")
+            raise UserError("Ask a question first.")
         if len(question) > self.settings.max_message_chars:
-            raise LLMError(
+            raise UserError(
                 f"The message is {len(question)} characters long; the limit is "
                 f"{self.settings.max_message_chars}. Shorten it."
             )
         options = options or GenerationOptions(
             self.settings.temperature, self.settings.max_new_tokens
         )
-        yield from self.fetch_model(model)
+        name = model or self.settings.model
+        if self.model_fetch is not None:  # a model still downloading: another answers
+            name = self.model_fetch.answering_model(name)
+        extractive = is_extractive(name)
+        yield from self.fetch_model(name)
         started = time.perf_counter()
         self._wait_for_startup()
         if self.store.count() == 0:  # a model would answer from nothing but itself
             yield Retrieved(question, [])
             yield Token(NO_NOTES)
-            yield Finished(NO_NOTES, model or self.settings.model, [], not_found=True)
+            yield Finished(NO_NOTES, name, [], not_found=True)
             return
-        chat_model = self.chat_model(model)
-        extractive = getattr(chat_model, "extractive", False)
+        chat_model = None if extractive else self.chat_model(name)
         loaded = time.perf_counter()
-        query, rewritten = self.plan_query(question, history, None if extractive else chat_model)
+        query, rewritten = self.plan_query(question, history, chat_model)
         chunks = self.retrieve(query, k, question=question if history else None)
         # What the passages' sentences are matched with: a follow-up needs its conversation.
         scored = self.score_sentences(query if history else question, chunks)
@@ -257,22 +277,22 @@ class RagService:
             text = not_found_answer(chunks)
             yield Token(text)
             now = time.perf_counter()
-            yield Finished(text, chat_model.name, chunks, timings(now, now), not_found=True)
+            yield Finished(text, name, chunks, timings(now, now), not_found=True)
             return
-        if extractive:
+        if chat_model is None:  # the extractive mode
             yield Retrieved(query, chunks, rewritten)
             extracts = select(scored)
             text = format_answer(extracts)
             yield Token(text)
             now = time.perf_counter()
             claims = [Claim(e.text, [e.n], True, "") for e in extracts]
-            yield Finished(text, chat_model.name, chunks, timings(now, now), claims)
+            yield Finished(text, name, chunks, timings(now, now), claims)
             return
         yield from self._generate(
             question, history, chat_model, options, query, rewritten, chunks, timings
         )
 
-    def score_sentences(self, question: str, chunks: Sequence[RetrievedChunk]) -> Scored:
+    def score_sentences(self, question: str, chunks: Sequence[Passage]) -> Scored:
         """The passages' sentences scored against the question (:mod:`rag.answer.extractive`)."""
         return score_candidates(question, candidates(chunks), self.sentence_vectors)
 
@@ -284,7 +304,7 @@ class RagService:
         options: GenerationOptions,
         query: str,
         rewritten: str | None,
-        chunks: list[RetrievedChunk],
+        chunks: list[Passage],
         timings: Callable[[float, float], dict[str, float]],
     ) -> Iterator[AnswerEvent]:
         """The language model's answer, streamed, then checked sentence by sentence."""
@@ -318,6 +338,12 @@ class RagService:
             timings(first_token or done, done),
             checked.claims,
         )
+
+    def load_model(self, name: str | None = None) -> str:
+        """Load the chat model ``name`` now rather than at the first question (nothing to load
+        for the extractive mode); returns the name answers will carry."""
+        name = name or self.settings.model
+        return name if is_extractive(name) else self.chat_model(name).name
 
     def ask(self, question: str, history: Sequence[Message] = (), **kwargs) -> Finished:
         """The whole answer at once (for scripts and tests)."""

@@ -8,9 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
-from rag.llms import LLMError
+from rag.core import AppError
 from rag.settings import load_settings
-from rag.store import StoreError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -152,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"ask": _ask, "eval": _eval, "models": _models}[args.command]
     try:
         return handler(args)
-    except (LLMError, StoreError) as exc:
+    except AppError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

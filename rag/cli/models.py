@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from rag.llms import PullProgress, list_available_models, pull_model
+from rag.answer import available_models
+from rag.llms import PullProgress, pull_model
 from rag.llms.catalog import RECOMMENDED, by_name, human_size
 from rag.settings import Settings
 
@@ -82,7 +83,7 @@ def pull(name: str, settings: Settings) -> int:
 
 def list_models(settings: Settings) -> int:
     """The models usable here (and why not), then the recommended ones and their costs."""
-    for choice in list_available_models(settings):
+    for choice in available_models(settings):
         if not choice.available:
             state = f"unavailable: {choice.reason}"
         elif choice.to_download:

@@ -1,6 +1,16 @@
 """What every layer shares: the chunk format, search terms, sentences, claims and the
 weights that ship inside packages. It imports nothing of the app."""
 
+from rag.core.answer_text import (
+    NOTES_DONT_SAY,
+    citations,
+    cite,
+    is_refusal,
+    not_covered,
+    numbers,
+    replace_citations,
+    strip_citations,
+)
 from rag.core.bundled import bundled_gguf, bundled_gguf_aliases, resolve_embedding_model
 from rag.core.chunks import (
     CHUNKER_VERSION,
@@ -13,30 +23,49 @@ from rag.core.chunks import (
     join_header,
     stored_parts,
 )
-from rag.core.claims import Claim
+from rag.core.claims import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, Claim, Evidence
+from rag.core.errors import AppError, NotReady, UserError
+from rag.core.passage import GAP, Passage
 from rag.core.sentences import HEADING, ITEM, ROW, TEXT, Sentence, plain, split_sentences
-from rag.core.terms import tokenize
+from rag.core.terms import search_terms
 
 __all__ = [
     "CHUNKER_VERSION",
+    "CONTRADICTED",
+    "GAP",
     "HEADER_KEY",
     "HEADER_SEPARATOR",
     "HEADING",
     "ITEM",
+    "NOTES_DONT_SAY",
+    "NOT_IN_NOTES",
     "ROW",
+    "SUPPORTED",
     "TEXT",
+    "AppError",
     "Chunk",
     "Claim",
+    "Evidence",
+    "NotReady",
+    "Passage",
     "Sentence",
+    "UserError",
     "bundled_gguf",
     "bundled_gguf_aliases",
     "chunk_id",
+    "citations",
+    "cite",
     "document_label",
     "header_line",
+    "is_refusal",
     "join_header",
+    "not_covered",
+    "numbers",
     "plain",
+    "replace_citations",
     "resolve_embedding_model",
+    "search_terms",
     "split_sentences",
     "stored_parts",
-    "tokenize",
+    "strip_citations",
 ]

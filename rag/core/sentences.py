@@ -14,6 +14,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from rag.core.answer_text import CITATION_MARK
+from rag.core.passage import GAP
+
 HEADING = "heading"
 TEXT = "text"
 ITEM = "item"
@@ -34,11 +37,11 @@ _LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
 # Bold, and a single * opening or closing a word (not the * of "4*10^9", which is arithmetic).
 _EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w))")
 _SPACES = re.compile(r"\s+")
-#: The mark between two excerpts of one document in a passage (rag.retrieval.hybrid.GAP).
-_GAP = re.compile(r"^\s*\[…\]\s*$")
+#: The mark between two excerpts of one document in a passage.
+_GAP = re.compile(r"^\s*" + re.escape(GAP.strip()) + r"\s*$")
 # A sentence ends at . ! or ? (after closing quotes or brackets and any [n] citations) followed
 # by space and something that does not continue a sentence (a lower-case word does).
-_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\s*\[\d{1,2}\])*(?=\s+[^\sa-z,;:\[]|\s*$)")
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\s*" + CITATION_MARK + r")*(?=\s+[^\sa-z,;:\[]|\s*$)")
 _ABBREVIATIONS = (
     "e.g i.e etc vs cf approx fig no dr mr mrs ms st inc ltd "
     "jan feb mar apr jun jul aug sep sept oct nov dec"

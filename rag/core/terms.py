@@ -31,7 +31,7 @@ def _fold_plural(token: str) -> str:
     return token
 
 
-def tokenize(text: str) -> list[str]:
+def search_terms(text: str) -> list[str]:
     """Lower-cased word tokens without stop words or stray letters, plurals folded."""
     tokens = []
     for token in _TOKEN.findall(text.lower()):

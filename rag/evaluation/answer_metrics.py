@@ -10,19 +10,10 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
-# [3], [1, 2] and [1; 2]: the forms models use for one or several sources.
-_CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-# "1,200" is the number 1200 (a comma between digits followed by three digits).
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-# A number on its own: "24", "3.5", "24GB", "GPT-4"; not the 3 of "llama3" or the 5 of "0.5".
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+from rag.core import citations, is_refusal, numbers, strip_citations
+
 # "1. " or "2) " opening a line: a list's numbering, not a number the answer claims.
 _LIST_MARKER = re.compile(r"^\s*\d+[.)]\s+", re.M)
-# What the app says when the notes don't answer: the prompt asks models for "The notes don't
-# say."; the not-found answer says the notes don't cover the question.
-_REFUSAL = re.compile(
-    r"\bnotes\s+(?:don['’]t|do\s+not|doesn['’]t|does\s+not)\s+(?:say|cover|mention|contain)", re.I
-)
 # A word, with its hyphens, apostrophes and decimal points; "1,200" is one word.
 _WORD = re.compile(r"\w+(?:[-'’.]\w+|,\d{3})*")
 
@@ -36,42 +27,28 @@ def keyword_recall(answer: str, keywords: Sequence[str]) -> tuple[float, list[st
     return (len(keywords) - len(missing)) / len(keywords), missing
 
 
-def citations(answer: str) -> list[int]:
-    """The source numbers cited in ``answer``, in order, once per mention."""
-    return [
-        int(number)
-        for group in _CITATION.findall(answer)
-        for number in re.split(r"\s*[,;]\s*", group)
-    ]
-
-
 def invalid_citations(answer: str, given: Iterable[int]) -> list[int]:
     """Cited numbers that name no source given with the answer."""
     valid = set(given)
     return [n for n in citations(answer) if n not in valid]
 
 
-def numbers(text: str) -> list[str]:
-    """The numbers written in ``text`` ("1,200" read as 1200), in order."""
-    return _NUMBER.findall(_THOUSANDS.sub("", text))
-
-
 def unsupported_numbers(answer: str, sources: Sequence[str]) -> list[str]:
     """Numbers of ``answer`` that occur in none of ``sources`` (citations and list numbering
     are not claims, so they are left out)."""
-    claimed = numbers(_LIST_MARKER.sub("", _CITATION.sub(" ", answer)))
+    claimed = numbers(_LIST_MARKER.sub("", strip_citations(answer)))
     known = {number for source in sources for number in numbers(source)}
     return [number for number in claimed if number not in known]
 
 
 def says_not_covered(answer: str) -> bool:
     """Whether the answer says the notes don't answer the question."""
-    return bool(_REFUSAL.search(answer))
+    return is_refusal(answer)
 
 
 def word_count(answer: str) -> int:
     """Words a reader reads: the citations are not counted."""
-    return len(_WORD.findall(_CITATION.sub(" ", answer)))
+    return len(_WORD.findall(strip_citations(answer)))
 
 
 def median(values: Sequence[float]) -> float | None:

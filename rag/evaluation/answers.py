@@ -105,7 +105,7 @@ def evaluate_answers(
 ) -> AnswerEvalResult:
     """Each question answered by ``service.answer_stream`` (with ``model``, default the
     configured one), scored, and judged when a ``judge`` is given."""
-    chat_model = service.chat_model(model)  # loaded before the clock starts, as in the chat
+    name = service.load_model(model)  # loaded before the clock starts, as in the chat
     scores = []
     for done, case in enumerate(tests, start=1):
         finished, first, total = answer_timed(service, case.question, model)
@@ -117,7 +117,7 @@ def evaluate_answers(
         scores.append(score)
         if progress:
             progress(done, len(tests), case.question)
-    return AnswerEvalResult(scores, chat_model.name, judge.name if judge else None)
+    return AnswerEvalResult(scores, name, judge.name if judge else None)
 
 
 def evaluate_answers_folder(

@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from rag.core import AppError
+
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
 
-class LLMError(RuntimeError):
+class LLMError(AppError):
     """A failure worth showing to the user as is: it says what went wrong and how to fix it."""
 
 

@@ -3,6 +3,5 @@ widened into passages, one per document, and the query of a follow-up question."
 
 from rag.retrieval.follow_up import conversation_query, rewrite_question
 from rag.retrieval.hybrid import HybridRetriever
-from rag.retrieval.passages import GAP, RetrievedChunk
 
-__all__ = ["GAP", "HybridRetriever", "RetrievedChunk", "conversation_query", "rewrite_question"]
+__all__ = ["HybridRetriever", "conversation_query", "rewrite_question"]

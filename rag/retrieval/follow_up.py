@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Sequence
 
+from rag.core import strip_citations
 from rag.llms import ChatModel, GenerationOptions, LLMError, Message
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,6 @@ Standalone question:"""
 ANSWER_HINT_WORDS = 30
 # A rewrite longer than this many words is a model rambling, not a question.
 REWRITE_MAX_WORDS = 40
-_CITATION = re.compile(r"\s*\[\d+\]")
 _REWRITE_LABEL = re.compile(
     r"^(?:(?:user|assistant|question|standalone question|rewritten question)\s*:\s*)+", re.I
 )
@@ -48,14 +48,14 @@ def conversation_query(question: str, history: Sequence[Message], turns: int) ->
         return question
     earlier = [m["content"] for m in history if m.get("role") == "user"][-turns:]
     answers = [m["content"] for m in history if m.get("role") == "assistant"]
-    hint = " ".join(_CITATION.sub("", answers[-1]).split()[:ANSWER_HINT_WORDS]) if answers else ""
+    hint = " ".join(strip_citations(answers[-1]).split()[:ANSWER_HINT_WORDS]) if answers else ""
     return " ".join(part for part in [*earlier, hint, question] if part)
 
 
 def clean_rewrite(text: str) -> str | None:
     """The first line of a model's rewrite without labels or quotes; None if unusable."""
     line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    line = _REWRITE_LABEL.sub("", _CITATION.sub("", line)).strip().strip("\"'“”").strip()
+    line = _REWRITE_LABEL.sub("", strip_citations(line)).strip().strip("\"'“”").strip()
     if not line or len(line.split()) > REWRITE_MAX_WORDS:
         return None
     return line

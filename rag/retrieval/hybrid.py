@@ -36,15 +36,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rag.core import tokenize
-from rag.retrieval.passages import GAP, ChunkView, RetrievedChunk, by_document, passage, windows
+from rag.core import Passage
+from rag.retrieval.passages import ChunkView, by_document, passage, windows
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
     from rag.settings import RetrievalSettings
     from rag.store import ChunkStore
 
-__all__ = ["GAP", "HybridRetriever", "RetrievedChunk", "tokenize"]
+__all__ = ["HybridRetriever"]
 
 # Cosine range of the dense candidates below which their order is noise rather than meaning.
 # The 40 candidates of real questions spread 0.09-0.49 (median 0.26, InsureLLM); in a store
@@ -57,12 +57,14 @@ def _scaled(scores: dict[Any, float], min_spread: float = 0.0) -> dict[Any, floa
     """Scores mapped to 0..1 over the candidates (all 1.0 when they are equal).
 
     ``min_spread``: the smallest range stretched to the full 0..1, so candidates that all
-    score alike stay alike instead of being pulled apart by noise.
+    score alike stay alike instead of being pulled apart by noise; candidates that score
+    exactly alike then all get 0, as nearly alike ones get nearly 0 (identical vectors of
+    repeated text say nothing about which of them is asked for).
     """
     if not scores:
         return {}
     low, high = min(scores.values()), max(scores.values())
-    if high <= low:
+    if high <= low and not min_spread:
         return dict.fromkeys(scores, 1.0)
     span = max(high - low, min_spread)
     return {key: (value - low) / span for key, value in scores.items()}
@@ -152,7 +154,7 @@ class HybridRetriever:
     # --- the public face ----------------------------------------------------------------------
     def retrieve(
         self, query: str, k: int, *, extra: Sequence[tuple[str, float]] = ()
-    ) -> list[RetrievedChunk]:
+    ) -> list[Passage]:
         """The ``k`` best passages for ``query``.
 
         ``extra``: more (query, weight) pairs whose fused scores are added, weighted, to the

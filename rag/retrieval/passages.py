@@ -13,60 +13,18 @@ lexical index, texts from the store only for the passages finally sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rag.core import HEADER_KEY, document_label, join_header, stored_parts
+from rag.core import GAP, HEADER_KEY, Passage, document_label, join_header, stored_parts
 from rag.store import ChunkRow
 
 if TYPE_CHECKING:
     from rag.store import ChunkStore, StoredChunk
 
-#: Between two excerpts of one document that are not next to each other in it.
-GAP = "\n\n[…]\n\n"
 # Longest overlap looked for when two consecutive chunks of a split section are joined.
 _MAX_OVERLAP = 1000
 _MIN_OVERLAP = 20
-
-
-@dataclass(frozen=True)
-class RetrievedChunk:
-    """A passage given to the model, numbered as it is cited: [n].
-
-    ``text`` is a header line ("document | section", or the document alone when the passage
-    spans sections), a blank line, then the passage: the chunks listed in ``chunk_ids``, in
-    document order, joined; excerpts that are not next to each other are separated by
-    :data:`GAP`. ``id`` and ``metadata`` are those of the best-scoring hit in it.
-    """
-
-    n: int
-    id: str
-    text: str
-    metadata: dict[str, Any]
-    score: float
-    chunk_ids: tuple[str, ...] = field(default=())
-    #: The passage without its header line (None: ``text`` has no header).
-    passage: str | None = None
-
-    @property
-    def source(self) -> str:
-        return str(self.metadata.get("source", ""))
-
-    @property
-    def body(self) -> str:
-        """The text without the "document | section" line."""
-        return self.text if self.passage is None else self.passage
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "source": self.source,
-            "title": self.metadata.get("title"),
-            "section": self.metadata.get("section") or None,
-            "page": self.metadata.get("page"),
-            "text": self.text,
-            "score": round(self.score, 4),
-        }
 
 
 def _row(chunk: StoredChunk) -> ChunkRow:
@@ -244,7 +202,7 @@ def by_document(found: list[Window], view: ChunkView) -> list[list[Window]]:
     return [sorted(group, key=lambda w: view.position(w.first)) for group in groups.values()]
 
 
-def passage(n: int, group: list[Window], view: ChunkView) -> RetrievedChunk:
+def passage(n: int, group: list[Window], view: ChunkView) -> Passage:
     """One passage from a document's windows; it is cited by its best hit's id."""
     best = max(group, key=lambda w: w.score)
     hit = view.chunks[best.hit]
@@ -269,6 +227,4 @@ def passage(n: int, group: list[Window], view: ChunkView) -> RetrievedChunk:
     body = GAP.join(_join([view.body(i) for i in run]) for run in runs)
     metadata.pop(HEADER_KEY, None)  # the passage's own header is in its text
     ids = tuple(i for w in group for i in w.members)
-    return RetrievedChunk(
-        n, hit.id, join_header(header, body), metadata, best.score, ids, passage=body
-    )
+    return Passage(n, hit.id, join_header(header, body), metadata, best.score, ids, passage=body)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.core import stored_parts
+from rag.core import AppError, stored_parts
 from rag.store.collection import (
     PAGE_SIZE,
     ChromaCollection,
@@ -51,7 +51,7 @@ VECTORS_KEY = "embedding_model"
 EXCLUDED_KEY = "excluded_sources"
 
 
-class StoreError(RuntimeError):
+class StoreError(AppError):
     """The store can't be opened or reached; the message says how to fix it."""
 
 

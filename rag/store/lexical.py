@@ -11,7 +11,7 @@ lookups, however large the store, instead of reading every chunk.
   summed: the header says which document a chunk belongs to without letting short chunks win
   on the document's name alone. A header's words count once (repeating them would only reward
   repetition).
-* **Tokens.** Python cuts the words (:func:`rag.core.terms.tokenize`: lower-cased, stop words
+* **Tokens.** Python cuts the words (:func:`rag.core.terms.search_terms`: lower-cased, stop words
   dropped, plurals folded, so "contracts" matches "contract"); FTS5 indexes the result as
   space-separated words.
 * **The catalog.** Each chunk's document, position, page and size are kept too, so the
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.core import tokenize
+from rag.core import search_terms
 
 # Bumped when the tokens or tables change: an index of another version is rebuilt.
 SCHEMA_VERSION = "1"
@@ -200,8 +200,8 @@ class LexicalIndex:
                     len(body),
                     str(meta.get("path") or ""),
                     str(meta.get("ingested_at") or ""),
-                    " ".join(dict.fromkeys(tokenize(header))),
-                    " ".join(tokenize(body)),
+                    " ".join(dict.fromkeys(search_terms(header))),
+                    " ".join(search_terms(body)),
                 )
             )
         with self._lock, self._db:
@@ -263,7 +263,7 @@ class LexicalIndex:
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         """Up to ``n`` (chunk id, score) pairs, best first: BM25 of the body plus BM25 of the
         header, each over its own field."""
-        terms = tokenize(query)
+        terms = search_terms(query)
         if not terms or n <= 0:
             return []
         depth = n * _FIELD_DEPTH

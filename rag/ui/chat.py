@@ -12,9 +12,10 @@ from typing import Any
 
 import gradio as gr
 
-from rag.app import StoreError
-from rag.app.service import Finished, PullProgress, RagService, Retrieved, Token
-from rag.llms import GenerationOptions, LLMError, ModelChoice, list_available_models
+from rag.answer import available_models
+from rag.app import Finished, RagService, Retrieved, Token
+from rag.core import AppError
+from rag.llms import GenerationOptions, ModelChoice, PullProgress
 from rag.ui.access import Access, Role
 from rag.ui.fair_use import FairUse
 from rag.ui.redact import redact
@@ -67,7 +68,7 @@ class ChatHandlers:
     def model_choices(self) -> tuple[list[tuple[str, str]], str]:
         """((label, name) of the usable models, those to download labelled so), and the
         unavailable ones with reasons as markdown."""
-        choices = list_available_models(self.service.settings)
+        choices = available_models(self.service.settings)
         available = [(c.display, c.name) for c in choices if c.available]
         self._shown_to_download = {c.name for c in choices if c.available and c.to_download}
         if self.service.settings.model not in {name for _, name in available}:
@@ -84,7 +85,7 @@ class ChatHandlers:
     def _offered_to_readers(self) -> set[str]:
         """The models in the list that are here: downloading one (gigabytes) is for admins."""
         settings = self.service.settings
-        choices = list_available_models(settings)
+        choices = available_models(settings)
         return {c.name for c in choices if c.available and not c.to_download} | {settings.model}
 
     def _model_refusal(
@@ -99,9 +100,7 @@ class ChatHandlers:
         self._offered = self._offered_to_readers()
         if model in self._offered:
             return None
-        if any(
-            c.to_download and c.name == model for c in list_available_models(self.service.settings)
-        ):
+        if any(c.to_download and c.name == model for c in available_models(self.service.settings)):
             return f"Downloading `{redact(model)}` is for admins; choose a model that is here."
         return f"The model `{redact(model)}` is not on offer here; choose one from the list."
 
@@ -162,7 +161,7 @@ class ChatHandlers:
                     answer = event.answer
                     finished = event
                 yield shown, raw, sources, "", query_info
-        except (LLMError, StoreError) as exc:
+        except AppError as exc:
             log.warning("answering failed: %s", exc)
             shown[-1] = {"role": "assistant", "content": f"⚠️ {safe_markdown(redact(str(exc)))}"}
             yield shown, raw, sources, "", query_info
@@ -179,13 +178,26 @@ class ChatHandlers:
         claims = finished.claims if finished else []
         not_found = bool(finished and finished.not_found)
         cited = set() if not_found else cited_sources(answer, claims)
-        final = link_citations(mark_unsupported(answer, claims), len(chunks)) + sources_footer(
-            chunks, cited, not_found=not_found
+        final = (
+            link_citations(mark_unsupported(answer, claims), len(chunks))
+            + self._answered_by(finished, model)
+            + sources_footer(chunks, cited, not_found=not_found)
         )
         shown[-1] = {"role": "assistant", "content": final}
         sources = sources_html(chunks, cited)
         raw += [{"role": "user", "content": message}, {"role": "assistant", "content": answer}]
         yield shown, raw, sources, "", query_info
+
+    def _answered_by(self, finished: Finished | None, asked: str | None) -> str:
+        """A line under an answer given by another model than the one asked of (which is
+        being downloaded: :mod:`rag.app.model_fetch`), naming the one that answered and why."""
+        asked = asked or self.service.settings.model
+        if finished is None or finished.model == asked:
+            return ""
+        fetch = self.service.model_fetch
+        why = fetch.describe() if fetch is not None and fetch.model == asked else ""
+        note = f"Answered by {finished.model}, not {asked}. {why}".strip()
+        return f"\n\n*{safe_markdown(redact(note))}*"
 
     @staticmethod
     def clear() -> tuple[ChatHistory, ChatHistory, str, str]:

@@ -11,16 +11,12 @@ import re
 from collections.abc import Sequence
 
 from rag.answer import source_label
-from rag.core import HEADING, Claim, split_sentences
-from rag.retrieval import RetrievedChunk
+from rag.core import HEADING, Claim, Passage, citations, replace_citations, split_sentences
 
-_CITATION = re.compile(r"\[(\d{1,2})\]")
 SNIPPET_CHARS = 600
 
 
-def cited_first(
-    chunks: Sequence[RetrievedChunk], cited: set[int] | None
-) -> list[tuple[RetrievedChunk, bool]]:
+def cited_first(chunks: Sequence[Passage], cited: set[int] | None) -> list[tuple[Passage, bool]]:
     """(chunk, cited?) with the cited sources first; all count as cited when ``cited`` is None
     (the answer is not written yet)."""
     if cited is None:
@@ -30,7 +26,7 @@ def cited_first(
     ]
 
 
-def sources_html(chunks: Sequence[RetrievedChunk], cited: set[int] | None = None) -> str:
+def sources_html(chunks: Sequence[Passage], cited: set[int] | None = None) -> str:
     """One collapsible card per source, ``id="source-N"`` so citations can open it; once the
     answer is in (``cited`` given), the sources it cites come first and the others are marked
     as retrieved but not cited."""
@@ -57,7 +53,7 @@ def cited_sources(answer: str, claims: Sequence[Claim]) -> set[int]:
     """The source numbers an answer cites (its claims', or its [n] markers when unchecked)."""
     if claims:
         return {n for claim in claims if claim.supported for n in claim.sources}
-    return {int(n) for n in _CITATION.findall(answer)}
+    return set(citations(answer))
 
 
 def mark_unsupported(answer: str, claims: Sequence[Claim]) -> str:
@@ -86,24 +82,23 @@ def mark_unsupported(answer: str, claims: Sequence[Claim]) -> str:
 def link_citations(answer: str, count: int) -> str:
     """Turn ``[n]`` markers for existing sources into links to their cards."""
 
-    def replace(match: re.Match) -> str:
-        n = int(match.group(1))
+    def link(n: int) -> str:
         if 1 <= n <= count:
             return f'<a class="rag-cite" href="#source-{n}" data-n="{n}">[{n}]</a>'
-        return match.group(0)
+        return f"[{n}]"
 
-    return _CITATION.sub(replace, answer)
+    return replace_citations(answer, lambda numbers: "".join(link(n) for n in numbers))
 
 
 def sources_footer(
-    chunks: Sequence[RetrievedChunk], cited: set[int] | None = None, *, not_found: bool = False
+    chunks: Sequence[Passage], cited: set[int] | None = None, *, not_found: bool = False
 ) -> str:
     """A compact list under each answer: which file, section or page each [n] is; the cited
     ones first, then those retrieved but not cited (marked as such)."""
     if not chunks:
         return ""
 
-    def item(c: RetrievedChunk) -> str:
+    def item(c: Passage) -> str:
         return (
             f'<a class="rag-cite" href="#source-{c.n}" data-n="{c.n}">[{c.n}]</a> '
             f"{_escape_markdown(source_label(c))}"
