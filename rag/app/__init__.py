@@ -16,7 +16,6 @@ from rag.app.service import (
     create_service,
 )
 from rag.app.startup import StartupIngest
-from rag.store import StoreError
 
 __all__ = [
     "NO_NOTES",
@@ -31,7 +30,6 @@ __all__ = [
     "RagService",
     "Retrieved",
     "StartupIngest",
-    "StoreError",
     "Token",
     "UploadReport",
     "create_service",
