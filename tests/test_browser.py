@@ -18,7 +18,7 @@ from devtools.paths import REPO_ROOT
 from devtools.sample_documents import FACTS, write_sample_documents
 from devtools.servers import app_process
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
