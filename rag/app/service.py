@@ -29,6 +29,8 @@ from rag.answer import (
     unknown_names,
     verify,
 )
+from rag.app.library import Library
+from rag.app.model_fetch import ModelFetch
 from rag.app.startup import StartupIngest
 from rag.core import Claim, NotReady, Passage, UserError, not_covered
 from rag.embedding import Embedder, SentenceVectors, embedder_for
@@ -106,12 +108,16 @@ class RagService:
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever.from_settings(store, embedder, settings)
-        self.ingestor = Ingestor(settings, store, lambda: embedder)
+        self.ingestor = Ingestor.from_settings(settings, store, lambda: embedder)
+        #: The documents: listed, uploaded, deleted and re-ingested through here.
+        self.library = Library(settings, self.ingestor)
         self.sentence_vectors = SentenceVectors(embedder)
         self._models: dict[str, ChatModel] = {}
         self._models_lock = threading.Lock()
         #: The ingestion of the knowledge folder started with the app, if any.
         self.startup: StartupIngest | None = None
+        #: The download of the configured chat model started with the app, if any.
+        self.model_fetch: ModelFetch | None = None
         # (store generation, (documents, chunks)): the counts are read again only after a change.
         self._library_size: tuple[Any, tuple[int, int]] | None = None
 
@@ -142,11 +148,15 @@ class RagService:
             if downloading:
                 yield event
 
+    def start_fetching_model(self) -> ModelFetch:
+        """Download the configured chat model in the background (at the app's start) if it
+        isn't here; until it is, questions for it are answered by another (:mod:`model_fetch`)."""
+        self.model_fetch = ModelFetch(self.settings.model, self.fetch_model).start()
+        return self.model_fetch
+
     # --- documents ----------------------------------------------------------------------------
     def ingest_knowledge_dir(self, progress: ProgressCallback | None = None) -> IngestReport:
-        return self.ingestor.ingest(
-            [self.settings.knowledge_dir], progress=progress, lock_timeout=60
-        )
+        return self.library.ingest_knowledge_dir(progress)
 
     def library_size(self) -> tuple[int, int]:
         """(documents, chunks) in the store. Counted by the store's catalog, again only when
@@ -236,6 +246,8 @@ class RagService:
             self.settings.temperature, self.settings.max_new_tokens
         )
         name = model or self.settings.model
+        if self.model_fetch is not None:  # a model still downloading: another answers
+            name = self.model_fetch.answering_model(name)
         extractive = is_extractive(name)
         yield from self.fetch_model(name)
         started = time.perf_counter()

@@ -41,7 +41,7 @@ from rag.retrieval.passages import ChunkView, by_document, passage, windows
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
-    from rag.settings import Settings
+    from rag.settings import RetrievalSettings
     from rag.store import ChunkStore
 
 __all__ = ["HybridRetriever"]
@@ -57,12 +57,14 @@ def _scaled(scores: dict[Any, float], min_spread: float = 0.0) -> dict[Any, floa
     """Scores mapped to 0..1 over the candidates (all 1.0 when they are equal).
 
     ``min_spread``: the smallest range stretched to the full 0..1, so candidates that all
-    score alike stay alike instead of being pulled apart by noise.
+    score alike stay alike instead of being pulled apart by noise; candidates that score
+    exactly alike then all get 0, as nearly alike ones get nearly 0 (identical vectors of
+    repeated text say nothing about which of them is asked for).
     """
     if not scores:
         return {}
     low, high = min(scores.values()), max(scores.values())
-    if high <= low:
+    if high <= low and not min_spread:
         return dict.fromkeys(scores, 1.0)
     span = max(high - low, min_spread)
     return {key: (value - low) / span for key, value in scores.items()}
@@ -96,7 +98,7 @@ class HybridRetriever:
         self._vectors_checked_at: tuple | None = None
 
     @classmethod
-    def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: Settings):
+    def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: RetrievalSettings):
         return cls(
             store,
             embedder,
@@ -114,20 +116,9 @@ class HybridRetriever:
         state = self.store.generation()
         self.store.ensure_lexical(state)
         if self.dense_weight > 0 and state != self._vectors_checked_at:
-            self._check_vectors()
+            self.store.check_vectors(self.embedder.name)
             self._vectors_checked_at = state
         return ChunkView(self.store)
-
-    def _check_vectors(self) -> None:
-        """A question embedded by another model (or int8 against float32) would rank the
-        store's chunks by the wrong measure without a word: refuse it, naming the fix."""
-        from rag.embedding import STORE_MODEL_KEY, store_mismatch
-        from rag.store import StoreError
-
-        recorded = self.store.collection_metadata().get(STORE_MODEL_KEY)
-        problem = store_mismatch(recorded, self.embedder.name)
-        if problem:
-            raise StoreError(f"The store {self.store.description} {problem}")
 
     # --- ranking ------------------------------------------------------------------------------
     def _fused(self, query: str, view: ChunkView) -> dict[str, float]:
