@@ -16,6 +16,7 @@ document found.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answer.arithmetic import figures
-from rag.answer.asks import NUMBER_WORDS, Condition, names
+from rag.answer.asks import NUMBER, NUMBER_WORDS, Asks, Condition, names
 from rag.answer.scoring import Candidate, Scored, holds, label_of, titled
 from rag.core import ITEM, comparable, search_terms
 
@@ -76,6 +77,10 @@ NEW_WORDS = 3
 #: A part of the question (a second thing it asks) is answered when the answer holds this
 #: share of its terms' weight.
 PART_COVERED = 0.4
+#: A lead of at least this many words listing several things is narrowed to its clause about
+#: the names asked about, when that clause has at least this many words.
+CLAUSE_SENTENCE_WORDS = 20
+CLAUSE_WORDS = 3
 #: A title item has at most this many words.
 TITLE_WORDS = 8
 #: A lead-in of at most this many words is shown before its item.
@@ -411,7 +416,12 @@ def select(
         leads = [next((i for i in usable if not bare(answer.line_for(i))), usable[0])]
     for i in leads:
         if i not in answer.used:
-            answer.take(answer.line_for(i))
+            line = answer.line_for(i)
+            part = _clause(line, asks)
+            if part:  # the clause stands for its sentence
+                answer.index[id(part)] = i
+                line = replace(line, sentences=(part,))
+            answer.take(line)
     first = leads[0]
     if aggregate:
         _per_document(answer, usable, first)
@@ -555,6 +565,54 @@ def _named(text: str) -> set[str]:
     $2,500/month"); figures ("8B") are no names here."""
     said = " ".join([*names(text), label_of(text)])
     return {t for t in search_terms(said) if t.isalpha()}
+
+
+# Where a long sentence listing several things splits into its clauses: at semicolons, or,
+# when each part is a figure, at commas.
+_SEMICOLONS = re.compile(r";\s+")
+_COMMAS = re.compile(r",\s+(?:and\s+)?(?!\d)")
+
+
+def _split(text: str, at: re.Pattern) -> list[tuple[int, int]]:
+    """(start, end) of each part of ``text`` between the cuts ``at`` finds."""
+    pieces, start = [], 0
+    for cut in at.finditer(text):
+        pieces.append((start, cut.start()))
+        start = cut.end()
+    return [*pieces, (start, len(text))]
+
+
+def _clause(line: Line, asks: Asks | None) -> Candidate | None:
+    """For a lead that lists several things in one long sentence ("GPT-2 has 50,257 tokens,
+    … and Llama 3 uses a 128k vocabulary"), the one clause about the names asked about,
+    when one alone holds them (and gives what is asked for): shorter, and the rest is about
+    other things. None when the whole sentence is the answer."""
+    if asks is None or not asks.subjects or line.listed or len(line.sentences) != 1:
+        return None
+    c = line.sentences[0]
+    s = c.sentence
+    if len(c.text.split()) < CLAUSE_SENTENCE_WORDS or len(c.text) != s.end - s.start:
+        return None  # short, or its markdown would make the clause's place in the passage unsure
+    named = asks.subjects & set(search_terms(c.text))
+    if not named:
+        return None
+    pieces = _split(c.text, _SEMICOLONS)
+    if len(pieces) < 2:  # a list of figures in commas ("GPT-2 has 50,257 tokens, …, and …")
+        pieces = _split(c.text, _COMMAS)
+        if len(pieces) < 3 or not all(figures(c.text[a:b]) for a, b in pieces):
+            return None
+    holding = [(a, b) for a, b in pieces if named <= set(search_terms(c.text[a:b]))]
+    if len(holding) != 1 or len(pieces) < 2:
+        return None
+    a, b = holding[0]
+    text = c.text[a:b].split(": ", 1)[-1].strip()  # "Vocabulary sizes I wrote down: GPT-2 …"
+    a = b - len(text)
+    if len(text.split()) < CLAUSE_WORDS or (
+        asks.kind and not figures(text) and asks.kind == NUMBER
+    ):
+        return None
+    narrowed = dataclasses.replace(s, text=text, start=s.start + a, end=s.start + b)
+    return dataclasses.replace(c, sentence=narrowed)
 
 
 def _title(c: Candidate) -> bool:
