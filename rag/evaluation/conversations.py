@@ -168,14 +168,16 @@ def evaluate_conversations(
         previous = ""
         for number, case in enumerate(conversation.turns, start=1):
             finished, first, seconds = answer_timed(service, case.question, model, history)
-            repeated = repeated_sentences(finished.answer, previous) if previous else []
+            # Saying again that the notes don't cover it repeats nothing they say.
+            said = previous and not finished.not_found
+            repeated = repeated_sentences(finished.answer, previous) if said else []
             score = score_answer(case, finished, first, seconds)
             scores.append(TurnScore(conversation.id, number, score, repeated))
             history += [
                 {"role": "user", "content": case.question},
                 {"role": "assistant", "content": finished.answer},
             ]
-            previous = finished.answer
+            previous = "" if finished.not_found else finished.answer
             done += 1
             if progress:
                 progress(done, total, case.question)
