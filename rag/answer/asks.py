@@ -171,7 +171,10 @@ def names(question: str) -> list[str]:
             or any(ch.isupper() for ch in word[1:])
             or "_" in word
         )
-        version = previous and bool(re.fullmatch(r"\d+(?:\.\d+)*", word))
+        # "Llama 3" (a number after a name), "version 1.0" (a number with a point)
+        version = (previous and bool(re.fullmatch(r"\d+(?:\.\d+)*", word))) or bool(
+            re.fullmatch(r"\d+\.\d+", word)
+        )
         previous = capitalised or marked or version
         if previous:
             found.append(word)

@@ -227,14 +227,23 @@ def weighted_share(bags: Sequence[set[str]], idf: dict[str, float]) -> np.ndarra
 #: Two terms are one when one begins the other and they share this many letters ("month",
 #: "monthly"; "cover", "covered").
 SHARED_PREFIX = 4
+#: ... and goes on by at most this many letters ("-age", "-ly", "-ed").
+MAX_ENDING = 3
 
 
 def _same_word(a: str, b: str) -> bool:
+    """One word in two forms: a shared beginning of :data:`SHARED_PREFIX` letters or more,
+    after which each goes on by a short ending at most ("cover", "covered", "coverage";
+    "month", "monthly"; not "product", "productivity")."""
     if a == b:
         return True
-    short, long = sorted((a, b), key=len)
-    return len(short) >= SHARED_PREFIX and long.startswith(
-        short[: max(SHARED_PREFIX, len(short) - 2)]
+    shared = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    return (
+        shared >= SHARED_PREFIX
+        and max(len(a), len(b)) - shared <= MAX_ENDING
+        and (min(len(a), len(b)) - shared <= MAX_ENDING - 1)
     )
 
 

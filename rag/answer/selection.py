@@ -43,7 +43,7 @@ DUPLICATE_SIMILARITY = 0.9
 #: Added to the lead score of a sentence giving the kind of answer asked for (a date...).
 KIND_BONUS = 0.15
 #: Taken from it when the question asks for a kind of answer the sentence doesn't give.
-KIND_MISSING = 0.1
+KIND_MISSING = 0.2
 #: Added for the share of what the question asks for ("salary") the sentence says itself.
 ASKED_WEIGHT = 0.1
 #: Weight of the share of the question's names a sentence (and its passage) is about.
@@ -320,13 +320,21 @@ class _Answer:
             self.wants_list
             and c.sentence.kind == ITEM
             and not c.sentence.opening
-            and (len(c.text.split()) <= ELEMENT_WORDS)
+            and (len(c.text.split()) <= ELEMENT_WORDS or self.names_its_list(c))
         ):
             lead = c.sentence.lead or (c.sentence.heading if c.sentence.block else "")
             group = _fitting(lead, siblings(c, found))
             if len(group) > 1:
                 return Line(c.n, tuple(group), intro=lead.rstrip(":"), listed=True, score=score)
         return Line(c.n, (c,), intro=intro_for(c), score=score)
+
+    def names_its_list(self, c: Candidate) -> bool:
+        """The question names the list ``c`` is in: its lead-in or heading holds at least
+        half of the question's term weight that ``c`` itself doesn't hold."""
+        lead = c.sentence.lead or c.sentence.heading
+        own = set(search_terms(c.text))
+        rest = {t: w for t, w in self.scored.idf.items() if t not in own}
+        return bool(lead) and _share(set(search_terms(lead)), rest) >= 0.5
 
     def take(self, line: Line, at: int | None = None) -> None:
         if at is None:
@@ -351,7 +359,8 @@ class _Answer:
                 continue
             if not line.listed and any(same_item(c, other) for other in line.sentences):
                 ordered = sorted((*line.sentences, c), key=lambda s: s.position)
-                self.take(replace(line, sentences=tuple(ordered)), at)
+                intro = intro_for(ordered[0])  # none once the item's first sentence leads
+                self.take(replace(line, sentences=tuple(ordered), intro=intro), at)
                 return True
             first = line.sentences[-1]
             if c.sentence.kind == ITEM and c.sentence.lead and c in siblings(first, self.found):
@@ -469,8 +478,13 @@ def _complete(
     scored, scores, found = answer.scored, answer.scores, answer.found
     asks = scored.asks
     lead = found[first]
+    asked = _or(scored.asked, np.zeros(len(found)))
 
     asked_about = set(asks.subjects) if asks else set()
+
+    def _others(document: str) -> set[str]:
+        """The names a document's title holds that the question doesn't ask about."""
+        return _named(document) - asked_about if titled(document) else set()
 
     def about_it(i: int) -> bool:
         """Not another employee, another product: what was asked about. A document about
@@ -481,6 +495,8 @@ def _complete(
             return True
         if passage_subject[i] < passage_subject[first] - 1e-6:
             return False
+        if found[i].n != lead.n and _others(found[i].document) and not _others(lead.document):
+            return False  # "Contract with DriveSmart …" when the lead is "Carllm"'s own page
         if found[i].n == lead.n and subject[i] < subject[first] - 1e-6:
             return not (_named(found[i].text) - asked_about)
         return True
@@ -508,9 +524,9 @@ def _complete(
             answer.take(replace(line, sentences=(*line.sentences, c), listed=False), 0)
 
     # A question asking a second thing gets a line for it ("…, and what does 128k cost?").
-    asked = asks.weights if asks else {}
+    weighed = asks.weights if asks else {}
     for part in asks.parts if asks else ():
-        weights = {t: scored.idf.get(t, 1.0) * asked.get(t, 1.0) for t in part}
+        weights = {t: scored.idf.get(t, 1.0) * weighed.get(t, 1.0) for t in part}
         if _share(answer.covered, weights) >= PART_COVERED:
             continue
         best = max(
@@ -535,18 +551,23 @@ def _complete(
             continue
         if found[i].leans:
             continue  # "Second, …", "This step …" away from what it follows
+        if _another_field(found[i], lead, asks):
+            continue  # "Current Salary: …" when the "Job Title" was asked
         adds = _adds(scored.bags[i] if scored.bags else set(), answer.covered, scored.idf)
         gives = kind[i] > 0 and kind[first] == 0
         # An open question ("What is QLoRA?") takes a second sentence that answers it nearly
         # as well and says something the first doesn't.
         # A sentence that answers nearly as well as the lead, and says something it doesn't,
         # is a second answer (of the kind asked for, if one is).
+        # A second that is as much about what is asked ("salary"), from another note when the
+        # lead says what X is or gives the date or figure asked for: the lead's own note's
+        # other dates and facts are its neighbours, for the questions that follow.
+        another = found[i].n != lead.n
         second = (
-            # What X is: said again by another note, not what else X's own note says of it
-            # (that is for the questions that follow).
-            not (asks and asks.defines and found[i].n == lead.n)
+            (another or not ((asks and asks.defines) or kind[first] >= 1))
             and scores[i] >= CLOSE_SECOND * scores[first]
             and (kind[i] > 0 or kind[first] == 0)
+            and asked[i] >= asked[first] - 1e-6
             and _says_more(found[i], answer)
         )
         if not (adds >= MIN_ADDED or gives or second):
@@ -622,6 +643,19 @@ def _title(c: Candidate) -> bool:
         and not c.sentence.opening
         and len(c.text.split()) <= TITLE_WORDS
         and c.text[-1:] not in ".!?;:"
+    )
+
+
+def _another_field(c: Candidate, lead: Candidate, asks: Asks | None) -> bool:
+    """``c`` is a field whose label is not what the question asks for, while the lead's is
+    ("Current Salary: …" after "Job Title: …" for "What is Alex Chen's job title?")."""
+    if asks is None or not asks.measured:
+        return False
+    label, lead_label = label_of(c.text), label_of(lead.text)
+    return bool(
+        label
+        and holds(asks.measured, set(search_terms(label))) == 0
+        and holds(asks.measured, set(search_terms(lead_label))) > 0
     )
 
 

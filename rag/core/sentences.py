@@ -106,7 +106,7 @@ def _title(line: str) -> bool:
     words = line.split()
     return (
         0 < len(words) <= TITLE_WORDS
-        and line.rstrip()[-1:] not in ".,;:!?)"
+        and line.rstrip()[-1:] not in ".,;:!?"
         and (line.strip()[:1].isupper())
     )
 
