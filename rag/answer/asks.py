@@ -227,6 +227,8 @@ class Asks:
     defines: frozenset[str] = frozenset()
     #: "What comes after that?": the step after what the last answer showed.
     next_step: bool = False
+    #: "What is the first step?": which of several it asks for (1, 2, …; -1 for the last).
+    ordinal: int = 0
     #: For a question asking two things ("What does X do, and how is it set?"): the search
     #: terms of each part after the first, each of which the answer must give a line to.
     parts: tuple[frozenset[str], ...] = ()
@@ -282,6 +284,27 @@ def _unit(question: str, measured: frozenset[str]) -> str:
     if _ASKS_DURATION.search(question):
         return DURATION
     return ""
+
+
+ORDINALS = {
+    "first": 1,
+    "initial": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "last": -1,
+    "final": -1,
+}
+_ORDINAL = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b", re.I)
+_NUMBERED = re.compile(r"\b(?:step|stage|phase|part|level|week|day)\s+(\d{1,2})\b", re.I)
+
+
+def ordinals(text: str) -> set[int]:
+    """The ordinals ``text`` names: "first", "the final step" (-1), "Step 2"."""
+    found = {ORDINALS[m.group(1).lower()] for m in _ORDINAL.finditer(text)}
+    return found | {int(m.group(1)) for m in _NUMBERED.finditer(text)}
 
 
 def _measured(question: str) -> frozenset[str]:
@@ -393,6 +416,7 @@ def read_question(question: str, earlier: Sequence[str] = ()) -> Asks:
         acronym,
         defines,
         bool(earlier) and bool(_NEXT.search(question)),
+        next(iter(ordinals(question)), 0) if len(ordinals(question)) == 1 else 0,
         parts,
         unit,
         context,

@@ -32,6 +32,7 @@ from rag.answer.asks import (
     Asks,
     expands,
     names,
+    ordinals,
     read_question,
 )
 from rag.core import HEADING, ITEM, ROW, TEXT, Passage, Sentence, search_terms, split_sentences
@@ -354,6 +355,8 @@ class Scored:
     asked: np.ndarray | None = None
     #: For "What is X?": True where the sentence opens with X, or opens the section on X.
     defines: np.ndarray | None = None
+    #: For "the first step": 1 where the sentence names that one, -1 where it names another.
+    ordinal: np.ndarray | None = None
 
     @property
     def match(self) -> np.ndarray:
@@ -426,7 +429,19 @@ def score_candidates(question: str | Asks, found: Sequence[Candidate], embed) ->
         passage_subject if passage_subject is not None else ones,
         np.array([holds(asks.measured, set(search_terms(c.context))) for c in found]),
         definitions(asks, found),
+        np.array([_ordinal_fit(asks, c) for c in found], dtype=np.float32),
     )
+
+
+def _ordinal_fit(asks: Asks, c: Candidate) -> float:
+    """1 when ``c`` names the ordinal the question asks for ("first": "Step 1", "In the
+    initial step"), -1 when it names only others ("The second step …"), 0 when none."""
+    if not asks.ordinal:
+        return 0.0
+    named = ordinals(c.text)
+    if not named:
+        return 0.0
+    return 1.0 if asks.ordinal in named else -1.0
 
 
 def definitions(asks: Asks, found: Sequence[Candidate]) -> np.ndarray:

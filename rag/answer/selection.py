@@ -47,9 +47,12 @@ KIND_MISSING = 0.2
 #: Added for the share of what the question asks for ("salary") the sentence says itself.
 ASKED_WEIGHT = 0.1
 #: Weight of the share of the question's names a sentence (and its passage) is about.
-SUBJECT_WEIGHT = 0.1
+SUBJECT_WEIGHT = 0.2
 #: Added to a sentence that reads as the definition "What is X?" asks for.
 DEFINES_BONUS = 0.08
+#: Added to a sentence naming the ordinal asked for ("Step 1" for "the first step"), taken
+#: from one naming only another ("The second step").
+ORDINAL_WEIGHT = 0.15
 #: Taken from a sentence that leans on the one before it ("This step…", "Second, …").
 LEANS_PENALTY = 0.08
 #: Taken from a sentence that reads as code: an answer is said in words.
@@ -254,6 +257,7 @@ def lead_scores(scored: Scored, shown: str = "") -> np.ndarray:
     score = scored.match + KIND_BONUS * kind + SUBJECT_WEIGHT * subject
     score = score + ASKED_WEIGHT * _or(scored.asked, zeros)
     score = score + DEFINES_BONUS * _or(scored.defines, zeros)
+    score = score + ORDINAL_WEIGHT * _or(scored.ordinal, zeros)
     if asks is not None and asks.kind is not None:
         score = score - KIND_MISSING * (kind == 0)
     score = score - LEANS_PENALTY * np.array([c.leans for c in found])
