@@ -67,8 +67,13 @@ _FRAME = frozenset("located based situated called named known considered exactly
 FRAME_WEIGHT = 0.3
 # Where a question asks a second thing: ", and what …", "? How …", "; why …".
 _SECOND = re.compile(
-    r"(?:,?\s*\b(?:and|or|but)\s+|[?;]\s+|\.\s+(?=[A-Z]))(?=(?:what|how|why|when|where|who|which|"
+    r"(?:,?\s*\b(?:and|or|but)\s+|[?;:]\s+|\.\s+(?=[A-Z]))(?=(?:what|how|why|when|where|who|which|"
     r"is|are|does|do|did|can|should|would)\b)",
+    re.I,
+)
+_QUESTION_START = re.compile(
+    r"\s*(?:and\s+|but\s+|so\s+)?(?:what|how|why|when|where|who|which|is|are|does|do|did|can|should"
+    r"|would)\b",
     re.I,
 )
 # "What is QLoRA?", "What are embeddings?", "What does apply_chat_template do?", "In LoRA,
@@ -230,7 +235,7 @@ class Asks:
     #: "What is the first step?": which of several it asks for (1, 2, …; -1 for the last).
     ordinal: int = 0
     #: For a question asking two things ("What does X do, and how is it set?"): the search
-    #: terms of each part after the first, each of which the answer must give a line to.
+    #: terms of each part, each of which the answer must give a line to.
     parts: tuple[frozenset[str], ...] = ()
     #: For a figure: the unit it must come in (:data:`PERCENT`, :data:`MONEY`,
     #: :data:`MEMORY`, :data:`DURATION`; "" for any).
@@ -366,7 +371,14 @@ def read_question(question: str, earlier: Sequence[str] = ()) -> Asks:
         acronym = next((n for n in names(question) if sum(c.isupper() for c in n) >= 2), "")
     pieces = [p for p in _SECOND.split(question) if p.strip()]
     defines = _defined(pieces[0] if pieces else question)
-    parts = tuple(frozenset(search_terms(p)) for p in pieces[1:] if search_terms(p))
+    # Each question a two-part question asks ("How many questions does GPQA have, and how
+    # big is its Diamond subset?"); a preamble ("I'm using a chat model.") asks nothing.
+    asked_pieces = [p for p in pieces if "?" in p or _QUESTION_START.match(p)]
+    parts = (
+        tuple(frozenset(search_terms(p)) for p in asked_pieces if search_terms(p))
+        if len(asked_pieces) > 1
+        else ()
+    )
     context: dict[str, float] = {}
     text = question
     if earlier:

@@ -264,7 +264,15 @@ def term_overlap(question: str | dict[str, float], texts: Sequence[str]) -> np.n
 
 def with_forms(bag: set[str], asked: dict[str, float] | frozenset[str]) -> set[str]:
     """``bag`` and the asked terms it holds in another form ("monthly" for "month")."""
-    return bag | {t for t in asked if t not in bag and any(_same_word(t, b) for b in bag)}
+    beginnings: dict[str, list[str]] = {}
+    for term in bag:
+        if len(term) >= SHARED_PREFIX:
+            beginnings.setdefault(term[:SHARED_PREFIX], []).append(term)
+    return bag | {
+        t
+        for t in asked
+        if t not in bag and any(_same_word(t, b) for b in beginnings.get(t[:SHARED_PREFIX], ()))
+    }
 
 
 # How a sentence that gives each kind of answer looks.

@@ -585,10 +585,10 @@ def _complete(
 
 
 def _named(text: str) -> set[str]:
-    """The names ``text`` speaks of, as search terms of words: its names ("LoRA", "Maya"),
-    and the words of the label it opens with ("Professional Tier" of "Professional Tier:
-    $2,500/month"); figures ("8B") are no names here."""
-    said = " ".join([*names(text), label_of(text)])
+    """The names ``text`` speaks of, as search terms of words: its names with a capital
+    ("LoRA", "Maya"), and the words of the label it opens with ("Professional Tier" of
+    "Professional Tier: $2,500/month"); figures ("8B", "8k-token") are no names here."""
+    said = " ".join([*(n for n in names(text) if n != n.lower()), label_of(text)])
     return {t for t in search_terms(said) if t.isalpha()}
 
 
