@@ -86,6 +86,9 @@ CLAUSE_SENTENCE_WORDS = 20
 CLAUSE_WORDS = 3
 #: A title item has at most this many words.
 TITLE_WORDS = 8
+#: A list whose lead-in or heading holds this share of the question's term weight is the list
+#: the question asks for.
+NAMES_LIST = 0.4
 #: A lead-in of at most this many words is shown before its item.
 LEAD_IN_WORDS = 12
 #: A line of this many words or fewer, with no figure, says nothing alone.
@@ -334,11 +337,10 @@ class _Answer:
 
     def names_its_list(self, c: Candidate) -> bool:
         """The question names the list ``c`` is in: its lead-in or heading holds at least
-        half of the question's term weight that ``c`` itself doesn't hold."""
+        :data:`NAMES_LIST` of the question's term weight ("What are the marketplace and
+        infrastructure products?" under "Marketplace & Infrastructure")."""
         lead = c.sentence.lead or c.sentence.heading
-        own = set(search_terms(c.text))
-        rest = {t: w for t, w in self.scored.idf.items() if t not in own}
-        return bool(lead) and _share(set(search_terms(lead)), rest) >= 0.5
+        return bool(lead) and _share(set(search_terms(lead)), self.scored.idf) >= NAMES_LIST
 
     def take(self, line: Line, at: int | None = None) -> None:
         if at is None:
@@ -651,15 +653,13 @@ def _title(c: Candidate) -> bool:
 
 
 def _another_field(c: Candidate, lead: Candidate, asks: Asks | None) -> bool:
-    """``c`` is a field whose label is not what the question asks for, while the lead's is
-    ("Current Salary: …" after "Job Title: …" for "What is Alex Chen's job title?")."""
+    """``c`` is a field whose label says less of what the question asks for than the lead's
+    ("Current Salary: …" after "Job Title: …" for "What is Alex Chen's current job title?")."""
     if asks is None or not asks.measured:
         return False
     label, lead_label = label_of(c.text), label_of(lead.text)
-    return bool(
-        label
-        and holds(asks.measured, set(search_terms(label))) == 0
-        and holds(asks.measured, set(search_terms(lead_label))) > 0
+    return bool(label) and holds(asks.measured, set(search_terms(label))) < holds(
+        asks.measured, set(search_terms(lead_label))
     )
 
 
