@@ -13,9 +13,11 @@ and reused), scored as ``python -m rag eval --answers`` scores it:
   recall, sentences repeated from the last answer (and in how many answers).
 
     python benchmarks/bench_answer_first.py [--sets insurellm,course_notes,...] [--show]
-        [--db-root /tmp/bench-answer-first] [--json FILE]
+        [--db-root /tmp/bench-answer-first] [--json FILE] [--passes N]
 
-``--show`` prints each answer under its question, ``--json`` writes every answer and figure.
+``--show`` prints each answer under its question, ``--json`` writes every answer and figure;
+``--passes 2`` asks every set twice in the same process: the second pass's first-text times
+are the warm ones (the passages' sentence vectors already computed, as in a running app).
 """
 
 from __future__ import annotations
@@ -74,11 +76,13 @@ def main() -> None:
     parser.add_argument("--db-root", default="/tmp/bench-answer-first")
     parser.add_argument("--show", action="store_true", help="print every answer")
     parser.add_argument("--json", type=Path, help="write every answer and figure here")
+    parser.add_argument("--passes", type=int, default=1, help="ask every set this many times")
     args = parser.parse_args()
     embedder = create_embedder(DEFAULT_EMBEDDING_MODEL)
     services = {}
     report = {}
-    for name in args.sets.split(","):
+    names = [name for _ in range(args.passes) for name in args.sets.split(",")]
+    for number, name in enumerate(names):
         corpus, path, kind = SETS[name]
         if corpus not in services:
             settings = Settings(
@@ -120,7 +124,10 @@ def main() -> None:
                 )
                 for t in result.turns
             ]
-        print(f"{name:22} {line}  ({time.perf_counter() - started:.0f} s)", flush=True)
+        run = (
+            f"{name} (pass {number // len(args.sets.split(',')) + 1})" if args.passes > 1 else name
+        )
+        print(f"{run:22} {line}  ({time.perf_counter() - started:.0f} s)", flush=True)
         if args.show:
             for question, answer, note in shown:
                 print(f"\n## {question}  {note or ''}\n{answer}")
