@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.answer.selection import Line
+from rag.answer.lines import Line
 from rag.core import Claim, Evidence, cite
 
 #: Between what places a line and the line ("Maxine Thompson — Current Salary: …").

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from rag.answer.arithmetic import check_computed, computed_line
 from rag.answer.asks import MONEY, Asks, read_question
 from rag.answer.composition import claims_of, format_answer
+from rag.answer.lines import Line
 from rag.answer.scoring import Scored, candidates, score_candidates
-from rag.answer.selection import Line, select
+from rag.answer.selection import select
 from rag.core import Claim, Passage
 
 __all__ = [
