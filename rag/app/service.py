@@ -39,7 +39,7 @@ from rag.llms import (
     create_chat_model,
     pull_model,
 )
-from rag.retrieval import HybridRetriever, conversation_query, rewrite_question
+from rag.retrieval import HybridRetriever, QuestionPlan, conversation_query, rewrite_question
 from rag.settings import Settings
 from rag.store import ChunkStore, open_store
 
@@ -200,11 +200,19 @@ class RagService:
         return query, None
 
     def retrieve(
-        self, query: str, k: int | None = None, *, question: str | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        question: str | None = None,
+        plan: QuestionPlan | None = None,
     ) -> list[Passage]:
-        """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well."""
+        """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well.
+        ``plan``: what the question asks for (default: :meth:`HybridRetriever.plan` of the
+        question, or of the query when there is no other question)."""
         extra = [(question, QUESTION_WEIGHT)] if question and question != query else []
-        return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra)
+        plan = plan or self.retriever.plan(question or query)
+        return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra, plan=plan)
 
     def answer_stream(
         self,

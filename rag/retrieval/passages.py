@@ -137,11 +137,16 @@ def windows(
     *,
     window_chars: int,
     group_documents: bool,
+    reserved: Sequence[str] = (),
 ) -> list[Window]:
     """Up to ``k`` windows around the best of ``ranked`` (chunk id, score), each widened to
-    ``window_chars``; with ``group_documents``, one document's windows next to each other."""
+    ``window_chars``; with ``group_documents``, one document's windows next to each other.
+
+    ``reserved``: hits (in ``ranked``) that get a window of their own whatever their rank,
+    the first ``k`` of them: the other hits fill only the places they leave."""
     found: list[Window] = []
     owner: dict[str, Window] = {}  # chunk id -> the window holding it
+    pending = set(list(dict.fromkeys(reserved))[:k])  # reserved hits not in a window yet
     for key, score in ranked:
         if key in owner:
             continue
@@ -154,12 +159,14 @@ def windows(
                 _add(window, key, step < 0, view, owner)
                 joined = True
                 break
-        if joined or len(found) >= k:
+        if joined or len(found) >= k or (key not in pending and len(found) + len(pending) >= k):
+            pending.discard(key)
             continue
         window = Window(key, score, key, key, size, [key])
         owner[key] = window
         _grow(window, view, owner, window_chars)
         found.append(window)
+        pending.difference_update(window.members)
     if group_documents:
         first_seen: dict[str, int] = {}
         for rank, window in enumerate(found):
