@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.app import create_service
+from rag.app import Retrieved, create_service
 from rag.settings import Settings
 
 LIGHTHOUSE = "# Gullrock lighthouse\n\n" + "\n\n".join(
@@ -164,3 +164,29 @@ def test_a_single_question_is_retrieved_as_before(estate):
     assert _sources(estate.retrieve(question, 3)) == _sources(
         estate.retriever.retrieve(question, 3)
     )
+
+
+def test_the_plan_travels_with_the_passages_to_the_answer(estate):
+    question = "How tall is the Gullrock lighthouse, and who designed the Harrow dam?"
+
+    events = list(estate.answer_stream(question, k=2))
+
+    retrieved = next(e for e in events if isinstance(e, Retrieved))
+    assert retrieved.plan is not None and retrieved.plan.kind == "conjunction"
+    assert retrieved.plan.parts == (
+        "How tall is the Gullrock lighthouse",
+        "who designed the Harrow dam",
+    )
+    assert sorted(_sources(retrieved.chunks)) == ["dam.md", "lighthouse.md"]
+
+
+def test_the_context_an_answer_reads_is_what_its_mode_gives_the_answer(estate):
+    question = "How tall is the Gullrock lighthouse, and who designed the Harrow dam?"
+
+    quoted = estate.answer_context(question)
+    generated = estate.answer_context(question, model="llamacpp:smollm2")
+
+    assert _sources(quoted) == _sources(estate.retrieve(question))  # the top_k passages
+    # What the chat model's prompt keeps within its budget: here, every one of them.
+    assert [p.n for p in generated] == [p.n for p in quoted]
+    assert {"dam.md", "lighthouse.md"} <= set(_sources(generated))

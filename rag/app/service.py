@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.answer import (
+    FittedPrompt,
     Scored,
     build_prompt,
     candidates,
@@ -65,6 +66,9 @@ class Retrieved:
     chunks: list[Passage]
     #: The chat model's standalone version of a follow-up, when rewriting is on (in ``query``).
     rewritten: str | None = None
+    #: What the question asks for: its kind and parts (:mod:`rag.retrieval.question`); the
+    #: passages hold the documents it needs, one passage each.
+    plan: QuestionPlan | None = None
 
 
 @dataclass
@@ -254,7 +258,8 @@ class RagService:
         chat_model = None if extractive else self.chat_model(name)
         loaded = time.perf_counter()
         query, rewritten = self.plan_query(question, history, chat_model)
-        chunks = self.retrieve(query, k, question=question if history else None)
+        plan = self.retriever.plan(question)
+        chunks = self.retrieve(query, k, question=question if history else None, plan=plan)
         # What the passages' sentences are matched with: a follow-up needs its conversation.
         scored = self.score_sentences(query if history else question, chunks)
         retrieved = time.perf_counter()
@@ -269,14 +274,14 @@ class RagService:
 
         if scored.relevance < self.settings.min_relevance:
             # Nothing relevant enough: say so, name the closest documents, ask no model.
-            yield Retrieved(query, chunks, rewritten)
+            yield Retrieved(query, chunks, rewritten, plan)
             text = not_found_answer(chunks)
             yield Token(text)
             now = time.perf_counter()
             yield Finished(text, name, chunks, timings(now, now), not_found=True)
             return
         if chat_model is None:  # the extractive mode
-            yield Retrieved(query, chunks, rewritten)
+            yield Retrieved(query, chunks, rewritten, plan)
             extracts = select(scored)
             text = format_answer(extracts)
             yield Token(text)
@@ -285,7 +290,7 @@ class RagService:
             yield Finished(text, name, chunks, timings(now, now), claims)
             return
         yield from self._generate(
-            question, history, chat_model, options, query, rewritten, chunks, timings
+            question, history, chat_model, options, query, rewritten, chunks, plan, timings
         )
 
     def score_sentences(self, question: str, chunks: Sequence[Passage]) -> Scored:
@@ -301,23 +306,12 @@ class RagService:
         query: str,
         rewritten: str | None,
         chunks: list[Passage],
+        plan: QuestionPlan,
         timings: Callable[[float, float], dict[str, float]],
     ) -> Iterator[AnswerEvent]:
         """The language model's answer, streamed, then checked sentence by sentence."""
-        try:
-            prompt = build_prompt(
-                question,
-                chunks,
-                history,
-                count_tokens=chat_model.count_tokens,
-                context_window=chat_model.context_window,
-                max_source_tokens=self.settings.max_source_tokens,
-                max_history_tokens=self.settings.max_history_tokens,
-                max_new_tokens=options.max_new_tokens,
-            )
-        except ValueError as exc:
-            raise LLMError(str(exc)) from exc
-        yield Retrieved(query, prompt.chunks, rewritten)
+        prompt = self._prompt(question, history, chat_model, options, chunks, plan)
+        yield Retrieved(query, prompt.chunks, rewritten, plan)
         pieces: list[str] = []
         first_token = None
         for piece in stop_repeating(chat_model.stream_chat(prompt.messages, options)):
@@ -334,6 +328,44 @@ class RagService:
             timings(first_token or done, done),
             checked.claims,
         )
+
+    def _prompt(
+        self,
+        question: str,
+        history: Sequence[Message],
+        chat_model: ChatModel,
+        options: GenerationOptions,
+        chunks: Sequence[Passage],
+        plan: QuestionPlan,
+    ) -> FittedPrompt:
+        """The chat model's prompt: the passages it keeps within the model's context."""
+        try:
+            return build_prompt(
+                question,
+                chunks,
+                history,
+                count_tokens=chat_model.count_tokens,
+                context_window=chat_model.context_window,
+                max_source_tokens=self.settings.max_source_tokens,
+                max_history_tokens=self.settings.max_history_tokens,
+                max_new_tokens=options.max_new_tokens,
+                plan=plan,
+            )
+        except ValueError as exc:
+            raise LLMError(str(exc)) from exc
+
+    def answer_context(self, question: str, model: str | None = None) -> list[Passage]:
+        """The passages an answer to ``question``, asked on its own, reads: the ``top_k``
+        retrieved in the extractive mode; for a chat model (``model``, default the
+        configured one), those its prompt keeps within its context and
+        ``max_source_tokens``. Evaluation checks that they hold every document needed."""
+        name = model or self.settings.model
+        plan = self.retriever.plan(question)
+        chunks = self.retrieve(question, plan=plan)
+        if is_extractive(name):
+            return chunks
+        options = GenerationOptions(self.settings.temperature, self.settings.max_new_tokens)
+        return self._prompt(question, (), self.chat_model(name), options, chunks, plan).chunks
 
     def load_model(self, name: str | None = None) -> str:
         """Load the chat model ``name`` now rather than at the first question (nothing to load
