@@ -107,7 +107,7 @@ def test_a_comparison_without_options_gathers_across_documents():
     plan = plan_question("How do the notes' versions of the sourdough recipe differ?")
 
     assert plan.kind == AGGREGATION
-    assert plan.subjects == ("version sourdough recipe",)
+    assert plan.subjects == ("versions sourdough recipe",)
 
 
 def test_everything_the_documents_hold_about_a_topic_is_an_aggregation():

@@ -281,14 +281,24 @@ def _kind_scope(question: str, catalog: DocumentCatalog | None) -> tuple[str, ..
     return None
 
 
+def _named(text: str, leave_out: set[str] = frozenset()) -> str:
+    """The words of ``text`` that name something, as written, each once: those with a
+    search term that is neither an asking word nor in ``leave_out``."""
+    kept: dict[str, None] = {}
+    for word in _WORD.findall(text):
+        terms = _content(word)
+        if terms and not set(terms) <= leave_out:
+            kept.setdefault(word.strip("'"), None)
+    return " ".join(kept)
+
+
 def _subjects(parts: Sequence[str]) -> tuple[str, ...]:
-    """Each part's own words: its content terms that no other part has."""
-    terms = [_content(part) for part in parts]
-    subjects = []
-    for i, own in enumerate(terms):
-        others = {t for j, other in enumerate(terms) if j != i for t in other}
-        subjects.append(" ".join(dict.fromkeys(t for t in own if t not in others)))
-    return tuple(subjects)
+    """Each part's own words: those naming something that no other part names."""
+    terms = [set(_content(part)) for part in parts]
+    return tuple(
+        _named(part, {t for j, other in enumerate(terms) if j != i for t in other})
+        for i, part in enumerate(parts)
+    )
 
 
 def _merged(parts: Sequence[str]) -> list[str]:
@@ -337,7 +347,7 @@ def plan_question(question: str, catalog: DocumentCatalog | None = None) -> Ques
     aggregation = aggregation or (comparison and len(parts) < 2)
 
     if aggregation:
-        topic = " ".join(dict.fromkeys(_content(question)))
+        topic = _named(question)
         return QuestionPlan(
             question, AGGREGATION, tuple(parts) if len(parts) > 1 else (), (topic,), scope or ()
         )
