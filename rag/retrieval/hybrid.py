@@ -147,9 +147,10 @@ class HybridRetriever:
         if self.dense_weight > 0:
             vector = self.embedder.embed_query(query)
             # _view() has just synced the store (generation()).
-            for hit in self.store.query(vector, self.candidates, sync=False):
-                view.remember(hit)
-                dense[hit.id] = 1.0 - (hit.distance or 0.0)
+            nearest = self.store.nearest(vector, self.candidates, sync=False)
+            view.load([id_ for id_, _ in nearest])
+            # A chunk the index no longer has was deleted since (another process's job).
+            dense = {id_: 1.0 - d for id_, d in nearest if id_ in view.rows}
         lexical: dict[str, float] = {}
         if self.dense_weight < 1:
             lexical = dict(self.store.lexical.search(query, self.candidates))

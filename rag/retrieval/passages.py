@@ -27,18 +27,6 @@ _MAX_OVERLAP = 1000
 _MIN_OVERLAP = 20
 
 
-def _row(chunk: StoredChunk) -> ChunkRow:
-    meta = chunk.metadata
-    index, page = meta.get("chunk_index"), meta.get("page")
-    return ChunkRow(
-        chunk.id,
-        str(meta.get("source", "")),
-        index if isinstance(index, int) else None,
-        page if isinstance(page, int) else None,
-        len(stored_parts(chunk.text, meta)[1]),
-    )
-
-
 class ChunkView:
     """The chunks one question touches, looked up as they are needed: positions and sizes
     from the lexical index, texts from the store only for the passages finally sent.
@@ -51,11 +39,6 @@ class ChunkView:
         self.rows: dict[str, ChunkRow] = {}
         self.chunks: dict[str, StoredChunk] = {}
         self._next: dict[tuple[str, int], ChunkRow | None] = {}
-
-    def remember(self, chunk: StoredChunk) -> None:
-        """A chunk read from the store already (a dense hit): its text is at hand."""
-        self.chunks[chunk.id] = chunk
-        self.rows.setdefault(chunk.id, _row(chunk))
 
     def load(self, ids: Sequence[str]) -> None:
         missing = [i for i in ids if i not in self.rows]
