@@ -246,6 +246,7 @@ def test_an_unreachable_judge_leaves_answers_unjudged_and_counted(ingested_servi
     assert result.rows()[-1][-1] == 1  # the table's "unjudged" column
 
 
+@pytest.mark.slow
 def test_eval_answers_cli_answers_judges_and_ends_with_json_on_the_bundled_notes(llama_server):
     result = run_module(
         "rag",

@@ -6,10 +6,7 @@ Screenshots go to ``artifacts/screenshots`` for people to look at.
 from __future__ import annotations
 
 import http.server
-import os
 import shutil
-import subprocess
-import sys
 import threading
 from typing import ClassVar
 
@@ -17,7 +14,7 @@ import pytest
 
 from devtools.paths import REPO_ROOT
 from devtools.sample_documents import FACTS, write_sample_documents
-from devtools.servers import free_port, wait_for_http
+from devtools.servers import app_process
 
 pytestmark = pytest.mark.browser
 
@@ -82,29 +79,9 @@ def app_url(tmp_path_factory, leak_server):
 
 def _run_app(root, **env: str):
     """``python app.py`` on a free loopback port over ``root/docs``; yields its URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "RAG_DB_DIR": str(root / "db"),
-        "RAG_KNOWLEDGE_DIR": str(root / "docs"),
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        **env,
-    }
-    log = (root / "app.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for_http(url, process)
+    store = {"RAG_DB_DIR": str(root / "db"), "RAG_KNOWLEDGE_DIR": str(root / "docs")}
+    with app_process(root / "app.log", **store, **env) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -301,6 +278,55 @@ def test_upload_a_file_then_ask_about_it(page, tmp_path):
     assert "capybara_notes.md" in page.locator("#rag-sources").inner_text()
 
 
+def test_the_status_line_follows_the_download_of_rag_model_started_with_the_app(
+    browser, tmp_path_factory
+):
+    """RAG_MODEL names a Hub GGUF not downloaded yet: the app downloads it as it starts (from
+    the Hub STAND-IN on loopback), its progress in the status line; the ready model answers
+    meanwhile, and says so; the downloaded model answers once it is here."""
+    from devtools.hub_standin import FILE, REPO, HubStandIn
+    from rag.core import bundled_gguf
+
+    hub = HubStandIn(bundled_gguf("smollm2")).start()
+    hub.throttle_s = 0.15  # about 15 s for the whole file
+    root = tmp_path_factory.mktemp("model-download")
+    write_sample_documents(root / "docs")
+    spec = f"llamacpp:hf://{REPO}/{FILE}"
+    app = _run_app(
+        root,
+        RAG_MODEL=spec,
+        RAG_MAX_NEW_TOKENS="32",
+        HF_ENDPOINT=hub.url,
+        HF_HOME=str(root / "hf-home"),
+        HF_HUB_OFFLINE="",
+    )
+    try:
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(next(app))
+        page.wait_for_selector(f"#rag-status :text('Getting {spec} ready')", timeout=120_000)
+        status = page.locator("#rag-status").inner_text()
+        assert f"Downloading {FILE}: " in status and "extractive:notes answers meanwhile" in status
+        page.screenshot(path=str(SCREENSHOTS / "model-downloading.png"), full_page=True)
+        ask(page, FACTS["md"][2])
+        page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
+        assert f"Answered by extractive:notes, not {spec}." in last_answer(page).inner_text()
+
+        page.wait_for_function(
+            "!document.querySelector('#rag-status').innerText.includes('Getting ')",
+            timeout=180_000,
+        )
+        ask(page, FACTS["txt"][2])
+        page.wait_for_function(
+            "document.querySelector('#rag-chatbot').innerText.split('Sources:').length > 2",
+            timeout=180_000,
+        )
+        assert "Answered by" not in last_answer(page).inner_text()
+        page.context.close()
+    finally:
+        app.close()
+        hub.stop()
+
+
 # --- roles: a public app, as on a Space ---------------------------------------------------------
 ADMIN_PASSWORD = "browser-test-password"
 LIBRARY_CONTROLS = [
@@ -354,6 +380,57 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
     assert tabs.all_inner_texts() == ["Chat"]
     page.context.close()
+
+
+def _sign_in(page, password: str) -> None:
+    page.get_by_role("button", name="Admin sign-in").click()
+    page.locator("#rag-admin-password input").fill(password)
+    page.locator("#rag-sign-in").click()
+
+
+def _admin_cookie(context) -> dict | None:
+    return next((c for c in context.cookies() if c["name"] == "rag-admin"), None)
+
+
+def test_an_admin_stays_signed_in_across_a_reload_until_signing_out(browser, public_app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(public_app_url)
+    wait_until_ready(page)
+    _sign_in(page, ADMIN_PASSWORD)
+    page.wait_for_selector("#rag-role :text('Admin')", timeout=30_000)
+    cookie = _admin_cookie(context)
+    assert cookie and cookie["httpOnly"] and cookie["expires"] == -1  # gone when the browser is
+    assert "rag-admin" not in page.evaluate("document.cookie")  # no script of the page reads it
+
+    page.reload()
+    wait_until_ready(page)
+    page.wait_for_selector("#rag-role :text('Admin')", timeout=30_000)
+    sync_api.expect(page.get_by_role("tab", name="Documents")).to_be_visible()
+    assert page.get_by_role("tab").all_inner_texts() == ["Chat", "Documents", "Evaluate"]
+    second_tab = context.new_page()  # the same browser: signed in there too
+    second_tab.goto(public_app_url)
+    second_tab.wait_for_selector("#rag-role :text('Admin')", timeout=60_000)
+    second_tab.close()
+
+    page.get_by_role("button", name="Admin sign-in").click()
+    page.locator("#rag-sign-out").click()
+    page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
+    assert _admin_cookie(context) is None
+    page.reload()
+    wait_until_ready(page)
+    page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
+    assert page.get_by_role("tab").all_inner_texts() == ["Chat"]
+
+    # A copy of the cookie taken before signing out is refused: sign-out revoked its token.
+    copied = browser.new_context()
+    copied.add_cookies([cookie])
+    other = copied.new_page()
+    other.goto(public_app_url)
+    other.wait_for_selector("#rag-role :text('You can ask questions')", timeout=60_000)
+    assert other.get_by_role("tab").all_inner_texts() == ["Chat"]
+    copied.close()
+    context.close()
 
 
 # Questions that lead the small model beyond its sources: it pads a short fact with claims of

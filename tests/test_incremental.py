@@ -20,9 +20,8 @@ import pytest
 
 from devtools.paths import REPO_ROOT
 from devtools.servers import cli_env
-from ingest.chunking import CHUNKER_VERSION
 from ingest.watch import Watcher
-from rag.core import join_header, stored_parts
+from rag.core import CHUNKER_VERSION, join_header, stored_parts
 from rag.settings import Settings
 from rag.store import open_store
 from rag.ui.documents import DocumentHandlers

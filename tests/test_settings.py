@@ -45,3 +45,44 @@ def test_a_group_reads_the_same_environment_names(monkeypatch):
     monkeypatch.setenv("RAG_CHUNK_SIZE", "640")
     assert IngestSettings(_env_file=None).chunk_size == 640
     assert Settings(_env_file=None).chunk_size == 640
+
+
+def _group_readers() -> list[tuple[str, str, str, set[str]]]:
+    """(file, function, group, attributes it reads of ``settings``) for every function of the
+    app whose ``settings`` parameter is typed as one group."""
+    import ast
+
+    groups = {group.__name__ for group in GROUPS}
+    found = []
+    for path in sorted((REPO_ROOT / "rag").rglob("*.py")) + sorted(
+        (REPO_ROOT / "ingest").rglob("*.py")
+    ):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for arg in [*node.args.args, *node.args.kwonlyargs]:
+                hint = ast.unparse(arg.annotation).strip("'\"") if arg.annotation else ""
+                if hint in groups:
+                    read = {
+                        sub.attr
+                        for sub in ast.walk(node)
+                        if isinstance(sub, ast.Attribute)
+                        and isinstance(sub.value, ast.Name)
+                        and sub.value.id == arg.arg
+                    }
+                    found.append((str(path.relative_to(REPO_ROOT)), node.name, hint, read))
+    return found
+
+
+def test_a_component_given_a_settings_group_reads_only_that_group():
+    by_name = {group.__name__: group for group in GROUPS}
+    readers = _group_readers()
+    assert any(group == "GenerationSettings" for _, _, group, _ in readers)  # the chat backends
+    for file, function, group, read in readers:
+        own = set(by_name[group].model_fields) | {
+            name
+            for name in dir(by_name[group])
+            if isinstance(getattr(by_name[group], name, None), property)
+        }
+        assert read <= own, f"{file}:{function} reads {sorted(read - own)} outside {group}"

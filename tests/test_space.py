@@ -107,6 +107,7 @@ def _port_7860_free() -> bool:
 needs_port_7860 = pytest.mark.skipif(not _port_7860_free(), reason="port 7860 is taken here")
 
 
+@pytest.mark.slow
 @needs_port_7860
 def test_app_starts_as_spaces_start_it_and_answers_before_any_page_load(tmp_path):
     docs = tmp_path / "docs"
@@ -135,6 +136,7 @@ def test_app_starts_as_spaces_start_it_and_answers_before_any_page_load(tmp_path
     assert name in sources
 
 
+@pytest.mark.slow
 @needs_port_7860
 def test_store_on_persistent_storage_survives_a_restart(tmp_path):
     docs = tmp_path / "docs"

@@ -1,6 +1,7 @@
 """The app the faces call: :class:`RagService` (ask, stream, ingest at start), built by
 :func:`create_service` from the settings."""
 
+from rag.app.model_fetch import ModelFetch
 from rag.app.service import (
     NO_NOTES,
     AnswerEvent,
@@ -16,6 +17,7 @@ __all__ = [
     "NO_NOTES",
     "AnswerEvent",
     "Finished",
+    "ModelFetch",
     "RagService",
     "Retrieved",
     "StartupIngest",

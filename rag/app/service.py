@@ -28,6 +28,7 @@ from rag.answer import (
     trim_loop,
     verify,
 )
+from rag.app.model_fetch import ModelFetch
 from rag.app.startup import StartupIngest
 from rag.core import Claim, NotReady, Passage, UserError, not_covered
 from rag.embedding import Embedder, SentenceVectors, embedder_for
@@ -114,6 +115,8 @@ class RagService:
         self._models_lock = threading.Lock()
         #: The ingestion of the knowledge folder started with the app, if any.
         self.startup: StartupIngest | None = None
+        #: The download of the configured chat model started with the app, if any.
+        self.model_fetch: ModelFetch | None = None
         # (store generation, (documents, chunks)): the counts are read again only after a change.
         self._library_size: tuple[Any, tuple[int, int]] | None = None
 
@@ -143,6 +146,12 @@ class RagService:
             downloading = downloading or not event.location  # a model here says only where
             if downloading:
                 yield event
+
+    def start_fetching_model(self) -> ModelFetch:
+        """Download the configured chat model in the background (at the app's start) if it
+        isn't here; until it is, questions for it are answered by another (:mod:`model_fetch`)."""
+        self.model_fetch = ModelFetch(self.settings.model, self.fetch_model).start()
+        return self.model_fetch
 
     # --- documents ----------------------------------------------------------------------------
     def ingest_knowledge_dir(self, progress: ProgressCallback | None = None) -> IngestReport:
@@ -246,6 +255,8 @@ class RagService:
             self.settings.temperature, self.settings.max_new_tokens
         )
         name = model or self.settings.model
+        if self.model_fetch is not None:  # a model still downloading: another answers
+            name = self.model_fetch.answering_model(name)
         extractive = is_extractive(name)
         yield from self.fetch_model(name)
         started = time.perf_counter()

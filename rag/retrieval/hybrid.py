@@ -65,12 +65,14 @@ def _scaled(scores: dict[Any, float], min_spread: float = 0.0) -> dict[Any, floa
     """Scores mapped to 0..1 over the candidates (all 1.0 when they are equal).
 
     ``min_spread``: the smallest range stretched to the full 0..1, so candidates that all
-    score alike stay alike instead of being pulled apart by noise.
+    score alike stay alike instead of being pulled apart by noise; candidates that score
+    exactly alike then all get 0, as nearly alike ones get nearly 0 (identical vectors of
+    repeated text say nothing about which of them is asked for).
     """
     if not scores:
         return {}
     low, high = min(scores.values()), max(scores.values())
-    if high <= low:
+    if high <= low and not min_spread:
         return dict.fromkeys(scores, 1.0)
     span = max(high - low, min_spread)
     return {key: (value - low) / span for key, value in scores.items()}
