@@ -215,3 +215,26 @@ def test_documents_are_found_by_the_words_of_their_headers_and_searched_one_by_o
         "leases/Riverbend.md": "r1",
     }
     assert index.search_documents("oak barrels", ["leases/Hilltop.md"]) == {}
+
+
+def test_many_places_are_looked_up_at_once_as_one_by_one(tmp_path):
+    index = LexicalIndex(tmp_path / "lexical.sqlite3")
+    index.add(
+        ["a0", "a1", "b0"],
+        ["a", "a", "b"],
+        ["first of a", "second of a", "first of b"],
+        [
+            {"source": "a.md", "chunk_index": 0},
+            {"source": "a.md", "chunk_index": 1},
+            {"source": "b.md", "chunk_index": 0},
+        ],
+    )
+    # A new version of a.md's first chunk, written before the old one is removed.
+    index.add(["a0-new"], ["a"], ["first of a, new"], [{"source": "a.md", "chunk_index": 0}])
+    places = [("a.md", 0), ("a.md", 1), ("b.md", 0), ("b.md", 1), ("c.md", 0)]
+
+    found = index.at_many(places)
+
+    assert found == {place: index.at(*place) for place in places if index.at(*place)}
+    assert found[("a.md", 0)].id == "a0-new"
+    assert ("b.md", 1) not in found

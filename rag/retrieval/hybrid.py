@@ -168,6 +168,7 @@ class HybridRetriever:
                 fused[key] += weight * score
         if self.neighbour_weight:
             base = dict(fused)
+            view.load_neighbours(list(base))
             for key in base:
                 around = [view.neighbour(key, step) for step in (-1, 1)]
                 best = max((base.get(j, 0.0) for j in around if j is not None), default=0.0)
@@ -195,8 +196,8 @@ class HybridRetriever:
         ``extra``: more (query, weight) pairs whose fused scores are added, weighted, to the
         main query's before windows are formed (a follow-up question on its own, beside the
         conversation it belongs to). ``plan``: the question's plan (:meth:`plan`); a question
-        that spans documents keeps a passage for the best match of each of its parts, or, for
-        an aggregation, for each of the ``k`` documents that match it best.
+        that spans documents keeps a passage of each document it needs within the ``k``
+        (:func:`rag.retrieval.spanning.reserve`).
         """
         query = query.strip()
         if not query or k <= 0:

@@ -45,6 +45,19 @@ class ChunkView:
         if missing:
             self.rows.update(self.store.lexical.rows(missing))
 
+    def load_neighbours(self, ids: Sequence[str]) -> None:
+        """Look up the chunks just before and after each of ``ids`` (rows loaded) at once,
+        rather than one by one as :meth:`neighbour` asks for them."""
+        places = []
+        for id_ in ids:
+            row = self.rows[id_]
+            if row.chunk_index is not None:
+                places += [(row.source, row.chunk_index + step) for step in (-1, 1)]
+        places = [place for place in places if place not in self._next]
+        found = self.store.lexical.at_many(places)
+        for place in places:
+            self._next[place] = found.get(place)
+
     def neighbour(self, id_: str, step: int) -> str | None:
         """The chunk ``step`` places after ``id_`` in its document (None past the ends)."""
         row = self.rows[id_]

@@ -417,6 +417,25 @@ class LexicalIndex:
             ).fetchall()
         return [source for (source,) in rows]
 
+    def at_many(self, places: Iterable[tuple[str, int]]) -> dict[tuple[str, int], ChunkRow]:
+        """:meth:`at` for many (source, chunk_index) places in one lookup a slice; a place
+        with no chunk is left out."""
+        places = list(dict.fromkeys(places))
+        found: dict[tuple[str, int], tuple[int, ChunkRow]] = {}
+        with self._lock:
+            for part in _slices(places):
+                pairs = ",".join("(?, ?)" for _ in part)
+                values = [value for place in part for value in place]
+                for rowid, *row in self._db.execute(
+                    "SELECT rowid, id, source, chunk_index, page, chars FROM chunks "
+                    f"WHERE (source, chunk_index) IN (VALUES {pairs})",
+                    values,
+                ):
+                    place = (row[1], row[2])
+                    if place not in found or rowid > found[place][0]:  # the newest, as at()
+                        found[place] = (rowid, ChunkRow(*row))
+        return {place: row for place, (_, row) in found.items()}
+
     def ids(self) -> Iterator[str]:
         """Every indexed id, read in pages."""
         last = -1
