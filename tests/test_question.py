@@ -72,6 +72,13 @@ def test_a_relative_clause_is_a_bridge_to_what_it_names():
     )
 
 
+def test_where_opens_a_bridge_to_a_place_named_by_what_happened_there():
+    plan = plan_question("Who manages the region where the river flooded in 2019?")
+
+    assert plan.kind == BRIDGE
+    assert plan.parts == ("Who manages the region", "region the river flooded in 2019")
+
+
 def test_a_statement_the_question_refers_back_to_is_a_bridge():
     plan = plan_question(
         "The east wing is heated by a special boiler. Which fuel does that boiler burn?"

@@ -138,10 +138,11 @@ _BETWEEN = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+)$", re.I)
 _LIST_ITEM = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", re.I)
 # "(A, B, C)": a list given in passing.
 _PAREN_LIST = re.compile(r"\(([^()]*,[^()]*)\)")
-# "the N that/who/which/whose V…": a thing named by what is said of it, in another document.
+# "the N that/who/which/whose/where V…": a thing named by what is said of it, often in
+# another document ("the manager of the region where the flood was").
 _RELATIVE = re.compile(
     r"\b(?:the|a|an)\s+((?:(?!(?:the|a|an)\s)[\w'$%.,-]+\s+){0,4}?[\w'$%.-]+)"
-    r"\s+(?:that|who|which|whose)\s+(\S+\s+\S.*)$",
+    r"\s+(?:that|who|whom|which|whose|where)\s+(\S+\s+\S.*)$",
     re.I,
 )
 # Words after which "that" opens what is said ("the notes say that …"), or points ("in that
