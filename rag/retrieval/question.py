@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from typing import Protocol
 
 from rag.core import search_terms, split_sentences
@@ -74,17 +75,18 @@ class QuestionPlan:
     """What a question asks for: its kind, and the parts searched one by one.
 
     ``parts``: the pieces of the question, each a phrase of its own words, searched besides
-    the whole question; empty for a single question. ``subjects``: what each part is about
-    (the search terms of its own that no other part has), or, for an aggregation, the topic
-    gathered across documents: what an answer should have one line for. ``scope``: for an
-    aggregation whose kind names documents, those documents (sources, as stored).
+    the whole question (an aggregation is searched by its topic and scope instead); empty
+    for a single question. ``subjects``: what each part is about (its words, as written, that
+    name something no other part names), or, for an aggregation, the topic gathered across
+    documents: what an answer should have one line for. ``scope``: for an aggregation whose
+    kind names documents, those documents (sources, as stored).
     """
 
     question: str
     kind: str = SINGLE
     parts: tuple[str, ...] = ()
     subjects: tuple[str, ...] = ()
-    scope: tuple[str, ...] = field(default=())
+    scope: tuple[str, ...] = ()
 
     @property
     def spans_documents(self) -> bool:
@@ -131,7 +133,9 @@ _OPTION_BREAK = re.compile(
     r"|differs?\s+from)\s+",
     re.I,
 )
+# "if A, B": the condition A and the question B.
 _CONDITION = re.compile(r"^\s*(if\s[^,]+),\s+(.+)$", re.I)
+_IF = re.compile(r"(?:^|\s)if\s", re.I)
 # "between A and B" (the options are A and B)
 _BETWEEN = re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+)$", re.I)
 # A list "A, B and C" of short items; each item becomes an option.
@@ -207,6 +211,8 @@ def _clean(text: str) -> str:
 
 
 def _clauses(sentence: str) -> list[str]:
+    """The questions a sentence asks ("…, and what …", "…; how …") and the condition it sets
+    ("if …, …"), each on its own."""
     pieces = []
     for piece in _CLAUSE_BREAK.split(sentence):
         condition = _CONDITION.match(piece)  # "if I do this, what happens": two parts
@@ -216,7 +222,7 @@ def _clauses(sentence: str) -> list[str]:
 
 def _conditional(sentence: str) -> bool:
     """Whether a condition joins two facts: "how much memory would X need if it were Y"."""
-    return bool(re.search(r"(?:^|\s)if\s", sentence, re.I))
+    return bool(_IF.search(sentence))
 
 
 def _relative(clause: str) -> tuple[str, str] | None:
@@ -282,7 +288,7 @@ def _kind_scope(question: str, catalog: DocumentCatalog | None) -> tuple[str, ..
     return None
 
 
-def _named(text: str, leave_out: set[str] = frozenset()) -> str:
+def _named(text: str, leave_out: AbstractSet[str] = frozenset()) -> str:
     """The words of ``text`` that name something, as written, each once: those with a
     search term that is neither an asking word nor in ``leave_out``."""
     kept: dict[str, None] = {}
@@ -302,7 +308,7 @@ def _subjects(parts: Sequence[str]) -> tuple[str, ...]:
     )
 
 
-def _merged(parts: Sequence[str]) -> list[str]:
+def _distinct(parts: Sequence[str]) -> list[str]:
     """Parts that name something, each once, at most :data:`MAX_PARTS`; a part of asking
     words only ("and do they agree") adds nothing to search for."""
     kept: list[str] = []
@@ -342,7 +348,7 @@ def plan_question(question: str, catalog: DocumentCatalog | None = None) -> Ques
                 parts.extend(_options(clause))
             else:
                 parts.append(clause)
-    parts = _merged(parts)
+    parts = _distinct(parts)
     # "How do the notes' versions of X differ?", "do they agree?": one thing compared across
     # the documents that hold it.
     aggregation = aggregation or (comparison and len(parts) < 2)
