@@ -180,7 +180,7 @@ def _shared(blocks: list[str], budget: int, count: Callable[[str], int]) -> list
     among the rest; a source is shortened to its part, and those whose part would be under
     :data:`MIN_SOURCE_TOKENS` are left out, the last ranked first."""
     costs = [count(block) + 2 for block in blocks]
-    while blocks and budget // len(blocks) < MIN_SOURCE_TOKENS and len(blocks) > 1:
+    while len(blocks) > 1 and budget // len(blocks) < MIN_SOURCE_TOKENS:
         blocks, costs = blocks[:-1], costs[:-1]
     shares = [0] * len(blocks)
     left, open_ = budget, sorted(range(len(blocks)), key=lambda i: costs[i])
