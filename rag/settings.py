@@ -95,6 +95,14 @@ class StoreSettings(_Group):
     upload_dir: Path | None = Field(
         None, description="Where uploads are kept (default: <db_dir>/uploads)."
     )
+    lock_wait_s: float = Field(
+        60.0,
+        ge=0,
+        description="One job changes the store at a time; another one (the app's start, an "
+        "upload, a delete, a re-ingest, `python -m ingest`) waits this long for it to finish, "
+        "then is refused with a message naming it. `python -m ingest --wait SECONDS` sets it "
+        "for one run.",
+    )
     store_watch_seconds: float = Field(
         1.0,
         ge=0,
@@ -107,6 +115,12 @@ class StoreSettings(_Group):
     @property
     def uploads_path(self) -> Path:
         return self.upload_dir or (self.db_dir / "uploads")
+
+    @property
+    def own_folders(self) -> tuple[Path, Path]:
+        """The store's folder and the uploads: never documents of a knowledge folder that
+        holds them."""
+        return (self.db_dir, self.uploads_path)
 
     @property
     def store_is_temporary(self) -> bool:

@@ -6,8 +6,10 @@ Screenshots go to ``artifacts/screenshots`` for people to look at.
 from __future__ import annotations
 
 import http.server
+import re
 import shutil
 import threading
+from contextlib import contextmanager
 from typing import ClassVar
 
 import pytest
@@ -16,7 +18,7 @@ from devtools.paths import REPO_ROOT
 from devtools.sample_documents import FACTS, write_sample_documents
 from devtools.servers import app_process
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
@@ -276,6 +278,50 @@ def test_upload_a_file_then_ask_about_it(page, tmp_path):
     ask(page, "How many drafts does Capybara decoding sample?")
     page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
     assert "capybara_notes.md" in page.locator("#rag-sources").inner_text()
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Gradio dropdown labelled ``label``."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _documents_in_status(page) -> int:
+    text = page.locator("#rag-status").inner_text()
+    return int(re.search(r"Documents:\s*(\d+)", text).group(1))
+
+
+def test_a_deleted_document_stays_deleted_after_a_restart_until_included_again(browser, tmp_path):
+    """app.py re-syncs the knowledge folder at every start; a document deleted in the
+    Documents tab stays out until "Include again", and its file is never touched."""
+    write_sample_documents(tmp_path / "docs")
+    name = FACTS["md"][0]
+    run_app = contextmanager(_run_app)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+
+    with run_app(tmp_path) as url:
+        page.goto(url)
+        wait_until_ready(page)
+        documents = _documents_in_status(page)
+        page.get_by_role("tab", name="Documents").click()
+        _choose(page, "Document", name)
+        page.get_by_role("button", name="Delete").click()
+        page.wait_for_selector(f"text=Deleted {name}", timeout=60_000)
+
+    with run_app(tmp_path) as url:  # a restart over the same store folder
+        page.goto(url)
+        wait_until_ready(page)
+        assert _documents_in_status(page) == documents - 1
+        page.get_by_role("tab", name="Documents").click()
+        _choose(page, "Deleted documents whose files were kept (left out of every re-ingest)", name)
+        page.screenshot(path=str(SCREENSHOTS / "deleted-documents.png"), full_page=True)
+        page.get_by_role("button", name="Include again").click()
+        page.wait_for_selector("text=1 added", timeout=120_000)
+        page.wait_for_selector(f"text=Documents 1–{documents} of {documents}", timeout=60_000)
+    assert (tmp_path / "docs" / name).is_file()
+    page.context.close()
 
 
 def test_the_status_line_follows_the_download_of_rag_model_started_with_the_app(

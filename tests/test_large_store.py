@@ -83,7 +83,7 @@ def big(tmp_path_factory, embedder):
     )
     service = create_service(settings, embedder_factory=lambda s: embedder)
     sections = SectionVectors(embedder)
-    report = Ingestor(settings, service.store, lambda: sections).ingest([docs])
+    report = Ingestor.from_settings(settings, service.store, lambda: sections).ingest([docs])
     assert not report.failures
     assert len(sections._vectors) == SECTIONS  # one forward pass per section, not per chunk
     return service, docs, root / "db"

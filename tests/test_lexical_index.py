@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.store import ChunkStore, LexicalIndex
+from rag.store import LexicalIndex
+from rag.store.collection import ChromaCollection
 
 from .support.notes import TOPICS, code_word, note_text, write_notes
 from .support.store_checks import assert_lexical_matches
@@ -116,8 +117,8 @@ def test_retrieval_never_reads_the_whole_store(make_service, notes, monkeypatch)
     def refuse(*args, **kwargs):
         raise AssertionError("read every chunk")
 
-    monkeypatch.setattr(ChunkStore, "all_chunks", refuse)
-    monkeypatch.setattr(ChunkStore, "_pages", refuse)
+    monkeypatch.setattr(ChromaCollection, "all_chunks", refuse)
+    monkeypatch.setattr(ChromaCollection, "_pages", refuse)
     passages = service.retrieve(f"What is the code word for {code_word('quantization', 1)}?")
     assert passages[0].source == "quantization.md"
     assert code_word("quantization", 1) in passages[0].text

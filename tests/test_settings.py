@@ -6,7 +6,19 @@ import subprocess
 import sys
 
 from devtools.paths import REPO_ROOT
-from rag.settings import GROUPS, IngestSettings, Settings, load_settings
+from ingest.pipeline import Ingestor
+from rag.retrieval import HybridRetriever
+from rag.settings import (
+    GROUPS,
+    IngestSettings,
+    RetrievalSettings,
+    Settings,
+    StoreSettings,
+    load_settings,
+)
+from rag.store import open_store
+
+from .support.notes import TOPICS, code_word, write_notes
 
 
 def test_env_and_dotenv_are_read_and_overrides_win(tmp_path, monkeypatch):
@@ -45,6 +57,22 @@ def test_a_group_reads_the_same_environment_names(monkeypatch):
     monkeypatch.setenv("RAG_CHUNK_SIZE", "640")
     assert IngestSettings(_env_file=None).chunk_size == 640
     assert Settings(_env_file=None).chunk_size == 640
+
+
+def test_the_store_the_ingestor_and_the_retriever_each_run_on_their_own_group(tmp_path, embedder):
+    """A component takes its settings group, not the whole settings object."""
+    notes = tmp_path / "notes"
+    write_notes(notes, TOPICS[:2])
+    store = open_store(StoreSettings(_env_file=None, db_dir=tmp_path / "db"))
+    ingestor = Ingestor(
+        IngestSettings(_env_file=None), store, lambda: embedder, vectors_name=embedder.name
+    )
+
+    assert ingestor.ingest([notes]).count("added") == 2
+
+    retriever = HybridRetriever.from_settings(store, embedder, RetrievalSettings(_env_file=None))
+    found = retriever.retrieve(f"code word {code_word(TOPICS[1], 1)}", 3)
+    assert found[0].source == f"{TOPICS[1]}.md"
 
 
 def _group_readers() -> list[tuple[str, str, str, set[str]]]:

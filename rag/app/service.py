@@ -28,6 +28,7 @@ from rag.answer import (
     trim_loop,
     verify,
 )
+from rag.app.library import Library
 from rag.app.model_fetch import ModelFetch
 from rag.app.startup import StartupIngest
 from rag.core import Claim, NotReady, Passage, UserError, not_covered
@@ -109,7 +110,9 @@ class RagService:
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever.from_settings(store, embedder, settings)
-        self.ingestor = Ingestor(settings, store, lambda: embedder)
+        self.ingestor = Ingestor.from_settings(settings, store, lambda: embedder)
+        #: The documents: listed, uploaded, deleted and re-ingested through here.
+        self.library = Library(settings, self.ingestor)
         self.sentence_vectors = SentenceVectors(embedder)
         self._models: dict[str, ChatModel] = {}
         self._models_lock = threading.Lock()
@@ -155,9 +158,7 @@ class RagService:
 
     # --- documents ----------------------------------------------------------------------------
     def ingest_knowledge_dir(self, progress: ProgressCallback | None = None) -> IngestReport:
-        return self.ingestor.ingest(
-            [self.settings.knowledge_dir], progress=progress, lock_timeout=60
-        )
+        return self.library.ingest_knowledge_dir(progress)
 
     def library_size(self) -> tuple[int, int]:
         """(documents, chunks) in the store. Counted by the store's catalog, again only when

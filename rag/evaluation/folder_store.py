@@ -8,7 +8,6 @@ touched, then run the chat's own code on it.
 
 from __future__ import annotations
 
-import logging
 import sys
 import tempfile
 import time
@@ -26,8 +25,6 @@ if TYPE_CHECKING:
     from rag.embedding import Embedder
     from rag.settings import Settings
 
-log = logging.getLogger(__name__)
-
 #: ``progress(done, total, question)`` after each question.
 QuestionProgress = Callable[[int, int, str], None]
 #: ``progress(fraction, description)``, the signature of ``gr.Progress``.
@@ -44,17 +41,6 @@ class IngestedFolder:
     #: Where the store is (for messages).
     store: str
     seconds: float
-
-
-def _close(store: Any) -> None:
-    """Release a temporary store's Chroma client (its files are about to be deleted)."""
-    client = getattr(store, "_client", None)
-    close = getattr(client, "close", None)
-    if callable(close):
-        try:
-            close()
-        except Exception as exc:  # closing is a courtesy; the scores are already in
-            log.debug("closing the evaluation store failed: %s", exc)
 
 
 @contextmanager
@@ -97,12 +83,11 @@ def ingested_folder(
                 progress=lambda done, total, source: report_progress(
                     done / max(total, 1), f"Ingesting {source}"
                 ),
-                lock_timeout=60,
             )
             seconds = time.perf_counter() - started
             yield IngestedFolder(service, report, store.description, seconds)
         finally:
-            _close(store)
+            store.close()  # its files are about to be deleted
 
 
 def split_progress(progress: FractionProgress | None, start: float, end: float):

@@ -49,7 +49,7 @@ from rag.retrieval.spanning import Reservation, by_standing, reserve
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
-    from rag.settings import Settings
+    from rag.settings import RetrievalSettings
     from rag.store import ChunkStore
 
 __all__ = ["HybridRetriever"]
@@ -108,7 +108,7 @@ class HybridRetriever:
         self._vectors_checked_at: tuple | None = None
 
     @classmethod
-    def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: Settings):
+    def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: RetrievalSettings):
         return cls(
             store,
             embedder,
@@ -127,20 +127,9 @@ class HybridRetriever:
         state = self.store.generation()
         self.store.ensure_lexical(state)
         if self.dense_weight > 0 and state != self._vectors_checked_at:
-            self._check_vectors()
+            self.store.check_vectors(self.embedder.name)
             self._vectors_checked_at = state
         return ChunkView(self.store)
-
-    def _check_vectors(self) -> None:
-        """A question embedded by another model (or int8 against float32) would rank the
-        store's chunks by the wrong measure without a word: refuse it, naming the fix."""
-        from rag.embedding import STORE_MODEL_KEY, store_mismatch
-        from rag.store import StoreError
-
-        recorded = self.store.collection_metadata().get(STORE_MODEL_KEY)
-        problem = store_mismatch(recorded, self.embedder.name)
-        if problem:
-            raise StoreError(f"The store {self.store.description} {problem}")
 
     # --- ranking ------------------------------------------------------------------------------
     def _fused(self, query: str, view: ChunkView) -> dict[str, float]:
