@@ -251,6 +251,14 @@ class RetrievalSettings(_Group):
         description="The windows found in one document (one page of a PDF) are given as one "
         "passage, excerpts in document order: each source once, with all that was found in it.",
     )
+    split_questions: bool = Field(
+        True,
+        description="A question that joins documents (several questions in one, a "
+        'comparison, "the X that …", "across all …") is searched part by part, and '
+        "its passages keep the best match of each part, or one passage for each document "
+        "it gathers from, within top_k (rag/retrieval/question.py). Off: every question is "
+        "searched as a whole.",
+    )
     eval_tests: Path | None = Field(
         None,
         description="Tests file (course format, .jsonl) the Evaluate tab offers first.",

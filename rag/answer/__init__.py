@@ -3,12 +3,13 @@ grounded prompt, with every sentence checked against its sources."""
 
 from rag.answer.extractive import Scored, candidates, format_answer, score_candidates, select
 from rag.answer.modes import EXTRACTIVE, available_models, is_extractive
-from rag.answer.prompt import build_prompt, not_found_answer, source_label
+from rag.answer.prompt import FittedPrompt, build_prompt, not_found_answer, source_label
 from rag.answer.repetition import stop_repeating, trim_loop
 from rag.answer.verifier import verify
 
 __all__ = [
     "EXTRACTIVE",
+    "FittedPrompt",
     "Scored",
     "available_models",
     "build_prompt",

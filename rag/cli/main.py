@@ -37,7 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="score the chat's answers (keywords, citations, support, refusals, time)",
     )
-    evaluate.add_argument("--model", help="answers: backend:model answering (RAG_MODEL)")
+    evaluate.add_argument(
+        "--model",
+        help="backend:model answering (RAG_MODEL); for retrieval, whose passages are checked "
+        "for every document a question lists",
+    )
     evaluate.add_argument(
         "--judge", help="answers: backend:model scoring them against reference_answer, 1-5"
     )
@@ -135,8 +139,8 @@ def _eval(args) -> int:
     if args.limit is not None and args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
         return 2
-    if not args.answers and (args.model or args.judge):
-        print("error: --model and --judge score answers: add --answers", file=sys.stderr)
+    if not args.answers and args.judge:
+        print("error: --judge scores answers: add --answers", file=sys.stderr)
         return 2
     if args.answers:
         from rag.evaluation.answers import run_cli
