@@ -21,16 +21,19 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The answer mode that quotes the notes (rag/answer/modes.py); named here, the bottom layer,
+#: because the defaults below are it.
+EXTRACTIVE = "extractive:notes"
 # Answers quoted from the notes, each sentence with its [n]: measured against the bundled
 # SmolLM2 on answer evaluation it finds more of the expected keywords, cites every answer,
 # invents no number and is ready at once (benchmarks/README.md, "Answer modes").
-DEFAULT_MODEL = "extractive:notes"
+DEFAULT_MODEL = EXTRACTIVE
 # The default where llama-cpp-python is not installed (it has no wheel on PyPI, so a Space built
 # from requirements.txt lacks it, and the bundled GGUF with it): answers quoted from the notes.
-NO_COMPILE_MODEL = "extractive:notes"
+NO_COMPILE_MODEL = EXTRACTIVE
 # A model that needs nothing (no compiling, no download, no server): it answers while the
 # configured model is downloaded in the background as the app starts (rag/app/model_fetch.py).
-READY_MODEL = "extractive:notes"
+READY_MODEL = EXTRACTIVE
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 LOCAL_DB_DIR = Path(".rag_db")
 # Where a Hugging Face Space mounts its persistent storage, when it has some.
@@ -250,6 +253,14 @@ class RetrievalSettings(_Group):
         True,
         description="The windows found in one document (one page of a PDF) are given as one "
         "passage, excerpts in document order: each source once, with all that was found in it.",
+    )
+    split_questions: bool = Field(
+        True,
+        description="A question that joins documents (several questions in one, a "
+        'comparison, "the X that …", "across all …") is searched part by part, and '
+        "its passages keep the best match of each part, or one passage for each document "
+        "it gathers from, within top_k (rag/retrieval/question.py). Off: every question is "
+        "searched as a whole.",
     )
     eval_tests: Path | None = Field(
         None,

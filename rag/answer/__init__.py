@@ -13,7 +13,7 @@ from rag.answer.extractive import (
     select,
 )
 from rag.answer.modes import EXTRACTIVE, available_models, is_extractive
-from rag.answer.prompt import build_prompt, not_found_answer, source_label
+from rag.answer.prompt import FittedPrompt, build_prompt, not_found_answer, source_label
 from rag.answer.repetition import stop_repeating, trim_loop
 from rag.answer.scoring import unknown_names
 from rag.answer.verifier import verify
@@ -22,6 +22,7 @@ __all__ = [
     "EXTRACTIVE",
     "Asks",
     "Extractive",
+    "FittedPrompt",
     "Scored",
     "answer_from",
     "available_models",

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 
 from rag.core import UserError
 from rag.llms import ModelChoice, list_available_models
+from rag.settings import EXTRACTIVE
 
 if TYPE_CHECKING:
     from rag.settings import GenerationSettings
 
-#: The answer mode that quotes the notes.
-EXTRACTIVE = "extractive:notes"
 _PREFIX = "extractive:"
 
 

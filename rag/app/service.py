@@ -16,6 +16,7 @@ from typing import Any
 from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.answer import (
     Asks,
+    FittedPrompt,
     Scored,
     answer_from,
     build_prompt,
@@ -43,7 +44,7 @@ from rag.llms import (
     create_chat_model,
     pull_model,
 )
-from rag.retrieval import HybridRetriever, conversation_query, rewrite_question
+from rag.retrieval import HybridRetriever, QuestionPlan, conversation_query, rewrite_question
 from rag.settings import Settings
 from rag.store import ChunkStore, open_store
 
@@ -69,6 +70,9 @@ class Retrieved:
     chunks: list[Passage]
     #: The chat model's standalone version of a follow-up, when rewriting is on (in ``query``).
     rewritten: str | None = None
+    #: What the question asks for: its kind and parts (:mod:`rag.retrieval.question`); the
+    #: passages hold the documents it needs, one passage each.
+    plan: QuestionPlan | None = None
 
 
 @dataclass
@@ -212,11 +216,19 @@ class RagService:
         return query, None
 
     def retrieve(
-        self, query: str, k: int | None = None, *, question: str | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        question: str | None = None,
+        plan: QuestionPlan | None = None,
     ) -> list[Passage]:
-        """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well."""
+        """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well.
+        ``plan``: what the question asks for (default: :meth:`HybridRetriever.plan` of the
+        question, or of the query when there is no other question)."""
         extra = [(question, QUESTION_WEIGHT)] if question and question != query else []
-        return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra)
+        plan = plan or self.retriever.plan(question or query)
+        return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra, plan=plan)
 
     def answer_stream(
         self,
@@ -260,7 +272,8 @@ class RagService:
         chat_model = None if extractive else self.chat_model(name)
         loaded = time.perf_counter()
         query, rewritten = self.plan_query(question, history, chat_model)
-        chunks = self.retrieve(query, k, question=question if history else None)
+        plan = self.retriever.plan(question)
+        chunks = self.retrieve(query, k, question=question if history else None, plan=plan)
         # What the passages' sentences are matched with: a follow-up is read with the
         # questions before it (an elliptical "And LoRA alone?" keeps their frame).
         earlier = [m["content"] for m in history if m.get("role") == "user"]
@@ -280,14 +293,14 @@ class RagService:
         if scored.relevance < self.settings.min_relevance or unknown:
             # Nothing relevant enough, or what the question asks about is in no passage: say
             # so, name the closest documents, ask no model.
-            yield Retrieved(query, chunks, rewritten)
+            yield Retrieved(query, chunks, rewritten, plan)
             text = not_found_answer(chunks, unknown=unknown)
             yield Token(text)
             now = time.perf_counter()
             yield Finished(text, name, chunks, timings(now, now), not_found=True)
             return
         if chat_model is None:  # the extractive mode
-            yield Retrieved(query, chunks, rewritten)
+            yield Retrieved(query, chunks, rewritten, plan)
             # The last answer's sentences are not shown again unless one is the answer.
             shown = next(
                 (m["content"] for m in reversed(history) if m.get("role") == "assistant"), ""
@@ -298,7 +311,7 @@ class RagService:
             yield Finished(answer.text, name, chunks, timings(now, now), answer.claims)
             return
         yield from self._generate(
-            question, history, chat_model, options, query, rewritten, chunks, timings
+            question, history, chat_model, options, query, rewritten, chunks, plan, timings
         )
 
     def score_sentences(self, question: str | Asks, chunks: Sequence[Passage]) -> Scored:
@@ -314,23 +327,12 @@ class RagService:
         query: str,
         rewritten: str | None,
         chunks: list[Passage],
+        plan: QuestionPlan,
         timings: Callable[[float, float], dict[str, float]],
     ) -> Iterator[AnswerEvent]:
         """The language model's answer, streamed, then checked sentence by sentence."""
-        try:
-            prompt = build_prompt(
-                question,
-                chunks,
-                history,
-                count_tokens=chat_model.count_tokens,
-                context_window=chat_model.context_window,
-                max_source_tokens=self.settings.max_source_tokens,
-                max_history_tokens=self.settings.max_history_tokens,
-                max_new_tokens=options.max_new_tokens,
-            )
-        except ValueError as exc:
-            raise LLMError(str(exc)) from exc
-        yield Retrieved(query, prompt.chunks, rewritten)
+        prompt = self._prompt(question, history, chat_model, options, chunks, plan)
+        yield Retrieved(query, prompt.chunks, rewritten, plan)
         pieces: list[str] = []
         first_token = None
         for piece in stop_repeating(chat_model.stream_chat(prompt.messages, options)):
@@ -347,6 +349,44 @@ class RagService:
             timings(first_token or done, done),
             checked.claims,
         )
+
+    def _prompt(
+        self,
+        question: str,
+        history: Sequence[Message],
+        chat_model: ChatModel,
+        options: GenerationOptions,
+        chunks: Sequence[Passage],
+        plan: QuestionPlan,
+    ) -> FittedPrompt:
+        """The chat model's prompt: the passages it keeps within the model's context."""
+        try:
+            return build_prompt(
+                question,
+                chunks,
+                history,
+                count_tokens=chat_model.count_tokens,
+                context_window=chat_model.context_window,
+                max_source_tokens=self.settings.max_source_tokens,
+                max_history_tokens=self.settings.max_history_tokens,
+                max_new_tokens=options.max_new_tokens,
+                plan=plan,
+            )
+        except ValueError as exc:
+            raise LLMError(str(exc)) from exc
+
+    def answer_context(self, question: str, model: str | None = None) -> list[Passage]:
+        """The passages an answer to ``question``, asked on its own, reads: the ``top_k``
+        retrieved in the extractive mode; for a chat model (``model``, default the
+        configured one), those its prompt keeps within its context and
+        ``max_source_tokens``. Evaluation checks that they hold every document needed."""
+        name = model or self.settings.model
+        plan = self.retriever.plan(question)
+        chunks = self.retrieve(question, plan=plan)
+        if is_extractive(name):
+            return chunks
+        options = GenerationOptions(self.settings.temperature, self.settings.max_new_tokens)
+        return self._prompt(question, (), self.chat_model(name), options, chunks, plan).chunks
 
     def load_model(self, name: str | None = None) -> str:
         """Load the chat model ``name`` now rather than at the first question (nothing to load

@@ -55,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="score the chat's answers (keywords, citations, support, refusals, time)",
     )
-    evaluate.add_argument("--model", help="answers: backend:model answering (RAG_MODEL)")
+    evaluate.add_argument(
+        "--model",
+        help="backend:model answering (RAG_MODEL); for retrieval, whose passages are checked "
+        "for every document a question lists",
+    )
     evaluate.add_argument(
         "--judge", help="answers: backend:model scoring them against reference_answer, 1-5"
     )
@@ -201,11 +205,8 @@ def _eval(args) -> int:
     if args.limit is not None and args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
         return 2
-    if not args.answers and (args.model or args.judge or args.conversations):
-        print(
-            "error: --model, --judge and --conversations score answers: add --answers",
-            file=sys.stderr,
-        )
+    if not args.answers and (args.judge or args.conversations):
+        print("error: --judge and --conversations score answers: add --answers", file=sys.stderr)
         return 2
     if (args.tests is None) == (args.conversations is None):
         print("error: give --tests FILE or --conversations FILE, one of them", file=sys.stderr)

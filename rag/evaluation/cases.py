@@ -8,6 +8,13 @@ A question the documents don't answer is marked ``"answerable": false`` (its key
 be left out): retrieval scoring (:mod:`rag.evaluation.retrieval`) skips it, answer evaluation
 (:mod:`rag.evaluation.answers`) checks that the app says the notes don't cover it.
 
+A question whose answer needs several documents lists them, as file names relative to the
+documents folder, and may say how many it joins (``hops``, by default as many as listed)::
+
+    {..., "category": "bridge", "documents": ["a.md", "notes/b.pdf"], "hops": 2}
+
+Retrieval evaluation then checks that every one of them is among the passages an answer reads.
+
 A conversations file (:func:`load_conversations`) is JSON lines too, one conversation a line,
 its turns asked in order, each turn a question as above::
 
@@ -38,6 +45,15 @@ class EvalCase:
     reference_answer: str = ""
     #: False for a question the documents don't answer (the app should say so).
     answerable: bool = True
+    #: The documents the answer needs (file names relative to the documents folder).
+    documents: tuple[str, ...] = ()
+    #: How many documents the answer joins (default: as many as ``documents`` lists).
+    hops: int | None = None
+
+    @property
+    def needed(self) -> int:
+        """How many documents the answer needs (0: nothing listed)."""
+        return self.hops or len(self.documents)
 
 
 @dataclass(frozen=True)
@@ -115,7 +131,23 @@ def _case(row: Any, where: str) -> EvalCase:
     if not isinstance(category, str) or not isinstance(answer, str):
         raise EvalFileError(f'{where}: "category" and "reference_answer" must be strings')
     category = category.strip() or DEFAULT_CATEGORY
-    return EvalCase(question.strip(), tuple(keywords), category, answer, answerable)
+    documents = row.get("documents", [])
+    if not isinstance(documents, list) or not all(
+        isinstance(d, str) and d.strip() for d in documents
+    ):
+        raise EvalFileError(f'{where}: "documents" must be a list of file names')
+    hops = row.get("hops")
+    if hops is not None and (isinstance(hops, bool) or not isinstance(hops, int) or hops < 1):
+        raise EvalFileError(f'{where}: "hops" must be a positive whole number')
+    return EvalCase(
+        question.strip(),
+        tuple(keywords),
+        category,
+        answer,
+        answerable,
+        tuple(d.strip() for d in documents),
+        hops,
+    )
 
 
 def _read(path: Path) -> list[str]:

@@ -140,6 +140,11 @@ class ChunkStore:
     def query(self, embedding: Sequence[float], n: int, *, sync: bool = True) -> list[StoredChunk]:
         return self.collection.query(embedding, n, sync=sync)
 
+    def nearest(
+        self, embedding: Sequence[float], n: int, *, sync: bool = True
+    ) -> list[tuple[str, float]]:
+        return self.collection.nearest(embedding, n, sync=sync)
+
     # --- which vectors it holds ---------------------------------------------------------------
     def check_vectors(self, name: str) -> None:
         """Refuse the vectors of the embedder ``name`` if the store holds another's.

@@ -393,6 +393,21 @@ class ChromaCollection:
             )
         ]
 
+    def nearest(
+        self, embedding: Sequence[float], n: int, *, sync: bool = True
+    ) -> list[tuple[str, float]]:
+        """(id, distance) of the ``n`` nearest chunks, nearest first, without their texts:
+        reading 40 texts and metadatas back cost most of a query, and a retriever needs only
+        those of the few passages it returns. ``sync=False``: the caller has just synced."""
+        if n <= 0:
+            return []
+        if sync:
+            self.sync()
+        result = self._collection.query(
+            query_embeddings=[list(embedding)], n_results=n, include=["distances"]
+        )
+        return list(zip(result["ids"][0], result["distances"][0], strict=True))
+
     def query(self, embedding: Sequence[float], n: int, *, sync: bool = True) -> list[StoredChunk]:
         """The ``n`` nearest chunks. ``sync=False``: the caller has just synced (one check, not
         two, per retrieval)."""
