@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import extractive
 from rag.answer.arithmetic import (
     AVERAGE,
     COMPUTED,
@@ -15,8 +14,6 @@ from rag.answer.arithmetic import (
     check_computed,
     computed_line,
 )
-from rag.core import Passage
-from rag.embedding import SentenceVectors
 from rag.evaluation.answer_metrics import unsupported_numbers
 
 LINES = [
@@ -64,31 +61,35 @@ def test_no_line_is_computed_when_a_line_holds_several_amounts_or_none():
     assert computed_line([*LINES[:2], "Velocity — pays monthly. [3]"], AVERAGE, money=True) is None
 
 
-def test_a_question_about_all_of_something_gets_a_line_per_document_and_their_average(embedder):
-    contracts = {
-        "Acme Mutual": "$4,000",
-        "Birch Life": "$2,000",
-        "Cedar Home": "$3,000",
-    }
-    chunks = [
-        Passage(
-            n,
-            f"c{n}",
+def test_a_question_about_all_of_something_gets_a_line_per_document_and_their_average(
+    make_service, tmp_path
+):
+    # Through the service: the retriever plans the question with the store's catalog (its
+    # scope: the contracts), and the answer gives each a line, then their average.
+    fees = {"Acme Mutual": "$4,000", "Birch Life": "$2,000", "Cedar Home": "$3,000"}
+    docs = tmp_path / "docs" / "contracts"
+    docs.mkdir(parents=True)
+    for client, fee in fees.items():
+        (docs / f"Contract with {client} for Widgetllm.md").write_text(
             f"# Contract with {client} for Widgetllm\n\n## Terms\n\n"
-            f"1. **Duration:** 24 months from the contract date.\n"
+            "1. **Duration:** 24 months from the contract date.\n"
             f"2. **Payment:** {client} pays a monthly fee of {fee} for the Standard Tier.\n",
-            {"source": f"contracts/Contract with {client} for Widgetllm.md"},
-            1.0 / n,
+            encoding="utf-8",
         )
-        for n, (client, fee) in enumerate(contracts.items(), start=1)
-    ]
-    question = "What is the average monthly fee across all Widgetllm contracts?"
+    service = make_service(knowledge_dir=tmp_path / "docs")
+    service.ingest_knowledge_dir()
 
-    result = extractive.extract_answer(question, chunks, SentenceVectors(embedder))
+    finished = service.ask(
+        "What is the average monthly fee across all Widgetllm contracts?", model="extractive:notes"
+    )
 
-    lines = result.text.splitlines()
-    assert len(lines) == 4, result.text
-    for (client, fee), line in zip(contracts.items(), lines, strict=False):
+    lines = finished.answer.splitlines()
+    assert len(lines) == 4, finished.answer
+    shown = sorted(lines[:3])
+    for (client, fee), line in zip(sorted(fees.items()), shown, strict=True):
         assert client in line and fee in line
-    assert lines[-1] == f"{COMPUTED} average = ($4,000 + $2,000 + $3,000) / 3 = $3,000."
-    assert unsupported_numbers(result.text, [c.text for c in chunks]) == []
+    assert lines[-1].startswith(f"{COMPUTED} average = (")
+    assert lines[-1].endswith(") / 3 = $3,000.")
+    (check,) = check_computed(finished.answer)
+    assert check.holds
+    assert unsupported_numbers(finished.answer, [c.text for c in finished.chunks]) == []

@@ -3,8 +3,9 @@ contracts", "how many employees earn under $80,000"): a line for each document f
 one of them, their figure on it; what they compute comes after them
 (:mod:`rag.answer.arithmetic`).
 
-What is aggregated over and the count's condition are read here from the question
-(:mod:`rag.answer.asks`); issue 22's question plan will name them.
+Which documents are the ones asked about is the retriever's plan's (its ``scope``, when the
+question's kind names documents); what they compute and a count's condition are read from the
+question (:mod:`rag.answer.asks`).
 """
 
 from __future__ import annotations
@@ -20,14 +21,12 @@ from rag.core import search_terms
 
 def per_document(answer: Chosen, usable: list[int], first: int) -> None:
     """For a question about all of something: a line for each document found that is one
-    of them (its name or headings say what they are, "Carllm contracts", when any passage's
-    do), its best sentence, of the kind asked for, meeting a count's condition ("under
-    $80,000")."""
+    of them (in the plan's scope, when it has one: "all Carllm contracts"), its best sentence,
+    of the kind asked for, meeting a count's condition ("under $80,000")."""
     scored, found = answer.scored, answer.found
     asks = scored.asks
-    over = asks.over if asks else frozenset()
-    places = {c.n: set(search_terms(" ".join(c.places))) for c in found}
-    of_them = {n for n, terms in places.items() if over and holds(over, terms) == 1.0}
+    scope = set(asks.scope) if asks else set()
+    of_them = {c.n for c in found if c.source in scope}
     kind = scored.kind if scored.kind is not None else np.zeros(len(found))
     passage_subject = (
         scored.passage_subject if scored.passage_subject is not None else np.ones(len(found))

@@ -7,8 +7,9 @@ A follow-up is read with the conversation (:func:`read_question`): an elliptical
 LoRA alone?", "And to train it?") keeps the earlier question's frame, and a question that names
 nothing ("How much memory does it save?") keeps the earlier subject.
 
-The question analysis for retrieval (issue 22's ``QuestionPlan``) will replace the comparison
-and aggregation detection here; until then it is what the answer needs and no more.
+Which questions compare, ask several things or ask about all of something, and their parts, are
+the retriever's question plan's (:mod:`rag.retrieval.question`); what a part or an aggregation
+asks for (a figure, an average, a count's condition) is read here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 
 from rag.answer.arithmetic import AVERAGE, COUNT, TOTAL
 from rag.core import search_terms
+from rag.retrieval import QuestionPlan, plan_question
+from rag.retrieval.question import AGGREGATION, BRIDGE, COMPARISON, CONJUNCTION
 
 DATE = "date"
 NUMBER = "number"
@@ -65,17 +68,6 @@ _MEASURED = (
 _FRAME = frozenset("located based situated called named known considered exactly actually".split())
 #: The weight of such a word.
 FRAME_WEIGHT = 0.3
-# Where a question asks a second thing: ", and what …", "? How …", "; why …".
-_SECOND = re.compile(
-    r"(?:,?\s*\b(?:and|or|but)\s+|[?;:]\s+|\.\s+(?=[A-Z]))(?=(?:what|how|why|when|where|who|which|"
-    r"is|are|does|do|did|can|should|would)\b)",
-    re.I,
-)
-_QUESTION_START = re.compile(
-    r"\s*(?:and\s+|but\s+|so\s+)?(?:what|how|why|when|where|who|which|is|are|does|do|did|can|should"
-    r"|would)\b",
-    re.I,
-)
 # "What is QLoRA?", "What are embeddings?", "What does apply_chat_template do?", "In LoRA,
 # what does the rank r control?": a definition is asked for.
 _DEFINES = (
@@ -114,24 +106,11 @@ _WANTS_LIST = re.compile(
     r" of\b|\bthe (?:two|three|four|five|six|\d+)\b",
     re.I,
 )
-_COMPARES = re.compile(
-    r"\bdifference between (.+?) and (.+?)[?.]?$|\bcompare (.+?) (?:and|with|to) (.+?)[?.]?$|"
-    r"\bhow (?:does|do|is|are) (.+?) differ(?:ent)? from (.+?)[?.]?$|"
-    r"\b(.+?) (?:vs\.?|versus) (.+?)[?.]?$",
-    re.I,
-)
 _AVERAGE = re.compile(r"\b(?:average|mean)\b", re.I)
 _TOTAL = re.compile(r"\b(?:total|sum|combined|altogether|in all)\b", re.I)
-_OVER = re.compile(r"\b(?:all|every|each)\s+(?:the\s+|of\s+the\s+)?([\w-]+(?:\s+[\w-]+)?)", re.I)
 _CONDITION = re.compile(
     r"((?:[\w-]+\s+){0,2})\b(under|below|less than|fewer than|at most|over|above|more than|"
     r"at least)\s+([$€£]?)(\d[\d,]*(?:\.\d+)?)\s*([kKM])?\b",
-    re.I,
-)
-_AGGREGATE = re.compile(
-    r"\b(?:across|of|for|among) (?:all|every|each)\b|\ball (?:the )?\w+s\b.*\b(?:average|total|"
-    r"sum|count)\b|\b(?:average|total|combined|sum)\b.*\b(?:all|every|each)\b|"
-    r"\bhow many \w+.*\b(?:under|over|more than|less than|above|below|at least|at most)\b",
     re.I,
 )
 # A follow-up that asks the question before it again, of something else: "And Llama 3?",
@@ -153,6 +132,8 @@ _QUESTION_WORDS = frozenset(
     should would will and or but so then also if in on for at by to of the a an going tell
     give list name explain describe compare""".split()
 )
+# The words that say a comparison is asked, not what is compared.
+_COMPARING = frozenset("difference differ different compare compared versus v".split())
 NUMBER_WORDS = "zero one two three four five six seven eight nine ten".split()
 _NUMBER_WORDS = {word: str(n) for n, word in enumerate(NUMBER_WORDS)}
 _WORD = re.compile(r"[\w][\w.'’+/-]*[\w+]|[\w]")
@@ -222,8 +203,9 @@ class Asks:
     aggregate: bool = False
     #: ... what it computes over them: "average", "total" or "count" ("" for none) ...
     operation: str = ""
-    #: ... and what they are ("Carllm contracts": the documents a line is given for).
-    over: frozenset[str] = frozenset()
+    #: ... and the documents that are them, when the question's kind names documents ("all
+    #: Carllm contracts"): the retriever's plan's scope (sources, as stored).
+    scope: tuple[str, ...] = ()
     #: For a count with a condition ("a current salary under $80,000").
     condition: Condition | None = None
     #: For an acronym to expand: the acronym.
@@ -324,9 +306,9 @@ def _measured(question: str) -> frozenset[str]:
     return frozenset()
 
 
-def _aggregation(question: str, kind: str | None) -> tuple[str, frozenset[str], Condition | None]:
+def _aggregation(question: str, kind: str | None) -> tuple[str, Condition | None]:
     """For a question about all of something: what it computes ("average", "total",
-    "count"), over what (search terms), and a count's condition."""
+    "count"), and a count's condition."""
     operation = (
         AVERAGE
         if _AVERAGE.search(question)
@@ -336,7 +318,6 @@ def _aggregation(question: str, kind: str | None) -> tuple[str, frozenset[str], 
         if kind == NUMBER and re.search(r"\bhow many\b", question, re.I)
         else ""
     )
-    over = _OVER.search(question)
     match = _CONDITION.search(question)
     condition = None
     if match:
@@ -344,22 +325,44 @@ def _aggregation(question: str, kind: str | None) -> tuple[str, frozenset[str], 
         value = float(figure.replace(",", "")) * {"k": 1e3, "m": 1e6}.get((scale or "").lower(), 1)
         below = word.lower() in ("under", "below", "less than", "fewer than", "at most")
         condition = Condition(below, value, currency, frozenset(search_terms(of)))
-    return operation, frozenset(search_terms(over.group(1))) if over else frozenset(), condition
+    return operation, condition
 
 
-def _sides(question: str) -> tuple[frozenset[str], ...]:
-    match = _COMPARES.search(question)
-    if not match:
+def _sides(plan: QuestionPlan) -> tuple[frozenset[str], ...]:
+    """For a comparison: the search terms of each side, as the plan splits it."""
+    if plan.kind != COMPARISON:
         return ()
-    parts = [g for g in match.groups() if g]
-    sides = tuple(frozenset(search_terms(part)) for part in parts[:2])
-    return sides if all(sides) and sides[0] != sides[1] else ()
+    sides = tuple(
+        frozenset(t for t in search_terms(part) if t not in _QUESTION_WORDS | _COMPARING)
+        for part in plan.parts[:2]
+    )
+    return sides if len(sides) == 2 and all(sides) and sides[0] != sides[1] else ()
 
 
-def read_question(question: str, earlier: Sequence[str] = ()) -> Asks:
+def _parts(plan: QuestionPlan) -> tuple[frozenset[str], ...]:
+    """For a question asking several things, or joining one to another (a bridge): the
+    search terms of each part, each of which the answer gives a line."""
+    if plan.kind not in (CONJUNCTION, BRIDGE) or len(plan.parts) < 2:
+        return ()
+    # A statement before the questions ("I'm using a chat model.") asks for nothing.
+    asked = [p for p in plan.parts if plan.kind == BRIDGE or _asks_something(p)]
+    return tuple(frozenset(search_terms(p)) for p in asked if search_terms(p))
+
+
+def _asks_something(part: str) -> bool:
+    """A part that is a question: it opens with a question word or ends with "?"."""
+    words = part.strip().lower().split()
+    return part.rstrip().endswith("?") or bool(words and words[0] in _QUESTION_WORDS)
+
+
+def read_question(
+    question: str, earlier: Sequence[str] = (), plan: QuestionPlan | None = None
+) -> Asks:
     """What ``question`` asks for; ``earlier``: the conversation's questions before it, the
-    last last (a follow-up keeps what it leaves out)."""
+    last last (a follow-up keeps what it leaves out); ``plan``: the question's plan, as the
+    retriever made it with the store's catalog (else made here, without one)."""
     question = question.strip()
+    plan = plan or plan_question(question)
     kind = _kind(question)
     subjects = frozenset(t for name in names(question) for t in search_terms(name))
     measured = _measured(question)
@@ -369,16 +372,8 @@ def read_question(question: str, earlier: Sequence[str] = ()) -> Asks:
     acronym = ""
     if kind == EXPANSION:
         acronym = next((n for n in names(question) if sum(c.isupper() for c in n) >= 2), "")
-    pieces = [p for p in _SECOND.split(question) if p.strip()]
-    defines = _defined(pieces[0] if pieces else question)
-    # Each question a two-part question asks ("How many questions does GPQA have, and how
-    # big is its Diamond subset?"); a preamble ("I'm using a chat model.") asks nothing.
-    asked_pieces = [p for p in pieces if "?" in p or _QUESTION_START.match(p)]
-    parts = (
-        tuple(frozenset(search_terms(p)) for p in asked_pieces if search_terms(p))
-        if len(asked_pieces) > 1
-        else ()
-    )
+    parts = _parts(plan)
+    defines = _defined(plan.parts[0] if parts else question)
     context: dict[str, float] = {}
     text = question
     if earlier:
@@ -410,20 +405,18 @@ def read_question(question: str, earlier: Sequence[str] = ()) -> Asks:
             for name in names(frame):
                 frame = frame.replace(name, " ")
         text = f"{question} {' '.join(frame.split())}" if refers else question
-    aggregate = bool(_AGGREGATE.search(question))
-    operation, over, condition = (
-        _aggregation(question, kind) if aggregate else ("", frozenset(), None)
-    )
+    aggregate = plan.kind == AGGREGATION
+    operation, condition = _aggregation(question, kind) if aggregate else ("", None)
     return Asks(
         question,
         kind,
         subjects,
         measured,
         bool(_WANTS_LIST.search(question)),
-        _sides(question),
+        _sides(plan),
         aggregate,
         operation,
-        over,
+        plan.scope,
         condition,
         acronym,
         defines,

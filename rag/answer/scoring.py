@@ -105,6 +105,8 @@ class Candidate:
     sentence: Sentence
     #: The name of the document it is in (its file name, folders and extension left out).
     document: str = ""
+    #: The document as stored (its path in the library).
+    source: str = ""
 
     @property
     def text(self) -> str:
@@ -202,7 +204,7 @@ def candidates(chunks: Sequence[Passage]) -> list[Candidate]:
                 continue  # a title answers nothing; a pasted paragraph is not an answer
             if sentence.kind == TEXT and sentence.text[:1].islower():
                 continue  # the tail of a sentence cut where the passage begins
-            found.append(Candidate(chunk.n, position, sentence, document))
+            found.append(Candidate(chunk.n, position, sentence, document, chunk.source))
     return found
 
 

@@ -277,7 +277,7 @@ class RagService:
         # What the passages' sentences are matched with: a follow-up is read with the
         # questions before it (an elliptical "And LoRA alone?" keeps their frame).
         earlier = [m["content"] for m in history if m.get("role") == "user"]
-        asks = read_question(question, earlier)
+        asks = read_question(question, earlier, plan)
         scored = self.score_sentences(asks, chunks)
         unknown = unknown_names(asks, chunks)
         retrieved = time.perf_counter()
