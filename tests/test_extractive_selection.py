@@ -198,3 +198,17 @@ def test_a_follow_up_answers_its_own_focus_and_does_not_repeat_the_last_answer(v
     assert "4-bit NF4" in lead(first)
     assert "16 GB" in lead(second) and "4-bit NF4" not in second, second
     assert set(re.findall(r"\[(\d)\]", first + second)) == {"1"}
+
+
+def test_what_an_acronym_stands_for_is_answered_by_the_title_that_spells_it_out(vectors):
+    body = (
+        "# Retrieval-Augmented Generation (RAG)\n\nNotes on giving a model our own documents at "
+        "question time.\n\n## The idea\n\nRAG fixes this by retrieving the chunks that match "
+        "the question and putting them into the prompt.\n"
+    )
+    chunks = [passage(1, "notes/rag.md", body)]
+
+    text = answer("What does RAG stand for?", chunks, vectors)
+
+    assert lead(text).startswith("Retrieval-Augmented Generation (RAG)"), text
+    assert not bare_lines(text)

@@ -449,3 +449,15 @@ def expands(acronym: str, text: str) -> bool:
     initials = [w[0].upper() for w in re.findall(r"[A-Za-z]+", text)]
     n = len(letters)
     return any(initials[i : i + n] == letters for i in range(len(initials) - n + 1))
+
+
+_SPELLED_OUT = re.compile(
+    r"^(?P<words>[^()]{3,}?)\s*\((?P<acronym>[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*)\)\s*$"
+)
+
+
+def defines_acronym(text: str) -> bool:
+    """Whether ``text`` is the words of an acronym, then the acronym in brackets: a heading
+    "Retrieval-Augmented Generation (RAG)" is the notes' answer to what RAG stands for."""
+    match = _SPELLED_OUT.match(text)
+    return bool(match) and expands(match["acronym"], match["words"])

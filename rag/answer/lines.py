@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answer.arithmetic import figures
-from rag.answer.asks import NUMBER, Asks, names
+from rag.answer.asks import NUMBER, Asks, defines_acronym, names
 from rag.answer.scoring import Candidate, Scored, label_of, titled
 from rag.core import ITEM, search_terms
 
@@ -173,6 +173,8 @@ def bare(line: Line) -> bool:
     if line.listed:
         return False
     sentence = line.sentences[0].text
+    if defines_acronym(sentence):  # "Retrieval-Augmented Generation (RAG)" says what RAG is
+        return False
     short = len(line.shown.split()) <= BARE_WORDS and not any(ch.isdigit() for ch in line.shown)
     return short or bool(_BARE_NAME.match(sentence))
 

@@ -30,6 +30,7 @@ from rag.answer.asks import (
     PERCENT,
     PERSON,
     Asks,
+    defines_acronym,
     expands,
     names,
     ordinals,
@@ -200,8 +201,10 @@ def candidates(chunks: Sequence[Passage]) -> list[Candidate]:
     for chunk in chunks:
         document = document_name(chunk)
         for position, sentence in enumerate(split_sentences(chunk.body)):
-            if sentence.kind == HEADING or len(sentence.text.split()) > MAX_SENTENCE_WORDS:
-                continue  # a title answers nothing; a pasted paragraph is not an answer
+            if len(sentence.text.split()) > MAX_SENTENCE_WORDS:
+                continue  # a pasted paragraph is not an answer
+            if sentence.kind == HEADING and not defines_acronym(sentence.text):
+                continue  # a title answers nothing, unless it spells out its acronym
             if sentence.kind == TEXT and sentence.text[:1].islower():
                 continue  # the tail of a sentence cut where the passage begins
             found.append(Candidate(chunk.n, position, sentence, document, chunk.source))

@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answer.aggregation import per_document
-from rag.answer.asks import NUMBER_WORDS, Asks
+from rag.answer.asks import NUMBER_WORDS, Asks, defines_acronym
 from rag.answer.lines import (
     Chosen,
     Line,
@@ -35,7 +35,7 @@ from rag.answer.lines import (
     share,
 )
 from rag.answer.scoring import Candidate, Scored, holds, label_of, titled
-from rag.core import ITEM, comparable, search_terms
+from rag.core import HEADING, ITEM, comparable, search_terms
 
 #: An answer stops growing past this many words (its first line is always kept).
 WORD_BUDGET = 55
@@ -284,7 +284,7 @@ def _complete(
             and not c.fragment
             and near
         )
-        titled_paragraph = is_title(lead) and not c.fragment
+        titled_paragraph = (is_title(lead) or defines_acronym(lead.text)) and not c.fragment
         if (explains or titled_paragraph or (c.leans and near)) and (
             answer.lines[0].words + c.words <= word_budget
         ):
@@ -366,11 +366,12 @@ def _says_more(c: Candidate, answer: Chosen) -> bool:
 
 
 def _follows(c: Candidate, lead: Candidate) -> bool:
-    """``c`` is the sentence right after ``lead``, in the same paragraph."""
+    """``c`` is the sentence right after ``lead``, in the same paragraph (or, after a title,
+    the first of its text)."""
     return (
         c.n == lead.n
         and c.position == lead.position + 1
-        and c.sentence.block == lead.sentence.block
+        and (c.sentence.block == lead.sentence.block or lead.sentence.kind == HEADING)
     )
 
 
