@@ -12,7 +12,7 @@ from rag.answer import extractive, read_question
 from rag.answer.scoring import gives_kind
 from rag.core import Passage, plain
 from rag.embedding import SentenceVectors
-from rag.evaluation.answer_metrics import bare_lines, lead
+from rag.evaluation.answer_metrics import bare_lines, lead, repeated_sentences
 
 
 def passage(n: int, source: str, body: str) -> Passage:
@@ -198,3 +198,30 @@ def test_a_follow_up_answers_its_own_focus_and_does_not_repeat_the_last_answer(v
     assert "4-bit NF4" in lead(first)
     assert "16 GB" in lead(second) and "4-bit NF4" not in second, second
     assert set(re.findall(r"\[(\d)\]", first + second)) == {"1"}
+
+
+TOKENIZERS = (
+    "# Tokens\n\n## Vocabulary\n\nVocabulary sizes I wrote down: GPT-2 has 50,257 tokens, "
+    "`cl100k_base` (GPT-3.5 / GPT-4) has about 100k, `o200k_base` (GPT-4o) about 200k, and "
+    "Llama 3 uses a 128k vocabulary. A bigger vocabulary means fewer tokens for the same text, "
+    "at the cost of a larger embedding matrix.\n\n## Context\n\nThe context window is the "
+    "maximum number of tokens the model can attend to in one call.\n"
+)
+
+
+def test_a_sentence_holding_a_clause_the_last_answer_showed_does_not_lead_again(vectors):
+    chunks = [passage(1, "notes/01_tokens.md", TOKENIZERS)]
+    questions = [
+        "How big is GPT-2's tokenizer vocabulary?",
+        "And Llama 3?",
+        "Is there a downside to having a vocabulary that big?",
+    ]
+    answers: list[str] = []
+    for number, question in enumerate(questions):
+        asks = read_question(question, questions[:number])
+        answers.append(answer(asks, chunks, vectors, shown=answers[-1] if answers else ""))
+
+    assert "50,257" in lead(answers[0]) and "128k" not in lead(answers[0]), answers[0]
+    assert "128k" in lead(answers[1]), answers[1]  # its own clause: not shown before
+    assert "embedding matrix" in lead(answers[2]), answers[2]
+    assert repeated_sentences(answers[2], answers[1]) == [], answers[2]

@@ -24,6 +24,7 @@ import numpy as np
 from rag.answer.aggregation import per_document
 from rag.answer.asks import NUMBER_WORDS, Asks
 from rag.answer.lines import (
+    BARE_WORDS,
     Chosen,
     Line,
     bare,
@@ -35,7 +36,7 @@ from rag.answer.lines import (
     share,
 )
 from rag.answer.scoring import Candidate, Scored, holds, label_of, titled
-from rag.core import ITEM, comparable, search_terms
+from rag.core import HEADING, ITEM, comparable, search_terms, split_sentences, strip_citations
 
 #: An answer stops growing past this many words (its first line is always kept).
 WORD_BUDGET = 55
@@ -85,12 +86,27 @@ _SAME_NUMBER = {w: str(n) for n, w in enumerate(NUMBER_WORDS)} | {
 }
 
 
-def repeated(found: Sequence[Candidate], shown: str) -> np.ndarray:
-    """True for each sentence that ``shown`` (the last answer) holds."""
+def repeated(found: Sequence[Candidate], shown: str, asks: Asks | None = None) -> np.ndarray:
+    """True for each sentence that ``shown`` (the last answer) holds, or that holds a sentence
+    of it whole: the last answer may have shown only a clause of it ("GPT-2 has 50,257
+    tokens" of "Vocabulary sizes I wrote down: GPT-2 has …, and Llama 3 uses a 128k
+    vocabulary."), and showing the whole again repeats that clause. For a sentence that
+    would be shown as its clause about what ``asks`` names (:func:`clause`), the clause."""
     if not shown:
         return np.zeros(len(found), dtype=bool)
     earlier = comparable(shown)
-    return np.array([comparable(c.text) in earlier for c in found], dtype=bool)
+    said = [
+        comparable(s.text)
+        for s in split_sentences(strip_citations(shown))
+        if s.kind != HEADING and len(s.text.split()) > BARE_WORDS
+    ]
+
+    def again(c: Candidate) -> bool:
+        part = clause(Line(c.n, (c,)), asks) if asks is not None else None
+        text = comparable((part or c).text)
+        return text in earlier or any(old in text for old in said)
+
+    return np.array([again(c) for c in found], dtype=bool)
 
 
 def lead_scores(scored: Scored, shown: str = "") -> np.ndarray:
@@ -110,7 +126,7 @@ def lead_scores(scored: Scored, shown: str = "") -> np.ndarray:
         score = score - KIND_MISSING * (kind == 0)
     score = score - LEANS_PENALTY * np.array([c.leans for c in found])
     score = score - CODE_PENALTY * np.array([c.code for c in found])
-    score = score - REPEAT_PENALTY * repeated(found, shown)
+    score = score - REPEAT_PENALTY * repeated(found, shown, asks)
     if asks is not None and asks.wants_list:
         score = score + LIST_BONUS * np.array([bool(items_of(c, found)) for c in found])
     if asks is not None and asks.next_step and shown:
@@ -162,7 +178,7 @@ def select(
     scores = lead_scores(scored, shown)
     answer = Chosen(scored, scores, bool(asks and asks.wants_list))
     says = _or(scored.says, np.ones(len(found), dtype=bool))
-    again = repeated(found, shown)
+    again = repeated(found, shown, asks)
     ones, zeros = np.ones(len(found)), np.zeros(len(found))
     subject, passage_subject = _or(scored.subject, ones), _or(scored.passage_subject, ones)
     kind = _or(scored.kind, zeros)
