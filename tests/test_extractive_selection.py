@@ -225,3 +225,58 @@ def test_a_sentence_holding_a_clause_the_last_answer_showed_does_not_lead_again(
     assert "128k" in lead(answers[1]), answers[1]  # its own clause: not shown before
     assert "embedding matrix" in lead(answers[2]), answers[2]
     assert repeated_sentences(answers[2], answers[1]) == [], answers[2]
+
+
+DECODING = (
+    "# Inference\n\n## Sampling\n\n- temperature: it is a scaling factor that applies to the "
+    "final softmax output and controls the shape of the probability distribution. The higher "
+    "the temperature higher the randomness. In contrast to top K and top P change in "
+    "temperature value can alter the predictions of the model.\n"
+    "- sample top K: select the number of tokens to choose from randomly\n"
+    "- sample top P: specify the total probability to choose from\n"
+)
+
+
+def test_an_elliptical_follow_up_asks_the_earlier_question_of_its_own_new_words(vectors):
+    chunks = [passage(1, "notes/inference.md", DECODING)]
+    first = answer("What does the temperature setting do?", chunks, vectors)
+    asks = read_question("And top K?", ["What does the temperature setting do?"])
+
+    second = answer(asks, chunks, vectors, shown=first)
+
+    assert "scaling factor" in lead(first), first
+    assert "select the number of tokens" in lead(second), second
+    assert repeated_sentences(second, first) == [], second
+
+
+def test_a_short_question_of_its_own_keeps_nothing_but_the_topic_of_the_one_before():
+    pre_trained = read_question(
+        "How are they pre-trained?", ["Which transformer models are encoder-only?"]
+    )
+    seventy = read_question(
+        "And a 70B model?", ["How much memory do the weights of an 8B model need at 4 bits?"]
+    )
+
+    assert not pre_trained.measured and pre_trained.context  # not "which models" again
+    assert seventy.measured == {"memory"} and seventy.subjects == {"70b"}
+
+
+CONTEXT_NOTES = (
+    "# Tokens\n\n## How do tokens and context windows work?\n\n1,000 tokens typically equate "
+    "to around 750 words. A single token is roughly 4 characters.\n\nThe context window is "
+    "the maximum number of tokens an LLM can process in a single prompt.\n"
+)
+
+
+def test_a_closing_then_neither_points_back_nor_is_part_of_what_is_defined(vectors):
+    chunks = [passage(1, "notes/tokens.md", CONTEXT_NOTES)]
+    earlier = "Roughly how many words are 1,000 tokens?"
+    first = answer(earlier, chunks, vectors)
+    asks = read_question("And what is a context window, then?", [earlier])
+
+    second = answer(asks, chunks, vectors, shown=first)
+
+    assert "750 words" in lead(first), first
+    assert "maximum number of tokens" in lead(second), second
+    assert asks.defines == {"context", "window"}
+    assert earlier not in asks.text  # matched by meaning with its own words alone

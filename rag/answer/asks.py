@@ -114,15 +114,23 @@ _CONDITION = re.compile(
     re.I,
 )
 # A follow-up that asks the question before it again, of something else: "And Llama 3?",
-# "What about GPT-4?", "And to train it?".
+# "What about GPT-4?", "And to train it?"; not a question of its own, however short ("How are
+# they pre-trained?": a question word and its verb).
+_OWN_QUESTION = (
+    r"(?!.*\b(?:what|how|why|when|where|who|which)\b.*\b(?:is|are|does|do|did|was|were|can|"
+    r"should)\b)"
+)
 _ELLIPTICAL = re.compile(
-    r"^\s*(?:and|what about|how about|same for|also)\b(?!.*\b(?:what|how|why|when|where|who|"
-    r"which)\b.*\b(?:is|are|does|do|did|was|were|can|should)\b)|^\s*\S+(?:\s+\S+){0,3}\?\s*$",
+    rf"^\s*(?:and|what about|how about|same for|also)\b{_OWN_QUESTION}|"
+    rf"^{_OWN_QUESTION}\s*\S+(?:\s+\S+){{0,3}}\?\s*$",
     re.I,
 )
 # A follow-up that refers back to what the conversation is about: "Does it have a cost?",
 # "Is it any different with Claude?", "What comes after that?".
 _REFERS = re.compile(r"\b(?:it|its|that|this|those|these|they|them|one|ones|then)\b", re.I)
+# A word closing a question that only carries it ("And what is a context window, then?"):
+# no reference to anything before, and nothing to define.
+_PARTICLE = re.compile(r",\s*(?:then|please)\s*(?=[?.!]?\s*$)", re.I)
 # "What comes after that?", "And next?": the next step of what the last answer showed.
 _NEXT = re.compile(
     r"\b(?:after that|after this|what(?:'s| is| comes) next|next step|and then)\b", re.I
@@ -361,7 +369,7 @@ def read_question(
     """What ``question`` asks for; ``earlier``: the conversation's questions before it, the
     last last (a follow-up keeps what it leaves out); ``plan``: the question's plan, as the
     retriever made it with the store's catalog (else made here, without one)."""
-    question = question.strip()
+    question = _PARTICLE.sub("", question.strip())
     plan = plan or plan_question(question)
     kind = _kind(question)
     subjects = frozenset(t for name in names(question) for t in search_terms(name))
@@ -379,13 +387,22 @@ def read_question(
     if earlier:
         before = read_question(earlier[-1], earlier[:-1])
         elliptical = bool(_ELLIPTICAL.search(question))
-        refers = elliptical or bool(_REFERS.search(question))
-        # The earlier question's frame ("tokenizer vocabulary", "memory"), less its subject
-        # when this one names a new one; its subject when this one names none and refers
-        # to it ("it").
+        pronoun = bool(_REFERS.search(question))
+        refers = elliptical or pronoun
+        # The earlier question's frame ("tokenizer vocabulary", "memory"), less what it was
+        # about when this one is about something new: the names it asked about when this one
+        # names others ("And Llama 3?"), and the thing it asked to define too when this one
+        # doesn't point back to it ("And top K?" after "What does the temperature setting
+        # do?"; not "How much memory does it take for Llama 3 8B?" after "What is the KV
+        # cache?"). What the earlier one was about when this one names nothing and refers to
+        # it ("it").
+        new_focus = bool(subjects) or bool(
+            elliptical and not pronoun and set(search_terms(question)) - before.weights.keys()
+        )
+        focus = before.subjects if pronoun else before.subjects | before.defines
         kept = before.weights
-        if subjects:
-            kept = {t: w for t, w in kept.items() if t not in before.subjects}
+        if new_focus:
+            kept = {t: w for t, w in kept.items() if t not in focus}
         elif elliptical or (refers and len(set(search_terms(question))) <= FEW_TERMS):
             subjects = before.subjects
         weight = (
@@ -401,9 +418,8 @@ def read_question(
             measured = measured or before.measured
             unit = unit or before.unit
         frame = before.question
-        if names(question):  # "What about Gemini?" after "… of Claude 3.5 Sonnet?": not Claude's
-            for name in names(frame):
-                frame = frame.replace(name, " ")
+        if new_focus:  # "What about Gemini?" after "… of Claude 3.5 Sonnet?": not Claude's
+            frame = " ".join(w for w in frame.split() if not set(search_terms(w)) & focus)
         text = f"{question} {' '.join(frame.split())}" if refers else question
     aggregate = plan.kind == AGGREGATION
     operation, condition = _aggregation(question, kind) if aggregate else ("", None)
