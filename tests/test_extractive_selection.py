@@ -280,3 +280,27 @@ def test_a_closing_then_neither_points_back_nor_is_part_of_what_is_defined(vecto
     assert "maximum number of tokens" in lead(second), second
     assert asks.defines == {"context", "window"}
     assert earlier not in asks.text  # matched by meaning with its own words alone
+
+
+BENCHMARKS = (
+    "# Benchmarks\n\n- Specific Benchmarks:\n"
+    "    - HumanEval -> Python Coding -> 164 problems writing code based on docstrings\n"
+    "    - Multipl-E -> Broader Coding -> Translation of HumanEval to 18 programming languages\n"
+    "- New harder Benchmarks:\n"
+    "    - MuSR -> Multiple Soft Reasoning -> Logical deduction, such as a murder mystery\n"
+    "    - MMLU-PRO -> Harder MMLU -> 10 choices instead of 4\n"
+)
+
+
+def test_a_name_is_matched_as_written_not_as_another_word_it_begins(vectors):
+    chunks = [passage(1, "notes/benchmarks.md", BENCHMARKS)]
+    asks = read_question("And Multipl-E?", ["What does the HumanEval benchmark test?"])
+
+    scored = extractive.score_candidates(asks, extractive.candidates(chunks), vectors)
+
+    about = {
+        c.text.split(" ->")[0]: float(share)
+        for c, share in zip(scored.candidates, scored.subject, strict=True)
+    }
+    assert about["Multipl-E"] == 1.0
+    assert about["MuSR"] == 0.0, about  # "Multiple Soft Reasoning" is not Multipl-E

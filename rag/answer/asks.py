@@ -237,12 +237,17 @@ class Asks:
     text: str = ""
 
     @property
-    def weights(self) -> dict[str, float]:
-        """Each search term with its weight: the question's own 1 (a number word counts as
-        its digits too: "one token" is "1 token"), the conversation's less."""
+    def own_weights(self) -> dict[str, float]:
+        """The question's own search terms, each with its weight: 1 (a number word counts as
+        its digits too: "one token" is "1 token"), less for a word that only carries it."""
         own = {t: FRAME_WEIGHT if t in _FRAME else 1.0 for t in search_terms(self.question)}
-        own |= {_NUMBER_WORDS[t]: 1.0 for t in own if t in _NUMBER_WORDS}
-        return {**self.context, **own}
+        return own | {_NUMBER_WORDS[t]: 1.0 for t in own if t in _NUMBER_WORDS}
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Each search term with its weight: the question's own (:attr:`own_weights`), the
+        conversation's less."""
+        return {**self.context, **self.own_weights}
 
 
 def _kind(question: str) -> str | None:

@@ -118,7 +118,11 @@ def lead_scores(scored: Scored, shown: str = "") -> np.ndarray:
     zeros, ones = np.zeros(len(found)), np.ones(len(found))
     kind = _or(scored.kind, zeros)
     subject = (_or(scored.subject, ones) + _or(scored.passage_subject, ones)) / 2
-    score = scored.match + KIND_BONUS * kind + SUBJECT_WEIGHT * subject
+    again = repeated(found, shown, asks)
+    # A sentence the last answer showed answered the conversation's earlier words already:
+    # for this question it counts for what it says of the question's own words.
+    match = np.where(again, _or(scored.own_match, scored.match), scored.match)
+    score = match + KIND_BONUS * kind + SUBJECT_WEIGHT * subject
     score = score + ASKED_WEIGHT * _or(scored.asked, zeros)
     score = score + DEFINES_BONUS * _or(scored.defines, zeros)
     score = score + ORDINAL_WEIGHT * _or(scored.ordinal, zeros)
@@ -126,7 +130,7 @@ def lead_scores(scored: Scored, shown: str = "") -> np.ndarray:
         score = score - KIND_MISSING * (kind == 0)
     score = score - LEANS_PENALTY * np.array([c.leans for c in found])
     score = score - CODE_PENALTY * np.array([c.code for c in found])
-    score = score - REPEAT_PENALTY * repeated(found, shown, asks)
+    score = score - REPEAT_PENALTY * again
     if asks is not None and asks.wants_list:
         score = score + LIST_BONUS * np.array([bool(items_of(c, found)) for c in found])
     if asks is not None and asks.next_step and shown:

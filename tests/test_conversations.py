@@ -1,0 +1,56 @@
+"""Conversations over the bundled notes (``knowledge_base/``), asked through the service as the
+chat asks them (each turn with the conversation before it), answered in the default mode
+(``extractive:notes``): a follow-up answers its own question, and what the last answer showed is
+not shown again unless it is the answer. Real store, real embedding model."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools.paths import REPO_ROOT
+from rag.app import create_service
+from rag.evaluation.answer_metrics import lead, repeated_sentences
+from rag.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("bundled-notes")
+    settings = Settings(
+        _env_file=None,
+        db_dir=root / "db",
+        knowledge_dir=REPO_ROOT / "knowledge_base",
+        model="extractive:notes",
+    )
+    service = create_service(settings, embedder_factory=lambda s: embedder)
+    service.ingest_knowledge_dir()
+    return service
+
+
+def talk(service, questions: list[str]) -> list[str]:
+    """Each question's answer, asked in order with the conversation before it."""
+    history: list[dict[str, str]] = []
+    answers = []
+    for question in questions:
+        answer = service.ask(question, history).answer
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer},
+        ]
+        answers.append(answer)
+    return answers
+
+
+def test_what_the_last_answer_showed_counts_only_for_the_follow_ups_own_words(notes):
+    answers = talk(
+        notes,
+        [
+            "What's the context window of Claude 3.5 Sonnet?",
+            "What about Gemini 1.5 Pro?",
+            "Does the answer the model writes count against that window too?",
+        ],
+    )
+
+    assert "200k" in lead(answers[0]) and "1M tokens" in lead(answers[1]), answers
+    assert "covers everything" in lead(answers[2]), answers[2]
+    assert repeated_sentences(answers[2], answers[1]) == [], answers[2]
