@@ -54,3 +54,11 @@ def test_what_the_last_answer_showed_counts_only_for_the_follow_ups_own_words(no
     assert "200k" in lead(answers[0]) and "1M tokens" in lead(answers[1]), answers
     assert "covers everything" in lead(answers[2]), answers[2]
     assert repeated_sentences(answers[2], answers[1]) == [], answers[2]
+
+
+def test_a_rare_acronym_only_bm25_finds_is_answered_from_the_notes_that_name_it(notes):
+    finished = notes.ask("What is MMLU?")
+
+    assert not finished.not_found, finished.answer
+    assert "57 subjects" in lead(finished.answer), finished.answer
+    assert finished.chunks[0].source.endswith("09_benchmarks_and_evaluation.md")
