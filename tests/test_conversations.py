@@ -62,3 +62,11 @@ def test_a_rare_acronym_only_bm25_finds_is_answered_from_the_notes_that_name_it(
     assert not finished.not_found, finished.answer
     assert "57 subjects" in lead(finished.answer), finished.answer
     assert finished.chunks[0].source.endswith("09_benchmarks_and_evaluation.md")
+
+
+def test_a_follow_up_about_it_answers_from_what_the_notes_say_of_it(notes):
+    answers = talk(notes, ["What is chain-of-thought prompting?", "Does it have a cost?"])
+
+    assert "step by step" in lead(answers[0]), answers[0]
+    assert "more output tokens means more cost and latency" in answers[1], answers[1]
+    assert "$" not in answers[1]  # not a price list: no figure was asked for

@@ -28,6 +28,13 @@ def answer(question, chunks, vectors, shown: str = "") -> str:
     return extractive.extract_answer(question, chunks, vectors, shown=shown).text
 
 
+def follow_up(chunks, earlier: str, question: str, vectors):
+    """The answer to ``earlier``, what ``question`` asks after it, and its answer."""
+    first = answer(earlier, chunks, vectors)
+    asks = read_question(question, [earlier])
+    return first, asks, answer(asks, chunks, vectors, shown=first)
+
+
 CONTRACT = """\
 # Contract with Acme Mutual for Widgetllm
 
@@ -239,10 +246,10 @@ DECODING = (
 
 def test_an_elliptical_follow_up_asks_the_earlier_question_of_its_own_new_words(vectors):
     chunks = [passage(1, "notes/inference.md", DECODING)]
-    first = answer("What does the temperature setting do?", chunks, vectors)
-    asks = read_question("And top K?", ["What does the temperature setting do?"])
 
-    second = answer(asks, chunks, vectors, shown=first)
+    first, _, second = follow_up(
+        chunks, "What does the temperature setting do?", "And top K?", vectors
+    )
 
     assert "scaling factor" in lead(first), first
     assert "select the number of tokens" in lead(second), second
@@ -271,10 +278,8 @@ CONTEXT_NOTES = (
 def test_a_closing_then_neither_points_back_nor_is_part_of_what_is_defined(vectors):
     chunks = [passage(1, "notes/tokens.md", CONTEXT_NOTES)]
     earlier = "Roughly how many words are 1,000 tokens?"
-    first = answer(earlier, chunks, vectors)
-    asks = read_question("And what is a context window, then?", [earlier])
 
-    second = answer(asks, chunks, vectors, shown=first)
+    first, asks, second = follow_up(chunks, earlier, "And what is a context window, then?", vectors)
 
     assert "750 words" in lead(first), first
     assert "maximum number of tokens" in lead(second), second
@@ -304,3 +309,30 @@ def test_a_name_is_matched_as_written_not_as_another_word_it_begins(vectors):
     }
     assert about["Multipl-E"] == 1.0
     assert about["MuSR"] == 0.0, about  # "Multiple Soft Reasoning" is not Multipl-E
+
+
+QUANTIZATION = (
+    "# Quantization in LLMs\n\nQuantization reduces the precision of the numbers used for a "
+    "model's weights, converting FP32 or FP16 values to integer formats like INT8 or INT4.\n\n"
+    "## Why it matters\n\n- Reduced model size: lower precision data types need less memory. "
+    "For example, switching from FP32 (32 bits per parameter) to INT8 (8 bits per parameter) "
+    "can reduce the model size by a factor of four.\n"
+    "- Limited representation: lower-precision formats (like INT8 or INT4) have a significantly "
+    "smaller range of representable values than FP32 or FP16.\n"
+)
+
+
+def test_how_much_smaller_asks_for_a_factor_not_for_the_word_smaller(vectors):
+    chunks = [passage(1, "notes/quantization.md", QUANTIZATION)]
+    question = "How much smaller does it make the model?"
+
+    _, asks, text = follow_up(chunks, "What is quantization in LLMs?", question, vectors)
+
+    assert "factor of four" in lead(text), text
+    assert not asks.measured  # "smaller" is how it is asked, not what is measured
+
+
+def test_a_yes_or_no_question_naming_a_cost_asks_for_no_figure():
+    assert read_question("Does it have a cost?", ["What is chain-of-thought?"]).kind is None
+    assert read_question("What is the cost of the Pro tier?").kind == "number"
+    assert read_question("Maxine Thompson's salary?").kind == "number"

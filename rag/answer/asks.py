@@ -31,11 +31,20 @@ PERCENT = "percent"
 MONEY = "money"
 MEMORY = "memory"
 DURATION = "duration"
+RATIO = "ratio"
 
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:many|much|long|big|large|old|often|fast|small|far)\b|\bwhat (?:percentage|"
     r"percent|number|share|amount|size|price|cost|fee|salary|budget|rate)\b|"
-    r"\b(?:by )?what percentage\b|\b(?:cost|price|salary|fee|budget)s?\b",
+    r"\b(?:by )?what percentage\b",
+    re.I,
+)
+# "Maxine Thompson's salary?", "the cost of the Pro tier": a figure named is asked for, unless
+# the question only asks whether there is one ("Does it have a cost?": yes or no, and what).
+_NAMES_FIGURE = re.compile(r"\b(?:cost|price|salary|fee|budget)s?\b", re.I)
+_YES_NO = re.compile(
+    r"^\s*(?:(?:and|so|then|but)\s+)?(?:does|do|did|is|are|was|were|can|could|will|would|"
+    r"should|has|have|had)\b",
     re.I,
 )
 _ASKS_DATE = re.compile(
@@ -91,6 +100,24 @@ _ASKS_DURATION = re.compile(
     r"\bhow long\b|\bduration\b|\bhow many (?:months|years|weeks|days)\b", re.I
 )
 _MEMORY_WORDS = frozenset("memory ram vram disk storage".split())
+# "How much smaller does it make the model?": a comparison asked by how much, which a factor,
+# a multiple or a share answers; the comparative is how it is asked, not what is measured.
+_COMPARATIVES = frozenset(
+    """smaller larger bigger faster slower cheaper longer shorter higher lower greater fewer
+    less more better worse quicker heavier lighter""".split()
+)
+_ASKS_RATIO = re.compile(
+    r"\bhow (?:much|many times)\s+(?:" + "|".join(_COMPARATIVES) + r")\b", re.I
+)
+#: For each unit, the words that ask for a figure in it: a figure in the unit says them
+#: ("about 16 GB" says how much memory).
+UNIT_WORDS = {
+    MEMORY: _MEMORY_WORDS,
+    MONEY: frozenset("cost price fee salary budget pay spend revenue".split()),
+    PERCENT: frozenset("percentage percent share".split()),
+    DURATION: frozenset("duration time long".split()),
+    RATIO: frozenset(),
+}
 # What a figure measures: a question asking for one of these asks for a number.
 _QUANTITIES = frozenset(
     "size length count number amount price cost rate percentage share budget fee salary value "
@@ -235,6 +262,9 @@ class Asks:
     #: The text its sentences are matched with by meaning: the question, and for a follow-up
     #: the earlier question it leans on.
     text: str = ""
+    #: Its subjects are the conversation's ("How much memory does it save?" after "What is
+    #: QLoRA?"): the question doesn't say them, so its words can't match them.
+    inherited: bool = False
 
     @property
     def own_weights(self) -> dict[str, float]:
@@ -256,6 +286,8 @@ def _kind(question: str) -> str | None:
     for asks, kind in ((_ASKS_DATE, DATE), (_ASKS_NUMBER, NUMBER), (_ASKS_PERSON, PERSON)):
         if asks.search(question):
             return kind
+    if _NAMES_FIGURE.search(question) and not _YES_NO.search(question):
+        return NUMBER
     return None
 
 
@@ -283,6 +315,8 @@ def _unit(question: str, measured: frozenset[str]) -> str:
         return MONEY
     if _ASKS_DURATION.search(question):
         return DURATION
+    if not measured and _ASKS_RATIO.search(question):
+        return RATIO
     return ""
 
 
@@ -313,7 +347,7 @@ def _measured(question: str) -> frozenset[str]:
         match = pattern.search(question)
         if match:
             asked = re.split(r"['’]s\s+", match.group(1))[-1]  # "Maxine Thompson's salary"
-            terms = [t for t in search_terms(asked) if t not in _QUESTION_WORDS]
+            terms = [t for t in search_terms(asked) if t not in _QUESTION_WORDS | _COMPARATIVES]
             if terms:
                 return frozenset(terms)
     return frozenset()
@@ -389,6 +423,7 @@ def read_question(
     defines = _defined(plan.parts[0] if parts else question)
     context: dict[str, float] = {}
     text = question
+    inherited = False
     if earlier:
         before = read_question(earlier[-1], earlier[:-1])
         elliptical = bool(_ELLIPTICAL.search(question))
@@ -409,7 +444,11 @@ def read_question(
         if new_focus:
             kept = {t: w for t, w in kept.items() if t not in focus}
         elif elliptical or (refers and len(set(search_terms(question))) <= FEW_TERMS):
-            subjects = before.subjects
+            # "it" is what the earlier question named or asked to define ("What is QLoRA?")
+            subjects = before.subjects | before.defines
+            # ... as that one said it: when it only pointed back too ("the supervised one"),
+            # what it was about may be none of the names before it.
+            inherited = bool(subjects) and not before.inherited
         weight = (
             CONTEXT_WEIGHT_ELLIPTICAL
             if elliptical
@@ -447,6 +486,7 @@ def read_question(
         unit,
         context,
         text,
+        inherited,
     )
 
 

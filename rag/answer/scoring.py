@@ -29,6 +29,8 @@ from rag.answer.asks import (
     NUMBER,
     PERCENT,
     PERSON,
+    RATIO,
+    UNIT_WORDS,
     Asks,
     expands,
     names,
@@ -308,6 +310,11 @@ _UNIT_PATTERN = {
     MONEY: re.compile(
         r"[$€£]\s?\d|\d\s?(?:USD|EUR|GBP|dollars?)\b|\d\s?[KkMB]\b.*\b(?:budget|revenue)"
     ),
+    RATIO: re.compile(
+        r"\bfactor of\b|\d\s?[x×](?!\w)|\b(?:times|fold|twice|half|double|triple|quarter)\b|"
+        r"\d\s?%|\d\s?percent\b",
+        re.I,
+    ),
 }
 #: A figure in another unit than the one asked for counts this much.
 OTHER_UNIT = 0.4
@@ -460,11 +467,20 @@ def score_candidates(question: str | Asks, found: Sequence[Candidate], embed) ->
         asks,
         subject if subject is not None else ones,
         passage_subject if passage_subject is not None else ones,
-        np.array([holds(asks.measured, set(search_terms(c.context))) for c in found]),
+        np.array([says_measured(asks, c) for c in found]),
         definitions(asks, found),
         np.array([_ordinal_fit(asks, c) for c in found], dtype=np.float32),
         own_match,
     )
+
+
+def says_measured(asks: Asks, c: Candidate) -> float:
+    """The share of what ``asks`` measures ("salary", "memory") that ``c`` says: in words, or,
+    for what a unit measures ("memory" for a size in bytes), with a figure in that unit."""
+    said = holds(asks.measured, set(search_terms(c.context)))
+    if asks.unit and asks.measured and asks.measured <= UNIT_WORDS[asks.unit]:
+        return max(said, float(bool(_UNIT_PATTERN[asks.unit].search(c.text))))
+    return said
 
 
 def _ordinal_fit(asks: Asks, c: Candidate) -> float:

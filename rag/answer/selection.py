@@ -52,6 +52,9 @@ KIND_MISSING = 0.2
 ASKED_WEIGHT = 0.1
 #: Weight of the share of the question's names a sentence (and its passage) is about.
 SUBJECT_WEIGHT = 0.2
+#: The same for a follow-up about what the conversation was about ("How much memory does it
+#: save?"), of the sentence alone.
+INHERITED_SUBJECT_WEIGHT = 0.3
 #: Added to a sentence that reads as the definition "What is X?" asks for.
 DEFINES_BONUS = 0.08
 #: Added to a sentence naming the ordinal asked for ("Step 1" for "the first step"), taken
@@ -118,11 +121,16 @@ def lead_scores(scored: Scored, shown: str = "") -> np.ndarray:
     zeros, ones = np.zeros(len(found)), np.ones(len(found))
     kind = _or(scored.kind, zeros)
     subject = (_or(scored.subject, ones) + _or(scored.passage_subject, ones)) / 2
+    subject_weight = SUBJECT_WEIGHT
+    if asks is not None and asks.inherited:
+        # What "it" is, the question's words can't match: being about it, the sentence
+        # itself (with its headings), counts for more, and its passage's mention for nothing.
+        subject, subject_weight = _or(scored.subject, ones), INHERITED_SUBJECT_WEIGHT
     again = repeated(found, shown, asks)
     # A sentence the last answer showed answered the conversation's earlier words already:
     # for this question it counts for what it says of the question's own words.
     match = np.where(again, _or(scored.own_match, scored.match), scored.match)
-    score = match + KIND_BONUS * kind + SUBJECT_WEIGHT * subject
+    score = match + KIND_BONUS * kind + subject_weight * subject
     score = score + ASKED_WEIGHT * _or(scored.asked, zeros)
     score = score + DEFINES_BONUS * _or(scored.defines, zeros)
     score = score + ORDINAL_WEIGHT * _or(scored.ordinal, zeros)
