@@ -45,6 +45,28 @@ def test_rag_chat_answers_a_three_turn_conversation_one_json_line_per_answer(not
         previous = payload["answer"]
 
 
+def test_rag_chat_moves_on_through_the_qlora_conversation_over_the_bundled_notes(tmp_path):
+    db = str(tmp_path / "db")
+    ingested = run_module("ingest", "knowledge_base", "--db", db, "-q")
+    assert ingested.returncode == 0, ingested.stderr
+    conversation = [
+        ("What is QLoRA?", "4-bit NF4"),
+        ("How much memory does it save?", "16-24 GB"),
+        ("And with plain LoRA, how much of the model is actually trained?", "13.6M"),
+    ]
+    questions = "".join(f"{question}\n" for question, _ in conversation)
+
+    result = run_module("rag", "chat", "--db", db, "--json", stdin=questions + "\n")
+
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line)["answer"] for line in result.stdout.splitlines()]
+    previous = ""
+    for (question, fact), answer in zip(conversation, answers, strict=True):
+        assert fact in lead(answer), (question, answer)
+        assert repeated_sentences(answer, previous) == [], (question, answer)
+        previous = answer
+
+
 def test_rag_chat_prints_each_answer_with_its_sources(notes_db):
     _, db = notes_db
 

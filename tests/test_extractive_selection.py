@@ -12,7 +12,7 @@ from rag.answer import extractive, read_question
 from rag.answer.scoring import gives_kind
 from rag.core import Passage, plain
 from rag.embedding import SentenceVectors
-from rag.evaluation.answer_metrics import bare_lines, lead
+from rag.evaluation.answer_metrics import bare_lines, lead, repeated_sentences
 
 
 def passage(n: int, source: str, body: str) -> Passage:
@@ -26,6 +26,13 @@ def vectors(embedder):
 
 def answer(question, chunks, vectors, shown: str = "") -> str:
     return extractive.extract_answer(question, chunks, vectors, shown=shown).text
+
+
+def follow_up(chunks, earlier: str, question: str, vectors):
+    """The answer to ``earlier``, what ``question`` asks after it, and its answer."""
+    first = answer(earlier, chunks, vectors)
+    asks = read_question(question, [earlier])
+    return first, asks, answer(asks, chunks, vectors, shown=first)
 
 
 CONTRACT = """\
@@ -212,3 +219,134 @@ def test_what_an_acronym_stands_for_is_answered_by_the_title_that_spells_it_out(
 
     assert lead(text).startswith("Retrieval-Augmented Generation (RAG)"), text
     assert not bare_lines(text)
+
+
+TOKENIZERS = (
+    "# Tokens\n\n## Vocabulary\n\nVocabulary sizes I wrote down: GPT-2 has 50,257 tokens, "
+    "`cl100k_base` (GPT-3.5 / GPT-4) has about 100k, `o200k_base` (GPT-4o) about 200k, and "
+    "Llama 3 uses a 128k vocabulary. A bigger vocabulary means fewer tokens for the same text, "
+    "at the cost of a larger embedding matrix.\n\n## Context\n\nThe context window is the "
+    "maximum number of tokens the model can attend to in one call.\n"
+)
+
+
+def test_a_sentence_holding_a_clause_the_last_answer_showed_does_not_lead_again(vectors):
+    chunks = [passage(1, "notes/01_tokens.md", TOKENIZERS)]
+    questions = [
+        "How big is GPT-2's tokenizer vocabulary?",
+        "And Llama 3?",
+        "Is there a downside to having a vocabulary that big?",
+    ]
+    answers: list[str] = []
+    for number, question in enumerate(questions):
+        asks = read_question(question, questions[:number])
+        answers.append(answer(asks, chunks, vectors, shown=answers[-1] if answers else ""))
+
+    assert "50,257" in lead(answers[0]) and "128k" not in lead(answers[0]), answers[0]
+    assert "128k" in lead(answers[1]), answers[1]  # its own clause: not shown before
+    assert "embedding matrix" in lead(answers[2]), answers[2]
+    assert repeated_sentences(answers[2], answers[1]) == [], answers[2]
+
+
+DECODING = (
+    "# Inference\n\n## Sampling\n\n- temperature: it is a scaling factor that applies to the "
+    "final softmax output and controls the shape of the probability distribution. The higher "
+    "the temperature higher the randomness. In contrast to top K and top P change in "
+    "temperature value can alter the predictions of the model.\n"
+    "- sample top K: select the number of tokens to choose from randomly\n"
+    "- sample top P: specify the total probability to choose from\n"
+)
+
+
+def test_an_elliptical_follow_up_asks_the_earlier_question_of_its_own_new_words(vectors):
+    chunks = [passage(1, "notes/inference.md", DECODING)]
+
+    first, _, second = follow_up(
+        chunks, "What does the temperature setting do?", "And top K?", vectors
+    )
+
+    assert "scaling factor" in lead(first), first
+    assert "select the number of tokens" in lead(second), second
+    assert repeated_sentences(second, first) == [], second
+
+
+def test_a_short_question_of_its_own_keeps_nothing_but_the_topic_of_the_one_before():
+    pre_trained = read_question(
+        "How are they pre-trained?", ["Which transformer models are encoder-only?"]
+    )
+    seventy = read_question(
+        "And a 70B model?", ["How much memory do the weights of an 8B model need at 4 bits?"]
+    )
+
+    assert not pre_trained.measured and pre_trained.context  # not "which models" again
+    assert seventy.measured == {"memory"} and seventy.subjects == {"70b"}
+
+
+CONTEXT_NOTES = (
+    "# Tokens\n\n## How do tokens and context windows work?\n\n1,000 tokens typically equate "
+    "to around 750 words. A single token is roughly 4 characters.\n\nThe context window is "
+    "the maximum number of tokens an LLM can process in a single prompt.\n"
+)
+
+
+def test_a_closing_then_neither_points_back_nor_is_part_of_what_is_defined(vectors):
+    chunks = [passage(1, "notes/tokens.md", CONTEXT_NOTES)]
+    earlier = "Roughly how many words are 1,000 tokens?"
+
+    first, asks, second = follow_up(chunks, earlier, "And what is a context window, then?", vectors)
+
+    assert "750 words" in lead(first), first
+    assert "maximum number of tokens" in lead(second), second
+    assert asks.defines == {"context", "window"}
+    assert earlier not in asks.text  # matched by meaning with its own words alone
+
+
+BENCHMARKS = (
+    "# Benchmarks\n\n- Specific Benchmarks:\n"
+    "    - HumanEval -> Python Coding -> 164 problems writing code based on docstrings\n"
+    "    - Multipl-E -> Broader Coding -> Translation of HumanEval to 18 programming languages\n"
+    "- New harder Benchmarks:\n"
+    "    - MuSR -> Multiple Soft Reasoning -> Logical deduction, such as a murder mystery\n"
+    "    - MMLU-PRO -> Harder MMLU -> 10 choices instead of 4\n"
+)
+
+
+def test_a_name_is_matched_as_written_not_as_another_word_it_begins(vectors):
+    chunks = [passage(1, "notes/benchmarks.md", BENCHMARKS)]
+    asks = read_question("And Multipl-E?", ["What does the HumanEval benchmark test?"])
+
+    scored = extractive.score_candidates(asks, extractive.candidates(chunks), vectors)
+
+    about = {
+        c.text.split(" ->")[0]: float(share)
+        for c, share in zip(scored.candidates, scored.subject, strict=True)
+    }
+    assert about["Multipl-E"] == 1.0
+    assert about["MuSR"] == 0.0, about  # "Multiple Soft Reasoning" is not Multipl-E
+
+
+QUANTIZATION = (
+    "# Quantization in LLMs\n\nQuantization reduces the precision of the numbers used for a "
+    "model's weights, converting FP32 or FP16 values to integer formats like INT8 or INT4.\n\n"
+    "## Why it matters\n\n- Reduced model size: lower precision data types need less memory. "
+    "For example, switching from FP32 (32 bits per parameter) to INT8 (8 bits per parameter) "
+    "can reduce the model size by a factor of four.\n"
+    "- Limited representation: lower-precision formats (like INT8 or INT4) have a significantly "
+    "smaller range of representable values than FP32 or FP16.\n"
+)
+
+
+def test_how_much_smaller_asks_for_a_factor_not_for_the_word_smaller(vectors):
+    chunks = [passage(1, "notes/quantization.md", QUANTIZATION)]
+    question = "How much smaller does it make the model?"
+
+    _, asks, text = follow_up(chunks, "What is quantization in LLMs?", question, vectors)
+
+    assert "factor of four" in lead(text), text
+    assert not asks.measured  # "smaller" is how it is asked, not what is measured
+
+
+def test_a_yes_or_no_question_naming_a_cost_asks_for_no_figure():
+    assert read_question("Does it have a cost?", ["What is chain-of-thought?"]).kind is None
+    assert read_question("What is the cost of the Pro tier?").kind == "number"
+    assert read_question("Maxine Thompson's salary?").kind == "number"

@@ -113,3 +113,15 @@ def test_an_excerpt_that_begins_inside_a_code_block_is_read_from_its_end():
     assert [s.text for s in split_sentences(text)] == [
         "In another terminal, run `ollama pull llama3.2`."
     ]
+
+
+def test_a_title_line_a_blank_line_above_its_paragraph_is_read_as_over_the_paragraph():
+    text = (
+        "QLoRA works in 2 steps:\n\n  Step 1: 4-bit NormalFloat\n\nThe weights are quantized.\n\n"
+        " Step 2: Double Quantization\n\nThe scales are quantized too.\n"
+    )
+    found = [(s.kind, s.text, s.lead) for s in split_sentences(text)]
+    lead = "QLoRA works in 2 steps:"
+    assert (ITEM, "Step 1: 4-bit NormalFloat", lead) in found
+    assert (ITEM, "Step 2: Double Quantization", lead) in found
+    assert (TEXT, "The scales are quantized too.", "") in found

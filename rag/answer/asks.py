@@ -31,11 +31,20 @@ PERCENT = "percent"
 MONEY = "money"
 MEMORY = "memory"
 DURATION = "duration"
+RATIO = "ratio"
 
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:many|much|long|big|large|old|often|fast|small|far)\b|\bwhat (?:percentage|"
     r"percent|number|share|amount|size|price|cost|fee|salary|budget|rate)\b|"
-    r"\b(?:by )?what percentage\b|\b(?:cost|price|salary|fee|budget)s?\b",
+    r"\b(?:by )?what percentage\b",
+    re.I,
+)
+# "Maxine Thompson's salary?", "the cost of the Pro tier": a figure named is asked for, unless
+# the question only asks whether there is one ("Does it have a cost?": yes or no, and what).
+_NAMES_FIGURE = re.compile(r"\b(?:cost|price|salary|fee|budget)s?\b", re.I)
+_YES_NO = re.compile(
+    r"^\s*(?:(?:and|so|then|but)\s+)?(?:does|do|did|is|are|was|were|can|could|will|would|"
+    r"should|has|have|had)\b",
     re.I,
 )
 _ASKS_DATE = re.compile(
@@ -91,6 +100,24 @@ _ASKS_DURATION = re.compile(
     r"\bhow long\b|\bduration\b|\bhow many (?:months|years|weeks|days)\b", re.I
 )
 _MEMORY_WORDS = frozenset("memory ram vram disk storage".split())
+# "How much smaller does it make the model?": a comparison asked by how much, which a factor,
+# a multiple or a share answers; the comparative is how it is asked, not what is measured.
+_COMPARATIVES = frozenset(
+    """smaller larger bigger faster slower cheaper longer shorter higher lower greater fewer
+    less more better worse quicker heavier lighter""".split()
+)
+_ASKS_RATIO = re.compile(
+    r"\bhow (?:much|many times)\s+(?:" + "|".join(_COMPARATIVES) + r")\b", re.I
+)
+#: For each unit, the words that ask for a figure in it: a figure in the unit says them
+#: ("about 16 GB" says how much memory).
+UNIT_WORDS = {
+    MEMORY: _MEMORY_WORDS,
+    MONEY: frozenset("cost price fee salary budget pay spend revenue".split()),
+    PERCENT: frozenset("percentage percent share".split()),
+    DURATION: frozenset("duration time long".split()),
+    RATIO: frozenset(),
+}
 # What a figure measures: a question asking for one of these asks for a number.
 _QUANTITIES = frozenset(
     "size length count number amount price cost rate percentage share budget fee salary value "
@@ -114,15 +141,23 @@ _CONDITION = re.compile(
     re.I,
 )
 # A follow-up that asks the question before it again, of something else: "And Llama 3?",
-# "What about GPT-4?", "And to train it?".
+# "What about GPT-4?", "And to train it?"; not a question of its own, however short ("How are
+# they pre-trained?": a question word and its verb).
+_OWN_QUESTION = (
+    r"(?!.*\b(?:what|how|why|when|where|who|which)\b.*\b(?:is|are|does|do|did|was|were|can|"
+    r"should)\b)"
+)
 _ELLIPTICAL = re.compile(
-    r"^\s*(?:and|what about|how about|same for|also)\b(?!.*\b(?:what|how|why|when|where|who|"
-    r"which)\b.*\b(?:is|are|does|do|did|was|were|can|should)\b)|^\s*\S+(?:\s+\S+){0,3}\?\s*$",
+    rf"^\s*(?:and|what about|how about|same for|also)\b{_OWN_QUESTION}|"
+    rf"^{_OWN_QUESTION}\s*\S+(?:\s+\S+){{0,3}}\?\s*$",
     re.I,
 )
 # A follow-up that refers back to what the conversation is about: "Does it have a cost?",
 # "Is it any different with Claude?", "What comes after that?".
 _REFERS = re.compile(r"\b(?:it|its|that|this|those|these|they|them|one|ones|then)\b", re.I)
+# A word closing a question that only carries it ("And what is a context window, then?"):
+# no reference to anything before, and nothing to define.
+_PARTICLE = re.compile(r",\s*(?:then|please)\s*(?=[?.!]?\s*$)", re.I)
 # "What comes after that?", "And next?": the next step of what the last answer showed.
 _NEXT = re.compile(
     r"\b(?:after that|after this|what(?:'s| is| comes) next|next step|and then)\b", re.I
@@ -227,14 +262,22 @@ class Asks:
     #: The text its sentences are matched with by meaning: the question, and for a follow-up
     #: the earlier question it leans on.
     text: str = ""
+    #: Its subjects are the conversation's ("How much memory does it save?" after "What is
+    #: QLoRA?"): the question doesn't say them, so its words can't match them.
+    inherited: bool = False
+
+    @property
+    def own_weights(self) -> dict[str, float]:
+        """The question's own search terms, each with its weight: 1 (a number word counts as
+        its digits too: "one token" is "1 token"), less for a word that only carries it."""
+        own = {t: FRAME_WEIGHT if t in _FRAME else 1.0 for t in search_terms(self.question)}
+        return own | {_NUMBER_WORDS[t]: 1.0 for t in own if t in _NUMBER_WORDS}
 
     @property
     def weights(self) -> dict[str, float]:
-        """Each search term with its weight: the question's own 1 (a number word counts as
-        its digits too: "one token" is "1 token"), the conversation's less."""
-        own = {t: FRAME_WEIGHT if t in _FRAME else 1.0 for t in search_terms(self.question)}
-        own |= {_NUMBER_WORDS[t]: 1.0 for t in own if t in _NUMBER_WORDS}
-        return {**self.context, **own}
+        """Each search term with its weight: the question's own (:attr:`own_weights`), the
+        conversation's less."""
+        return {**self.context, **self.own_weights}
 
 
 def _kind(question: str) -> str | None:
@@ -243,6 +286,8 @@ def _kind(question: str) -> str | None:
     for asks, kind in ((_ASKS_DATE, DATE), (_ASKS_NUMBER, NUMBER), (_ASKS_PERSON, PERSON)):
         if asks.search(question):
             return kind
+    if _NAMES_FIGURE.search(question) and not _YES_NO.search(question):
+        return NUMBER
     return None
 
 
@@ -270,6 +315,8 @@ def _unit(question: str, measured: frozenset[str]) -> str:
         return MONEY
     if _ASKS_DURATION.search(question):
         return DURATION
+    if not measured and _ASKS_RATIO.search(question):
+        return RATIO
     return ""
 
 
@@ -300,7 +347,7 @@ def _measured(question: str) -> frozenset[str]:
         match = pattern.search(question)
         if match:
             asked = re.split(r"['’]s\s+", match.group(1))[-1]  # "Maxine Thompson's salary"
-            terms = [t for t in search_terms(asked) if t not in _QUESTION_WORDS]
+            terms = [t for t in search_terms(asked) if t not in _QUESTION_WORDS | _COMPARATIVES]
             if terms:
                 return frozenset(terms)
     return frozenset()
@@ -361,7 +408,7 @@ def read_question(
     """What ``question`` asks for; ``earlier``: the conversation's questions before it, the
     last last (a follow-up keeps what it leaves out); ``plan``: the question's plan, as the
     retriever made it with the store's catalog (else made here, without one)."""
-    question = question.strip()
+    question = _PARTICLE.sub("", question.strip())
     plan = plan or plan_question(question)
     kind = _kind(question)
     subjects = frozenset(t for name in names(question) for t in search_terms(name))
@@ -376,18 +423,32 @@ def read_question(
     defines = _defined(plan.parts[0] if parts else question)
     context: dict[str, float] = {}
     text = question
+    inherited = False
     if earlier:
         before = read_question(earlier[-1], earlier[:-1])
         elliptical = bool(_ELLIPTICAL.search(question))
-        refers = elliptical or bool(_REFERS.search(question))
-        # The earlier question's frame ("tokenizer vocabulary", "memory"), less its subject
-        # when this one names a new one; its subject when this one names none and refers
-        # to it ("it").
+        pronoun = bool(_REFERS.search(question))
+        refers = elliptical or pronoun
+        # The earlier question's frame ("tokenizer vocabulary", "memory"), less what it was
+        # about when this one is about something new: the names it asked about when this one
+        # names others ("And Llama 3?"), and the thing it asked to define too when this one
+        # doesn't point back to it ("And top K?" after "What does the temperature setting
+        # do?"; not "How much memory does it take for Llama 3 8B?" after "What is the KV
+        # cache?"). What the earlier one was about when this one names nothing and refers to
+        # it ("it").
+        new_focus = bool(subjects) or bool(
+            elliptical and not pronoun and set(search_terms(question)) - before.weights.keys()
+        )
+        focus = before.subjects if pronoun else before.subjects | before.defines
         kept = before.weights
-        if subjects:
-            kept = {t: w for t, w in kept.items() if t not in before.subjects}
+        if new_focus:
+            kept = {t: w for t, w in kept.items() if t not in focus}
         elif elliptical or (refers and len(set(search_terms(question))) <= FEW_TERMS):
-            subjects = before.subjects
+            # "it" is what the earlier question named or asked to define ("What is QLoRA?")
+            subjects = before.subjects | before.defines
+            # ... as that one said it: when it only pointed back too ("the supervised one"),
+            # what it was about may be none of the names before it.
+            inherited = bool(subjects) and not before.inherited
         weight = (
             CONTEXT_WEIGHT_ELLIPTICAL
             if elliptical
@@ -401,9 +462,8 @@ def read_question(
             measured = measured or before.measured
             unit = unit or before.unit
         frame = before.question
-        if names(question):  # "What about Gemini?" after "… of Claude 3.5 Sonnet?": not Claude's
-            for name in names(frame):
-                frame = frame.replace(name, " ")
+        if new_focus:  # "What about Gemini?" after "… of Claude 3.5 Sonnet?": not Claude's
+            frame = " ".join(w for w in frame.split() if not set(search_terms(w)) & focus)
         text = f"{question} {' '.join(frame.split())}" if refers else question
     aggregate = plan.kind == AGGREGATION
     operation, condition = _aggregation(question, kind) if aggregate else ("", None)
@@ -426,6 +486,7 @@ def read_question(
         unit,
         context,
         text,
+        inherited,
     )
 
 

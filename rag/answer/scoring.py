@@ -29,6 +29,8 @@ from rag.answer.asks import (
     NUMBER,
     PERCENT,
     PERSON,
+    RATIO,
+    UNIT_WORDS,
     Asks,
     defines_acronym,
     expands,
@@ -258,17 +260,22 @@ def holds(terms: frozenset[str], bag: set[str]) -> float:
     return len(terms & with_forms(bag, terms)) / len(terms) if terms else 0.0
 
 
-def term_overlap(question: str | dict[str, float], texts: Sequence[str]) -> np.ndarray:
+def term_overlap(
+    question: str | dict[str, float], texts: Sequence[str], whole: frozenset[str] = frozenset()
+) -> np.ndarray:
     """Share of the question's term weight (IDF over ``texts``) each text holds, a term
-    counting as held by its longer forms ("cover" by "coverage")."""
+    counting as held by its longer forms ("cover" by "coverage"), except those of ``whole``."""
     asked = question if isinstance(question, dict) else dict.fromkeys(search_terms(question), 1.0)
-    bags = [with_forms(set(search_terms(t)), asked) for t in texts]
+    bags = [with_forms(set(search_terms(t)), asked, whole) for t in texts]
     share = weighted_share(bags, term_weights(asked, bags))
     return share if share is not None else np.zeros(len(bags))
 
 
-def with_forms(bag: set[str], asked: dict[str, float] | frozenset[str]) -> set[str]:
-    """``bag`` and the asked terms it holds in another form ("monthly" for "month")."""
+def with_forms(
+    bag: set[str], asked: dict[str, float] | frozenset[str], whole: frozenset[str] = frozenset()
+) -> set[str]:
+    """``bag`` and the asked terms it holds in another form ("monthly" for "month"); a term of
+    ``whole`` (a name: "Multipl-E" is not "multiple") only as it is."""
     beginnings: dict[str, list[str]] = {}
     for term in bag:
         if len(term) >= SHARED_PREFIX:
@@ -276,7 +283,9 @@ def with_forms(bag: set[str], asked: dict[str, float] | frozenset[str]) -> set[s
     return bag | {
         t
         for t in asked
-        if t not in bag and any(_same_word(t, b) for b in beginnings.get(t[:SHARED_PREFIX], ()))
+        if t not in bag
+        and t not in whole
+        and any(_same_word(t, b) for b in beginnings.get(t[:SHARED_PREFIX], ()))
     }
 
 
@@ -303,6 +312,11 @@ _UNIT_PATTERN = {
     ),
     MONEY: re.compile(
         r"[$€£]\s?\d|\d\s?(?:USD|EUR|GBP|dollars?)\b|\d\s?[KkMB]\b.*\b(?:budget|revenue)"
+    ),
+    RATIO: re.compile(
+        r"\bfactor of\b|\d\s?[x×](?!\w)|\b(?:times|fold|twice|half|double|triple|quarter)\b|"
+        r"\d\s?%|\d\s?percent\b",
+        re.I,
     ),
 }
 #: A figure in another unit than the one asked for counts this much.
@@ -370,6 +384,9 @@ class Scored:
     defines: np.ndarray | None = None
     #: For "the first step": 1 where the sentence names that one, -1 where it names another.
     ordinal: np.ndarray | None = None
+    #: For a follow-up: how well each sentence matches the question's own words alone, by
+    #: meaning and terms, without the conversation's (None for a question on its own).
+    own_match: np.ndarray | None = None
 
     @property
     def match(self) -> np.ndarray:
@@ -405,13 +422,14 @@ def score_candidates(question: str | Asks, found: Sequence[Candidate], embed) ->
         return Scored([], empty, empty, np.zeros((0, 1), dtype=np.float32), asks=asks)
     weights = asks.weights
     contexts = [c.context for c in found]
-    lexical = term_overlap(weights, contexts)
+    whole = asks.subjects  # a name is matched as it is written, not in another form
+    lexical = term_overlap(weights, contexts, whole)
     if len(found) > MAX_EMBEDDED:
         keep = sorted(np.argsort(-lexical, kind="stable")[:MAX_EMBEDDED].tolist())
         found = [found[i] for i in keep]
         contexts = [contexts[i] for i in keep]
         lexical = lexical[keep]
-    placed = [with_forms(set(search_terms(c.matched)), weights) for c in found]
+    placed = [with_forms(set(search_terms(c.matched)), weights, whole) for c in found]
     idf = term_weights(weights, placed)
     bags = [bag & idf.keys() for bag in placed]
     subject_weights = term_weights(dict.fromkeys(asks.subjects, 1.0), placed)
@@ -421,8 +439,20 @@ def score_candidates(question: str | Asks, found: Sequence[Candidate], embed) ->
         in_passage.setdefault(c.n, set()).update(bag)
     passage_subject = weighted_share([in_passage[c.n] for c in found], subject_weights)
     ones = np.ones(len(found))
-    vectors = np.asarray(embed([asks.text or asks.question, *contexts]), dtype=np.float32)
-    dense = vectors[1:] @ vectors[0]
+    vectors = np.asarray(
+        embed([asks.text or asks.question, *contexts, asks.question]), dtype=np.float32
+    )
+    dense = vectors[1:-1] @ vectors[0]
+    own_match = None
+    if asks.context:  # a follow-up: its own words alone, as a question on its own is matched
+        own = asks.own_weights
+        own_idf = term_weights(own, placed)
+        own_placed = weighted_share([bag & own_idf.keys() for bag in placed], own_idf)
+        own_lexical = term_overlap(own, contexts, whole)
+        own_match = DENSE_WEIGHT * (vectors[1:-1] @ vectors[-1]) + (1 - DENSE_WEIGHT) * (
+            (1 - PLACED_SHARE) * own_lexical
+            + PLACED_SHARE * (own_placed if own_placed is not None else own_lexical)
+        )
     asked = set(search_terms(asks.question))
     says = np.array(
         [len(set(search_terms(c.sentence.text)) - asked) >= MIN_NEW_TERMS for c in found]
@@ -431,7 +461,7 @@ def score_candidates(question: str | Asks, found: Sequence[Candidate], embed) ->
         list(found),
         dense,
         lexical,
-        vectors[1:],
+        vectors[1:-1],
         DENSE_WEIGHT,
         bags,
         idf,
@@ -440,10 +470,20 @@ def score_candidates(question: str | Asks, found: Sequence[Candidate], embed) ->
         asks,
         subject if subject is not None else ones,
         passage_subject if passage_subject is not None else ones,
-        np.array([holds(asks.measured, set(search_terms(c.context))) for c in found]),
+        np.array([says_measured(asks, c) for c in found]),
         definitions(asks, found),
         np.array([_ordinal_fit(asks, c) for c in found], dtype=np.float32),
+        own_match,
     )
+
+
+def says_measured(asks: Asks, c: Candidate) -> float:
+    """The share of what ``asks`` measures ("salary", "memory") that ``c`` says: in words, or,
+    for what a unit measures ("memory" for a size in bytes), with a figure in that unit."""
+    said = holds(asks.measured, set(search_terms(c.context)))
+    if asks.unit and asks.measured and asks.measured <= UNIT_WORDS[asks.unit]:
+        return max(said, float(bool(_UNIT_PATTERN[asks.unit].search(c.text))))
+    return said
 
 
 def _ordinal_fit(asks: Asks, c: Candidate) -> float:

@@ -24,6 +24,7 @@ import numpy as np
 from rag.answer.aggregation import per_document
 from rag.answer.asks import NUMBER_WORDS, Asks, defines_acronym
 from rag.answer.lines import (
+    BARE_WORDS,
     Chosen,
     Line,
     bare,
@@ -35,7 +36,7 @@ from rag.answer.lines import (
     share,
 )
 from rag.answer.scoring import Candidate, Scored, holds, label_of, titled
-from rag.core import HEADING, ITEM, comparable, search_terms
+from rag.core import HEADING, ITEM, comparable, search_terms, split_sentences, strip_citations
 
 #: An answer stops growing past this many words (its first line is always kept).
 WORD_BUDGET = 55
@@ -51,6 +52,9 @@ KIND_MISSING = 0.2
 ASKED_WEIGHT = 0.1
 #: Weight of the share of the question's names a sentence (and its passage) is about.
 SUBJECT_WEIGHT = 0.2
+#: The same for a follow-up about what the conversation was about ("How much memory does it
+#: save?"), of the sentence alone.
+INHERITED_SUBJECT_WEIGHT = 0.3
 #: Added to a sentence that reads as the definition "What is X?" asks for.
 DEFINES_BONUS = 0.08
 #: Added to a sentence naming the ordinal asked for ("Step 1" for "the first step"), taken
@@ -85,12 +89,27 @@ _SAME_NUMBER = {w: str(n) for n, w in enumerate(NUMBER_WORDS)} | {
 }
 
 
-def repeated(found: Sequence[Candidate], shown: str) -> np.ndarray:
-    """True for each sentence that ``shown`` (the last answer) holds."""
+def repeated(found: Sequence[Candidate], shown: str, asks: Asks | None = None) -> np.ndarray:
+    """True for each sentence that ``shown`` (the last answer) holds, or that holds a sentence
+    of it whole: the last answer may have shown only a clause of it ("GPT-2 has 50,257
+    tokens" of "Vocabulary sizes I wrote down: GPT-2 has …, and Llama 3 uses a 128k
+    vocabulary."), and showing the whole again repeats that clause. For a sentence that
+    would be shown as its clause about what ``asks`` names (:func:`clause`), the clause."""
     if not shown:
         return np.zeros(len(found), dtype=bool)
     earlier = comparable(shown)
-    return np.array([comparable(c.text) in earlier for c in found], dtype=bool)
+    said = [
+        comparable(s.text)
+        for s in split_sentences(strip_citations(shown))
+        if s.kind != HEADING and len(s.text.split()) > BARE_WORDS
+    ]
+
+    def again(c: Candidate) -> bool:
+        part = clause(Line(c.n, (c,)), asks) if asks is not None else None
+        text = comparable((part or c).text)
+        return text in earlier or any(old in text for old in said)
+
+    return np.array([again(c) for c in found], dtype=bool)
 
 
 def lead_scores(scored: Scored, shown: str = "") -> np.ndarray:
@@ -102,7 +121,16 @@ def lead_scores(scored: Scored, shown: str = "") -> np.ndarray:
     zeros, ones = np.zeros(len(found)), np.ones(len(found))
     kind = _or(scored.kind, zeros)
     subject = (_or(scored.subject, ones) + _or(scored.passage_subject, ones)) / 2
-    score = scored.match + KIND_BONUS * kind + SUBJECT_WEIGHT * subject
+    subject_weight = SUBJECT_WEIGHT
+    if asks is not None and asks.inherited:
+        # What "it" is, the question's words can't match: being about it, the sentence
+        # itself (with its headings), counts for more, and its passage's mention for nothing.
+        subject, subject_weight = _or(scored.subject, ones), INHERITED_SUBJECT_WEIGHT
+    again = repeated(found, shown, asks)
+    # A sentence the last answer showed answered the conversation's earlier words already:
+    # for this question it counts for what it says of the question's own words.
+    match = np.where(again, _or(scored.own_match, scored.match), scored.match)
+    score = match + KIND_BONUS * kind + subject_weight * subject
     score = score + ASKED_WEIGHT * _or(scored.asked, zeros)
     score = score + DEFINES_BONUS * _or(scored.defines, zeros)
     score = score + ORDINAL_WEIGHT * _or(scored.ordinal, zeros)
@@ -110,7 +138,7 @@ def lead_scores(scored: Scored, shown: str = "") -> np.ndarray:
         score = score - KIND_MISSING * (kind == 0)
     score = score - LEANS_PENALTY * np.array([c.leans for c in found])
     score = score - CODE_PENALTY * np.array([c.code for c in found])
-    score = score - REPEAT_PENALTY * repeated(found, shown)
+    score = score - REPEAT_PENALTY * again
     if asks is not None and asks.wants_list:
         score = score + LIST_BONUS * np.array([bool(items_of(c, found)) for c in found])
     if asks is not None and asks.next_step and shown:
@@ -162,7 +190,7 @@ def select(
     scores = lead_scores(scored, shown)
     answer = Chosen(scored, scores, bool(asks and asks.wants_list))
     says = _or(scored.says, np.ones(len(found), dtype=bool))
-    again = repeated(found, shown)
+    again = repeated(found, shown, asks)
     ones, zeros = np.ones(len(found)), np.zeros(len(found))
     subject, passage_subject = _or(scored.subject, ones), _or(scored.passage_subject, ones)
     kind = _or(scored.kind, zeros)

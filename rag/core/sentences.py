@@ -111,6 +111,25 @@ def _title(line: str) -> bool:
     )
 
 
+def _title_over(run: list[tuple[int, str]], kind: str, after: list[tuple[int, str]]) -> bool:
+    """Whether the prose gathered so far is a lone title line (:func:`_title`) and the next
+    line that is not blank is prose: the title of the paragraph that line opens, a blank line
+    between them or not."""
+    if kind != TEXT or len(run) != 1 or not _title(run[0][1]):
+        return False
+    line = next((line for _, line in after if line.strip()), "")
+    return bool(line) and not (
+        _HEADING.match(line)
+        or _ITEM.match(line)
+        or _TABLE_ROW.match(line)
+        or _FENCE.match(line)
+        or _GAP.match(line)
+        or _HR.match(line)
+        or _FIELD.match(line)
+        or _title(line)
+    )
+
+
 def plain(text: str) -> str:
     """Inline markdown made plain: images and HTML dropped, links reduced to their text."""
     text = _IMAGE.sub("", text)
@@ -262,6 +281,8 @@ def split_sentences(text: str) -> list[Sentence]:
         if in_code:
             continue
         stripped = line.strip()
+        if not stripped and _title_over(run, run_kind, lines[number + 1 :]):
+            continue  # "Step 1: 4-bit NormalFloat", a blank line, its paragraph: one run
         if not stripped or _GAP.match(line) or _HR.match(line) or _EMPTY_ITEM.match(line):
             flush()
             if not stripped and previous_kind != ITEM:

@@ -61,17 +61,22 @@ __all__ = ["HybridRetriever"]
 DENSE_MIN_SPREAD = 0.1
 
 
-def _scaled(scores: dict[Any, float], min_spread: float = 0.0) -> dict[Any, float]:
+def _scaled(
+    scores: dict[Any, float], min_spread: float = 0.0, floor: float | None = None
+) -> dict[Any, float]:
     """Scores mapped to 0..1 over the candidates (all 1.0 when they are equal).
 
     ``min_spread``: the smallest range stretched to the full 0..1, so candidates that all
     score alike stay alike instead of being pulled apart by noise; candidates that score
     exactly alike then all get 0, as nearly alike ones get nearly 0 (identical vectors of
-    repeated text say nothing about which of them is asked for).
+    repeated text say nothing about which of them is asked for). ``floor``: the score that
+    maps to 0, when it is known (else the lowest candidate's).
     """
     if not scores:
         return {}
     low, high = min(scores.values()), max(scores.values())
+    if floor is not None:
+        low = min(low, floor)
     if high <= low and not min_spread:
         return dict.fromkeys(scores, 1.0)
     span = max(high - low, min_spread)
@@ -148,9 +153,15 @@ class HybridRetriever:
             view.load(list(lexical))
             lexical = {i: score for i, score in lexical.items() if i in view.rows}
         fused: dict[str, float] = defaultdict(float)
+        # Fewer BM25 hits than asked for: they are every chunk holding a term of the query
+        # (a rare acronym: "What is MMLU?" finds 4), every other chunk scores 0, and the
+        # last hit is a match, not the floor. Stretched from the last hit's score, the
+        # chunk defining MMLU (third of four) kept 0.35 of the lexical half and fell behind
+        # the chunks the embedding, which doesn't know the word, found.
+        floor = 0.0 if len(lexical) < self.candidates else None
         scaled = (
             (self.dense_weight, _scaled(dense, DENSE_MIN_SPREAD)),
-            (1.0 - self.dense_weight, _scaled(lexical)),
+            (1.0 - self.dense_weight, _scaled(lexical, floor=floor)),
         )
         for weight, scores in scaled:
             for key, score in scores.items():

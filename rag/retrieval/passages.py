@@ -106,7 +106,14 @@ def _join(parts: Sequence[str]) -> str:
         while start != -1:
             if part.startswith(text[start:]):
                 rest = part[len(text) - start :]
-                glue = " " if rest[:1].islower() else "\n"
+                # The space the document has where the overlap ends, kept: a blank line
+                # there ends a list or a paragraph ("- Claude 3.5 Sonnet: $3.00" and the
+                # paragraph after the list are not one item).
+                space = rest[: len(rest) - len(rest.lstrip())]
+                if "\n" in space:
+                    glue = "\n\n" if space.count("\n") > 1 else "\n"
+                else:
+                    glue = " " if space or rest[:1].islower() else "\n"
                 break
             start = text.find(head, start + 1)
         if rest.strip():
