@@ -1,0 +1,425 @@
+"""A sentence read for checking: its words as keys, clause by clause, with their grammar.
+
+Each word becomes a token. A content term's key is its stem (Snowball's English stemmer:
+"quantized" and "quantization" are one term), so a paraphrase that changes a word's form still
+holds it; a number's key is ``#`` and the number (:func:`rag.core.numbers` writes it). Negations
+and direction words (:mod:`rag.answer.checker.lexicon`) are read for what they do, not as terms.
+
+A text is cut three ways, each for a rule (:mod:`rag.answer.checker.rules`):
+
+- into **clauses**, at punctuation and at the words that open one ("while", "because",
+  "than"): what a clause says of its subject stays together;
+- clauses into **phrases**, at "and", "or", "with" and slashes: what a number stands beside;
+- into **ties**, at what opens a clause or joins two things but not at commas: what a claim
+  says belongs together ("fine-tuning for knowledge" and "RAG for format" are two ties, "a
+  high-level, easy-to-use API" one).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from py_rust_stemmers import SnowballStemmer
+
+from rag.answer.checker.lexicon import (
+    CLAUSE_WORDS,
+    DIRECTIONS,
+    FUNCTION_WORDS,
+    IDIOMS,
+    JOINING_WORDS,
+    META,
+    NEGATIONS,
+    RELATION_WORDS,
+)
+from rag.core import numbers, search_terms, strip_citations
+
+_STEMMER = SnowballStemmer("english")
+#: After a comma, a piece holding this few keys is an item of a list, not a clause
+#: ("for extraction, classification and RAG answers").
+LIST_ITEM_KEYS = 3
+#: A direction word modifies a term at most this many tokens after it ("more advanced API").
+MODIFIER_REACH = 2
+
+# Words read for their grammar, not as terms a source must hold: the rules compare them.
+_NOT_TERMS = NEGATIONS | CLAUSE_WORDS | JOINING_WORDS | FUNCTION_WORDS | META
+
+# One pass over a text: what breaks a clause, a slash, a number (with what is glued to it:
+# "8B", "128k"), a word.
+_TOKEN = re.compile(
+    r"(?P<end>[.!?](?=\s|$)|[\n;—–]|\s-\s|->|=>)"
+    r"|(?P<comma>,(?!\d))"
+    r"|(?P<slash>/)"
+    r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*)(?P<suffix>[A-Za-z]+\b)?"
+    r"|(?P<word>\w+(?:['’]\w+)?)"
+)
+# A name: a capitalised word inside a sentence, an acronym, a word mixing case or digits.
+_NAME = re.compile(r"[A-Za-z][\w\-./+]*")
+_NAME_WORDS = re.compile(r"[\w\-./+]+")
+_IDIOM = re.compile(
+    r"\b(" + "|".join(re.escape(i) for i in sorted(IDIOMS, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The stem a term is compared by (lower-case in, lower-case out)."""
+    return _STEMMER.stem_word(word)
+
+
+# Direction words by stem: "updated", "updates" and "update" point the same way.
+_DIRECTIONS = {stem(word): value for word, value in DIRECTIONS.items()}
+
+
+def direction(word: str) -> tuple[str, int] | None:
+    """(scale, sign) of a direction word (lower-case), None for any other word."""
+    return _DIRECTIONS.get(stem(word))
+
+
+@lru_cache(maxsize=65536)
+def _term_key(word: str) -> str:
+    """The key of a word that is a content term, "" for any other word."""
+    terms = search_terms(word)
+    if len(terms) != 1:
+        return ""
+    term = terms[0]
+    if term.isdigit() or term in _NOT_TERMS or direction(term):
+        return ""
+    # Names with digits or underscores ("o200k_base", "gpt4") are kept as written.
+    return stem(term) if term.isalpha() else term
+
+
+@dataclass
+class Token:
+    """One word or number of a text, with where it stands in the text's grammar."""
+
+    text: str
+    #: What a source must hold to hold it: stems of terms, ``#n`` of numbers (empty: none).
+    keys: tuple[str, ...] = ()
+    #: (scale, sign) when it is a direction word.
+    direction: tuple[str, int] | None = None
+    negation: bool = False
+    #: A number that counts something, not one that is part of a name ("GPT-4", "Llama 3").
+    quantity: bool = False
+    sentence: int = 0
+    clause: int = 0
+    phrase: int = 0
+    tie: int = 0
+    #: Opens its clause after a comma (a list's next item, or a new clause).
+    after_comma: bool = False
+
+
+@dataclass
+class Phrase:
+    """Part of a clause between "and", "or", "with" or a slash: what a number stands beside."""
+
+    keys: set[str]
+    quantities: set[str]
+    #: Terms after a negation in it ("not for generation": generation), and terms before any
+    #: (a term written twice may be in both).
+    negated: set[str] = field(default_factory=set)
+    affirmed: set[str] = field(default_factory=set)
+    #: Whether it holds a negation.
+    negation: bool = False
+
+
+@dataclass
+class Clause:
+    """Part of a sentence between two clause breaks."""
+
+    text: str
+    #: Its terms, numbers (``#n``) and the scales of its direction words (``~speed``).
+    keys: set[str]
+    numbers: set[str]
+    #: How many negations it holds.
+    negations: int
+    #: (scale, sign) of each direction word in it, in order.
+    directions: list[tuple[str, int]]
+    phrases: list[Phrase]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """ "A is faster than B", "A (successor of B)": two sides of a direction on a scale."""
+
+    scale: str
+    sign: int
+    subject: frozenset[str]
+    complement: frozenset[str]
+
+
+@dataclass
+class Reading:
+    """What the checker reads in a sentence (or in a unit of a source)."""
+
+    text: str
+    tokens: list[Token]
+    clauses: list[Clause]
+    #: Stems of its content terms, in order of first appearance.
+    terms: list[str]
+    numbers: set[str]
+    #: Proper names, acronyms, identifiers (lower-cased), as :func:`names` finds them.
+    names: set[str]
+    #: Every word-like token (lower-cased), names with their inner dashes and dots included.
+    words: set[str]
+    #: The keys of each part it ties together (see the module's doc).
+    ties: list[set[str]]
+    comparisons: list[Comparison]
+    #: (term, scale, sign): a direction word and the term it modifies ("fewer tokens").
+    modifiers: list[tuple[str, str, int]]
+
+    @property
+    def keys(self) -> list[str]:
+        """What a source must hold to hold this: its content terms, its numbers (``#n``) and
+        the scales its direction words are on (``~speed``: "slower" holds "faster" there, and
+        the rules find that they disagree)."""
+        scales = dict.fromkeys(f"~{t.direction[0]}" for t in self.tokens if t.direction)
+        return self.terms + [f"#{n}" for n in sorted(self.numbers)] + list(scales)
+
+
+def names(text: str) -> set[str]:
+    """Proper names, acronyms and identifiers in a sentence (lower-cased), its first word only
+    when it can't be an ordinary capitalised word (GPT-4, QLoRA, HumanEval)."""
+    found = set()
+    for i, match in enumerate(_NAME.finditer(strip_citations(text))):
+        word = match.group(0).strip("-./+")
+        if len(word) < 2:
+            continue
+        odd = (
+            any(c.isdigit() for c in word)
+            or any(c.isupper() for c in word[1:])
+            or "_" in word  # an identifier: top_p, lora_alpha
+        )
+        if odd or (i > 0 and word[0].isupper()):
+            found.add(word.lower())
+    return found
+
+
+def _all_words(text: str) -> set[str]:
+    lowered = text.lower()
+    raw = _NAME_WORDS.findall(lowered)
+    return (
+        set(raw)
+        | {w.strip("-./+") for w in raw}
+        | set(re.findall(r"[^\W_]+", lowered))
+        | set(re.findall(r"\w+", lowered))
+    )
+
+
+def _initials(tokens: list[Token]) -> set[str]:
+    """What runs of two to five words abbreviate: "machine learning" -> "ml", so a source that
+    writes a name out holds its acronym."""
+    letters = [t.text[0].lower() for t in tokens if t.text[:1].isalpha()]
+    return {"".join(letters[i : i + n]) for n in range(2, 6) for i in range(len(letters) - n + 1)}
+
+
+def _is_name_number(text: str, start: int, value: str) -> bool:
+    """Whether the number at ``start`` is part of a name: glued to a word by a dash ("GPT-4",
+    "Phi-3.5"), or one or two digits right after a capitalised word ("Llama 3", "Level 2")."""
+    if start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha():
+        return True
+    before = re.search(r"\b[A-Z][A-Za-z]* $", text[max(0, start - 40) : start])
+    after = text[start + len(value) : start + len(value) + 9]
+    short = re.fullmatch(r"\d{1,2}(?:\.\d)?", value) is not None
+    return bool(before and short and not re.match(r"[\w.,%]|\s*percent", after))
+
+
+def _tokens(text: str) -> list[Token]:
+    """The tokens of ``text`` with their sentence, clause, phrase and tie numbers."""
+    tokens: list[Token] = []
+    place = {"sentence": 0, "clause": 0, "phrase": 0, "tie": 0}
+    after_comma = False
+
+    def cut(*parts: str) -> None:
+        if tokens:
+            for part in parts:
+                place[part] += 1
+
+    def add(token: Token) -> None:
+        nonlocal after_comma
+        for part, number in place.items():
+            setattr(token, part, number)
+        token.after_comma, after_comma = after_comma, False
+        tokens.append(token)
+
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "end":
+            cut("sentence", "clause", "phrase", "tie")
+            after_comma = False
+        elif kind == "comma":
+            cut("clause", "phrase")
+            after_comma = True
+        elif kind == "slash":
+            cut("phrase", "tie")
+        elif kind in ("number", "suffix"):
+            value = match.group("number")
+            suffix = match.group("suffix") or ""
+            keys = tuple(f"#{n}" for n in numbers(value))
+            if suffix:
+                keys += (stem((value + suffix).lower()),)
+            add(
+                Token(
+                    value + suffix, keys, quantity=not _is_name_number(text, match.start(), value)
+                )
+            )
+        else:
+            word = match.group(0)
+            lower = word.lower()
+            if lower in CLAUSE_WORDS:
+                cut("clause", "phrase", "tie")
+            elif lower in JOINING_WORDS:
+                cut("phrase", "tie")
+                continue
+            negation = lower in NEGATIONS or lower.endswith(("n't", "n’t"))
+            # A direction word inside a name ("Big Code Models") is a term of the name.
+            named = direction(lower) is not None and _in_name(text, match)
+            key = "" if negation else stem(lower) if named else _term_key(lower)
+            add(Token(word, (key,) if key else (), None if named else direction(lower), negation))
+    _merge_list_items(tokens)
+    return tokens
+
+
+def _in_name(text: str, match: re.Match) -> bool:
+    """Whether a capitalised word inside a clause is part of a name with the capitalised word
+    before or after it ("Big Code Models", "Mistral Large"): then it is no direction word."""
+    word = match.group(0)
+    if not word[:1].isupper():
+        return False
+    before = text[: match.start()].rstrip()
+    if not before or before[-1] in ".!?:;,>-(\n":
+        return False
+    neighbours = (
+        re.findall(r"\w+", before[-30:])[-1:]
+        + re.findall(r"\w+", text[match.end() : match.end() + 30])[:1]
+    )
+    return any(n[:1].isupper() for n in neighbours)
+
+
+def _merge_list_items(tokens: list[Token]) -> None:
+    """A clause opened by a comma that holds no more than :data:`LIST_ITEM_KEYS` keys is an
+    item of a list: it joins the clause before it."""
+    by_clause: dict[int, list[Token]] = {}
+    for token in tokens:
+        by_clause.setdefault(token.clause, []).append(token)
+    order = sorted(by_clause)
+    merged_into: dict[int, int] = {}
+    for previous, current in itertools.pairwise(order):
+        members = by_clause[current]
+        keys = {k for t in members for k in t.keys} | {
+            f"~{t.direction[0]}" for t in members if t.direction
+        }
+        same_sentence = members[0].sentence == by_clause[previous][-1].sentence
+        # A piece that points a way or denies says something of its own: "works with any
+        # model" is a clause, "classification and RAG answers" an item.
+        says = any(t.direction or t.negation for t in members)
+        if members[0].after_comma and same_sentence and not says and len(keys) <= LIST_ITEM_KEYS:
+            merged_into[current] = merged_into.get(previous, previous)
+    for token in tokens:
+        token.clause = merged_into.get(token.clause, token.clause)
+
+
+def _phrase(tokens: list[Token]) -> Phrase:
+    phrase = Phrase(
+        {k for t in tokens for k in t.keys} | {f"~{t.direction[0]}" for t in tokens if t.direction},
+        {n for t in tokens if t.quantity for n in t.keys if n.startswith("#")},
+    )
+    phrase.quantities = {n[1:] for n in phrase.quantities}
+    negated = False
+    for token in tokens:
+        negated = negated or token.negation
+        phrase.negation = phrase.negation or token.negation
+        terms = {k for k in token.keys if not k.startswith("#")}
+        (phrase.negated if negated else phrase.affirmed).update(terms)
+    return phrase
+
+
+def _groups(tokens: Iterable[Token], attribute: str) -> list[list[Token]]:
+    groups: dict[int, list[Token]] = {}
+    for token in tokens:
+        groups.setdefault(getattr(token, attribute), []).append(token)
+    return [groups[i] for i in sorted(groups)]
+
+
+def _clause(tokens: list[Token]) -> Clause:
+    return Clause(
+        " ".join(t.text for t in tokens),
+        {k for t in tokens for k in t.keys} | {f"~{t.direction[0]}" for t in tokens if t.direction},
+        {k[1:] for t in tokens for k in t.keys if k.startswith("#")},
+        sum(t.negation for t in tokens),
+        [t.direction for t in tokens if t.direction],
+        [_phrase(p) for p in _groups(tokens, "phrase")],
+    )
+
+
+def _term_keys(tokens: Iterable[Token]) -> frozenset[str]:
+    return frozenset(k for t in tokens for k in t.keys)
+
+
+def _comparisons(tokens: list[Token]) -> list[Comparison]:
+    """Each "A ... -er than B", and each "A ... successor of B" (a relation word between two
+    sides of one clause)."""
+    found = []
+    for i, token in enumerate(tokens):
+        if token.text.lower() == "than" and (i == 0 or tokens[i - 1].clause != token.clause):
+            # The direction word it compares by: the last one before it in its sentence.
+            for j in range(i - 1, -1, -1):
+                if tokens[j].sentence != token.sentence:
+                    break
+                if tokens[j].direction:
+                    scale, sign = tokens[j].direction
+                    subject = [t for t in tokens[:j] if t.sentence == token.sentence]
+                    complement = [t for t in tokens[i:] if t.clause == token.clause]
+                    found.append(
+                        Comparison(scale, sign, _term_keys(subject), _term_keys(complement))
+                    )
+                    break
+        elif token.direction and token.text.lower() in RELATION_WORDS:
+            subject = [t for t in tokens[:i] if t.sentence == token.sentence]
+            complement = [t for t in tokens[i + 1 :] if t.clause == token.clause]
+            if _term_keys(subject) and _term_keys(complement):
+                scale, sign = token.direction
+                found.append(Comparison(scale, sign, _term_keys(subject), _term_keys(complement)))
+    return found
+
+
+def _modifiers(tokens: list[Token]) -> list[tuple[str, str, int]]:
+    """(term, scale, sign) for each direction word followed closely by a term of its phrase."""
+    found = []
+    for i, token in enumerate(tokens):
+        if not token.direction or token.text.lower() in RELATION_WORDS:
+            continue
+        for other in tokens[i + 1 : i + 1 + MODIFIER_REACH]:
+            if other.phrase != token.phrase or other.direction:
+                break
+            terms = [k for k in other.keys if not k.startswith("#")]
+            if terms:
+                found.append((terms[0], *token.direction))
+                break
+    return found
+
+
+def read(text: str) -> Reading:
+    """``text`` (a sentence, or a source's unit with its context) read for checking."""
+    text = strip_citations(text)
+    tokens = _tokens(_IDIOM.sub(lambda m: IDIOMS[m.group(0).lower()], text))
+    terms = list(dict.fromkeys(k for t in tokens for k in t.keys if not k.startswith("#")))
+    return Reading(
+        text,
+        tokens,
+        [_clause(c) for c in _groups(tokens, "clause")],
+        terms,
+        set(numbers(text)),
+        names(text),
+        _all_words(text) | _initials(tokens),
+        [
+            set(_term_keys(t)) | {f"~{x.direction[0]}" for x in t if x.direction}
+            for t in _groups(tokens, "tie")
+        ],
+        _comparisons(tokens),
+        _modifiers(tokens),
+    )

@@ -1,0 +1,203 @@
+"""What makes a unit that holds a claim's words say something else: the rules.
+
+Each rule compares the claim with one unit of a source, clause by clause, and returns why they
+disagree (empty when they don't):
+
+- **polarity and direction**: a clause of the claim and the clause of the unit that holds most
+  of its terms must point the same way: the same parity of negations, and the same sign on
+  every scale both use (more/less, faster/slower, before/after, open/closed, all/only);
+- **roles**: two terms the claim puts in one clause must not stand in different clauses of
+  the unit, each beside a term the claim puts elsewhere (a swap: "cl100k_base is GPT-4o's"
+  where the unit says "cl100k_base (GPT-4) ..., o200k_base (GPT-4o) ...");
+- **numbers**: a number must stand beside the same things in the unit (800,000 models is not
+  800,000 datasets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rag.answer.checker.reading import Clause, Phrase, Reading
+
+#: A unit's clause is compared with a claim's clause when it holds at least this many of its
+#: keys (and more than any other clause of the unit).
+MIN_ALIGNED_KEYS = 1
+
+
+#: Weight of a key no weight is known for (a scale, a key in no unit).
+DEFAULT_WEIGHT = 1.0
+Weights = Mapping[str, float]
+
+
+def overlap(keys: set[str], other: set[str], weights: Weights) -> float:
+    """The weight of the keys two sets share (rare terms weigh more than common ones)."""
+    return sum(weights.get(k, DEFAULT_WEIGHT) for k in keys & other)
+
+
+def _aligned(keys: set[str], unit: Reading, weights: Weights) -> list[Clause]:
+    """The clauses of the unit sharing most of ``keys`` (ties all kept)."""
+    scored = [(overlap(keys, c.keys, weights), len(keys & c.keys), c) for c in unit.clauses]
+    best = max((score for score, _, _ in scored), default=0.0)
+    if not any(count >= MIN_ALIGNED_KEYS for score, count, _ in scored if score == best):
+        return []
+    return [c for score, _, c in scored if score == best]
+
+
+def _aligned_phrases(keys: set[str], phrases: list[Phrase], weights: Weights) -> list[Phrase]:
+    """The phrases sharing most of ``keys`` (ties all kept; none when none shares any)."""
+    scored = [(overlap(keys, p.keys, weights), p) for p in phrases]
+    best = max((score for score, _ in scored), default=0.0)
+    return [p for score, p in scored if score == best] if best > 0 else []
+
+
+def _leaning(clause: Clause, scale: str) -> int:
+    """+1 or -1 when every direction word of the clause on ``scale`` points that way, 0 when
+    they point both ways ("some or most", "larger vocabulary, fewer tokens")."""
+    signs = {sign for name, sign in clause.directions if name == scale}
+    return signs.pop() if len(signs) == 1 else 0
+
+
+def _shared_scales(clause: Clause, other: Clause) -> set[str]:
+    return {s for s, _ in clause.directions} & {s for s, _ in other.directions}
+
+
+def _opposed(clause: Clause, other: Clause) -> bool:
+    """Whether two aligned clauses say opposite things: on a scale both use they lean opposite
+    ways, or one is negated and the other not; both at once cancel ("not larger": "smaller")."""
+    scales = {s for s, _ in clause.directions} & {s for s, _ in other.directions}
+    flipped = sum(1 for s in scales if _leaning(clause, s) * _leaning(other, s) == -1)
+    negated = (clause.negations - other.negations) % 2 == 1
+    return flipped % 2 == 1 and not negated
+
+
+def negation_conflict(claim: Reading, unit: Reading) -> str:
+    """A term the claim affirms that the unit only denies, or the other way round ("not for
+    generation" against "suited to text generation"). A phrase of the claim that holds a
+    negation is compared by what it denies ("give no example" and "don't give an example"
+    deny the same example), one that holds none by what it affirms."""
+    unit_negated = {t for c in unit.clauses for p in c.phrases for t in p.negated}
+    unit_affirmed = {t for c in unit.clauses for p in c.phrases for t in p.affirmed}
+    # "untrusted" denies "trusted": a term with "un" before it is negated.
+    unit_negated |= {t[2:] for t in unit_affirmed if t.startswith("un") and len(t) > 5}
+    unit_affirmed |= {t[2:] for t in unit_negated if t.startswith("un") and len(t) > 5}
+    for clause in claim.clauses:
+        for phrase in clause.phrases:
+            if not phrase.negation:
+                for term in sorted(phrase.affirmed):
+                    if term in unit_negated and term not in unit_affirmed:
+                        return "denies it"
+            for term in sorted(phrase.negated - phrase.affirmed):
+                if term in unit_affirmed and term not in unit_negated:
+                    return "affirms it"
+    return ""
+
+
+#: Negations are compared clause by clause when the unit's clause holds this share of the
+#: claim clause's keys (a long clause of the claim may align on its subject alone).
+MIN_NEGATION_SHARE = 0.5
+
+
+def polarity_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
+    """Why the claim and the unit point opposite ways ("" when they don't)."""
+    for clause in claim.clauses:
+        aligned = _aligned(clause.keys, unit, weights)
+        aligned = [
+            other
+            for other in aligned
+            if len(clause.keys & other.keys) >= MIN_NEGATION_SHARE * len(clause.keys)
+            or _shared_scales(clause, other)
+        ]
+        if aligned and all(_opposed(clause, other) for other in aligned):
+            return "says the opposite"
+    return ""
+
+
+def _places(parts: list[set[str]]) -> dict[str, set[int]]:
+    """key -> the indices of the parts (clauses or phrases) holding it."""
+    where: dict[str, set[int]] = {}
+    for i, keys in enumerate(parts):
+        for key in keys:
+            if not key.startswith("~"):
+                where.setdefault(key, set()).add(i)
+    return where
+
+
+def role_conflict(claim: Reading, unit: Reading) -> str:
+    """Why two things the claim ties together are tied to others in the unit ("" if not).
+
+    A swap: the claim ties a to b in one part and speaks of c and d in another ("fine-tuning
+    for knowledge and RAG for format"), while the unit keeps a and b apart and ties a to one
+    of c, d, and b to one of them ("fine-tune for format; use RAG for knowledge"). The claim
+    is read by what it ties (:attr:`Reading.ties`), the unit clause by clause."""
+    claim_where = _places(claim.ties)
+    unit_where = _places([c.keys for c in unit.clauses])
+    shared = [k for k in claim_where if k in unit_where]
+    for i, first in enumerate(shared):
+        for second in shared[i + 1 :]:
+            together = claim_where[first] & claim_where[second]
+            if not together or unit_where[first] & unit_where[second]:
+                continue
+            for part, keys in enumerate(claim.ties):
+                if part in together:
+                    continue
+                others = [k for k in keys if k in unit_where and not claim_where[k] & together]
+                if _beside(first, others, unit_where) and _beside(second, others, unit_where):
+                    return "ties these things to other things"
+    return ""
+
+
+def _beside(key: str, others: list[str], unit_where: dict[str, set[int]]) -> bool:
+    """Whether ``key`` shares a clause of the unit with one of ``others``."""
+    return any(unit_where[key] & unit_where[other] for other in others if other != key)
+
+
+def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
+    """Why a number of the claim stands beside other things in the unit ("" if it doesn't):
+    the unit's phrases holding most of what stands beside it in the claim hold another."""
+    unit_phrases = [p for c in unit.clauses for p in c.phrases]
+    for clause in claim.clauses:
+        for phrase in clause.phrases:
+            for number in phrase.quantities:
+                aligned = _aligned_phrases(phrase.keys - {f"#{number}"}, unit_phrases, weights)
+                if any(f"#{number}" in p.keys for p in aligned):
+                    continue
+                others = sorted({n for p in aligned for n in p.quantities})
+                if others:
+                    return f"gives {', '.join(others)} there, not {number}"
+    return ""
+
+
+def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
+    """Why a comparison of the claim points the other way in the unit ("" if it doesn't):
+    "floating-point is faster than integer" against "integer is faster than floating-point"
+    (the sides exchanged), "PEFT tunes fewer than updating the last layers" against "more than
+    just updating the last layers" (the direction reversed). Each comparison of the claim is
+    set against the unit's comparison on the same scale whose sides share most with it,
+    either way round."""
+    for ours in claim.comparisons:
+        best, best_score = None, 0.0
+        for theirs in unit.comparisons:
+            if theirs.scale != ours.scale:
+                continue
+            straight = overlap(set(ours.subject), set(theirs.subject), weights) + overlap(
+                set(ours.complement), set(theirs.complement), weights
+            )
+            crossed = overlap(set(ours.subject), set(theirs.complement), weights) + overlap(
+                set(ours.complement), set(theirs.subject), weights
+            )
+            score = max(straight, crossed)
+            if score > best_score:
+                best, best_score = (theirs, 1 if straight >= crossed else -1), score
+        if best is not None and best[0].sign * best[1] != ours.sign:
+            return "compares the other way round"
+    return ""
+
+
+def modifier_conflict(claim: Reading, unit: Reading) -> str:
+    """A term the claim qualifies one way ("fewer tokens") that the unit only qualifies the
+    other way ("more tokens") on the same scale."""
+    for term, scale, sign in claim.modifiers:
+        theirs = {s for t, sc, s in unit.modifiers if t == term and sc == scale}
+        if theirs == {-sign}:
+            return "says the opposite"
+    return ""

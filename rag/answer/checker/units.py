@@ -1,0 +1,178 @@
+"""The units of a source a claim is checked against, one at a time.
+
+A unit is what a reader takes as one statement with what it needs to be understood: a sentence
+of a paragraph, a whole list item (its sentences together) with its heading and the sentence
+that leads into the list, a table row read with its header ("column: cell; ..."). A claim is
+supported by one unit; terms found in neighbouring units do not add up to support.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.answer.checker.reading import Reading, read
+from rag.core import HEADING, ITEM, Passage, Sentence, plain, split_sentences
+
+# A new list item starts between two sentences: they belong to different items.
+_ITEM_START = re.compile(r"\n\s*(?:[-*+•]|\d{1,3}[.)])\s")
+# A line that ends a statement without a full stop: the next line starts with a capital or a
+# digit, and this one ends with neither punctuation nor a word that continues it.
+_LINE_STATEMENT = re.compile(r"(?<![.,;:!?])\n(?=\s*[A-Z0-9])")
+
+
+def _read_text(body: str, group: list[Sentence]) -> str:
+    """The text of a unit as the checker reads it: lines that each state something ("Level
+    1: Prompt Engineering" / "Level 2: Model Fine-tuning") end with a semicolon, so they are
+    read as clauses of their own."""
+    parts = [_LINE_STATEMENT.sub(" ;\n", body[s.start : s.end]) for s in group]
+    return " ".join(plain(part) for part in parts)
+
+
+@dataclass
+class Unit:
+    """One statement of a source, where it stands in its passage's body."""
+
+    #: The passage it is in: [n].
+    n: int
+    #: Its text, plain.
+    text: str
+    #: Its offsets in the passage's body (what is highlighted).
+    start: int
+    end: int
+    kind: str
+    #: The list, table or paragraph it belongs to: its neighbours share it.
+    block: int
+    #: The headings above it, outermost first, joined.
+    headings: str
+    #: For a list item, what leads into it: the sentence before the list, the item above.
+    lead: str
+    #: The text read for checking (:func:`rag.answer.checker.reading.read`).
+    reading: Reading
+    #: Its headings and lead read the same way: a claim's terms may be there ("Google
+    #: (Gemini)" above "Gemini 2.0 Flash: faster successor ...").
+    context_reading: Reading
+    #: The keys it holds: its own, its lead's, and those of its headings that tell it from
+    #: the units beside it (:func:`source_units`).
+    keys: frozenset[str] = frozenset()
+    #: The words it holds (names are looked up there), chosen the same way.
+    words: frozenset[str] = frozenset()
+
+    @property
+    def context(self) -> str:
+        return " ".join(part for part in (self.headings, self.lead) if part)
+
+    @property
+    def embedded(self) -> str:
+        """What is embedded to compare meanings: the unit with its context."""
+        return f"{self.context}: {self.text}" if self.context else self.text
+
+
+def _same_item(body: str, first: Sentence, second: Sentence) -> bool:
+    return (
+        first.kind == ITEM
+        and second.kind == ITEM
+        and first.block == second.block
+        and not _ITEM_START.search(body[first.end : second.start])
+    )
+
+
+def _groups(body: str) -> list[list[Sentence]]:
+    """The sentences of ``body`` (headings left out), a list item's sentences in one group."""
+    groups: list[list[Sentence]] = []
+    for sentence in split_sentences(body):
+        if sentence.kind == HEADING:
+            continue
+        if groups and _same_item(body, groups[-1][-1], sentence):
+            groups[-1].append(sentence)
+        else:
+            groups.append([sentence])
+    return groups
+
+
+def _indent(body: str, sentence: Sentence) -> int:
+    line_start = body.rfind("\n", 0, sentence.start) + 1
+    line = body[line_start : sentence.start]
+    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+
+
+def _leads(body: str, groups: list[list[Sentence]]) -> list[str]:
+    """What leads into each group when it is a list item: the sentence ending with ":" before
+    its list, else the item it is nested under (with what leads into that one), else a label
+    line right above the list ("Hugging Face")."""
+    leads: list[str] = []
+    for index, group in enumerate(groups):
+        first = group[0]
+        lead = ""
+        if first.kind == ITEM and first.lead:
+            lead = first.lead
+        elif first.kind == ITEM:
+            indent = _indent(body, first)
+            for earlier_index in range(index - 1, -1, -1):
+                earlier = groups[earlier_index]
+                head = earlier[0]
+                if head.kind != ITEM or head.block != first.block:
+                    between = body[earlier[-1].end : first.start]
+                    label = len(earlier) == 1 and not head.text.endswith(".")
+                    if head.kind != ITEM and label and "\n\n" not in between:
+                        lead = head.text
+                    break
+                if _indent(body, head) < indent:
+                    text = " ".join(s.text for s in earlier)
+                    lead = f"{leads[earlier_index]} {text}".strip()
+                    break
+        leads.append(lead)
+    return leads
+
+
+def passage_units(passage: Passage) -> list[Unit]:
+    """The units of one passage, in order."""
+    units = []
+    section = str(passage.metadata.get("section") or "")
+    groups = _groups(passage.body)
+    for group, lead in zip(groups, _leads(passage.body, groups), strict=True):
+        first = group[0]
+        headings = " ".join(first.headings) or section
+        text = " ".join(s.text for s in group)
+        unit = Unit(
+            passage.n,
+            text,
+            first.start,
+            group[-1].end,
+            first.kind,
+            first.block,
+            headings,
+            lead,
+            read(_read_text(passage.body, group)),
+            read(" ".join(part for part in (headings, lead) if part)),
+        )
+        units.append(unit)
+    _give_keys(units)
+    return units
+
+
+def _give_keys(units: list[Unit]) -> None:
+    """Each unit's keys: its text's and its lead's, and its headings' but for those another
+    unit under the same headings holds in its own text. A heading is shared by every unit
+    under it, so it can't tell which of them says what: under "Zero-shot and few-shot
+    prompting", "Few-shot means including examples" does not hold "zero-shot" (its sibling
+    "Zero-shot means just describing the task" does)."""
+    by_place: dict[str, list[Unit]] = {}
+    for unit in units:
+        by_place.setdefault(unit.headings, []).append(unit)
+    for siblings in by_place.values():
+        leads = [read(u.lead) if u.lead else None for u in siblings]
+        headings = read(siblings[0].headings)
+        for attribute, of in (("keys", lambda r: set(r.keys)), ("words", lambda r: r.words)):
+            own = [of(u.reading) for u in siblings]
+            for i, unit in enumerate(siblings):
+                others = set().union(*(held for j, held in enumerate(own) if j != i))
+                lead = of(leads[i]) if leads[i] is not None else set()
+                heading = of(headings) - (others - own[i])
+                setattr(unit, attribute, frozenset(own[i] | lead | heading))
+
+
+def source_units(passages: Sequence[Passage]) -> list[Unit]:
+    """The units of every passage, passage by passage."""
+    return [unit for passage in passages for unit in passage_units(passage)]
