@@ -4,6 +4,7 @@
 from rag.app.service import (
     NO_NOTES,
     AnswerEvent,
+    CheckedText,
     Finished,
     RagService,
     Retrieved,
@@ -15,6 +16,7 @@ from rag.app.startup import StartupIngest
 __all__ = [
     "NO_NOTES",
     "AnswerEvent",
+    "CheckedText",
     "Finished",
     "RagService",
     "Retrieved",

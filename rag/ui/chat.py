@@ -22,7 +22,7 @@ from rag.ui.redact import redact
 from rag.ui.render import (
     cited_sources,
     link_citations,
-    mark_unsupported,
+    mark_claims,
     safe_markdown,
     sources_footer,
     sources_html,
@@ -178,7 +178,7 @@ class ChatHandlers:
         claims = finished.claims if finished else []
         not_found = bool(finished and finished.not_found)
         cited = set() if not_found else cited_sources(answer, claims)
-        final = link_citations(mark_unsupported(answer, claims), len(chunks)) + sources_footer(
+        final = link_citations(mark_claims(answer, claims), len(chunks)) + sources_footer(
             chunks, cited, not_found=not_found
         )
         shown[-1] = {"role": "assistant", "content": final}

@@ -43,6 +43,8 @@ _STEMMER = SnowballStemmer("english")
 LIST_ITEM_KEYS = 3
 #: A direction word modifies a term at most this many tokens after it ("more advanced API").
 MODIFIER_REACH = 2
+#: What a number counts: the keys at most this many tokens from it, in its phrase.
+NUMBER_REACH = 3
 
 # Words read for their grammar, not as terms a source must hold: the rules compare them.
 _NOT_TERMS = NEGATIONS | CLAUSE_WORDS | JOINING_WORDS | FUNCTION_WORDS | META
@@ -56,6 +58,8 @@ _TOKEN = re.compile(
     r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*)(?P<suffix>[A-Za-z]+\b)?"
     r"|(?P<word>\w+(?:['’]\w+)?)"
 )
+# Where a word joined in camel case splits: "Hugging|Face", not "Q|Lo|RA".
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 # A name: a capitalised word inside a sentence, an acronym, a word mixing case or digits.
 _NAME = re.compile(r"[A-Za-z][\w\-./+]*")
 _NAME_WORDS = re.compile(r"[\w\-./+]+")
@@ -171,6 +175,9 @@ class Reading:
     comparisons: list[Comparison]
     #: (term, scale, sign): a direction word and the term it modifies ("fewer tokens").
     modifiers: list[tuple[str, str, int]]
+    #: (number, {key beside it in its phrase: how many tokens away}) for each number that
+    #: counts something.
+    quantities: list[tuple[str, dict[str, int]]]
 
     @property
     def keys(self) -> list[str]:
@@ -202,8 +209,10 @@ def names(text: str) -> set[str]:
 def _all_words(text: str) -> set[str]:
     lowered = text.lower()
     raw = _NAME_WORDS.findall(lowered)
+    camel = {p.lower() for w in re.findall(r"\w+", text) for p in _CAMEL.split(w)}
     return (
-        set(raw)
+        camel
+        | set(raw)
         | {w.strip("-./+") for w in raw}
         | set(re.findall(r"[^\W_]+", lowered))
         | set(re.findall(r"\w+", lowered))
@@ -278,8 +287,16 @@ def _tokens(text: str) -> list[Token]:
             negation = lower in NEGATIONS or lower.endswith(("n't", "n’t"))
             # A direction word inside a name ("Big Code Models") is a term of the name.
             named = direction(lower) is not None and _in_name(text, match)
-            key = "" if negation else stem(lower) if named else _term_key(lower)
-            add(Token(word, (key,) if key else (), None if named else direction(lower), negation))
+            if negation:
+                keys: tuple[str, ...] = ()
+            elif named:
+                keys = (stem(lower),)
+            else:
+                # "HuggingFace" holds "Hugging Face": a word joined in camel case is also
+                # read by its parts.
+                parts = [word, *_CAMEL.split(word)] if _CAMEL.search(word) else [word]
+                keys = tuple(dict.fromkeys(k for k in map(_term_key, map(str.lower, parts)) if k))
+            add(Token(word, keys, None if named else direction(lower), negation))
     _merge_list_items(tokens)
     return tokens
 
@@ -403,6 +420,23 @@ def _modifiers(tokens: list[Token]) -> list[tuple[str, str, int]]:
     return found
 
 
+def _quantities(tokens: list[Token]) -> list[tuple[str, dict[str, int]]]:
+    found = []
+    for i, token in enumerate(tokens):
+        if not token.quantity:
+            continue
+        beside: dict[str, int] = {}
+        for j in range(max(0, i - NUMBER_REACH), min(len(tokens), i + NUMBER_REACH + 1)):
+            other = tokens[j]
+            if j == i or other.phrase != token.phrase or other.quantity:
+                continue
+            keys = list(other.keys) + ([f"~{other.direction[0]}"] if other.direction else [])
+            for key in keys:
+                beside[key] = min(beside.get(key, NUMBER_REACH), abs(j - i))
+        found.extend((key[1:], beside) for key in token.keys if key.startswith("#"))
+    return found
+
+
 def read(text: str) -> Reading:
     """``text`` (a sentence, or a source's unit with its context) read for checking."""
     text = strip_citations(text)
@@ -422,4 +456,5 @@ def read(text: str) -> Reading:
         ],
         _comparisons(tokens),
         _modifiers(tokens),
+        _quantities(tokens),
     )

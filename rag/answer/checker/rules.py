@@ -153,17 +153,18 @@ def _beside(key: str, others: list[str], unit_where: dict[str, set[int]]) -> boo
 
 def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     """Why a number of the claim stands beside other things in the unit ("" if it doesn't):
-    the unit's phrases holding most of what stands beside it in the claim hold another."""
+    the unit's phrases holding most of what stands next to it in the claim hold another
+    ("has 6 layers" is held by "has 6 layers", not by "produces 384-dimensional vectors")."""
     unit_phrases = [p for c in unit.clauses for p in c.phrases]
-    for clause in claim.clauses:
-        for phrase in clause.phrases:
-            for number in phrase.quantities:
-                aligned = _aligned_phrases(phrase.keys - {f"#{number}"}, unit_phrases, weights)
-                if any(f"#{number}" in p.keys for p in aligned):
-                    continue
-                others = sorted({n for p in aligned for n in p.quantities})
-                if others:
-                    return f"gives {', '.join(others)} there, not {number}"
+    for number, beside in claim.quantities:
+        # What stands right next to the number counts most ("6 layers": layers).
+        nearness = {k: weights.get(k, DEFAULT_WEIGHT) / distance for k, distance in beside.items()}
+        aligned = _aligned_phrases(set(beside), unit_phrases, nearness)
+        if any(f"#{number}" in p.keys for p in aligned):
+            continue
+        others = sorted({n for p in aligned for n in p.quantities})
+        if others:
+            return f"gives {', '.join(others)} there, not {number}"
     return ""
 
 

@@ -13,20 +13,44 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer.checker.reading import Reading, read
-from rag.core import HEADING, ITEM, Passage, Sentence, plain, split_sentences
+from rag.core import (
+    HEADING,
+    ITEM,
+    ROW,
+    Passage,
+    Sentence,
+    plain,
+    search_terms,
+    split_sentences,
+)
 
 # A new list item starts between two sentences: they belong to different items.
 _ITEM_START = re.compile(r"\n\s*(?:[-*+•]|\d{1,3}[.)])\s")
-# A line that ends a statement without a full stop: the next line starts with a capital or a
-# digit, and this one ends with neither punctuation nor a word that continues it.
-_LINE_STATEMENT = re.compile(r"(?<![.,;:!?])\n(?=\s*[A-Z0-9])")
+# A line that may end a statement without a full stop: no punctuation at its end, and the next
+# line opens with a capitalised word ("Level 2: ...") or a number, rather than an acronym or a
+# lower-case word (a line wrapped in the middle of a sentence, as PDFs wrap them: "8.5\nGB").
+_LINE_STATEMENT = re.compile(r"(\w+\)?)[ \t]?\n(?=\s*(?:[A-Z][a-z]|\d))")
+# Markdown's hard line break (two spaces before the end of a line) always ends a statement.
+_HARD_BREAK = re.compile(r"(?<=\S) {2,}\n")
+
+
+def _line_break(match: re.Match) -> str:
+    # A line ending with a word that needs the next one ("trained by\nGoogle") goes on.
+    if search_terms(match.group(1)) or any(c.isdigit() for c in match.group(1)):
+        return f"{match.group(1)} ;\n"
+    return match.group(0)
 
 
 def _read_text(body: str, group: list[Sentence]) -> str:
     """The text of a unit as the checker reads it: lines that each state something ("Level
     1: Prompt Engineering" / "Level 2: Model Fine-tuning") end with a semicolon, so they are
     read as clauses of their own."""
-    parts = [_LINE_STATEMENT.sub(" ;\n", body[s.start : s.end]) for s in group]
+    if group[0].kind == ROW:
+        return group[0].text  # read with its header: "Precision: int8; 8B model: 8 GB"
+    parts = [
+        _LINE_STATEMENT.sub(_line_break, _HARD_BREAK.sub(" ;\n", body[s.start : s.end]))
+        for s in group
+    ]
     return " ".join(plain(part) for part in parts)
 
 
@@ -152,25 +176,32 @@ def passage_units(passage: Passage) -> list[Unit]:
     return units
 
 
+def _subject(unit: Unit) -> str:
+    """What a unit speaks of: its first term ("" when it has none)."""
+    return unit.reading.terms[0] if unit.reading.terms else ""
+
+
 def _give_keys(units: list[Unit]) -> None:
-    """Each unit's keys: its text's and its lead's, and its headings' but for those another
-    unit under the same headings holds in its own text. A heading is shared by every unit
-    under it, so it can't tell which of them says what: under "Zero-shot and few-shot
-    prompting", "Few-shot means including examples" does not hold "zero-shot" (its sibling
-    "Zero-shot means just describing the task" does)."""
-    by_place: dict[str, list[Unit]] = {}
+    """Each unit's keys and words: its text's, its lead's and its headings', but for the
+    subjects of its siblings a heading names beside its own. A heading naming several
+    subjects can't tell which unit says what: under "Zero-shot and few-shot prompting",
+    "Few-shot means including examples" does not hold "zero-shot", the subject of its sibling
+    "Zero-shot means just describing the task"."""
+    by_place: dict[tuple[int, str], list[Unit]] = {}
     for unit in units:
-        by_place.setdefault(unit.headings, []).append(unit)
+        by_place.setdefault((unit.n, unit.headings), []).append(unit)
     for siblings in by_place.values():
-        leads = [read(u.lead) if u.lead else None for u in siblings]
-        headings = read(siblings[0].headings)
-        for attribute, of in (("keys", lambda r: set(r.keys)), ("words", lambda r: r.words)):
-            own = [of(u.reading) for u in siblings]
-            for i, unit in enumerate(siblings):
-                others = set().union(*(held for j, held in enumerate(own) if j != i))
-                lead = of(leads[i]) if leads[i] is not None else set()
-                heading = of(headings) - (others - own[i])
-                setattr(unit, attribute, frozenset(own[i] | lead | heading))
+        heading = read(siblings[0].headings)
+        named = set(heading.keys)
+        subjects = {_subject(u) for u in siblings} & named
+        for unit in siblings:
+            lead = read(unit.lead) if unit.lead else None
+            own = set(unit.reading.keys)
+            others = subjects - {_subject(unit)} - own if _subject(unit) in named else set()
+            unit.keys = frozenset(own | set(lead.keys if lead else ()) | (named - others))
+            unit.words = frozenset(
+                unit.reading.words | (lead.words if lead else set()) | heading.words
+            )
 
 
 def source_units(passages: Sequence[Passage]) -> list[Unit]:

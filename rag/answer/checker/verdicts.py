@@ -11,6 +11,7 @@ Thresholds are chosen on the ``dev`` half of ``tests/data/labels/claims.jsonl``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -44,8 +45,10 @@ HOLDING_SHARE = 0.8
 #: A unit's first term is its subject when it is this rare (inverse document frequency over
 #: the units: a term in one unit of ten weighs about 1.9; "use" or "model" far less).
 MIN_SUBJECT_WEIGHT = 2.0
-#: A unit that says otherwise contradicts the claim when it holds this share of its keys.
+#: A unit that says otherwise contradicts the claim when it holds this share of its keys...
 MIN_CONTRADICTING_SHARE = 0.6
+#: ... and is this close in meaning.
+MIN_CONTRADICTING_SIMILARITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,11 @@ class SourceUnits:
 
 
 def _missing_names(claim: Reading, unit: Unit) -> list[str]:
-    """The claim's names the unit doesn't hold (a plural "LLMs" is held by "LLM")."""
+    """The claim's names the unit doesn't hold ("LLMs" and "LLM" are one name)."""
     return sorted(
         name
         for name in claim.names
-        if name not in unit.words and name.removesuffix("s") not in unit.words
+        if not {name, name.removesuffix("s"), f"{name}s"} & unit.words
     )
 
 
@@ -136,6 +139,15 @@ def conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
     )
 
 
+def _as_written(text: str, found: list[str]) -> str:
+    """Names and numbers as the claim writes them ("HumanEval", not "humaneval")."""
+    shown = []
+    for item in found:
+        match = re.search(re.escape(item), text, re.IGNORECASE)
+        shown.append(match.group(0) if match else item)
+    return ", ".join(shown)
+
+
 def _short(text: str, words: int = 8) -> str:
     parts = text.split()
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
@@ -161,7 +173,11 @@ def judge(
         disagreement = conflict(claim, unit, sources.weights)
         beside = None if disagreement else subject_elsewhere(claim, unit, sources)
         if disagreement or beside is not None:
-            if candidate.share >= MIN_CONTRADICTING_SHARE and contradiction is None:
+            if (
+                candidate.share >= MIN_CONTRADICTING_SHARE
+                and candidate.similarity >= MIN_CONTRADICTING_SIMILARITY
+                and contradiction is None
+            ):
                 if beside is not None:
                     reason = f'[{beside.n}] says this of another thing: "{_short(beside.text)}"'
                     contradiction = Judgement(CONTRADICTED, beside, reason)
@@ -170,7 +186,7 @@ def judge(
             continue
         missing = _missing_names(claim, unit) or _missing_numbers(claim, unit)
         if missing:
-            lacking = lacking or f"[{unit.n}] doesn't hold {', '.join(missing)}"
+            lacking = lacking or f"{_as_written(claim_text, missing)} not found in the passages"
             continue
         close = candidate.share >= MIN_SHARE and candidate.similarity >= MIN_SIMILARITY
         if not close and candidate.share < HOLDING_SHARE:
