@@ -389,3 +389,29 @@ def test_unsupported_sentence_is_marked_with_its_reason_and_a_citation_opens_its
     card = page.locator(f"#source-{n}")
     assert card.get_attribute("open") is not None
     assert card.locator(".rag-source-text").is_visible()
+
+
+def test_check_tab_marks_a_contradicted_sentence_with_its_evidence(page):
+    page.get_by_role("tab", name="Check an answer").click()
+    page.locator("#rag-check-text textarea").fill(
+        "The Heliotrope benchmark has 2000 questions about chemistry. "
+        "Paris is the capital of France."
+    )
+    page.locator("#rag-check").click()
+    contradicted = page.locator("#rag-check-verdicts .rag-claim-contradicted")
+    contradicted.wait_for(timeout=120_000)
+    assert "✗ Contradicted" in contradicted.inner_text()
+    evidence = contradicted.locator(".rag-evidence")
+    assert "1312 questions" in evidence.inner_text()
+    assert "benchmarks.html" in evidence.inner_text()
+    assert (
+        "Not in the notes"
+        in page.locator("#rag-check-verdicts .rag-claim-not_in_notes").inner_text()
+    )
+    page.screenshot(path=str(SCREENSHOTS / "check-contradicted.png"), full_page=True)
+    # Its [n] opens the passage in the sources beside it (not the chat's card of that number).
+    link = evidence.locator("a.rag-cite")
+    link.click()
+    card = page.locator(f"#rag-check-sources #check-source-{link.get_attribute('data-n')}")
+    assert card.get_attribute("open") is not None
+    assert "1312 questions" in card.locator(".rag-source-text").inner_text()

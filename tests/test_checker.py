@@ -3,18 +3,13 @@ and its figures on the held-out half of the labelled claims."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from devtools.paths import REPO_ROOT, SHARED
+from devtools.labelled_claims import load_claims, source_text
+from devtools.paths import SHARED
 from rag.answer import ClaimChecker
 from rag.core import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, Passage, plain
 from rag.embedding import SentenceVectors
-
-LABELLED = REPO_ROOT / "tests" / "data" / "labels" / "claims.jsonl"
-# The PDF's text, as written before it was made a PDF.
-PDF_SOURCE = REPO_ROOT / "scripts" / "sample_pdf_source" / "06_quantization.md"
 
 PROMPTING = """# Prompting
 
@@ -111,31 +106,25 @@ def test_evidence_offsets_mark_the_unit_in_the_passage_body(vectors):
     ]:
         evidence = check(text, source, vectors).evidence[0]
         unit = source[evidence.start : evidence.end]
-        assert plain(unit.replace("|", " ")).split() == plain(evidence.text).replace(
-            "Precision: ", ""
-        ).replace("Bytes per parameter: ", "").replace("8B model: ", "").replace(";", "").split()
-
-
-def _labelled() -> list[dict]:
-    return [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
-
-
-def _source_text(source: str) -> str:
-    if source == "knowledge_base/06_quantization.pdf":
-        return PDF_SOURCE.read_text(encoding="utf-8")
-    if source.startswith("course-notes/"):
-        return (SHARED / source).read_text(encoding="utf-8")
-    return (REPO_ROOT / source).read_text(encoding="utf-8")
+        assert (
+            plain(unit.replace("|", " ")).split()
+            == plain(evidence.text)
+            .replace("Precision: ", "")
+            .replace("Bytes per parameter: ", "")
+            .replace("8B model: ", "")
+            .replace(";", "")
+            .split()
+        )
 
 
 @pytest.mark.skipif(not (SHARED / "course-notes").is_dir(), reason="../shared is not here")
 def test_on_the_held_out_claims_it_keeps_the_true_ones_and_flags_the_wrong_ones(vectors):
-    rows = [r for r in _labelled() if r["split"] == "test"]
+    rows = [r for r in load_claims() if r["split"] == "test"]
     checkers = {}
     right: dict[str, list[bool]] = {}
     for row in rows:
         if row["source"] not in checkers:
-            passage = Passage(1, row["source"], _source_text(row["source"]), {}, 1.0)
+            passage = Passage(1, row["source"], source_text(row["source"]), {}, 1.0)
             checkers[row["source"]] = ClaimChecker([passage], vectors)
         claim = checkers[row["source"]].check(row["sentence"])
         right.setdefault(row["kind"], []).append(claim.supported == row["supported"])

@@ -384,7 +384,8 @@ class RagService:
         for sentence, vector in zip(sentences, vectors, strict=True):
             found = []
             for passage in self.retrieve(sentence, question=question or None):
-                key = (passage.source, passage.chunk_ids, passage.text)
+                # One passage, whichever section its header line names for this sentence.
+                key = (passage.source, passage.chunk_ids, passage.body)
                 if key not in numbered:
                     numbered[key] = dataclasses.replace(passage, n=len(numbered) + 1)
                 found.append(numbered[key])

@@ -28,6 +28,10 @@ EXAMPLE = (
 )
 
 
+# The ids of this tab's source cards ("check-source-2"): the chat's panel has its own.
+ANCHOR = "check-source"
+
+
 def _message(text: str) -> str:
     return f'<div class="rag-checked-empty">⚠️ {html.escape(text)}</div>'
 
@@ -56,7 +60,10 @@ class CheckHandlers:
             ), sources_html([])
         used = {e.n for claim in checked.claims for e in claim.evidence}
         shown = [p for p in checked.passages if p.n in used]
-        return checked_html(checked.claims, shown), sources_html(shown, used)
+        return (
+            checked_html(checked.claims, shown, anchor=ANCHOR),
+            sources_html(shown, used, anchor=ANCHOR),
+        )
 
 
 def build_check_tab(service: RagService, fair_use: FairUse | None = None) -> None:

@@ -35,10 +35,12 @@ def cited_first(chunks: Sequence[Passage], cited: set[int] | None) -> list[tuple
     ]
 
 
-def sources_html(chunks: Sequence[Passage], cited: set[int] | None = None) -> str:
+def sources_html(
+    chunks: Sequence[Passage], cited: set[int] | None = None, *, anchor: str = "source"
+) -> str:
     """One collapsible card per source, ``id="source-N"`` so citations can open it; once the
     answer is in (``cited`` given), the sources it cites come first and the others are marked
-    as retrieved but not cited."""
+    as retrieved but not cited. ``anchor``: the ids' prefix, one per panel of the page."""
     if not chunks:
         return '<div class="rag-sources-empty">Sources of the answer appear here.</div>'
     cards = []
@@ -50,7 +52,7 @@ def sources_html(chunks: Sequence[Passage], cited: set[int] | None = None) -> st
         classes = "rag-source" if is_cited else "rag-source rag-uncited"
         note = "" if is_cited else ' <span class="rag-uncited-note">retrieved, not cited</span>'
         cards.append(
-            f'<details class="{classes}" id="source-{chunk.n}" data-n="{chunk.n}">'
+            f'<details class="{classes}" id="{anchor}-{chunk.n}" data-n="{chunk.n}">'
             f'<summary><span class="rag-source-n">[{chunk.n}]</span> '
             f"{html.escape(source_label(chunk))}{note}</summary>"
             f'<pre class="rag-source-text">{html.escape(snippet)}</pre></details>'
@@ -111,9 +113,12 @@ VERDICT_LABELS = {
 NOT_IN_NOTES_LABEL = ("⚠", "Not in the notes")
 
 
-def checked_html(claims: Sequence[Claim], passages: Sequence[Passage]) -> str:
+def checked_html(
+    claims: Sequence[Claim], passages: Sequence[Passage], *, anchor: str = "source"
+) -> str:
     """The Check tab's verdicts: each sentence with its mark, and the unit of the notes that
-    supports or contradicts it quoted under it, with its source."""
+    supports or contradicts it quoted under it, with its source (``anchor``: the prefix of the
+    ids of the source cards its [n] open)."""
     if not claims:
         return (
             '<div class="rag-checked-empty">Nothing to check: no sentence states something.</div>'
@@ -123,7 +128,7 @@ def checked_html(claims: Sequence[Claim], passages: Sequence[Passage]) -> str:
     for claim in claims:
         mark, label = VERDICT_LABELS.get(claim.verdict, NOT_IN_NOTES_LABEL)
         quotes = "".join(
-            f'<blockquote class="rag-evidence"><a class="rag-cite" href="#source-{e.n}" '
+            f'<blockquote class="rag-evidence"><a class="rag-cite" href="#{anchor}-{e.n}" '
             f'data-n="{e.n}">[{e.n}]</a> {html.escape(e.text)}'
             f"<br><small>{html.escape(labels.get(e.n, ''))}</small></blockquote>"
             for e in claim.evidence

@@ -103,6 +103,8 @@ IDIOMS = {
     "not only": "",
     "as well as": "and",
     "for example": "",
+    "no of": "number of",
+    "no. of": "number of",
     "for instance": "",
     "no longer": "not",
     "a lot of": "much",

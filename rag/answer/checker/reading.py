@@ -54,7 +54,7 @@ _NOT_TERMS = NEGATIONS | CLAUSE_WORDS | JOINING_WORDS | FUNCTION_WORDS | META
 _TOKEN = re.compile(
     r"(?P<end>[.!?](?=\s|$)|[\n;—–]|\s-\s|->|=>)"
     r"|(?P<comma>,(?!\d))"
-    r"|(?P<slash>/)"
+    r"|(?P<slash>(?<!\d)/|/(?!\d))"
     r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*)(?P<suffix>[A-Za-z]+\b)?"
     r"|(?P<word>\w+(?:['’]\w+)?)"
 )
@@ -156,6 +156,18 @@ class Comparison:
     complement: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Modifier:
+    """A direction word and the term it qualifies: "fewer tokens", "low temperature"."""
+
+    term: str
+    scale: str
+    sign: int
+    #: The other keys of the tie it stands in: which thing's term it is ("low temperature for
+    #: extraction" is not "higher temperature for creative writing").
+    context: frozenset[str]
+
+
 @dataclass
 class Reading:
     """What the checker reads in a sentence (or in a unit of a source)."""
@@ -173,8 +185,8 @@ class Reading:
     #: The keys of each part it ties together (see the module's doc).
     ties: list[set[str]]
     comparisons: list[Comparison]
-    #: (term, scale, sign): a direction word and the term it modifies ("fewer tokens").
-    modifiers: list[tuple[str, str, int]]
+    #: A direction word and the term it modifies ("fewer tokens").
+    modifiers: list[Modifier]
     #: (number, {key beside it in its phrase: how many tokens away}) for each number that
     #: counts something.
     quantities: list[tuple[str, dict[str, int]]]
@@ -285,8 +297,14 @@ def _tokens(text: str) -> list[Token]:
                 cut("phrase", "tie")
                 continue
             negation = lower in NEGATIONS or lower.endswith(("n't", "n’t"))
-            # A direction word inside a name ("Big Code Models") is a term of the name.
-            named = direction(lower) is not None and _in_name(text, match)
+            # A direction word inside a name ("Big Code Models") or glued after a dash to the
+            # word it qualifies ("decoder-only") is a term of the name.
+            glued = (
+                match.start() > 1
+                and text[match.start() - 1] == "-"
+                and text[match.start() - 2].isalnum()
+            )
+            named = direction(lower) is not None and (glued or _in_name(text, match))
             if negation:
                 keys: tuple[str, ...] = ()
             elif named:
@@ -404,8 +422,13 @@ def _comparisons(tokens: list[Token]) -> list[Comparison]:
     return found
 
 
-def _modifiers(tokens: list[Token]) -> list[tuple[str, str, int]]:
-    """(term, scale, sign) for each direction word followed closely by a term of its phrase."""
+def _modifiers(tokens: list[Token]) -> list[Modifier]:
+    """Each direction word followed closely by a term of its phrase, with its tie's keys."""
+    ties = {i: _keys_of(group) for i, group in enumerate(_groups(tokens, "tie"))}
+    by_tie = {
+        group[0].tie: keys
+        for keys, group in zip(ties.values(), _groups(tokens, "tie"), strict=True)
+    }
     found = []
     for i, token in enumerate(tokens):
         if not token.direction or token.text.lower() in RELATION_WORDS:
@@ -415,9 +438,17 @@ def _modifiers(tokens: list[Token]) -> list[tuple[str, str, int]]:
                 break
             terms = [k for k in other.keys if not k.startswith("#")]
             if terms:
-                found.append((terms[0], *token.direction))
+                context = by_tie[token.tie] - {terms[0], f"~{token.direction[0]}"}
+                found.append(Modifier(terms[0], *token.direction, frozenset(context)))
                 break
     return found
+
+
+def _keys_of(tokens: Iterable[Token]) -> set[str]:
+    """The keys of some tokens, their direction words' scales included."""
+    return {k for t in tokens for k in t.keys} | {
+        f"~{t.direction[0]}" for t in tokens if t.direction
+    }
 
 
 def _quantities(tokens: list[Token]) -> list[tuple[str, dict[str, int]]]:
@@ -431,8 +462,11 @@ def _quantities(tokens: list[Token]) -> list[tuple[str, dict[str, int]]]:
             if j == i or other.phrase != token.phrase or other.quantity:
                 continue
             keys = list(other.keys) + ([f"~{other.direction[0]}"] if other.direction else [])
+            # What a number counts mostly follows it ("6 layers", "16 GB"): a key before it
+            # stands one token further off.
+            distance = j - i if j > i else i - j + 1
             for key in keys:
-                beside[key] = min(beside.get(key, NUMBER_REACH), abs(j - i))
+                beside[key] = min(beside.get(key, NUMBER_REACH + 1), distance)
         found.extend((key[1:], beside) for key in token.keys if key.startswith("#"))
     return found
 

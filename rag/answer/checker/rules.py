@@ -158,7 +158,7 @@ def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     unit_phrases = [p for c in unit.clauses for p in c.phrases]
     for number, beside in claim.quantities:
         # What stands right next to the number counts most ("6 layers": layers).
-        nearness = {k: weights.get(k, DEFAULT_WEIGHT) / distance for k, distance in beside.items()}
+        nearness = {k: weights.get(k, DEFAULT_WEIGHT) / d**2 for k, d in beside.items()}
         aligned = _aligned_phrases(set(beside), unit_phrases, nearness)
         if any(f"#{number}" in p.keys for p in aligned):
             continue
@@ -195,10 +195,16 @@ def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
 
 
 def modifier_conflict(claim: Reading, unit: Reading) -> str:
-    """A term the claim qualifies one way ("fewer tokens") that the unit only qualifies the
-    other way ("more tokens") on the same scale."""
-    for term, scale, sign in claim.modifiers:
-        theirs = {s for t, sc, s in unit.modifiers if t == term and sc == scale}
-        if theirs == {-sign}:
+    """A term the claim qualifies one way ("fewer tokens") that the unit, speaking of the same
+    thing, only qualifies the other way on the same scale ("more tokens"). What the unit says
+    of another thing does not count: "low temperature for extraction" is no answer to "a
+    higher temperature for creative writing"."""
+    for ours in claim.modifiers:
+        theirs = [
+            m
+            for m in unit.modifiers
+            if m.term == ours.term and m.scale == ours.scale and m.context & ours.context
+        ]
+        if theirs and all(m.sign == -ours.sign for m in theirs):
             return "says the opposite"
     return ""

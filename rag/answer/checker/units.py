@@ -8,12 +8,14 @@ supported by one unit; terms found in neighbouring units do not add up to suppor
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer.checker.reading import Reading, read
 from rag.core import (
+    GAP,
     HEADING,
     ITEM,
     ROW,
@@ -30,6 +32,11 @@ _ITEM_START = re.compile(r"\n\s*(?:[-*+•]|\d{1,3}[.)])\s")
 # line opens with a capitalised word ("Level 2: ...") or a number, rather than an acronym or a
 # lower-case word (a line wrapped in the middle of a sentence, as PDFs wrap them: "8.5\nGB").
 _LINE_STATEMENT = re.compile(r"(\w+\)?)[ \t]?\n(?=\s*(?:[A-Z][a-z]|\d))")
+# A label opening a statement: bold, or a few words before a colon, a spaced dash or an arrow.
+_BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,60}?)(?:\*\*|__)")
+_LABEL = re.compile(r"^([^:\n]{1,50}?)(?::\s|\s-\s|\s->\s)")
+#: A label has at most this many words.
+LABEL_WORDS = 5
 # Markdown's hard line break (two spaces before the end of a line) always ends a statement.
 _HARD_BREAK = re.compile(r"(?<=\S) {2,}\n")
 
@@ -82,6 +89,9 @@ class Unit:
     keys: frozenset[str] = frozenset()
     #: The words it holds (names are looked up there), chosen the same way.
     words: frozenset[str] = frozenset()
+    #: The keys of the label it opens with, when it opens with one ("**Zero-shot** means",
+    #: "Data Parallelism: ...", "Models - Over 800,000 ...").
+    label: frozenset[str] = frozenset()
 
     @property
     def context(self) -> str:
@@ -102,10 +112,24 @@ def _same_item(body: str, first: Sentence, second: Sentence) -> bool:
     )
 
 
+def _sentences(body: str) -> list[Sentence]:
+    """The sentences of a passage's body, excerpt by excerpt: an excerpt may end inside a code
+    block (a chunk cut there), which must not hide the excerpts after it."""
+    found = []
+    start = 0
+    for excerpt in body.split(GAP):
+        found.extend(
+            dataclasses.replace(s, start=s.start + start, end=s.end + start)
+            for s in split_sentences(excerpt)
+        )
+        start += len(excerpt) + len(GAP)
+    return found
+
+
 def _groups(body: str) -> list[list[Sentence]]:
     """The sentences of ``body`` (headings left out), a list item's sentences in one group."""
     groups: list[list[Sentence]] = []
-    for sentence in split_sentences(body):
+    for sentence in _sentences(body):
         if sentence.kind == HEADING:
             continue
         if groups and _same_item(body, groups[-1][-1], sentence):
@@ -170,10 +194,19 @@ def passage_units(passage: Passage) -> list[Unit]:
             lead,
             read(_read_text(passage.body, group)),
             read(" ".join(part for part in (headings, lead) if part)),
+            label=_label(passage.body[first.start : group[-1].end], text),
         )
         units.append(unit)
     _give_keys(units)
     return units
+
+
+def _label(raw: str, text: str) -> frozenset[str]:
+    """The keys of the label a unit opens with (empty when it opens with none)."""
+    match = _BOLD_LABEL.match(raw) or _LABEL.match(text)
+    if match is None or len(match.group(1).split()) > LABEL_WORDS:
+        return frozenset()
+    return frozenset(read(match.group(1)).terms)
 
 
 def _subject(unit: Unit) -> str:

@@ -94,9 +94,7 @@ class SourceUnits:
 def _missing_names(claim: Reading, unit: Unit) -> list[str]:
     """The claim's names the unit doesn't hold ("LLMs" and "LLM" are one name)."""
     return sorted(
-        name
-        for name in claim.names
-        if not {name, name.removesuffix("s"), f"{name}s"} & unit.words
+        name for name in claim.names if not {name, name.removesuffix("s"), f"{name}s"} & unit.words
     )
 
 
@@ -111,7 +109,8 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
 
     "Zero-shot means including examples" is not held by "Few-shot means including examples"
     when the next item is "Zero-shot means describing the task". A subject is a first term:
-    a claim's (or the phrase that sets its scene), and a unit's (a list item's label)."""
+    a claim's (or the phrase that sets its scene), and a unit's when its label holds it
+    ("Data Parallelism: ...")."""
     missing = set(claim.terms) - unit.keys
     if not missing:
         return None
@@ -122,7 +121,8 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
         own = other.reading.terms
         if first in missing and first in own:
             return other
-        if own and own[0] in missing and sources.weights.get(own[0], 0.0) >= MIN_SUBJECT_WEIGHT:
+        labelled = own and own[0] in missing & other.label
+        if labelled and sources.weights.get(own[0], 0.0) >= MIN_SUBJECT_WEIGHT:
             return other
     return None
 
