@@ -84,7 +84,10 @@ FUNCTION_WORDS = frozenset(
 )
 
 #: Words that join two things a sentence says: "fine-tuning for knowledge and RAG for format".
-JOINING_WORDS = frozenset("and or with plus versus vs".split())
+JOINING_WORDS = frozenset("and or nor with plus versus vs".split())
+
+#: Scales whose words relate two sides ("A before B"): no clause leans one way on them alone.
+RELATIONAL_SCALES = frozenset({"order"})
 
 #: Direction words that relate two sides: "GGUF (successor of GGML)", "A before B".
 RELATION_WORDS = frozenset("successor predecessor before after".split())
@@ -107,10 +110,16 @@ IDIOMS = {
     "no. of": "number of",
     "for instance": "",
     "no longer": "not",
+    "rather than": "than not",
+    "instead of": "not",
     "a lot of": "much",
     "lots of": "many",
     "inversely proportional": "inverse",
 }
+
+#: Pronouns that open a statement of their own: a negation before one does not reach past it
+#: ("instead of adding scores we fuse ranks" denies the adding, not the fusing).
+SUBJECT_PRONOUNS = frozenset("i we you they he she it this these".split())
 
 #: Words that open a new clause: what follows says something of its own.
 CLAUSE_WORDS = frozenset(

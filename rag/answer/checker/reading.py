@@ -34,6 +34,7 @@ from rag.answer.checker.lexicon import (
     META,
     NEGATIONS,
     RELATION_WORDS,
+    SUBJECT_PRONOUNS,
 )
 from rag.core import numbers, search_terms, strip_citations
 
@@ -58,6 +59,8 @@ _TOKEN = re.compile(
     r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*)(?P<suffix>[A-Za-z]+\b)?"
     r"|(?P<word>\w+(?:['’]\w+)?)"
 )
+# A quotation: "…" or “…”.
+_QUOTED = re.compile(r'"[^"\n]{1,200}"|“[^”\n]{1,200}”')
 # Where a word joined in camel case splits: "Hugging|Face", not "Q|Lo|RA".
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 # A name: a capitalised word inside a sentence, an acronym, a word mixing case or digits.
@@ -115,6 +118,8 @@ class Token:
     tie: int = 0
     #: Opens its clause after a comma (a list's next item, or a new clause).
     after_comma: bool = False
+    #: The joining word before it when it opens a phrase ("or" in "never X or Y").
+    joined_by: str = ""
 
 
 @dataclass
@@ -254,6 +259,7 @@ def _tokens(text: str) -> list[Token]:
     tokens: list[Token] = []
     place = {"sentence": 0, "clause": 0, "phrase": 0, "tie": 0}
     after_comma = False
+    joined_by = ""
 
     def cut(*parts: str) -> None:
         if tokens:
@@ -261,12 +267,15 @@ def _tokens(text: str) -> list[Token]:
                 place[part] += 1
 
     def add(token: Token) -> None:
-        nonlocal after_comma
+        nonlocal after_comma, joined_by
         for part, number in place.items():
             setattr(token, part, number)
         token.after_comma, after_comma = after_comma, False
+        token.joined_by, joined_by = joined_by, ""
         tokens.append(token)
 
+    # A quotation is mentioned, not asserted: its "not" denies nothing ("city not found").
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
         if kind == "end":
@@ -295,8 +304,10 @@ def _tokens(text: str) -> list[Token]:
                 cut("clause", "phrase", "tie")
             elif lower in JOINING_WORDS:
                 cut("phrase", "tie")
+                joined_by = lower
                 continue
-            negation = lower in NEGATIONS or lower.endswith(("n't", "n’t"))
+            mention = any(start < match.start() < end for start, end in quoted)
+            negation = not mention and (lower in NEGATIONS or lower.endswith(("n't", "n’t")))
             # A direction word inside a name ("Big Code Models") or glued after a dash to the
             # word it qualifies ("decoder-only") is a term of the name.
             glued = (
@@ -304,7 +315,7 @@ def _tokens(text: str) -> list[Token]:
                 and text[match.start() - 1] == "-"
                 and text[match.start() - 2].isalnum()
             )
-            named = direction(lower) is not None and (glued or _in_name(text, match))
+            named = direction(lower) is not None and (glued or mention or _in_name(text, match))
             if negation:
                 keys: tuple[str, ...] = ()
             elif named:
@@ -359,18 +370,24 @@ def _merge_list_items(tokens: list[Token]) -> None:
 
 
 def _phrase(tokens: list[Token]) -> Phrase:
-    phrase = Phrase(
-        {k for t in tokens for k in t.keys} | {f"~{t.direction[0]}" for t in tokens if t.direction},
-        {n for t in tokens if t.quantity for n in t.keys if n.startswith("#")},
+    return Phrase(
+        _keys_of(tokens),
+        {n[1:] for t in tokens if t.quantity for n in t.keys if n.startswith("#")},
     )
-    phrase.quantities = {n[1:] for n in phrase.quantities}
+
+
+def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
+    """What each phrase of a clause affirms and denies. A negation denies what follows it in
+    its phrase and in the phrases joined to it ("never sees characters or words"), up to a
+    pronoun that opens a statement of its own ("give no example and it works it out")."""
     negated = False
-    for token in tokens:
-        negated = negated or token.negation
-        phrase.negation = phrase.negation or token.negation
-        terms = {k for k in token.keys if not k.startswith("#")}
-        (phrase.negated if negated else phrase.affirmed).update(terms)
-    return phrase
+    for phrase, tokens in zip(phrases, groups, strict=True):
+        negated = negated and bool(tokens[0].joined_by)
+        for token in tokens:
+            negated = (negated and token.text.lower() not in SUBJECT_PRONOUNS) or token.negation
+            phrase.negation = phrase.negation or token.negation
+            terms = {k for k in token.keys if not k.startswith("#")}
+            (phrase.negated if negated else phrase.affirmed).update(terms)
 
 
 def _groups(tokens: Iterable[Token], attribute: str) -> list[list[Token]]:
@@ -381,13 +398,16 @@ def _groups(tokens: Iterable[Token], attribute: str) -> list[list[Token]]:
 
 
 def _clause(tokens: list[Token]) -> Clause:
+    groups = _groups(tokens, "phrase")
+    phrases = [_phrase(p) for p in groups]
+    _negate(phrases, groups)
     return Clause(
         " ".join(t.text for t in tokens),
         {k for t in tokens for k in t.keys} | {f"~{t.direction[0]}" for t in tokens if t.direction},
         {k[1:] for t in tokens for k in t.keys if k.startswith("#")},
         sum(t.negation for t in tokens),
         [t.direction for t in tokens if t.direction],
-        [_phrase(p) for p in _groups(tokens, "phrase")],
+        phrases,
     )
 
 

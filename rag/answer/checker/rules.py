@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rag.answer.checker.lexicon import RELATIONAL_SCALES
 from rag.answer.checker.reading import Clause, Phrase, Reading
 
 #: A unit's clause is compared with a claim's clause when it holds at least this many of its
@@ -63,8 +64,10 @@ def _shared_scales(clause: Clause, other: Clause) -> set[str]:
 
 def _opposed(clause: Clause, other: Clause) -> bool:
     """Whether two aligned clauses say opposite things: on a scale both use they lean opposite
-    ways, or one is negated and the other not; both at once cancel ("not larger": "smaller")."""
+    ways, unless one is negated and the other not ("not larger": "smaller"). Relations in
+    time or sequence (before, after, successor) have two sides: comparisons weigh them."""
     scales = {s for s, _ in clause.directions} & {s for s, _ in other.directions}
+    scales -= RELATIONAL_SCALES
     flipped = sum(1 for s in scales if _leaning(clause, s) * _leaning(other, s) == -1)
     negated = (clause.negations - other.negations) % 2 == 1
     return flipped % 2 == 1 and not negated

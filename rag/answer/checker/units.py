@@ -31,7 +31,9 @@ _ITEM_START = re.compile(r"\n\s*(?:[-*+•]|\d{1,3}[.)])\s")
 # A line that may end a statement without a full stop: no punctuation at its end, and the next
 # line opens with a capitalised word ("Level 2: ...") or a number, rather than an acronym or a
 # lower-case word (a line wrapped in the middle of a sentence, as PDFs wrap them: "8.5\nGB").
-_LINE_STATEMENT = re.compile(r"(\w+\)?)[ \t]?\n(?=\s*(?:[A-Z][a-z]|\d))")
+_LINE_STATEMENT = re.compile(r"(?m)^(.*?)(\w+\)?)[ \t]?\n(?=\s*(?:[A-Z][a-z]|\d))")
+#: A line this long is prose wrapped at a fixed width, whatever the next line opens with.
+WRAPPED_LINE_CHARS = 60
 # A label opening a statement: bold, or a few words before a colon, a spaced dash or an arrow.
 _BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,60}?)(?:\*\*|__)")
 _LABEL = re.compile(r"^([^:\n]{1,50}?)(?::\s|\s-\s|\s->\s)")
@@ -42,9 +44,12 @@ _HARD_BREAK = re.compile(r"(?<=\S) {2,}\n")
 
 
 def _line_break(match: re.Match) -> str:
+    line, last = match.group(1), match.group(2)
+    if len(line) + len(last) >= WRAPPED_LINE_CHARS:
+        return match.group(0)  # prose wrapped at a fixed width goes on
     # A line ending with a word that needs the next one ("trained by\nGoogle") goes on.
-    if search_terms(match.group(1)) or any(c.isdigit() for c in match.group(1)):
-        return f"{match.group(1)} ;\n"
+    if search_terms(last) or any(c.isdigit() for c in last):
+        return f"{line}{last} ;\n"
     return match.group(0)
 
 
