@@ -119,7 +119,11 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
         if other is unit or other.n != unit.n or other.block != unit.block:
             continue
         own = other.reading.terms
-        if first in missing and first in own:
+        if (
+            first in missing
+            and first in own
+            and sources.weights.get(first, 0.0) >= MIN_SUBJECT_WEIGHT
+        ):
             return other
         labelled = own and own[0] in missing & other.label
         if labelled and sources.weights.get(own[0], 0.0) >= MIN_SUBJECT_WEIGHT:
