@@ -7,6 +7,9 @@
         as [1] (document) and against the passages retrieval gives for it, as `rag check` does
         (retrieval). --sweep: the support thresholds on the dev half. Then the older labelled
         set (verifier_sentences.jsonl) as a regression check.
+    python benchmarks/bench_grounding.py extractive
+        the default extractive mode's answers to the tests files' questions, each sentence
+        checked by the sentence checker against the passages it cites (all should be held).
     python benchmarks/bench_grounding.py relevance
         the relevance of the best sentence retrieved, for answerable and unanswerable questions
         (tests/data/*_answerable_or_not.jsonl), a threshold sweep (false refusals, false
@@ -181,6 +184,26 @@ def cmd_claims(args, embedder) -> None:
         f"verifier_sentences.jsonl: supported kept {kept}/{supported}, "
         f"wrong flagged {caught}/{len(old) - supported}"
     )
+
+
+def cmd_extractive(args, embedder) -> None:
+    from rag.answer import ClaimChecker
+
+    for corpus in args.corpus:
+        service = service_for(corpus, args, embedder)
+        held = total = 0
+        for row in load_jsonl(TESTS[corpus]):
+            finished = service.ask(row["question"], model="extractive:notes")
+            if finished.not_found:
+                continue
+            checker = ClaimChecker(finished.chunks, service.sentence_vectors)
+            for claim in finished.claims:
+                checked = checker.check(claim.text, claim.sources)
+                total += 1
+                held += checked.supported
+                if not checked.supported:
+                    print(f"  not held: {claim.text} -> {checked.verdict}: {checked.reason}")
+        print(f"{corpus}: extractive sentences held by their cited passages {held}/{total}")
 
 
 # --- relevance -----------------------------------------------------------------------------
@@ -373,7 +396,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["claims", "relevance", "answers", "sweep"])
+    parser.add_argument(
+        "command", choices=["claims", "extractive", "relevance", "answers", "sweep"]
+    )
     parser.add_argument("--db-root", default="/tmp/bench-grounding")
     parser.add_argument("--model", nargs="+", default=["extractive:notes"])
     parser.add_argument("--corpus", nargs="+", default=["knowledge_base", "course_notes"])
@@ -388,6 +413,7 @@ def main() -> None:
     embedder = create_embedder(DEFAULT_EMBEDDING_MODEL)
     {
         "claims": cmd_claims,
+        "extractive": cmd_extractive,
         "relevance": cmd_relevance,
         "answers": cmd_answers,
         "sweep": cmd_sweep,

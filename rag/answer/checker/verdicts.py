@@ -143,6 +143,13 @@ def conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
     )
 
 
+def _words(text: str) -> str:
+    """The words of a text, lower-cased and joined by single spaces (punctuation and markup
+    dropped): a claim whose words run unbroken in a unit quotes it."""
+    found = re.findall(r"\w+", text.lower())
+    return f" {' '.join(found)} " if found else ""
+
+
 def _as_written(text: str, found: list[str]) -> str:
     """Names and numbers as the claim writes them ("HumanEval", not "humaneval")."""
     shown = []
@@ -172,8 +179,11 @@ def judge(
     claim = read(claim_text)
     contradiction: Judgement | None = None
     lacking = ""
+    words = _words(claim_text)
     for candidate in sources.matches(claim, vector, among):
         unit = candidate.unit
+        if words and words in _words(unit.text):
+            return Judgement(SUPPORTED, unit)  # the unit says it word for word
         disagreement = conflict(claim, unit, sources.weights)
         beside = None if disagreement else subject_elsewhere(claim, unit, sources)
         if disagreement or beside is not None:
