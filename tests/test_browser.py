@@ -318,6 +318,10 @@ def public_app_url(tmp_path_factory):
     yield from _run_app(root, RAG_PUBLIC="true", RAG_ADMIN_PASSWORD=ADMIN_PASSWORD)
 
 
+# Readers chat and check texts against the notes; the library's tabs are for admins.
+READER_TABS = ["Chat", "Check an answer"]
+
+
 def _visible_controls(page) -> list[str]:
     return [c for c in LIBRARY_CONTROLS if page.locator(c).filter(visible=True).count()]
 
@@ -328,7 +332,7 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     wait_until_ready(page)
     page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
     tabs = page.get_by_role("tab")
-    assert tabs.all_inner_texts() == ["Chat"]
+    assert tabs.all_inner_texts() == READER_TABS
     assert _visible_controls(page) == []
     assert page.locator("input[type='file']").count() == 0  # not even hidden
     page.screenshot(path=str(SCREENSHOTS / "reader.png"), full_page=True)
@@ -337,13 +341,13 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     page.locator("#rag-admin-password input").fill("wrong")
     page.locator("#rag-sign-in").click()
     page.wait_for_selector("text=Wrong admin password", timeout=30_000)
-    assert tabs.all_inner_texts() == ["Chat"]
+    assert tabs.all_inner_texts() == READER_TABS
 
     page.locator("#rag-admin-password input").fill(ADMIN_PASSWORD)
     page.locator("#rag-sign-in").click()
     page.wait_for_selector("#rag-role :text('Admin')", timeout=30_000)
     sync_api.expect(page.get_by_role("tab", name="Documents")).to_be_visible()
-    assert tabs.all_inner_texts() == ["Chat", "Documents", "Evaluate"]
+    assert tabs.all_inner_texts() == [*READER_TABS, "Documents", "Evaluate"]
     page.get_by_role("tab", name="Documents").click()
     assert _visible_controls(page) == LIBRARY_CONTROLS
     page.screenshot(path=str(SCREENSHOTS / "admin-documents.png"), full_page=True)
@@ -352,13 +356,14 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
 
     page.locator("#rag-sign-out").click()
     page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
-    assert tabs.all_inner_texts() == ["Chat"]
+    assert tabs.all_inner_texts() == READER_TABS
     page.context.close()
 
 
 # Questions that lead the small model beyond its sources: it pads a short fact with claims of
-# its own, which the verifier must mark. Which sentence it invents varies; that it invents one
-# within three tries does not (each try is a fresh question).
+# its own, which the checker must mark (⚠ not in the notes, or ✗ when the notes say
+# otherwise). Which sentence it invents varies; that it invents one within three tries does
+# not (each try is a fresh question).
 BEYOND_THE_NOTES = [
     "Tell me about the LoRA rank used in the lab, its history, its inventors and its results.",
     "Describe the Zephyrine tokenizer in detail: who built it, when, and how fast it is.",
@@ -367,7 +372,7 @@ BEYOND_THE_NOTES = [
 
 
 def test_unsupported_sentence_is_marked_with_its_reason_and_a_citation_opens_its_passage(page):
-    marked = page.locator("#rag-chatbot .rag-unsupported")
+    marked = page.locator("#rag-chatbot .rag-unsupported, #rag-chatbot .rag-contradicted")
     for question in BEYOND_THE_NOTES:
         footers = page.locator("#rag-chatbot small").count()  # one under each answer
         ask(page, question)
@@ -379,8 +384,9 @@ def test_unsupported_sentence_is_marked_with_its_reason_and_a_citation_opens_its
             break
     assert marked.count() >= 1, "no answer had a sentence outside its sources"
     first = marked.first
-    assert first.get_attribute("title").startswith("Not in the notes: ")
-    assert "⚠" in first.inner_text()
+    title = first.get_attribute("title")
+    assert title.startswith(("Not in the notes: ", "Contradicted by the notes: ")), title
+    assert first.inner_text()[0] in "⚠✗"
     page.screenshot(path=str(SCREENSHOTS / "unsupported-marked.png"), full_page=True)
 
     link = last_answer(page).locator("a.rag-cite").first

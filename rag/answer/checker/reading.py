@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -44,8 +45,6 @@ _STEMMER = SnowballStemmer("english")
 LIST_ITEM_KEYS = 3
 #: A direction word modifies a term at most this many tokens after it ("more advanced API").
 MODIFIER_REACH = 2
-#: What a number counts: the keys at most this many tokens from it, in its phrase.
-NUMBER_REACH = 3
 
 # Words read for their grammar, not as terms a source must hold: the rules compare them.
 _NOT_TERMS = NEGATIONS | CLAUSE_WORDS | JOINING_WORDS | FUNCTION_WORDS | META
@@ -120,6 +119,8 @@ class Token:
     after_comma: bool = False
     #: The joining word before it when it opens a phrase ("or" in "never X or Y").
     joined_by: str = ""
+    #: The word joined by dashes it is part of ("all-MiniLM-L6-v2"), by its first token.
+    compound: int = 0
 
 
 @dataclass
@@ -192,9 +193,9 @@ class Reading:
     comparisons: list[Comparison]
     #: A direction word and the term it modifies ("fewer tokens").
     modifiers: list[Modifier]
-    #: (number, {key beside it in its phrase: how many tokens away}) for each number that
-    #: counts something.
-    quantities: list[tuple[str, dict[str, int]]]
+    #: (number, {key of its phrase: how much of a word it is}) for each number that counts
+    #: something.
+    quantities: list[tuple[str, dict[str, float]]]
 
     @property
     def keys(self) -> list[str]:
@@ -260,18 +261,22 @@ def _tokens(text: str) -> list[Token]:
     place = {"sentence": 0, "clause": 0, "phrase": 0, "tie": 0}
     after_comma = False
     joined_by = ""
+    last_end = -2
 
     def cut(*parts: str) -> None:
         if tokens:
             for part in parts:
                 place[part] += 1
 
-    def add(token: Token) -> None:
-        nonlocal after_comma, joined_by
+    def add(token: Token, start: int, end: int) -> None:
+        nonlocal after_comma, joined_by, last_end
         for part, number in place.items():
             setattr(token, part, number)
         token.after_comma, after_comma = after_comma, False
         token.joined_by, joined_by = joined_by, ""
+        glued = tokens and start == last_end + 1 and text[last_end] == "-"
+        token.compound = tokens[-1].compound if glued else len(tokens)
+        last_end = end
         tokens.append(token)
 
     # A quotation is mentioned, not asserted: its "not" denies nothing ("city not found").
@@ -292,11 +297,8 @@ def _tokens(text: str) -> list[Token]:
             keys = tuple(f"#{n}" for n in numbers(value))
             if suffix:
                 keys += (stem((value + suffix).lower()),)
-            add(
-                Token(
-                    value + suffix, keys, quantity=not _is_name_number(text, match.start(), value)
-                )
-            )
+            quantity = not _is_name_number(text, match.start(), value)
+            add(Token(value + suffix, keys, quantity=quantity), match.start(), match.end())
         else:
             word = match.group(0)
             lower = word.lower()
@@ -325,7 +327,8 @@ def _tokens(text: str) -> list[Token]:
                 # read by its parts.
                 parts = [word, *_CAMEL.split(word)] if _CAMEL.search(word) else [word]
                 keys = tuple(dict.fromkeys(k for k in map(_term_key, map(str.lower, parts)) if k))
-            add(Token(word, keys, None if named else direction(lower), negation))
+            token = Token(word, keys, None if named else direction(lower), negation)
+            add(token, match.start(), match.end())
     _merge_list_items(tokens)
     return tokens
 
@@ -471,22 +474,21 @@ def _keys_of(tokens: Iterable[Token]) -> set[str]:
     }
 
 
-def _quantities(tokens: list[Token]) -> list[tuple[str, dict[str, int]]]:
+def _quantities(tokens: list[Token]) -> list[tuple[str, dict[str, float]]]:
+    """Each number that counts something, with the keys of its phrase, each weighing one
+    word: the parts of a word joined by dashes ("all-MiniLM-L6-v2") share one."""
+    parts = Counter(t.compound for t in tokens if t.keys and not t.quantity)
     found = []
-    for i, token in enumerate(tokens):
+    for token in tokens:
         if not token.quantity:
             continue
-        beside: dict[str, int] = {}
-        for j in range(max(0, i - NUMBER_REACH), min(len(tokens), i + NUMBER_REACH + 1)):
-            other = tokens[j]
-            if j == i or other.phrase != token.phrase or other.quantity:
+        beside: dict[str, float] = {}
+        for other in tokens:
+            if other.phrase != token.phrase or other.quantity:
                 continue
             keys = list(other.keys) + ([f"~{other.direction[0]}"] if other.direction else [])
-            # What a number counts mostly follows it ("6 layers", "16 GB"): a key before it
-            # stands one token further off.
-            distance = j - i if j > i else i - j + 1
             for key in keys:
-                beside[key] = min(beside.get(key, NUMBER_REACH + 1), distance)
+                beside[key] = max(beside.get(key, 0.0), 1 / parts.get(other.compound, 1))
         found.extend((key[1:], beside) for key in token.keys if key.startswith("#"))
     return found
 

@@ -156,13 +156,13 @@ def _beside(key: str, others: list[str], unit_where: dict[str, set[int]]) -> boo
 
 def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     """Why a number of the claim stands beside other things in the unit ("" if it doesn't):
-    the unit's phrases holding most of what stands next to it in the claim hold another
-    ("has 6 layers" is held by "has 6 layers", not by "produces 384-dimensional vectors")."""
+    the unit's phrases holding most of the words beside it in the claim hold another
+    ("truncates input at 384 word pieces" against "truncates input at 256 word pieces"). A
+    name is one word however many parts it has: "all-MiniLM-L6-v2 has 6 layers" is held by
+    "has 6 layers" as much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors"."""
     unit_phrases = [p for c in unit.clauses for p in c.phrases]
     for number, beside in claim.quantities:
-        # What stands right next to the number counts most ("6 layers": layers).
-        nearness = {k: weights.get(k, DEFAULT_WEIGHT) / d**2 for k, d in beside.items()}
-        aligned = _aligned_phrases(set(beside), unit_phrases, nearness)
+        aligned = _aligned_phrases(set(beside), unit_phrases, beside)
         if any(f"#{number}" in p.keys for p in aligned):
             continue
         others = sorted({n for p in aligned for n in p.quantities})

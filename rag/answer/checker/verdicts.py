@@ -12,6 +12,7 @@ Thresholds are chosen on the ``dev`` half of ``tests/data/labels/claims.jsonl``
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -42,9 +43,11 @@ MIN_SIMILARITY = 0.55
 #: A unit holding this share of the claim's keys holds it however far their meanings are (a
 #: long sentence that says much else embeds far from a short claim it holds).
 HOLDING_SHARE = 0.8
-#: A unit's first term is its subject when it is this rare (inverse document frequency over
-#: the units: a term in one unit of ten weighs about 1.9; "use" or "model" far less).
-MIN_SUBJECT_WEIGHT = 2.0
+#: A term is a subject a neighbour may be speaking of when few units of the passages hold it
+#: in their own text: at most this many, or this share of them ("zero-shot" in one item; not
+#: "model" or "use" in a unit of every three).
+SUBJECT_UNITS = 2
+SUBJECT_SHARE = 0.15
 #: A unit that says otherwise contradicts the claim when it holds this share of its keys...
 MIN_CONTRADICTING_SHARE = 0.6
 #: ... and is this close in meaning.
@@ -71,6 +74,7 @@ class SourceUnits:
     def __init__(self, passages: Sequence[Passage], embed: Embed):
         self.units = source_units(passages)
         self.weights = key_weights(self.units)
+        self.own_counts = Counter(t for u in self.units for t in set(u.reading.terms))
         self.embed = embed
         if self.units:
             # A unit's meaning alone and with its context: a bare item ("Nearly lossless") needs
@@ -80,6 +84,11 @@ class SourceUnits:
             self.vectors = (plain, placed)
         else:
             self.vectors = (np.zeros((0, 1)), np.zeros((0, 1)))
+
+    def rare(self, term: str) -> bool:
+        """Whether few units hold ``term`` in their own text (:data:`SUBJECT_UNITS`)."""
+        most = max(SUBJECT_UNITS, SUBJECT_SHARE * len(self.units))
+        return self.own_counts.get(term, 0) <= most
 
     def matches(
         self, claim: Reading, vector: np.ndarray, among: Sequence[int] | None
@@ -111,7 +120,7 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
     when the next item is "Zero-shot means describing the task". A subject is a first term:
     a claim's (or the phrase that sets its scene), and a unit's when its label holds it
     ("Data Parallelism: ...")."""
-    missing = set(claim.terms) - unit.keys
+    missing = {t for t in claim.terms if t not in unit.keys and sources.rare(t)}
     if not missing:
         return None
     first = claim.terms[0]
@@ -119,14 +128,9 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
         if other is unit or other.n != unit.n or other.block != unit.block:
             continue
         own = other.reading.terms
-        if (
-            first in missing
-            and first in own
-            and sources.weights.get(first, 0.0) >= MIN_SUBJECT_WEIGHT
-        ):
+        if first in missing and first in own:
             return other
-        labelled = own and own[0] in missing & other.label
-        if labelled and sources.weights.get(own[0], 0.0) >= MIN_SUBJECT_WEIGHT:
+        if own and own[0] in missing & other.label:
             return other
     return None
 
