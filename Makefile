@@ -12,18 +12,35 @@ ifeq ($(shell uname -m),x86_64)
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 endif
 
-.PHONY: help setup run test test-fast lint format bench ingest clean browser-deps
+.PHONY: help setup run test test-fast lint format bench ingest clean browser-deps FORCE
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+EXTRAS ?= dev,llamacpp,formats
+# What an install depends on besides pyproject.toml: a change to any of these installs again.
+INSTALL_VARS = $(TORCH_SPEC) $(TORCH_INDEX) $(LLAMA_CMAKE_ARGS) $(EXTRAS)
+# Touched by a finished install: `make run` and `make test` skip pip while it is newer than
+# pyproject.toml and the install variables (an install that fails leaves it as it was).
+INSTALLED := $(VENV)/.installed
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-setup: $(BIN)/python  ## install the app and its test tools into .venv
+# The install variables of the last install, rewritten only when they differ, so that its date
+# says when they last changed (FORCE: compared at every run).
+$(VENV)/.install-vars: FORCE | $(BIN)/python
+	@echo '$(INSTALL_VARS)' | cmp -s - $@ || echo '$(INSTALL_VARS)' > $@
+
+$(INSTALLED): pyproject.toml $(VENV)/.install-vars | $(BIN)/python
 	$(BIN)/pip install -q $(TORCH_INDEX) "$(TORCH_SPEC)"
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e ".[dev,llamacpp,formats]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	touch $@
+
+setup: $(INSTALLED)  ## install the app and its test tools into .venv (again only after a change)
+
+FORCE:
 
 run: setup  ## start the web app on the embedded defaults (http://127.0.0.1:7860)
 	$(BIN)/python app.py
@@ -34,8 +51,8 @@ ingest:  ## ingest the knowledge folder into the store
 test: setup  ## the whole test suite, offline
 	$(BIN)/python -m pytest
 
-test-fast:  ## tests without setup, for quick iterations
-	$(BIN)/python -m pytest -x -q
+test-fast:  ## the tests not marked slow, without setup, for quick iterations
+	$(BIN)/python -m pytest -x -q -m "not slow"
 
 lint:  ## ruff lint and format check, and the layers' import contracts
 	$(BIN)/ruff check .

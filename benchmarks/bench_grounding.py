@@ -24,6 +24,7 @@ Stores are ingested once into --db-root (default /tmp/bench-grounding) and reuse
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -270,7 +271,7 @@ def cmd_sweep(args, embedder) -> None:
                 (row, service.retrieve(row["question"]), service) for row in rows
             ]
 
-    def run(half, dense_weight, budget, floor, sentences):
+    def run(half, dense_weight, budget, floor, lines):
         recalls, words = [], []
         for (_, h), items in prepared.items():
             if h != half:
@@ -280,12 +281,10 @@ def cmd_sweep(args, embedder) -> None:
                 scored = extractive.score_candidates(
                     row["question"], found, service.sentence_vectors
                 )
-                scored = extractive.Scored(
-                    scored.candidates, scored.dense, scored.lexical, scored.vectors, dense_weight
-                )
+                scored = dataclasses.replace(scored, dense_weight=dense_weight)
                 answer = extractive.format_answer(
                     extractive.select(
-                        scored, word_budget=budget, relative_floor=floor, max_sentences=sentences
+                        scored, word_budget=budget, relative_floor=floor, max_lines=lines
                     )
                 )
                 low = answer.lower()
@@ -299,14 +298,13 @@ def cmd_sweep(args, embedder) -> None:
     for dense_weight in (0.3, 0.5, 0.7, 1.0):
         for budget in (50, 60, 70):
             for floor in (0.5, 0.6, 0.75):
-                for sentences in (3, 4, 6):
-                    recall, words = run("odd", dense_weight, budget, floor, sentences)
-                    results.append((recall, -words, dense_weight, budget, floor, sentences))
+                for lines in (3, 4, 6):
+                    recall, words = run("odd", dense_weight, budget, floor, lines)
+                    results.append((recall, -words, dense_weight, budget, floor, lines))
     results.sort(reverse=True)
     for recall, words, *params in results[:12]:
         print(
-            f"  odd recall {recall:.3f} median words {-words:.0f} "
-            "dense, budget, floor, sentences =",
+            f"  odd recall {recall:.3f} median words {-words:.0f} dense, budget, floor, lines =",
             params,
         )
     best = next(r for r in results if -r[1] <= 80)

@@ -131,7 +131,9 @@ def in_process(kb: Path, db: Path) -> dict:
     from rag.store import open_store
 
     settings = Settings(_env_file=None, db_dir=db)
-    ingestor = Ingestor(settings, open_store(settings), lambda: embedder_for(settings))
+    ingestor = Ingestor.from_settings(
+        settings, open_store(settings), lambda: embedder_for(settings)
+    )
     full = ingestor.ingest([kb])
     unchanged = ingestor.ingest([kb])
     assert unchanged.chunks_written == 0

@@ -9,7 +9,10 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from devtools.paths import REPO_ROOT
 
@@ -82,6 +85,41 @@ def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: fl
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
+def app_environment(port: int, **env: str) -> dict[str, str]:
+    """The environment of the web app started on ``port`` of loopback: this one, offline and
+    with no analytics unless ``env`` says otherwise."""
+    return {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        **env,
+    }
+
+
+@contextmanager
+def app_process(log_path: Path, **env: str) -> Iterator[str]:
+    """``python app.py`` as a user starts it, on a free loopback port (:func:`app_environment`),
+    its output in ``log_path``; yields its URL once it answers, stops it after."""
+    port = free_port()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "app.py"],
+            cwd=REPO_ROOT,
+            env=app_environment(port, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            wait_for_http(url, process)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 def start_llama_cpp_server(
     model_path: str, *, alias: str, threads: int | None = None, stdout=subprocess.DEVNULL
 ) -> tuple[subprocess.Popen, str]:
@@ -113,11 +151,13 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_module(module: str, *args: str, timeout: float = 300, **env: str):
-    """``python -m module args`` from the repository root; output captured as text."""
+def run_module(module: str, *args: str, timeout: float = 300, stdin: str | None = None, **env: str):
+    """``python -m module args`` from the repository root, ``stdin`` as its standard input;
+    output captured as text."""
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

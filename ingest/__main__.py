@@ -32,17 +32,26 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunk-size", type=int, help="characters per chunk (RAG_CHUNK_SIZE)")
     parser.add_argument("--chunk-overlap", type=int, help="overlap in characters")
     parser.add_argument("--reset", action="store_true", help="empty the store first, then ingest")
-    parser.add_argument("--status", action="store_true", help="list stored documents and exit")
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="list stored documents, and those deleted from the library, and exit",
+    )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="bring back a document deleted from the library (its name as --status lists it), "
+        "then ingest as usual; may be given more than once",
+    )
     parser.add_argument("--watch", action="store_true", help="keep watching and re-ingest changes")
     parser.add_argument(
         "--wait",
         type=float,
-        default=5.0,
         metavar="SECONDS",
-        # Not 0: the web app takes the lock for a moment when it reloads a store that another
-        # job changed, and an ingest started then should wait, not be refused.
         help="when another ingest holds the store, wait this long for it, then refuse "
-        "(default 5; 0: refuse at once)",
+        "(default RAG_LOCK_WAIT_S, 60; 0: refuse at once)",
     )
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -79,8 +88,20 @@ def _print_status(ingestor: Ingestor, as_json: bool) -> None:
                 files.append({k: row[k] for k in ("source", "chunks", "ingested_at")})
         documents += len(page)
     print(f"{documents} documents, {total} chunks in {ingestor.store.description}")
+    excluded = ingestor.excluded()
+    for source in excluded:
+        print(f"excluded  {source}")
+    if excluded:
+        print(
+            f"{len(excluded)} deleted from the library and left out of every ingest "
+            "(--include NAME brings one back)"
+        )
     if as_json:
-        print(json.dumps({"documents": documents, "chunks": total, "files": files}))
+        print(
+            json.dumps(
+                {"documents": documents, "chunks": total, "files": files, "excluded": excluded}
+            )
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         embedding_model=args.embedding_model,
         chunk_size=args.chunk_size,
         chunk_overlap=args.chunk_overlap,
+        lock_wait_s=args.wait,
     )
     try:
         store = open_store(settings)
@@ -105,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return embedder_for(settings)
 
-    ingestor = Ingestor(settings, store, make_embedder)
+    ingestor = Ingestor.from_settings(settings, store, make_embedder)
     if args.status:
         _print_status(ingestor, args.json)
         return 0
@@ -117,9 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     on_result = _print_result if args.verbose else None
     try:
-        report = _run_once(
-            ingestor, paths, quiet=args.quiet, wait=args.wait, reset=args.reset, on_result=on_result
-        )
+        for source in args.include:
+            if not ingestor.include(source):
+                print(
+                    f"error: {source} was not deleted from the library "
+                    "(python -m ingest --status lists those that were)",
+                    file=sys.stderr,
+                )
+                return 2
+        report = _run_once(ingestor, paths, quiet=args.quiet, reset=args.reset, on_result=on_result)
     except IngestLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -159,7 +187,6 @@ def _run_once(
     paths: list[Path],
     *,
     quiet: bool,
-    wait: float,
     reset: bool,
     on_result,
 ) -> IngestReport:
@@ -173,9 +200,7 @@ def _run_once(
         bar.update(done - bar.n)
 
     try:
-        return ingestor.ingest(
-            paths, progress=progress, on_result=on_result, lock_timeout=wait, reset=reset
-        )
+        return ingestor.ingest(paths, progress=progress, on_result=on_result, reset=reset)
     finally:
         bar.close()
 

@@ -22,26 +22,14 @@ from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.core import (
-    CHUNKER_VERSION,
     HEADER_KEY,
-    HEADER_SEPARATOR,
     Chunk,
     chunk_id,
     document_label,
     header_line,
 )
 
-# The chunk format's names, importable from here as before.
-__all__ = [
-    "CHUNKER_VERSION",
-    "HEADER_SEPARATOR",
-    "Chunk",
-    "Section",
-    "chunk_id",
-    "document_label",
-    "markdown_sections",
-    "split_documents",
-]
+__all__ = ["Section", "markdown_sections", "split_documents"]
 
 # An ATX heading: up to three spaces, 1-6 '#', a space, the text, optional closing '#'s.
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")

@@ -18,17 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ingest.planner import Keep, Move, Plan, Refuse, Remove, Write
+from ingest.planner import Exclude, Keep, Move, Plan, Refuse, Remove, Write
 from ingest.report import FileResult, IngestReport, ProgressCallback, Status
-from rag.embedding import STORE_MODEL_KEY as MODEL_KEY
 
 if TYPE_CHECKING:
     from rag.core import Chunk
     from rag.embedding import Embedder
-    from rag.settings import Settings
+    from rag.settings import IngestSettings
     from rag.store import ChunkStore
 
 log = logging.getLogger(__name__)
+
+#: Why an excluded file is not ingested, and how to bring it back.
+EXCLUDED = (
+    "deleted from the library, so left out; include it again to bring it back (Documents "
+    "tab, or python -m ingest --include NAME)"
+)
 
 
 class StoreWriter:
@@ -72,9 +77,10 @@ class StoreWriter:
             self._before_write()
             self.store.delete(ids)
 
-    def set_model(self, model: str | None) -> None:
+    def record_vectors(self, name: str | None) -> None:
+        """Record whose vectors the store holds (:meth:`ChunkStore.record_vectors`)."""
         self._before_write()
-        self.store.set_collection_metadata({MODEL_KEY: model})
+        self.store.record_vectors(name)
 
 
 @dataclass
@@ -111,7 +117,7 @@ class Executor:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: IngestSettings,
         writer: StoreWriter,
         embedder: Callable[[], Embedder],
         chunking: str,
@@ -139,6 +145,8 @@ class Executor:
                 job.finish(FileResult(action.source, "unchanged", action.chunks))
             elif isinstance(action, Keep):
                 job.finish(FileResult(action.source, "unchanged", action.chunks))
+            elif isinstance(action, Exclude):
+                job.finish(FileResult(action.source, "excluded", reason=EXCLUDED))
             else:
                 job.finish(FileResult(action.source, "failed", action.chunks, action.reason))
             if sum(len(p.chunks) for p in batch) >= self.settings.ingest_batch_chunks:
@@ -195,7 +203,7 @@ class Executor:
         # hold chunks of similar length and waste little time on padding.
         embedder = self._embedder()
         vectors = embedder.embed_documents(texts)
-        self.writer.set_model(embedder.name)  # its vectors_name: "(int8)" when quantised
+        self.writer.record_vectors(embedder.name)  # "(int8)" when quantised
         position = 0
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         written = {c.id for pending in batch for c in pending.chunks}

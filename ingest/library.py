@@ -1,4 +1,4 @@
-"""The library as people see it: the documents stored, and removing them."""
+"""The library as people see it: the documents stored, removing them, and those left out."""
 
 from __future__ import annotations
 
@@ -31,12 +31,15 @@ def empty_store(writer: StoreWriter) -> int:
     """Remove every chunk and the model the vectors came from; the caller holds the lock."""
     ids = list(writer.store.ids())
     writer.delete(ids)
-    writer.set_model(None)
+    writer.record_vectors(None)
     return len(ids)
 
 
-def delete_document(writer: StoreWriter, source: str) -> int:
-    """Remove every chunk of the stored document ``source``; the caller holds the lock."""
+def delete_document(writer: StoreWriter, source: str, *, exclude: bool = False) -> int:
+    """Remove every chunk of the stored document ``source`` and, with ``exclude``, leave it
+    out of later ingests (its file is kept); the caller holds the lock."""
     ids = list(writer.store.ids(where={"source": source}))
+    if exclude:  # first: a job killed between the two writes leaves the document out, not back
+        writer.store.exclude(source)
     writer.delete(ids)
     return len(ids)

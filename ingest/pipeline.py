@@ -18,12 +18,12 @@ importing torch or loading the embedding model at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest import library
-from ingest.executor import MODEL_KEY, Executor, StoreWriter
+from ingest.executor import Executor, StoreWriter
 from ingest.files import absolute, collect_files, content_hash, skipped_name
 from ingest.planner import DiskFile, Planner, chunking_key, stored_documents
 from ingest.report import (
@@ -35,16 +35,15 @@ from ingest.report import (
     ProgressCallback,
     Status,
 )
-from rag.store import StoreLock, StoreLocked
+from rag.store import StoreError, StoreLock, StoreLocked
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
-    from rag.settings import Settings
+    from rag.settings import IngestSettings, Settings
     from rag.store import ChunkStore
 
 # Names other modules import from here.
 __all__ = [
-    "MODEL_KEY",
     "STATUSES",
     "FileResult",
     "IngestError",
@@ -68,16 +67,40 @@ class Ingestor:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: IngestSettings,
         store: ChunkStore,
         embedder_factory: Callable[[], Embedder],
+        *,
+        vectors_name: str,
+        own_folders: Sequence[Path] = (),
     ):
+        """``vectors_name``: the name of the vectors the embedder will make (the store must
+        hold those); ``own_folders``: the store's folder and the uploads, never documents of a
+        knowledge folder that holds them."""
         self.settings = settings
         self.store = store
         # The embedder is built only when some file needs embedding: an up-to-date store
         # is checked without loading a model at all.
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
+        self.vectors_name = vectors_name
+        self.own_folders = [absolute(p) for p in own_folders]
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, store: ChunkStore, embedder_factory: Callable[[], Embedder]
+    ) -> Ingestor:
+        """The ingestor the settings describe: their ingest group, the vectors their
+        embedding group makes, and the store's own folders."""
+        from rag.embedding import settings_vectors_name
+
+        return cls(
+            settings,
+            store,
+            embedder_factory,
+            vectors_name=settings_vectors_name(settings),
+            own_folders=settings.own_folders,
+        )
 
     @property
     def embedder(self) -> Embedder:
@@ -89,13 +112,14 @@ class Ingestor:
     def chunking(self) -> str:
         return chunking_key(self.settings.chunk_size, self.settings.chunk_overlap)
 
-    def lock(self, timeout: float = 0) -> StoreLock:
-        """The store-wide lock, acquired; raises :class:`IngestLocked` when another job holds it.
+    def lock(self, wait: float | None = None) -> StoreLock:
+        """The store-wide lock, acquired; raises :class:`IngestLocked` when another job still
+        holds it after ``wait`` seconds (default: the store's ``lock_wait_s``).
 
         Use as ``with ingestor.lock(): ...``.
         """
         try:
-            lock = StoreLock(self.store, timeout).acquire()
+            lock = self.store.writer_lock(wait).acquire()
         except StoreLocked as exc:
             raise IngestLocked(str(exc)) from exc
         try:
@@ -116,23 +140,24 @@ class Ingestor:
         prune: bool = True,
         progress: ProgressCallback | None = None,
         on_result: Callable[[FileResult], None] | None = None,
-        lock_timeout: float = 0,
+        lock_wait: float | None = None,
         source_prefix: str = "",
         reset: bool = False,
     ) -> IngestReport:
         """Ingest files and folders; with ``prune``, drop stored files gone from those folders.
 
         ``source_prefix`` is put before every source name (uploads are ``uploads/<name>``);
-        ``reset`` empties the store first, under the same lock. ``progress(done, total,
+        ``reset`` empties the store first, under the same lock; ``lock_wait`` overrides the
+        store's ``lock_wait_s`` for this job. ``progress(done, total,
         source)`` and ``on_result(result)`` are called as each file's outcome is final.
         """
         started = time.perf_counter()
         paths = [Path(p) for p in paths]
-        with self.lock(lock_timeout), StoreWriter(self.store) as writer:
+        with self.lock(lock_wait), StoreWriter(self.store) as writer:
             if reset:
                 library.empty_store(writer)
-            self._check_model()
-            planner = Planner(self.chunking, own_folders=self._own_folders())
+            self._check_vectors()
+            planner = Planner(self.chunking, own_folders=self.own_folders)
             stored, orphans = stored_documents(
                 (chunk_id, {k: meta[k] for k in PLANNED_KEYS if k in meta})
                 for chunk_id, meta in self.store.iter_metadatas()
@@ -143,19 +168,16 @@ class Ingestor:
                 stored,
                 orphans=orphans,
                 prune_paths=[absolute(p) for p in paths] if prune else None,
+                excluded=set(self.store.excluded()),
             )
             executor = Executor(self.settings, writer, lambda: self.embedder, self.chunking)
             report = executor.run(plan, progress, on_result)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _own_folders(self) -> list[Path]:
-        """The store's folder and the uploads: never part of a knowledge folder's documents."""
-        return [absolute(self.settings.db_dir), absolute(self.settings.uploads_path)]
-
     def _disk_files(self, paths: list[Path], prefix: str) -> list[DiskFile]:
         files = []
-        for path, root in collect_files(paths, exclude=self._own_folders()):
+        for path, root in collect_files(paths, exclude=self.own_folders):
             source = prefix + path.relative_to(root).as_posix()
             try:
                 files.append(DiskFile(path, root, source, content_hash(path)))
@@ -163,13 +185,13 @@ class Ingestor:
                 files.append(DiskFile(path, root, source, None, str(exc.strerror)))
         return files
 
-    def _check_model(self) -> None:
-        from rag.embedding import settings_vectors_name, store_mismatch
-
-        stored = self.store.collection_metadata().get(MODEL_KEY)
-        problem = store_mismatch(stored, settings_vectors_name(self.settings))
-        if problem and self.store.count():
-            raise IngestError(f"The store {self.store.description} {problem}")
+    def _check_vectors(self) -> None:
+        """The store must hold the vectors the embedder makes, checked before the embedder
+        is built (an up-to-date store never loads it)."""
+        try:
+            self.store.check_vectors(self.vectors_name)
+        except StoreError as exc:
+            raise IngestError(str(exc)) from exc
 
     # --- documents in the store -------------------------------------------------------------
     def documents(
@@ -179,12 +201,25 @@ class Ingestor:
         them with ``offset``/``limit``, those whose name contains ``contains``."""
         return library.list_documents(self.store, contains=contains, offset=offset, limit=limit)
 
-    def reset(self, lock_timeout: float = 30) -> int:
+    def reset(self, lock_wait: float | None = None) -> int:
         """Remove every chunk (``--reset``); returns how many."""
-        with self.lock(lock_timeout), StoreWriter(self.store) as writer:
+        with self.lock(lock_wait), StoreWriter(self.store) as writer:
             return library.empty_store(writer)
 
-    def delete_document(self, source: str, lock_timeout: float = 30) -> int:
-        """Remove every chunk of the stored document ``source``; returns how many."""
-        with self.lock(lock_timeout), StoreWriter(self.store) as writer:
-            return library.delete_document(writer, source)
+    def delete_document(
+        self, source: str, *, exclude: bool = False, lock_wait: float | None = None
+    ) -> int:
+        """Remove every chunk of the stored document ``source``; returns how many. With
+        ``exclude`` it stays out of every later ingest until :meth:`include`."""
+        with self.lock(lock_wait), StoreWriter(self.store) as writer:
+            return library.delete_document(writer, source, exclude=exclude)
+
+    def excluded(self) -> list[str]:
+        """Names of the documents deleted from the library and left out of every ingest."""
+        return self.store.excluded()
+
+    def include(self, source: str, lock_wait: float | None = None) -> bool:
+        """Let a document left out be ingested again (by the next job); False when it was
+        not left out."""
+        with self.lock(lock_wait):
+            return self.store.include(source)

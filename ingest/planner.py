@@ -3,6 +3,9 @@
 Pure: nothing here reads a file or the store. Whether a path exists is asked of a :class:`Disk`
 (the real one by default), so the rules can be unit-tested on made-up folders.
 
+A file whose name the store lists as excluded (deleted from the library, its file kept) is
+left out, as if it were not on disk.
+
 A file is matched to its stored document by path first (the same file ingested from another
 root folder replaces its old chunks rather than doubling them), then by source (a folder that
 moved, or a copy of it on another machine sharing a Chroma server, keeps its chunks: same
@@ -12,7 +15,7 @@ when every chunk of one complete version is there, cut with today's chunking.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -131,7 +134,14 @@ class Refuse:
     chunks: int = 0
 
 
-FileAction = Keep | Move | Write | Refuse
+@dataclass(frozen=True)
+class Exclude:
+    """A file whose document was deleted from the library and is left out until included."""
+
+    source: str
+
+
+FileAction = Keep | Move | Write | Refuse | Exclude
 
 
 @dataclass
@@ -180,14 +190,19 @@ class Planner:
         *,
         orphans: Sequence[str] = (),
         prune_paths: Sequence[Path] | None = None,
+        excluded: Collection[str] = (),
     ) -> Plan:
-        """``prune_paths``: the paths asked for, when documents gone from their folders go."""
+        """``prune_paths``: the paths asked for, when documents gone from their folders go;
+        ``excluded``: names of documents left out of the library (any stored copy goes too)."""
         plan = Plan()
         seen: set[str] = set()  # sources this job accounts for
         claimed: dict[str, str] = {}  # source -> path, in this job
         paths = {str(f.path) for f in files}
         by_path = {doc.meta("path"): doc.source for doc in stored.values() if doc.meta("path")}
         for file in files:
+            if file.source in excluded:
+                plan.files.append(Exclude(file.source))
+                continue
             plan.files.append(self._file_action(file, stored, by_path, paths, seen, claimed))
         if prune_paths is not None:
             plan.prune = self._prune(prune_paths, files, stored, orphans, seen)

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from rag.core import AppError
 
-Status = Literal["added", "updated", "unchanged", "removed", "failed"]
-STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "removed", "failed")
+Status = Literal["added", "updated", "unchanged", "removed", "excluded", "failed"]
+STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "removed", "excluded", "failed")
 #: ``progress(done, total, source)``, called as each file's outcome is final.
 ProgressCallback = Callable[[int, int, str], None]
 

@@ -47,7 +47,7 @@ class Watcher:
         on_report: Callable[[IngestReport], None] | None = None,
         on_result: Callable[[FileResult], None] | None = None,
         on_error: Callable[[Exception], None] | None = None,
-        lock_timeout: float = 30.0,
+        lock_wait: float | None = None,
         source_prefix: str = "",
     ):
         self.ingestor = ingestor
@@ -56,7 +56,7 @@ class Watcher:
         self.on_report = on_report
         self.on_result = on_result
         self.on_error = on_error
-        self.lock_timeout = lock_timeout
+        self.lock_wait = lock_wait
         self.source_prefix = source_prefix
         self.reports: queue.Queue[IngestReport] = queue.Queue()
         self._changed = threading.Event()
@@ -65,12 +65,8 @@ class Watcher:
         self._worker: threading.Thread | None = None
         self._folders = [p for p in self.paths if p.is_dir()]
         self._files = [p for p in self.paths if not p.is_dir()]
-        settings = ingestor.settings
         # The store may live inside a watched folder: its own writes are not changes.
-        self._ignored = [
-            Path(os.path.abspath(settings.db_dir)),
-            Path(os.path.abspath(settings.uploads_path)),
-        ]
+        self._ignored = ingestor.own_folders
 
     # --- events -----------------------------------------------------------------------------
     def _relevant(self, raw: str | bytes) -> bool:
@@ -119,7 +115,7 @@ class Watcher:
                 report = self.ingestor.ingest(
                     self.paths,
                     on_result=self.on_result,
-                    lock_timeout=self.lock_timeout,
+                    lock_wait=self.lock_wait,
                     source_prefix=self.source_prefix,
                 )
             except IngestLocked as exc:

@@ -21,13 +21,19 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The answer mode that quotes the notes (rag/answer/modes.py); named here, the bottom layer,
+#: because the defaults below are it.
+EXTRACTIVE = "extractive:notes"
 # Answers quoted from the notes, each sentence with its [n]: measured against the bundled
 # SmolLM2 on answer evaluation it finds more of the expected keywords, cites every answer,
 # invents no number and is ready at once (benchmarks/README.md, "Answer modes").
-DEFAULT_MODEL = "extractive:notes"
+DEFAULT_MODEL = EXTRACTIVE
 # The default where llama-cpp-python is not installed (it has no wheel on PyPI, so a Space built
 # from requirements.txt lacks it, and the bundled GGUF with it): answers quoted from the notes.
-NO_COMPILE_MODEL = "extractive:notes"
+NO_COMPILE_MODEL = EXTRACTIVE
+# A model that needs nothing (no compiling, no download, no server): it answers while the
+# configured model is downloaded in the background as the app starts (rag/app/model_fetch.py).
+READY_MODEL = EXTRACTIVE
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 LOCAL_DB_DIR = Path(".rag_db")
 # Where a Hugging Face Space mounts its persistent storage, when it has some.
@@ -92,6 +98,14 @@ class StoreSettings(_Group):
     upload_dir: Path | None = Field(
         None, description="Where uploads are kept (default: <db_dir>/uploads)."
     )
+    lock_wait_s: float = Field(
+        60.0,
+        ge=0,
+        description="One job changes the store at a time; another one (the app's start, an "
+        "upload, a delete, a re-ingest, `python -m ingest`) waits this long for it to finish, "
+        "then is refused with a message naming it. `python -m ingest --wait SECONDS` sets it "
+        "for one run.",
+    )
     store_watch_seconds: float = Field(
         1.0,
         ge=0,
@@ -104,6 +118,12 @@ class StoreSettings(_Group):
     @property
     def uploads_path(self) -> Path:
         return self.upload_dir or (self.db_dir / "uploads")
+
+    @property
+    def own_folders(self) -> tuple[Path, Path]:
+        """The store's folder and the uploads: never documents of a knowledge folder that
+        holds them."""
+        return (self.db_dir, self.uploads_path)
 
     @property
     def store_is_temporary(self) -> bool:
@@ -234,6 +254,14 @@ class RetrievalSettings(_Group):
         description="The windows found in one document (one page of a PDF) are given as one "
         "passage, excerpts in document order: each source once, with all that was found in it.",
     )
+    split_questions: bool = Field(
+        True,
+        description="A question that joins documents (several questions in one, a "
+        'comparison, "the X that …", "across all …") is searched part by part, and '
+        "its passages keep the best match of each part, or one passage for each document "
+        "it gathers from, within top_k (rag/retrieval/question.py). Off: every question is "
+        "searched as a whole.",
+    )
     eval_tests: Path | None = Field(
         None,
         description="Tests file (course format, .jsonl) the Evaluate tab offers first.",
@@ -268,7 +296,8 @@ class GenerationSettings(_Group):
         description="What answers: extractive:notes (the notes' own sentences, no language "
         "model) or a chat model as backend:model, e.g. openai:gpt-4.1-mini, ollama:llama3.2, "
         "hf:Qwen/Qwen2.5-1.5B-Instruct, llamacpp:/path/model.gguf, "
-        "llamacpp:hf://OWNER/REPO/FILE.gguf (downloaded from the Hub on first use).",
+        "llamacpp:hf://OWNER/REPO/FILE.gguf (downloaded from the Hub: by the web app in the "
+        "background as it starts, extractive:notes answering meanwhile; by the CLI first).",
     )
     max_source_tokens: int = Field(
         1500,
@@ -346,6 +375,19 @@ class AccessSettings(_Group):
         description="Password that makes a browser session an admin (upload, delete, re-ingest, "
         "evaluate) under *Admin sign-in*; set it as a secret, never in a file you push.",
     )
+    admin_session_secret: SecretStr | None = Field(
+        None,
+        description="Key that signs the admin sign-in cookie (HTTP-only; a sign-in lasts until "
+        "the browser closes, *Sign out*, or admin_session_hours). Set it, as a secret, to keep "
+        "admins signed in when the app restarts; unset, each start makes a random key of its "
+        "own, which signs everyone out.",
+    )
+    admin_session_hours: float = Field(
+        12.0,
+        gt=0,
+        description="The longest an admin password sign-in lasts, however long the browser "
+        "stays open: the cookie's signed token expires then.",
+    )
     admin_users: list[str] = Field(
         default=[],
         description="Hugging Face user names who are admins when signed in on a Space with "
@@ -356,6 +398,22 @@ class AccessSettings(_Group):
         ge=0,
         description="Questions one browser session (or API client) may ask per minute; more are "
         "refused with a message saying when to ask again (0: no limit).",
+    )
+    client_questions_per_minute: int = Field(
+        30,
+        ge=0,
+        description="Questions one client address may ask per minute, whatever sessions it "
+        "opens (a script opening a new session per question is held to this); on a Hugging "
+        "Face Space the address is the visitor's, which the Space's proxy forwards. People "
+        "behind one address (a classroom's network) share it. Refused like the above, before "
+        "any retrieval or model time (0: no limit).",
+    )
+    app_questions_per_minute: int = Field(
+        120,
+        ge=0,
+        description="Questions the whole app takes per minute from everyone together, which "
+        "bounds what it spends (a paid API's tokens, the CPU); more are refused like the above "
+        "(0: no limit).",
     )
     evaluations_per_session: int = Field(
         1,

@@ -291,9 +291,11 @@ def test_an_admin_changes_the_library_and_replies_name_no_server_folder(public_a
     assert ("uploads/capybara.md", 1) in _library(service)
     deleted = client.predict("uploads/capybara.md", api_name="/delete")
     assert "uploads/capybara.md" not in dict(_library(service))
-    # A document of the knowledge folder: the message says where it comes back from, by name.
+    # A document of the knowledge folder: its file stays, the delete lasts until included.
     deleted_knowledge = client.predict(FACTS["md"][0], api_name="/delete")
     reingested = client.predict(api_name="/reingest")
+    assert FACTS["md"][0] not in dict(_library(service))
+    included = client.predict(FACTS["md"][0], api_name="/include")
     assert FACTS["md"][0] in dict(_library(service))
     evaluated = client.predict(
         "bundled/knowledge_base_tests.jsonl", None, "knowledge", 3, api_name="/evaluate"
@@ -307,11 +309,20 @@ def test_an_admin_changes_the_library_and_replies_name_no_server_folder(public_a
     )
 
     assert "added" in str(uploaded) and "Deleted uploads/capybara.md" in str(deleted)
-    assert "comes back at the next re-ingest" in str(deleted_knowledge)
-    assert "1 added" in str(reingested)
+    assert "Include again" in str(deleted_knowledge)
+    assert "1 excluded" in str(reingested)
+    assert "1 added" in str(included)
     assert "questions**" in str(evaluated[0])
     assert "not inside a folder this app may read" in str(missing_folder[0])
-    for reply in (uploaded, deleted, deleted_knowledge, reingested, evaluated, missing_folder):
+    for reply in (
+        uploaded,
+        deleted,
+        deleted_knowledge,
+        reingested,
+        included,
+        evaluated,
+        missing_folder,
+    ):
         _assert_no_server_paths(str(reply), root)
 
 

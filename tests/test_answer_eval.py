@@ -13,15 +13,20 @@ from rag.app import Finished
 from rag.core import Claim, Passage, citations
 from rag.evaluation import AnswerEvalResult, EvalCase, EvalFileError, answer_totals, parse_tests
 from rag.evaluation.answer_metrics import (
+    bare_lines,
     invalid_citations,
     keyword_recall,
+    lead,
+    lead_keyword_recall,
     median,
     p95,
+    repeated_sentences,
     says_not_covered,
     unsupported_numbers,
     word_count,
 )
 from rag.evaluation.answers import evaluate_answers, score_answer
+from rag.evaluation.cases import parse_conversations
 from rag.evaluation.judge import AnswerJudge, parse_judgement
 from rag.llms import create_chat_model
 
@@ -51,6 +56,43 @@ def test_keyword_recall_is_the_share_of_course_keywords_in_the_answer_ignoring_c
     assert recall == pytest.approx(2 / 3)
     assert missing == ["2015"]
     assert keyword_recall("anything", [])[0] == 1.0
+
+
+def test_lead_keyword_recall_counts_only_the_keywords_before_the_first_citation():
+    answer = "Carllm's Enterprise Tier costs $5,000/month. [1]\nThe Professional Tier: $2,500. [1]"
+
+    assert lead(answer) == "Carllm's Enterprise Tier costs $5,000/month. "
+    assert lead_keyword_recall(answer, ["$5,000", "Enterprise"]) == 1.0
+    assert lead_keyword_recall(answer, ["$5,000", "$2,500"]) == 0.5
+    assert lead("No citation at all.") == "No citation at all."
+
+
+def test_bare_lines_are_short_lines_without_a_figure_and_lead_ins_without_their_items():
+    answer = (
+        "Maxine Thompson:\n"
+        "- Current Salary: $120,000. [1]\n"
+        "- Insurellm, Inc. [1]\n"
+        "It has 3 main features: Models; Datasets; Spaces. [2]\n"
+        "QLoRA works in four steps: [2]\n"
+        "- 4-bit NormalFloat quantization of the base. [2]\n"
+        "RAG fixes this by: [2]"
+    )
+
+    assert bare_lines(answer) == ["Maxine Thompson:", "- Insurellm, Inc.", "RAG fixes this by:"]
+    assert bare_lines("Q1 2025. [1]\nThe context window is 8k tokens. [1]") == []
+
+
+def test_a_sentence_is_repeated_when_the_last_answer_showed_it_under_any_label():
+    previous = "QLoRA:\n- Step 1: the base model is stored in 4-bit NormalFloat. [1]\nOK. [1]"
+    answer = (
+        "QLoRA › Step 1: the base model is stored in 4-bit NormalFloat. [2] "
+        "An 8B model fits on a 16-24 GB card. [1] OK. [1]"
+    )
+
+    assert repeated_sentences(answer, previous) == [
+        "QLoRA › Step 1: the base model is stored in 4-bit NormalFloat."
+    ]
+    assert repeated_sentences(previous, "") == []
 
 
 def test_citations_are_valid_only_when_they_name_a_source_given_with_the_answer():
@@ -164,6 +206,26 @@ def test_the_table_has_a_row_per_category_then_the_total_and_json_holds_every_fi
     assert "total" in result.table().splitlines()[-1]
 
 
+def test_a_conversations_file_has_turns_read_as_questions_and_bad_turns_name_their_line():
+    conversations = parse_conversations(
+        [
+            '{"id": "c1", "turns": [{"question": "What is QLoRA?", "keywords": ["NF4"]},'
+            ' {"question": "And LoRA?", "keywords": ["rank"]}]}',
+        ],
+        "talks.jsonl",
+    )
+
+    assert [c.id for c in conversations] == ["c1"]
+    assert [t.question for t in conversations[0].turns] == ["What is QLoRA?", "And LoRA?"]
+    with pytest.raises(EvalFileError, match=r"talks\.jsonl, line 1, turn 2: \"keywords\""):
+        parse_conversations(
+            ['{"id": "c", "turns": [{"question": "a?", "keywords": ["k"]}, {"question": "b?"}]}'],
+            "talks.jsonl",
+        )
+    with pytest.raises(EvalFileError, match=r"line 1: \"turns\" must be a non-empty list"):
+        parse_conversations(['{"id": "c", "turns": []}'], "talks.jsonl")
+
+
 def test_tests_files_mark_unanswerable_questions_and_bad_marks_name_the_line():
     cases = parse_tests(
         [
@@ -246,6 +308,7 @@ def test_an_unreachable_judge_leaves_answers_unjudged_and_counted(ingested_servi
     assert result.rows()[-1][-1] == 1  # the table's "unjudged" column
 
 
+@pytest.mark.slow
 def test_eval_answers_cli_answers_judges_and_ends_with_json_on_the_bundled_notes(llama_server):
     result = run_module(
         "rag",
@@ -264,6 +327,7 @@ def test_eval_answers_cli_answers_judges_and_ends_with_json_on_the_bundled_notes
         "--json",
         timeout=600,
         RAG_OPENAI_BASE_URL=llama_server,
+        RAG_MAX_NEW_TOKENS="48",  # what is checked is the run and its report, not long answers
     )
 
     assert result.returncode == 0, result.stderr

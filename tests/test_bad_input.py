@@ -11,8 +11,8 @@ import pytest
 
 from devtools.sample_documents import FILLER, write_pdf
 from ingest.loaders import LoadError, load_file
+from rag.app.uploads import safe_filename
 from rag.ui.documents import DocumentHandlers
-from rag.ui.uploads import safe_filename
 
 from .support.notes import note_text, write_notes
 

@@ -6,20 +6,19 @@ Screenshots go to ``artifacts/screenshots`` for people to look at.
 from __future__ import annotations
 
 import http.server
-import os
+import re
 import shutil
-import subprocess
-import sys
 import threading
+from contextlib import contextmanager
 from typing import ClassVar
 
 import pytest
 
 from devtools.paths import REPO_ROOT
 from devtools.sample_documents import FACTS, write_sample_documents
-from devtools.servers import free_port, wait_for_http
+from devtools.servers import app_process
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
@@ -82,29 +81,9 @@ def app_url(tmp_path_factory, leak_server):
 
 def _run_app(root, **env: str):
     """``python app.py`` on a free loopback port over ``root/docs``; yields its URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "RAG_DB_DIR": str(root / "db"),
-        "RAG_KNOWLEDGE_DIR": str(root / "docs"),
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        **env,
-    }
-    log = (root / "app.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for_http(url, process)
+    store = {"RAG_DB_DIR": str(root / "db"), "RAG_KNOWLEDGE_DIR": str(root / "docs")}
+    with app_process(root / "app.log", **store, **env) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -301,6 +280,100 @@ def test_upload_a_file_then_ask_about_it(page, tmp_path):
     assert "capybara_notes.md" in page.locator("#rag-sources").inner_text()
 
 
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Gradio dropdown labelled ``label``."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _documents_in_status(page) -> int:
+    text = page.locator("#rag-status").inner_text()
+    return int(re.search(r"Documents:\s*(\d+)", text).group(1))
+
+
+def test_a_deleted_document_stays_deleted_after_a_restart_until_included_again(browser, tmp_path):
+    """app.py re-syncs the knowledge folder at every start; a document deleted in the
+    Documents tab stays out until "Include again", and its file is never touched."""
+    write_sample_documents(tmp_path / "docs")
+    name = FACTS["md"][0]
+    run_app = contextmanager(_run_app)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+
+    with run_app(tmp_path) as url:
+        page.goto(url)
+        wait_until_ready(page)
+        documents = _documents_in_status(page)
+        page.get_by_role("tab", name="Documents").click()
+        _choose(page, "Document", name)
+        page.get_by_role("button", name="Delete").click()
+        page.wait_for_selector(f"text=Deleted {name}", timeout=60_000)
+
+    with run_app(tmp_path) as url:  # a restart over the same store folder
+        page.goto(url)
+        wait_until_ready(page)
+        assert _documents_in_status(page) == documents - 1
+        page.get_by_role("tab", name="Documents").click()
+        _choose(page, "Deleted documents whose files were kept (left out of every re-ingest)", name)
+        page.screenshot(path=str(SCREENSHOTS / "deleted-documents.png"), full_page=True)
+        page.get_by_role("button", name="Include again").click()
+        page.wait_for_selector("text=1 added", timeout=120_000)
+        page.wait_for_selector(f"text=Documents 1–{documents} of {documents}", timeout=60_000)
+    assert (tmp_path / "docs" / name).is_file()
+    page.context.close()
+
+
+def test_the_status_line_follows_the_download_of_rag_model_started_with_the_app(
+    browser, tmp_path_factory
+):
+    """RAG_MODEL names a Hub GGUF not downloaded yet: the app downloads it as it starts (from
+    the Hub STAND-IN on loopback), its progress in the status line; the ready model answers
+    meanwhile, and says so; the downloaded model answers once it is here."""
+    from devtools.hub_standin import FILE, REPO, HubStandIn
+    from rag.core import bundled_gguf
+
+    hub = HubStandIn(bundled_gguf("smollm2")).start()
+    hub.throttle_s = 0.15  # about 15 s for the whole file
+    root = tmp_path_factory.mktemp("model-download")
+    write_sample_documents(root / "docs")
+    spec = f"llamacpp:hf://{REPO}/{FILE}"
+    app = _run_app(
+        root,
+        RAG_MODEL=spec,
+        RAG_MAX_NEW_TOKENS="32",
+        HF_ENDPOINT=hub.url,
+        HF_HOME=str(root / "hf-home"),
+        HF_HUB_OFFLINE="",
+    )
+    try:
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(next(app))
+        # First "checking whether it is here", then the download's progress.
+        page.wait_for_selector(f"#rag-status :text('Downloading {FILE}: ')", timeout=120_000)
+        status = page.locator("#rag-status").inner_text()
+        assert f"Getting {spec} ready" in status and "extractive:notes answers meanwhile" in status
+        page.screenshot(path=str(SCREENSHOTS / "model-downloading.png"), full_page=True)
+        ask(page, FACTS["md"][2])
+        page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
+        assert f"Answered by extractive:notes, not {spec}." in last_answer(page).inner_text()
+
+        page.wait_for_function(
+            "!document.querySelector('#rag-status').innerText.includes('Getting ')",
+            timeout=180_000,
+        )
+        ask(page, FACTS["txt"][2])
+        page.wait_for_function(
+            "document.querySelector('#rag-chatbot').innerText.split('Sources:').length > 2",
+            timeout=180_000,
+        )
+        assert "Answered by" not in last_answer(page).inner_text()
+        page.context.close()
+    finally:
+        app.close()
+        hub.stop()
+
+
 # --- roles: a public app, as on a Space ---------------------------------------------------------
 ADMIN_PASSWORD = "browser-test-password"
 LIBRARY_CONTROLS = [
@@ -346,8 +419,7 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     page.locator("#rag-admin-password input").fill(ADMIN_PASSWORD)
     page.locator("#rag-sign-in").click()
     page.wait_for_selector("#rag-role :text('Admin')", timeout=30_000)
-    sync_api.expect(page.get_by_role("tab", name="Documents")).to_be_visible()
-    assert tabs.all_inner_texts() == [*READER_TABS, "Documents", "Evaluate"]
+    sync_api.expect(tabs).to_have_text([*READER_TABS, "Documents", "Evaluate"])
     page.get_by_role("tab", name="Documents").click()
     assert _visible_controls(page) == LIBRARY_CONTROLS
     page.screenshot(path=str(SCREENSHOTS / "admin-documents.png"), full_page=True)
@@ -358,6 +430,57 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
     assert tabs.all_inner_texts() == READER_TABS
     page.context.close()
+
+
+def _sign_in(page, password: str) -> None:
+    page.get_by_role("button", name="Admin sign-in").click()
+    page.locator("#rag-admin-password input").fill(password)
+    page.locator("#rag-sign-in").click()
+
+
+def _admin_cookie(context) -> dict | None:
+    return next((c for c in context.cookies() if c["name"] == "rag-admin"), None)
+
+
+def test_an_admin_stays_signed_in_across_a_reload_until_signing_out(browser, public_app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(public_app_url)
+    wait_until_ready(page)
+    _sign_in(page, ADMIN_PASSWORD)
+    page.wait_for_selector("#rag-role :text('Admin')", timeout=30_000)
+    cookie = _admin_cookie(context)
+    assert cookie and cookie["httpOnly"] and cookie["expires"] == -1  # gone when the browser is
+    assert "rag-admin" not in page.evaluate("document.cookie")  # no script of the page reads it
+
+    page.reload()
+    wait_until_ready(page)
+    page.wait_for_selector("#rag-role :text('Admin')", timeout=30_000)
+    sync_api.expect(page.get_by_role("tab", name="Documents")).to_be_visible()
+    assert page.get_by_role("tab").all_inner_texts() == ["Chat", "Documents", "Evaluate"]
+    second_tab = context.new_page()  # the same browser: signed in there too
+    second_tab.goto(public_app_url)
+    second_tab.wait_for_selector("#rag-role :text('Admin')", timeout=60_000)
+    second_tab.close()
+
+    page.get_by_role("button", name="Admin sign-in").click()
+    page.locator("#rag-sign-out").click()
+    page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
+    assert _admin_cookie(context) is None
+    page.reload()
+    wait_until_ready(page)
+    page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
+    assert page.get_by_role("tab").all_inner_texts() == ["Chat"]
+
+    # A copy of the cookie taken before signing out is refused: sign-out revoked its token.
+    copied = browser.new_context()
+    copied.add_cookies([cookie])
+    other = copied.new_page()
+    other.goto(public_app_url)
+    other.wait_for_selector("#rag-role :text('You can ask questions')", timeout=60_000)
+    assert other.get_by_role("tab").all_inner_texts() == ["Chat"]
+    copied.close()
+    context.close()
 
 
 # Questions that lead the small model beyond its sources: it pads a short fact with claims of
@@ -407,7 +530,7 @@ def test_check_tab_marks_a_contradicted_sentence_with_its_evidence(page):
     contradicted = page.locator("#rag-check-verdicts .rag-claim-contradicted")
     contradicted.wait_for(timeout=120_000)
     assert "✗ Contradicted" in contradicted.inner_text()
-    evidence = contradicted.locator(".rag-evidence")
+    evidence = contradicted.locator(".rag-check-evidence")
     assert "1312 questions" in evidence.inner_text()
     assert "benchmarks.html" in evidence.inner_text()
     assert (
@@ -421,3 +544,37 @@ def test_check_tab_marks_a_contradicted_sentence_with_its_evidence(page):
     card = page.locator(f"#rag-check-sources #check-source-{link.get_attribute('data-n')}")
     assert card.get_attribute("open") is not None
     assert "1312 questions" in card.locator(".rag-source-text").inner_text()
+
+
+@pytest.fixture(scope="module")
+def extractive_app_url(tmp_path_factory):
+    """The app on its default answer mode, the notes' own sentences, whose claims carry the
+    sentence of the passage each one is."""
+    root = tmp_path_factory.mktemp("browser-extractive")
+    write_sample_documents(root / "docs")
+    yield from _run_app(root, RAG_MODEL="extractive:notes")
+
+
+def test_a_citation_opens_its_passage_with_the_supporting_sentence_highlighted(
+    browser, extractive_app_url
+):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(extractive_app_url)
+    wait_until_ready(page)
+    ask(page, FACTS["md"][2])
+    page.wait_for_selector("#rag-chatbot :text('Sources:')", timeout=120_000)
+
+    # Before any click, the panel marks the sentences that support the answer.
+    marks = page.locator("#rag-sources mark.rag-evidence")
+    assert marks.count() >= 1
+    last_answer(page).locator("a.rag-cite").first.click()
+
+    active = page.locator("#rag-sources mark.rag-evidence-active")
+    sync_api.expect(active.first).to_be_visible(timeout=10_000)
+    assert "rank used in the lab was 24" in active.first.inner_text()
+    card = active.first.locator("xpath=ancestor::details[1]")
+    assert card.get_attribute("open") is not None
+    assert "lora_notes.md" in card.locator("summary").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "evidence-highlighted.png"), full_page=True)
+    context.close()

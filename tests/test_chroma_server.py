@@ -17,7 +17,7 @@ from devtools.servers import free_port, wait_for_http
 from ingest.pipeline import IngestLocked, Ingestor
 from rag.app import create_service
 from rag.settings import Settings
-from rag.store import Lease, StoreError, StoreLock, open_store
+from rag.store import Lease, StoreError, open_store
 
 from .support.cli import run_cli
 from .support.notes import TOPICS, code_word, note_text, write_notes
@@ -106,7 +106,9 @@ def test_ingest_update_and_answer_through_the_server(server_settings, tmp_path, 
 def test_the_server_is_chosen_by_environment_variables(server_settings, embedder, tmp_path):
     settings = server_settings()
     write_notes(settings.knowledge_dir, TOPICS[:3])
-    Ingestor(settings, open_store(settings), lambda: embedder).ingest([settings.knowledge_dir])
+    Ingestor.from_settings(settings, open_store(settings), lambda: embedder).ingest(
+        [settings.knowledge_dir]
+    )
 
     status = run_cli(
         "--status",
@@ -127,8 +129,8 @@ def test_two_machines_share_the_server_under_one_lease(server_settings, embedder
     first_settings = server_settings("a")
     second_settings = server_settings("b")
     write_notes(first_settings.knowledge_dir, TOPICS[:4])
-    first = Ingestor(first_settings, open_store(first_settings), lambda: embedder)
-    second = Ingestor(second_settings, open_store(second_settings), lambda: embedder)
+    first = Ingestor.from_settings(first_settings, open_store(first_settings), lambda: embedder)
+    second = Ingestor.from_settings(second_settings, open_store(second_settings), lambda: embedder)
     # Each machine has its own lock file, named after the server: it can't see the other's.
     assert first.store.lock_path.parent != second.store.lock_path.parent
     assert str(first_settings.chroma_port) in first.store.lock_path.name
@@ -137,7 +139,7 @@ def test_two_machines_share_the_server_under_one_lease(server_settings, embedder
         lease = first.store.lease()
         assert lease is not None and lease.pid > 0
         with pytest.raises(IngestLocked) as refused:
-            second.ingest([second_settings.knowledge_dir])
+            second.ingest([second_settings.knowledge_dir], lock_wait=0)
         assert f"process {lease.pid} on {lease.host}" in str(refused.value)
     assert first.store.lease() is None  # released with the lock
 
@@ -163,7 +165,7 @@ def test_two_writers_claiming_together_never_both_hold_the_server(server_setting
     def writer(i: int) -> None:
         start.wait()
         for _ in range(4):
-            with StoreLock(stores[i], timeout=120):
+            with stores[i].writer_lock(120):
                 inside.append(i)
                 if len(inside) > 1:
                     overlaps.append(list(inside))
@@ -190,7 +192,9 @@ def test_a_lease_left_by_a_killed_job_does_not_block_the_next(server_settings, e
     )
     store.claim_lease(Lease("crashed", socket.gethostname(), int(dead.stdout), time.time() + 600))
 
-    report = Ingestor(settings, store, lambda: embedder).ingest([settings.knowledge_dir])
+    report = Ingestor.from_settings(settings, store, lambda: embedder).ingest(
+        [settings.knowledge_dir]
+    )
 
     assert report.count("added") == 2
     assert store.lease() is None

@@ -8,8 +8,12 @@ import sys
 import threading
 import time
 
+import pytest
+
 from devtools.paths import REPO_ROOT
 from devtools.servers import cli_env
+from ingest.pipeline import IngestLocked
+from rag.store import open_store
 
 from .support.cli import run_cli
 from .support.notes import TOPICS, code_word, note_text, write_notes
@@ -30,7 +34,7 @@ def test_chat_keeps_answering_while_the_notes_are_reingested(make_service, tmp_p
             ingesting.set()
             for version in (2, 3, 4):
                 write_notes(folder, TOPICS[: len(TOPICS) // 2], version)
-                service.ingestor.ingest([folder], lock_timeout=60)
+                service.ingestor.ingest([folder])
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -180,3 +184,31 @@ def test_an_ingest_started_while_the_app_reloads_the_store_waits_instead_of_fail
     assert released.is_set()
     assert result.returncode == 0, result.stderr
     assert "1 added" in result.stdout
+
+
+def test_every_job_waits_the_one_lock_wait_setting_and_ingest_wait_overrides_it(
+    make_service, tmp_path
+):
+    """RAG_LOCK_WAIT_S is how long any job waits for another writer: the app's start, a
+    delete, `python -m ingest`; `--wait SECONDS` sets it for one run."""
+    folder = tmp_path / "notes"
+    write_notes(folder, TOPICS[:1])
+    db = tmp_path / "db"
+    app = make_service(db_dir=db, knowledge_dir=folder, lock_wait_s=0.5)
+
+    with open_store(app.settings).writer_lock(0):  # another writer holds the store
+        started = time.monotonic()
+        with pytest.raises(IngestLocked, match=r"after waiting 0\.5 s"):
+            app.ingest_knowledge_dir()
+        assert time.monotonic() - started >= 0.5
+        with pytest.raises(IngestLocked, match=r"after waiting 0\.5 s"):
+            app.ingestor.delete_document("agents.md")
+        from_setting = run_cli(str(folder), "--db", str(db), "-q", RAG_LOCK_WAIT_S="0.5")
+        # Were --wait ignored, this would wait ten minutes, past run_cli's timeout.
+        overridden = run_cli(
+            str(folder), "--db", str(db), "-q", "--wait", "0", RAG_LOCK_WAIT_S="600"
+        )
+
+    assert from_setting.returncode == 3 and "after waiting 0.5 s" in from_setting.stderr
+    assert overridden.returncode == 3 and "Another ingest is running" in overridden.stderr
+    assert "after waiting" not in overridden.stderr

@@ -10,6 +10,7 @@ import pytest
 from devtools.paths import REPO_ROOT
 from devtools.sample_documents import FACTS
 from devtools.servers import run_module
+from rag.core import Passage
 from rag.evaluation import EvalCase, EvalFileError, load_tests, parse_tests
 from rag.evaluation.retrieval import (
     evaluate,
@@ -27,6 +28,15 @@ SAMPLE_TESTS = [
     {"question": FACTS["docx"][2], "keywords": ["Otto"], "category": "direct_fact"},
     {"question": FACTS["html"][2], "keywords": ["Heliotrope", "1312"], "category": "numerical"},
 ]
+
+# A question whose answer joins two sample documents.
+TWO_DOCUMENT_TEST = {
+    "question": "What LoRA rank was used in the lab, and how many pieces does the Zephyrine "
+    "tokenizer split words into?",
+    "keywords": ["24", "7 pieces"],
+    "category": "conjunction",
+    "documents": ["lora_notes.md", "tokenizer_notes.txt"],
+}
 
 
 def _write_tests(path, rows) -> None:
@@ -98,6 +108,35 @@ def test_a_malformed_line_is_named_by_file_and_number(tmp_path, line, message):
     assert message in str(caught.value)
 
 
+def test_the_documents_a_question_needs_and_its_hops_are_read():
+    cases = parse_tests(
+        [
+            '{"question": "A and B?", "keywords": ["a"], "category": "conjunction", '
+            '"documents": ["a.md", "sub/b.pdf"]}',
+            '{"question": "C via D?", "keywords": ["c"], "documents": ["c.md", "d.md"], "hops": 3}',
+            '{"question": "E?", "keywords": ["e"]}',
+        ]
+    )
+
+    assert cases[0].documents == ("a.md", "sub/b.pdf") and cases[0].needed == 2
+    assert cases[1].hops == 3 and cases[1].needed == 3
+    assert cases[2].documents == () and cases[2].needed == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('"documents": "a.md"', '"documents" must be a list of file names'),
+        ('"documents": ["a.md", ""]', '"documents" must be a list of file names'),
+        ('"documents": ["a.md"], "hops": 0', '"hops" must be a positive whole number'),
+        ('"documents": ["a.md"], "hops": "2"', '"hops" must be a positive whole number'),
+    ],
+)
+def test_malformed_documents_or_hops_are_refused(extra, message):
+    with pytest.raises(EvalFileError, match=message):
+        parse_tests(['{"question": "q", "keywords": ["k"], ' + extra + "}"])
+
+
 def test_an_empty_or_missing_tests_file_is_refused(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n\n", encoding="utf-8")
@@ -110,7 +149,9 @@ def test_an_empty_or_missing_tests_file_is_refused(tmp_path):
 
 
 def test_the_bundled_tests_files_are_well_formed():
-    bundled = sorted((REPO_ROOT / "tests" / "data").glob("*.jsonl"))
+    # Conversations (*_conversations.jsonl) are three turns a line, not the course's format.
+    data = REPO_ROOT / "tests" / "data"
+    bundled = sorted(p for p in data.glob("*.jsonl") if not p.stem.endswith("_conversations"))
 
     assert bundled
     for path in bundled:
@@ -136,6 +177,64 @@ def test_evaluate_scores_the_chat_retriever_with_progress(ingested_service):
     summary = result.as_dict()
     assert set(summary) == {"mrr", "ndcg", "coverage", "n", "by_category"}
     assert "total" in result.table() and "numerical" in result.table()
+
+
+class Library:
+    """Passages by question, as a retriever would give them (for the scoring alone)."""
+
+    def __init__(self, found: dict[str, list[str]]):
+        self.found = found
+
+    def retrieve(self, question: str, k: int) -> list[Passage]:
+        return [
+            Passage(n, source, f"{source}: {question}", {"source": source}, 1.0)
+            for n, source in enumerate(self.found[question][:k], start=1)
+        ]
+
+    def answer_context(self, question: str) -> list[Passage]:
+        return self.retrieve(question, 2)  # what an answer reads: fewer than the scored k
+
+
+def test_completeness_counts_a_document_missing_from_what_the_answer_reads():
+    cases = [
+        EvalCase("A and B?", ("A and B",), "conjunction", documents=("a.md", "b.md")),
+        EvalCase("C, D and E?", ("C, D",), "conjunction", documents=("c.md", "d.md", "e.md")),
+        EvalCase("F or G?", ("F or G",), "comparison", documents=("f.md", "g.md")),
+        EvalCase("Just H?", ("Just H",), "single"),
+    ]
+    library = Library(
+        {
+            "A and B?": ["b.md", "a.md", "x.md"],
+            "C, D and E?": ["c.md", "d.md", "e.md"],  # e.md is third: not read by the answer
+            "F or G?": ["f.md", "x.md", "g.md"],  # g.md too
+            "Just H?": ["h.md"],
+        }
+    )
+
+    result = evaluate(library, cases, k=10, context=library.answer_context)
+
+    assert [s.complete for s in result.scores] == [True, False, False, None]
+    assert [s.missing_documents for s in result.scores] == [[], ["e.md"], ["g.md"], []]
+    assert result.scores[1].coverage == 100.0  # the keywords' top 10 had all three
+    complete = result.totals.complete
+    assert (complete.complete, complete.n) == (1, 3)
+    assert {h: (c.complete, c.n) for h, c in result.completeness_by_hops().items()} == {
+        2: (1, 2),
+        3: (0, 1),
+    }
+    assert result.by_category()["conjunction"].complete.share == 50.0
+    assert result.by_category()["single"].complete is None
+    summary = result.as_dict()
+    assert summary["complete"] == {"share": 33.33, "complete": 1, "n": 3}
+    assert summary["complete_by_hops"]["3"] == {"share": 0.0, "complete": 0, "n": 1}
+    assert "complete" not in summary["by_category"]["single"]
+    rows = {row[0]: row[-1] for row in result.rows()}
+    assert rows == {"comparison": "0/1 (0%)", "conjunction": "1/2 (50%)", "single": "–",
+                    "total": "1/3 (33%)"}  # fmt: skip
+    assert "3 documents: 0/1 (0%)" in result.completeness_line()
+    assert [s.case.question for s in result.misses(2)] == ["C, D and E?", "F or G?"]
+    # Without the answer's passages there is nothing to check.
+    assert evaluate(library, cases, k=10).totals.complete is None
 
 
 def test_a_folder_is_evaluated_on_a_store_of_its_own(ingested_service, sample_docs):
@@ -175,6 +274,28 @@ def test_eval_cli_prints_the_table_and_ends_with_json(tmp_path, sample_docs):
     assert set(summary["by_category"]) == {"direct_fact", "numerical"}
     assert any(line.startswith("total") for line in lines)
     assert "5 files (5 added)" in result.stdout
+
+
+def test_eval_cli_checks_the_documents_a_question_needs(tmp_path, sample_docs):
+    tests = tmp_path / "tests.jsonl"
+    _write_tests(
+        tests,
+        [
+            *SAMPLE_TESTS[:2],
+            TWO_DOCUMENT_TEST,
+        ],
+    )
+    result = run_module(
+        "rag", "eval", "--docs", str(sample_docs), "--tests", str(tests), "--k", "3", "--json"
+    )
+
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["complete"] == {"share": 100.0, "complete": 1, "n": 1}
+    assert summary["by_category"]["conjunction"]["complete"]["n"] == 1
+    assert summary["complete_by_hops"] == {"2": {"share": 100.0, "complete": 1, "n": 1}}
+    assert "All the documents needed in the answer's passages: 1/1 (100%)" in result.stdout
+    assert "(the passages extractive:notes reads)" in result.stdout
 
 
 def test_eval_cli_names_the_bad_line_of_a_tests_file(tmp_path, sample_docs):
@@ -219,9 +340,25 @@ def test_the_tab_evaluates_on_a_store_of_its_own(evaluate_tab):
     assert "**5 questions**" in status and "coverage **100.0%**" in status
     assert [r[0] for r in rows] == ["direct_fact", "numerical", "total"]
     assert rows[-1][1] == 5
-    assert all(len(w) == 5 for w in weakest)
+    assert all(len(w) == 6 for w in weakest)
     assert answers == []  # retrieval only
     assert service.store.count() == before  # the chat's store is untouched
+
+
+def test_the_tab_shows_whether_the_answer_reads_every_document_needed(evaluate_tab, tmp_path):
+    handlers, _ = evaluate_tab
+    tests = tmp_path / "multi.jsonl"
+    _write_tests(tests, [TWO_DOCUMENT_TEST])
+
+    status, rows, weakest, _ = handlers.run(None, str(tests), None, 3)
+
+    # The chat model's prompt (the service's llamacpp:smollm2) keeps both documents.
+    assert "All the documents needed in the answer's passages: 1/1 (100%)" in status
+    assert rows == [
+        ["conjunction", 1, rows[0][2], rows[0][3], rows[0][4], "1/1 (100%)"],
+        ["total", 1, rows[1][2], rows[1][3], rows[1][4], "1/1 (100%)"],
+    ]
+    assert all(w[4] == "" for w in weakest)  # no document missing
 
 
 def test_the_tabs_first_choices_score_the_bundled_notes(make_service, tmp_path):

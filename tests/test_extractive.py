@@ -78,3 +78,14 @@ def test_the_extractive_mode_is_an_answer_mode_not_a_chat_model(ingested_service
     assert ingested_service.load_model(EXTRACTIVE) == EXTRACTIVE
     first = available_models(ingested_service.settings)[0]
     assert first.name == EXTRACTIVE and first.available
+
+
+def test_a_question_about_something_no_passage_names_is_not_answered(ingested_service):
+    # The LoRA notes match "rank" well, but none of them speaks of Zephyrus: whatever they
+    # say is no answer to a question about it.
+    finished = ingested_service.ask("What LoRA rank does Zephyrus use?", model=EXTRACTIVE)
+
+    assert finished.not_found and finished.claims == []
+    assert "don't mention Zephyrus" in finished.answer
+    answered = ingested_service.ask(FACTS["md"][2], model=EXTRACTIVE)
+    assert not answered.not_found

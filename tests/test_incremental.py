@@ -20,9 +20,8 @@ import pytest
 
 from devtools.paths import REPO_ROOT
 from devtools.servers import cli_env
-from ingest.chunking import CHUNKER_VERSION
 from ingest.watch import Watcher
-from rag.core import join_header, stored_parts
+from rag.core import CHUNKER_VERSION, join_header, stored_parts
 from rag.settings import Settings
 from rag.store import open_store
 from rag.ui.documents import DocumentHandlers
@@ -320,9 +319,12 @@ def test_documents_tab_lists_reingests_and_deletes(make_service, notes):
     assert "1 updated, 5 unchanged" in status
 
     message, documents, _ = handlers.delete("agents.md")
-    assert "Deleted agents.md" in message and "comes back at the next re-ingest" in message
+    assert "Deleted agents.md" in message and "Include again" in message
     assert "agents.md" not in [row[0] for row in documents]
     assert not any(m["source"] == "agents.md" for m in service.store.metadatas().values())
+    rows, status, documents, _ = list(handlers.reingest())[-1]
+    assert {row[0]: row[1] for row in rows}["agents.md"] == "excluded"
+    assert "agents.md" not in [row[0] for row in documents]
 
 
 def test_ingest_while_documents_are_listed(make_service, notes):
@@ -336,7 +338,7 @@ def test_ingest_while_documents_are_listed(make_service, notes):
         try:
             for version in (2, 3):
                 write_notes(notes, TOPICS[:6], version)
-                service.ingestor.ingest([notes], lock_timeout=60)
+                service.ingestor.ingest([notes])
         except BaseException as exc:
             errors.append(exc)
         finally:

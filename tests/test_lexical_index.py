@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.store import ChunkStore, LexicalIndex
+from rag.store import LexicalIndex
+from rag.store.collection import ChromaCollection
 
 from .support.notes import TOPICS, code_word, note_text, write_notes
 from .support.store_checks import assert_lexical_matches
@@ -116,8 +117,8 @@ def test_retrieval_never_reads_the_whole_store(make_service, notes, monkeypatch)
     def refuse(*args, **kwargs):
         raise AssertionError("read every chunk")
 
-    monkeypatch.setattr(ChunkStore, "all_chunks", refuse)
-    monkeypatch.setattr(ChunkStore, "_pages", refuse)
+    monkeypatch.setattr(ChromaCollection, "all_chunks", refuse)
+    monkeypatch.setattr(ChromaCollection, "_pages", refuse)
     passages = service.retrieve(f"What is the code word for {code_word('quantization', 1)}?")
     assert passages[0].source == "quantization.md"
     assert code_word("quantization", 1) in passages[0].text
@@ -172,3 +173,69 @@ def test_a_term_in_most_rows_is_left_out_of_a_large_index_without_changing_the_r
     assert [i for i, _ in pruned] == [i for i, _ in full][: len(pruned)]
     assert {i for i, _ in pruned} == {f"c{i}" for i in range(0, n, 7)}  # the parquet rows
     assert index.search("library", 10) == []  # nothing left to weigh
+
+
+def test_documents_are_found_by_the_words_of_their_headers_and_searched_one_by_one(tmp_path):
+    index = LexicalIndex(tmp_path / "lexical.sqlite3")
+    index.add(
+        ["h1", "h2", "r1", "r2", "g1"],
+        [
+            "leases/Lease with Hilltop for Pressmill | Parties",
+            "leases/Lease with Hilltop for Pressmill | Rent",
+            "leases/Lease with Riverbend for Pressmill | Rent",
+            "leases/Lease with Riverbend for Pressmill | Upkeep",
+            "guides/Rent guide",
+        ],
+        [
+            "Hilltop and the co-operative sign this lease.",
+            "The monthly rent is $1,200.",
+            "The monthly rent is $950.",
+            "Riverbend oils the press; rent is not due for repairs.",
+            "Rent for every Pressmill lease is reviewed in spring.",
+        ],
+        [{"source": "leases/Hilltop.md"}] * 2
+        + [{"source": "leases/Riverbend.md"}] * 2
+        + [{"source": "guides/Rent.md"}],
+    )
+    # Every term in one chunk's header (a name, a folder, a heading), plurals folded.
+    assert index.header_documents(["pressmill", "lease"]) == [
+        "leases/Hilltop.md",
+        "leases/Riverbend.md",
+    ]
+    assert index.header_documents(["rent"]) == [
+        "guides/Rent.md",
+        "leases/Hilltop.md",
+        "leases/Riverbend.md",
+    ]
+    assert index.header_documents(["pressmill", "guide"]) == []
+    assert index.header_documents(['"; DROP TABLE chunks; --']) == []  # not a term: ignored
+    # Within the documents named, each one's best chunk for the query.
+    best = index.search_documents("monthly rent", ["leases/Hilltop.md", "leases/Riverbend.md"])
+    assert {source: id_ for source, (id_, _) in best.items()} == {
+        "leases/Hilltop.md": "h2",
+        "leases/Riverbend.md": "r1",
+    }
+    assert index.search_documents("oak barrels", ["leases/Hilltop.md"]) == {}
+
+
+def test_many_places_are_looked_up_at_once_as_one_by_one(tmp_path):
+    index = LexicalIndex(tmp_path / "lexical.sqlite3")
+    index.add(
+        ["a0", "a1", "b0"],
+        ["a", "a", "b"],
+        ["first of a", "second of a", "first of b"],
+        [
+            {"source": "a.md", "chunk_index": 0},
+            {"source": "a.md", "chunk_index": 1},
+            {"source": "b.md", "chunk_index": 0},
+        ],
+    )
+    # A new version of a.md's first chunk, written before the old one is removed.
+    index.add(["a0-new"], ["a"], ["first of a, new"], [{"source": "a.md", "chunk_index": 0}])
+    places = [("a.md", 0), ("a.md", 1), ("b.md", 0), ("b.md", 1), ("c.md", 0)]
+
+    found = index.at_many(places)
+
+    assert found == {place: index.at(*place) for place in places if index.at(*place)}
+    assert found[("a.md", 0)].id == "a0-new"
+    assert ("b.md", 1) not in found

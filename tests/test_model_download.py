@@ -20,6 +20,7 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
+from gradio_client import Client
 
 from devtools.hub_standin import (
     FILE,
@@ -30,12 +31,13 @@ from devtools.hub_standin import (
     REPO,
     HubStandIn,
 )
-from devtools.servers import REPO_ROOT, cli_env, free_port, run_module
+from devtools.servers import REPO_ROOT, app_process, cli_env, free_port, run_module
 from rag.app import Finished, RagService, Retrieved, Token
 from rag.core import bundled_gguf
 from rag.llms import LLMError, PullProgress, pull_model
 from rag.llms import hub as hub_module
 from rag.llms.catalog import RECOMMENDED, human_size
+from rag.settings import READY_MODEL
 from rag.ui.chat import ChatHandlers
 
 SPEC = f"llamacpp:hf://{REPO}/{FILE}"
@@ -171,6 +173,98 @@ def test_chat_downloads_a_model_first_with_progress_in_its_status(hub, ingested_
 
     assert any(s.startswith("⏬ Downloading SmolLM2-135M-Instruct.Q4_1.gguf: ") for s in statuses)
     assert not final.startswith(("⏬", "⚠️")) and "Sources" in final
+
+
+# --- the configured model, downloaded as the app starts -----------------------------------------
+def test_the_configured_model_downloads_at_start_while_the_ready_model_answers(
+    hub, ingested_service
+):
+    hub.throttle_s = 0.05  # about 5 s for the whole file
+    service = service_with(ingested_service, model=SPEC, max_new_tokens=16)
+
+    fetch = service.start_fetching_model()
+    deadline = time.monotonic() + 60
+    while not cdn_gets(hub) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cdn_gets(hub), "the download started with no question asked"
+    meanwhile = service.ask(QUESTION, k=2)
+    assert fetch.running
+    assert "Getting " + SPEC + " ready: Downloading SmolLM2-135M-Instruct.Q4_1.gguf: " in (
+        fetch.describe()
+    )
+
+    assert fetch.wait(120) and fetch.error is None and fetch.describe() == ""
+    after = service.ask(QUESTION, k=2)
+    assert meanwhile.model == READY_MODEL and "24" in meanwhile.answer
+    assert after.model == SPEC
+    assert len(cdn_gets(hub)) == 1, "the question downloaded nothing itself"
+
+
+def test_the_chat_says_which_model_answered_while_the_configured_one_downloads(
+    hub, ingested_service
+):
+    hub.throttle_s = 0.05
+    service = service_with(ingested_service, model=SPEC)
+    handlers = ChatHandlers(service)
+    fetch = service.start_fetching_model()
+
+    statuses = [
+        shown[-1]["content"] for shown, *_ in handlers.respond(QUESTION, [], [], SPEC, 0.2, 16)
+    ]
+    assert fetch.running
+
+    assert not any(status.startswith("⏬") for status in statuses)  # no download in the chat
+    final = statuses[-1]
+    assert f"*Answered by {READY_MODEL}, not {SPEC}. Getting {SPEC} ready: Downloading " in final
+    assert "Sources" in final and 'class="rag-cite"' in final
+    fetch.wait(120)
+
+
+def test_a_failed_download_at_start_is_said_and_tried_again_a_minute_later(hub, ingested_service):
+    from rag.app import ModelFetch
+    from rag.app.model_fetch import RETRY_AFTER_S
+
+    missing = f"llamacpp:hf://{REPO}/missing.gguf"
+    service = service_with(ingested_service, model=missing)
+    now = [1000.0]
+    fetch = ModelFetch(missing, service.fetch_model, clock=lambda: now[0]).start()
+    assert fetch.wait(60)
+    assert fetch.describe().startswith(f"Downloading {missing} failed: ")
+    assert "has no file missing.gguf (404)" in fetch.describe()
+    assert fetch.describe().endswith(f" {READY_MODEL} answers instead.")
+    tries = len(hub.requests)
+
+    assert fetch.answering_model(missing) == READY_MODEL
+    assert len(hub.requests) == tries and not fetch.running  # not at once
+    now[0] += RETRY_AFTER_S
+    assert fetch.answering_model(missing) == READY_MODEL  # the question doesn't wait for it
+    assert fetch.wait(60) and len(hub.requests) > tries  # tried again, in the background
+    assert fetch.answering_model("llamacpp:smollm2") == "llamacpp:smollm2"  # others unchanged
+
+
+def test_app_start_downloads_rag_model_before_any_visitor(hub, tmp_path, ingested_service):
+    """``python app.py`` with RAG_MODEL naming a model not downloaded: the download starts with
+    the app, and a question asked meanwhile through the API is answered by the ready model."""
+    hub.throttle_s = 0.2  # about 20 s for the whole file
+    settings = ingested_service.settings
+    env = {
+        **hub_env(hub, tmp_path),
+        "HF_HUB_OFFLINE": "",
+        "RAG_MODEL": SPEC,
+        "RAG_DB_DIR": str(settings.db_dir),
+        "RAG_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+    }
+    with app_process(tmp_path / "app.log", **env) as url:
+        deadline = time.monotonic() + 60
+        while not cdn_gets(hub) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert cdn_gets(hub), "the app started the download with no visitor"
+        client = Client(url, verbose=False)
+        chat, *_ = client.predict(QUESTION, [], SPEC, 0.2, 16, api_name="/chat")
+    content = chat[-1]["content"]
+    text = content if isinstance(content, str) else " ".join(p["text"] for p in content)
+    assert f"Answered by {READY_MODEL}, not {SPEC}." in text and "24" in text
+    assert len(cdn_gets(hub)) == 1
 
 
 def test_the_dropdown_drops_download_from_a_model_once_downloaded(hub, ingested_service):

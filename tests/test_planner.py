@@ -7,6 +7,7 @@ from pathlib import Path
 from ingest.planner import (
     ORPHANS,
     DiskFile,
+    Exclude,
     Keep,
     Move,
     Planner,
@@ -158,3 +159,15 @@ def test_an_emptied_folder_keeps_its_documents_and_says_so():
     (refused,) = result.prune
     assert isinstance(refused, Refuse) and refused.chunks == 4
     assert "is empty" in refused.reason and "2 stored documents are kept" in refused.reason
+
+
+def test_an_excluded_document_is_left_out_and_a_stored_copy_of_it_goes():
+    store = store_of(stored("a.md"), stored("b.md"))
+    result = plan([on_disk("a.md"), on_disk("b.md")], store, excluded={"b.md"})
+
+    assert result.files == [Keep("a.md", 2), Exclude("b.md")]
+    assert result.prune == [Remove("b.md", ["b.md-0", "b.md-1"])]
+    # A folder whose only file is excluded is not an emptied folder.
+    alone = plan([on_disk("b.md")], store_of(stored("b.md")), excluded={"b.md"})
+    assert alone.files == [Exclude("b.md")]
+    assert alone.prune == [Remove("b.md", ["b.md-0", "b.md-1"])]

@@ -13,7 +13,6 @@ from rag.embedding import (
     create_embedder,
     embedder_for,
     settings_vectors_name,
-    store_mismatch,
 )
 from rag.retrieval import HybridRetriever
 from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
@@ -61,15 +60,15 @@ def test_a_store_built_with_float32_refuses_the_int8_model_until_reset(tmp_path,
     assert settings_vectors_name(plain) == float32.name
     assert settings_vectors_name(quantized) == int8.name
     store = open_store(plain)
-    Ingestor(plain, store, lambda: float32).ingest([notes])
+    Ingestor.from_settings(plain, store, lambda: float32).ingest([notes])
 
     with pytest.raises(IngestError, match=r"--reset.*RAG_EMBEDDING_QUANTIZED"):
-        Ingestor(quantized, store, lambda: int8).ingest([notes])
+        Ingestor.from_settings(quantized, store, lambda: int8).ingest([notes])
     with pytest.raises(StoreError, match=r"\(int8\)"):
         HybridRetriever.from_settings(store, int8, quantized).retrieve("attention", 3)
     assert HybridRetriever.from_settings(store, float32, plain).retrieve("attention", 3)
 
-    report = Ingestor(quantized, store, lambda: int8).ingest([notes], reset=True)
+    report = Ingestor.from_settings(quantized, store, lambda: int8).ingest([notes], reset=True)
     assert report.chunks_written == store.count() > 0
     assert HybridRetriever.from_settings(store, int8, quantized).retrieve("attention", 3)
     with pytest.raises(StoreError, match="RAG_EMBEDDING_QUANTIZED"):
@@ -81,8 +80,25 @@ def test_only_a_model_run_in_onnx_runtime_is_quantised():
         _env_file=None, embedding_quantized=True, embedding_runtime="sentence-transformers"
     )
     assert settings_vectors_name(settings) == DEFAULT_EMBEDDING_MODEL
-    assert store_mismatch(None, "anything") is None  # an empty store takes any vectors
-    assert store_mismatch("m", "m") is None
+
+
+def test_an_empty_store_takes_any_vectors_and_a_filled_one_only_its_own(tmp_path, embedder):
+    notes = tmp_path / "notes"
+    write_notes(notes, TOPICS[:1])
+    settings = Settings(_env_file=None, db_dir=tmp_path / "db")
+    store = open_store(settings)
+    store.check_vectors("anything")  # nothing recorded
+    with store.writer_lock(0):
+        store.record_vectors("another model")
+    store.check_vectors(embedder.name)  # recorded, but no chunk holds its vectors
+
+    Ingestor.from_settings(settings, store, lambda: embedder).ingest(
+        [notes]
+    )  # records the embedder's
+
+    store.check_vectors(embedder.name)
+    with pytest.raises(StoreError, match=r"holds vectors of the embedding model .*--reset"):
+        store.check_vectors("another model")
 
 
 def test_the_settings_build_the_embedder_they_name():

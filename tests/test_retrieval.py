@@ -9,9 +9,9 @@ from langchain_core.documents import Document
 
 from devtools.paths import SHARED
 from devtools.sample_documents import FACTS
-from ingest.chunking import HEADER_SEPARATOR, markdown_sections, split_documents
+from ingest.chunking import markdown_sections, split_documents
 from rag.app import Retrieved
-from rag.core import search_terms
+from rag.core import HEADER_SEPARATOR, search_terms
 
 EMPLOYEES = SHARED / "eval" / "insurellm" / "knowledge-base" / "employees"
 # A third of the insurellm employee records, chosen so that people share first or last names.

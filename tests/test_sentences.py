@@ -68,3 +68,48 @@ def test_arithmetic_stars_stay_and_an_inline_numbered_list_is_not_cut():
         "Hugging Face has two APIs: 1. Pipelines, 2. Tokenizers.",
         "They differ.",
     ]
+
+
+def test_a_nested_item_knows_every_lead_in_above_it():
+    text = (
+        "Hugging Face\n - It has 3 main features\n    - Models - Over 800,000 models\n"
+        " - Libraries: transformers and peft\n"
+    )
+    found = {s.text: s for s in split_sentences(text)}
+    models = found["Models - Over 800,000 models"]
+    assert models.lead == "It has 3 main features"
+    assert models.leads == ("Hugging Face", "It has 3 main features")
+    assert found["Libraries: transformers and peft"].leads == ("Hugging Face",)
+
+
+def test_a_later_sentence_of_an_item_knows_the_items_first_sentence():
+    text = "- Q8_0: 8 bits per weight. Nearly lossless; about 8.5 GB for an 8B model.\n"
+    first, second = split_sentences(text)
+    assert (first.opening, second.opening) == ("", "Q8_0: 8 bits per weight.")
+
+
+def test_title_lines_over_paragraphs_are_the_items_their_lead_in_announced():
+    text = (
+        "QLoRA works in 2 steps:\n\n  Step 1: 4-bit NormalFloat\nThe weights are quantized.\n\n"
+        " Step 2: Double Quantization\nThe scales are quantized too.\n"
+    )
+    found = [(s.kind, s.text, s.lead) for s in split_sentences(text)]
+    lead = "QLoRA works in 2 steps:"
+    assert (ITEM, "Step 1: 4-bit NormalFloat", lead) in found
+    assert (ITEM, "Step 2: Double Quantization", lead) in found
+    assert (TEXT, "The scales are quantized too.", "") in found
+
+
+def test_fields_under_a_name_know_the_name():
+    text = "Signatures:\n\n**Jennifer Rodriguez**\n**Title**: Chief Executive Officer\n"
+    title = next(s for s in split_sentences(text) if s.text.startswith("Title"))
+    assert title.opening == "Jennifer Rodriguez"
+
+
+def test_an_excerpt_that_begins_inside_a_code_block_is_read_from_its_end():
+    # A passage's window can begin in the middle of a fenced block: its closing fence must not
+    # be read as an opening one, which would hide everything after it.
+    text = "API_KEY=xyz\n```\n- In another terminal, run `ollama pull llama3.2`.\n"
+    assert [s.text for s in split_sentences(text)] == [
+        "In another terminal, run `ollama pull llama3.2`."
+    ]

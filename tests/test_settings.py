@@ -6,7 +6,19 @@ import subprocess
 import sys
 
 from devtools.paths import REPO_ROOT
-from rag.settings import GROUPS, IngestSettings, Settings, load_settings
+from ingest.pipeline import Ingestor
+from rag.retrieval import HybridRetriever
+from rag.settings import (
+    GROUPS,
+    IngestSettings,
+    RetrievalSettings,
+    Settings,
+    StoreSettings,
+    load_settings,
+)
+from rag.store import open_store
+
+from .support.notes import TOPICS, code_word, write_notes
 
 
 def test_env_and_dotenv_are_read_and_overrides_win(tmp_path, monkeypatch):
@@ -45,3 +57,60 @@ def test_a_group_reads_the_same_environment_names(monkeypatch):
     monkeypatch.setenv("RAG_CHUNK_SIZE", "640")
     assert IngestSettings(_env_file=None).chunk_size == 640
     assert Settings(_env_file=None).chunk_size == 640
+
+
+def test_the_store_the_ingestor_and_the_retriever_each_run_on_their_own_group(tmp_path, embedder):
+    """A component takes its settings group, not the whole settings object."""
+    notes = tmp_path / "notes"
+    write_notes(notes, TOPICS[:2])
+    store = open_store(StoreSettings(_env_file=None, db_dir=tmp_path / "db"))
+    ingestor = Ingestor(
+        IngestSettings(_env_file=None), store, lambda: embedder, vectors_name=embedder.name
+    )
+
+    assert ingestor.ingest([notes]).count("added") == 2
+
+    retriever = HybridRetriever.from_settings(store, embedder, RetrievalSettings(_env_file=None))
+    found = retriever.retrieve(f"code word {code_word(TOPICS[1], 1)}", 3)
+    assert found[0].source == f"{TOPICS[1]}.md"
+
+
+def _group_readers() -> list[tuple[str, str, str, set[str]]]:
+    """(file, function, group, attributes it reads of ``settings``) for every function of the
+    app whose ``settings`` parameter is typed as one group."""
+    import ast
+
+    groups = {group.__name__ for group in GROUPS}
+    found = []
+    for path in sorted((REPO_ROOT / "rag").rglob("*.py")) + sorted(
+        (REPO_ROOT / "ingest").rglob("*.py")
+    ):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for arg in [*node.args.args, *node.args.kwonlyargs]:
+                hint = ast.unparse(arg.annotation).strip("'\"") if arg.annotation else ""
+                if hint in groups:
+                    read = {
+                        sub.attr
+                        for sub in ast.walk(node)
+                        if isinstance(sub, ast.Attribute)
+                        and isinstance(sub.value, ast.Name)
+                        and sub.value.id == arg.arg
+                    }
+                    found.append((str(path.relative_to(REPO_ROOT)), node.name, hint, read))
+    return found
+
+
+def test_a_component_given_a_settings_group_reads_only_that_group():
+    by_name = {group.__name__: group for group in GROUPS}
+    readers = _group_readers()
+    assert any(group == "GenerationSettings" for _, _, group, _ in readers)  # the chat backends
+    for file, function, group, read in readers:
+        own = set(by_name[group].model_fields) | {
+            name
+            for name in dir(by_name[group])
+            if isinstance(getattr(by_name[group], name, None), property)
+        }
+        assert read <= own, f"{file}:{function} reads {sorted(read - own)} outside {group}"

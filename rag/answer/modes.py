@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 
 from rag.core import UserError
 from rag.llms import ModelChoice, list_available_models
+from rag.settings import EXTRACTIVE
 
 if TYPE_CHECKING:
-    from rag.settings import Settings
+    from rag.settings import GenerationSettings
 
-#: The answer mode that quotes the notes.
-EXTRACTIVE = "extractive:notes"
 _PREFIX = "extractive:"
 
 
@@ -31,7 +30,7 @@ def is_extractive(name: str) -> bool:
     return name == EXTRACTIVE
 
 
-def available_models(settings: Settings) -> list[ModelChoice]:
+def available_models(settings: GenerationSettings) -> list[ModelChoice]:
     """Everything a user may choose to answer with: the extractive mode (always usable),
     then what each chat backend offers here and why not."""
     return [ModelChoice(EXTRACTIVE, True), *list_available_models(settings)]

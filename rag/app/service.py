@@ -16,20 +16,25 @@ from typing import Any
 
 from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.answer import (
+    Asks,
     ClaimChecker,
+    FittedPrompt,
     Scored,
+    answer_from,
     build_prompt,
     candidates,
-    format_answer,
     is_claim,
     is_extractive,
     not_found_answer,
+    read_question,
     score_candidates,
-    select,
     stop_repeating,
     trim_loop,
+    unknown_names,
     verify,
 )
+from rag.app.library import Library
+from rag.app.model_fetch import ModelFetch
 from rag.app.startup import StartupIngest
 from rag.core import (
     HEADING,
@@ -51,7 +56,7 @@ from rag.llms import (
     create_chat_model,
     pull_model,
 )
-from rag.retrieval import HybridRetriever, conversation_query, rewrite_question
+from rag.retrieval import HybridRetriever, QuestionPlan, conversation_query, rewrite_question
 from rag.settings import Settings
 from rag.store import ChunkStore, open_store
 
@@ -77,6 +82,9 @@ class Retrieved:
     chunks: list[Passage]
     #: The chat model's standalone version of a follow-up, when rewriting is on (in ``query``).
     rewritten: str | None = None
+    #: What the question asks for: its kind and parts (:mod:`rag.retrieval.question`); the
+    #: passages hold the documents it needs, one passage each.
+    plan: QuestionPlan | None = None
 
 
 @dataclass
@@ -133,12 +141,16 @@ class RagService:
         self.store = store
         self.embedder = embedder
         self.retriever = HybridRetriever.from_settings(store, embedder, settings)
-        self.ingestor = Ingestor(settings, store, lambda: embedder)
+        self.ingestor = Ingestor.from_settings(settings, store, lambda: embedder)
+        #: The documents: listed, uploaded, deleted and re-ingested through here.
+        self.library = Library(settings, self.ingestor)
         self.sentence_vectors = SentenceVectors(embedder)
         self._models: dict[str, ChatModel] = {}
         self._models_lock = threading.Lock()
         #: The ingestion of the knowledge folder started with the app, if any.
         self.startup: StartupIngest | None = None
+        #: The download of the configured chat model started with the app, if any.
+        self.model_fetch: ModelFetch | None = None
         # (store generation, (documents, chunks)): the counts are read again only after a change.
         self._library_size: tuple[Any, tuple[int, int]] | None = None
 
@@ -169,11 +181,15 @@ class RagService:
             if downloading:
                 yield event
 
+    def start_fetching_model(self) -> ModelFetch:
+        """Download the configured chat model in the background (at the app's start) if it
+        isn't here; until it is, questions for it are answered by another (:mod:`model_fetch`)."""
+        self.model_fetch = ModelFetch(self.settings.model, self.fetch_model).start()
+        return self.model_fetch
+
     # --- documents ----------------------------------------------------------------------------
     def ingest_knowledge_dir(self, progress: ProgressCallback | None = None) -> IngestReport:
-        return self.ingestor.ingest(
-            [self.settings.knowledge_dir], progress=progress, lock_timeout=60
-        )
+        return self.library.ingest_knowledge_dir(progress)
 
     def library_size(self) -> tuple[int, int]:
         """(documents, chunks) in the store. Counted by the store's catalog, again only when
@@ -229,11 +245,19 @@ class RagService:
         return query, None
 
     def retrieve(
-        self, query: str, k: int | None = None, *, question: str | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        question: str | None = None,
+        plan: QuestionPlan | None = None,
     ) -> list[Passage]:
-        """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well."""
+        """Passages for ``query``; ``question``: a follow-up on its own, weighed in as well.
+        ``plan``: what the question asks for (default: :meth:`HybridRetriever.plan` of the
+        question, or of the query when there is no other question)."""
         extra = [(question, QUESTION_WEIGHT)] if question and question != query else []
-        return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra)
+        plan = plan or self.retriever.plan(question or query)
+        return self.retriever.retrieve(query, k or self.settings.top_k, extra=extra, plan=plan)
 
     def answer_stream(
         self,
@@ -263,6 +287,8 @@ class RagService:
             self.settings.temperature, self.settings.max_new_tokens
         )
         name = model or self.settings.model
+        if self.model_fetch is not None:  # a model still downloading: another answers
+            name = self.model_fetch.answering_model(name)
         extractive = is_extractive(name)
         yield from self.fetch_model(name)
         started = time.perf_counter()
@@ -275,9 +301,14 @@ class RagService:
         chat_model = None if extractive else self.chat_model(name)
         loaded = time.perf_counter()
         query, rewritten = self.plan_query(question, history, chat_model)
-        chunks = self.retrieve(query, k, question=question if history else None)
-        # What the passages' sentences are matched with: a follow-up needs its conversation.
-        scored = self.score_sentences(query if history else question, chunks)
+        plan = self.retriever.plan(question)
+        chunks = self.retrieve(query, k, question=question if history else None, plan=plan)
+        # What the passages' sentences are matched with: a follow-up is read with the
+        # questions before it (an elliptical "And LoRA alone?" keeps their frame).
+        earlier = [m["content"] for m in history if m.get("role") == "user"]
+        asks = read_question(question, earlier, plan)
+        scored = self.score_sentences(asks, chunks)
+        unknown = unknown_names(asks, chunks)
         retrieved = time.perf_counter()
 
         def timings(first: float, done: float) -> dict[str, float]:
@@ -288,29 +319,32 @@ class RagService:
                 "total_ms": (done - started) * 1000,
             }
 
-        if scored.relevance < self.settings.min_relevance:
-            # Nothing relevant enough: say so, name the closest documents, ask no model.
-            yield Retrieved(query, chunks, rewritten)
-            text = not_found_answer(chunks)
+        if scored.relevance < self.settings.min_relevance or unknown:
+            # Nothing relevant enough, or what the question asks about is in no passage: say
+            # so, name the closest documents, ask no model.
+            yield Retrieved(query, chunks, rewritten, plan)
+            text = not_found_answer(chunks, unknown=unknown)
             yield Token(text)
             now = time.perf_counter()
             yield Finished(text, name, chunks, timings(now, now), not_found=True)
             return
         if chat_model is None:  # the extractive mode
-            yield Retrieved(query, chunks, rewritten)
-            extracts = select(scored)
-            text = format_answer(extracts)
-            yield Token(text)
+            yield Retrieved(query, chunks, rewritten, plan)
+            # The last answer's sentences are not shown again unless one is the answer.
+            shown = next(
+                (m["content"] for m in reversed(history) if m.get("role") == "assistant"), ""
+            )
+            answer = answer_from(scored, shown=shown)
+            yield Token(answer.text)
             now = time.perf_counter()
-            claims = [Claim(e.text, [e.n], True, "") for e in extracts]
-            yield Finished(text, name, chunks, timings(now, now), claims)
+            yield Finished(answer.text, name, chunks, timings(now, now), answer.claims)
             return
         yield from self._generate(
-            question, history, chat_model, options, query, rewritten, chunks, timings
+            question, history, chat_model, options, query, rewritten, chunks, plan, timings
         )
 
-    def score_sentences(self, question: str, chunks: Sequence[Passage]) -> Scored:
-        """The passages' sentences scored against the question (:mod:`rag.answer.extractive`)."""
+    def score_sentences(self, question: str | Asks, chunks: Sequence[Passage]) -> Scored:
+        """The passages' sentences scored against the question (:mod:`rag.answer.scoring`)."""
         return score_candidates(question, candidates(chunks), self.sentence_vectors)
 
     def _generate(
@@ -322,23 +356,12 @@ class RagService:
         query: str,
         rewritten: str | None,
         chunks: list[Passage],
+        plan: QuestionPlan,
         timings: Callable[[float, float], dict[str, float]],
     ) -> Iterator[AnswerEvent]:
         """The language model's answer, streamed, then checked sentence by sentence."""
-        try:
-            prompt = build_prompt(
-                question,
-                chunks,
-                history,
-                count_tokens=chat_model.count_tokens,
-                context_window=chat_model.context_window,
-                max_source_tokens=self.settings.max_source_tokens,
-                max_history_tokens=self.settings.max_history_tokens,
-                max_new_tokens=options.max_new_tokens,
-            )
-        except ValueError as exc:
-            raise LLMError(str(exc)) from exc
-        yield Retrieved(query, prompt.chunks, rewritten)
+        prompt = self._prompt(question, history, chat_model, options, chunks, plan)
+        yield Retrieved(query, prompt.chunks, rewritten, plan)
         pieces: list[str] = []
         first_token = None
         for piece in stop_repeating(chat_model.stream_chat(prompt.messages, options)):
@@ -383,7 +406,10 @@ class RagService:
         claims = []
         for sentence, vector in zip(sentences, vectors, strict=True):
             found = []
-            for passage in self.retrieve(sentence, question=question or None):
+            # The sentence's own plan: the question's parts would search for what the
+            # question asks, not for what this sentence says.
+            plan = self.retriever.plan(sentence)
+            for passage in self.retrieve(sentence, question=question or None, plan=plan):
                 # One passage, whichever section its header line names for this sentence.
                 key = (passage.source, passage.chunk_ids, passage.body)
                 if key not in numbered:
@@ -391,6 +417,44 @@ class RagService:
                 found.append(numbered[key])
             claims.append(ClaimChecker(found, self.sentence_vectors).check(sentence, (), vector))
         return CheckedText(claims, list(numbered.values()))
+
+    def _prompt(
+        self,
+        question: str,
+        history: Sequence[Message],
+        chat_model: ChatModel,
+        options: GenerationOptions,
+        chunks: Sequence[Passage],
+        plan: QuestionPlan,
+    ) -> FittedPrompt:
+        """The chat model's prompt: the passages it keeps within the model's context."""
+        try:
+            return build_prompt(
+                question,
+                chunks,
+                history,
+                count_tokens=chat_model.count_tokens,
+                context_window=chat_model.context_window,
+                max_source_tokens=self.settings.max_source_tokens,
+                max_history_tokens=self.settings.max_history_tokens,
+                max_new_tokens=options.max_new_tokens,
+                plan=plan,
+            )
+        except ValueError as exc:
+            raise LLMError(str(exc)) from exc
+
+    def answer_context(self, question: str, model: str | None = None) -> list[Passage]:
+        """The passages an answer to ``question``, asked on its own, reads: the ``top_k``
+        retrieved in the extractive mode; for a chat model (``model``, default the
+        configured one), those its prompt keeps within its context and
+        ``max_source_tokens``. Evaluation checks that they hold every document needed."""
+        name = model or self.settings.model
+        plan = self.retriever.plan(question)
+        chunks = self.retrieve(question, plan=plan)
+        if is_extractive(name):
+            return chunks
+        options = GenerationOptions(self.settings.temperature, self.settings.max_new_tokens)
+        return self._prompt(question, (), self.chat_model(name), options, chunks, plan).chunks
 
     def load_model(self, name: str | None = None) -> str:
         """Load the chat model ``name`` now rather than at the first question (nothing to load

@@ -26,7 +26,16 @@ from rag.core.chunks import (
 from rag.core.claims import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, Claim, Evidence
 from rag.core.errors import AppError, NotReady, UserError
 from rag.core.passage import GAP, Passage
-from rag.core.sentences import HEADING, ITEM, ROW, TEXT, Sentence, plain, split_sentences
+from rag.core.sentences import (
+    HEADING,
+    ITEM,
+    ROW,
+    TEXT,
+    Sentence,
+    comparable,
+    plain,
+    split_sentences,
+)
 from rag.core.terms import search_terms
 
 __all__ = [
@@ -55,6 +64,7 @@ __all__ = [
     "chunk_id",
     "citations",
     "cite",
+    "comparable",
     "document_label",
     "header_line",
     "is_refusal",

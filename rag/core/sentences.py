@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rag.core.answer_text import CITATION_MARK
+from rag.core.answer_text import CITATION_MARK, strip_citations
 from rag.core.passage import GAP
 
 HEADING = "heading"
@@ -68,10 +68,47 @@ class Sentence:
     heading: str = ""
     #: Which block (paragraph, list, table) it belongs to: consecutive items share one.
     block: int = 0
-    #: For a list item: the sentence ending with ":" that the list continues ("" when none).
+    #: For a list item: what its list continues ("" when nothing): for a nested item, the
+    #: first sentence of the item it is nested in ("It has 3 main features"); for a top-level
+    #: one, the sentence of prose ending with ":" just before the list.
     lead: str = ""
     #: Every heading above it, outermost first (the last is :attr:`heading`).
     headings: tuple[str, ...] = ()
+    #: For a list item's second sentence and on: the item's first sentence, which often says
+    #: what the rest is about ("Q8_0: blocks of 32 weights ..." before "Nearly lossless").
+    opening: str = ""
+    #: For a nested list item: every lead above it, outermost first (the last is :attr:`lead`):
+    #: "Hugging Face", "It has 3 main features".
+    leads: tuple[str, ...] = ()
+
+
+#: A line of prose this short, with no full stop, names what the list after it is about
+#: ("Hugging Face", "Pricing"), as a lead-in ending with ":" does.
+LABEL_WORDS = 4
+
+
+def _leads(text: str) -> bool:
+    """Whether a sentence of prose leads into the list after it."""
+    return text.endswith(":") or (
+        len(text.split()) <= LABEL_WORDS and text[-1:] not in ".!?" and text[:1].isupper()
+    )
+
+
+# A statement opening with a label: "Title: Chief Executive Officer".
+_FIELD_TEXT = re.compile(r"^[\w][\w &/'’()-]{0,40}:\s")
+#: A title line over a paragraph has at most this many words.
+TITLE_WORDS = 8
+
+
+def _title(line: str) -> bool:
+    """A short line of prose with no punctuation at its end: a title over what follows it
+    ("Step 2: Double Quantization"), not the start of a sentence."""
+    words = line.split()
+    return (
+        0 < len(words) <= TITLE_WORDS
+        and line.rstrip()[-1:] not in ".,;:!?"
+        and (line.strip()[:1].isupper())
+    )
 
 
 def plain(text: str) -> str:
@@ -81,6 +118,30 @@ def plain(text: str) -> str:
     text = _LINK.sub(r"\1", text)
     text = _EMPHASIS.sub("", text)
     return _SPACES.sub(" ", text).strip()
+
+
+_PUNCTUATION = re.compile(r"[^\w$%.]+|\.(?!\d)")
+
+
+def comparable(text: str) -> str:
+    """``text`` as two sentences are compared to tell whether one repeats the other: plain,
+    without citations, punctuation or case, padded with a space each side so that
+    ``comparable(a) in comparable(b)`` finds whole words only."""
+    words = _PUNCTUATION.sub(" ", plain(strip_citations(text)).casefold()).split()
+    return f" {' '.join(words)} "
+
+
+def _starts_in_code(lines: list[str]) -> bool:
+    """Whether a text begins inside a code block: an excerpt of a document cut in the middle
+    of one. Its fences don't pair up, and the first is a bare one, closing (an opening fence
+    usually names its language: ```sh)."""
+    fences = []
+    for line in lines:
+        if _GAP.match(line):
+            break
+        if _FENCE.match(line):
+            fences.append(line.strip())
+    return len(fences) % 2 == 1 and fences[0] in ("```", "~~~")
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
@@ -113,24 +174,36 @@ def split_sentences(text: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     heading = ""
     outline: list[tuple[int, str]] = []  # (level, text) of the headings above, outermost first
-    lead = ""  # the last sentence ending with ":", which the list after it continues
-    lead_indent = -1  # the indentation of the item that is the lead (-1: prose)
+    lead = ""  # the last sentence of prose ending with ":", which the list after it continues
+    parents: list[tuple[int, str]] = []  # (indentation, first sentence) of the open items
     item_indent = 0  # the indentation of the item being gathered
+    item_first = ""  # the first sentence of the item being gathered ("" before it is found)
+    titles_lead = ""  # the lead-in whose items are title lines over paragraphs ("Step 1: …")
+    record_head = ""  # a name line that the field lines after it are about
     block = 0
-    in_code = False
     header_cells: list[str] | None = None
     run: list[tuple[int, str]] = []  # (offset, line) of the prose or list item being gathered
     run_kind = TEXT
     previous_kind = ""
 
-    def emit(start: int, end: int, kind: str) -> None:
-        nonlocal lead, lead_indent
+    def emit(start: int, end: int, kind: str, title_of: str = "") -> None:
+        """Add the sentence at ``start:end``; ``title_of``: the lead-in whose list a title
+        line ("Step 1: …") is an item of."""
+        nonlocal lead, item_first, record_head
         # Leading/trailing blanks are outside the sentence, so a marked span is tight.
         raw = text[start:end]
         start += len(raw) - len(raw.lstrip())
         end -= len(raw) - len(raw.rstrip())
         cleaned = plain(text[start:end])
         if sum(ch.isalnum() for ch in cleaned) >= MIN_CHARS:
+            chain = (
+                (title_of,) if title_of else (*([lead] if lead else []), *(p for _, p in parents))
+            )
+            item_lead = chain[-1] if chain else ""
+            if kind == ITEM:
+                opening = item_first if not title_of else ""
+            else:  # a field under the name it is about: "Jennifer Rodriguez" / "Title: CEO"
+                opening = record_head if _FIELD_TEXT.match(cleaned) else ""
             sentences.append(
                 Sentence(
                     cleaned,
@@ -139,19 +212,36 @@ def split_sentences(text: str) -> list[Sentence]:
                     kind,
                     heading,
                     block,
-                    lead if kind == ITEM else "",
+                    item_lead if kind == ITEM else "",
                     tuple(title for _, title in outline),
+                    opening,
+                    chain if kind == ITEM else (),
                 )
             )
-            if cleaned.endswith(":"):
-                lead, lead_indent = cleaned, item_indent if kind == ITEM else -1
+            if kind == ITEM and not item_first and not title_of:
+                item_first = cleaned
             elif kind == TEXT:
-                lead = ""
+                lead = cleaned if _leads(cleaned) else ""
+                if not opening:
+                    record_head = cleaned if _title(cleaned) and ":" not in cleaned else ""
 
     def flush() -> None:
-        nonlocal run, block
+        nonlocal run, block, titles_lead
         if not run:
             return
+        first_offset, first_line = run[0]
+        if len(run) > 1 and _title(first_line):
+            # "Step 1: 4-bit NormalFloat" above its paragraph: a statement of its own. Over a
+            # paragraph, an item of the list its lead-in announced ("… the 4 steps of QLoRA:");
+            # opening a list item ("1. Retriever"), the item's first sentence.
+            end = first_offset + len(first_line)
+            if run_kind == TEXT:
+                if lead and sentences and sentences[-1].text == lead:
+                    titles_lead = lead
+                emit(first_offset, end, ITEM if titles_lead else TEXT, titles_lead)
+            else:
+                emit(first_offset, end, ITEM)
+            run = run[1:]
         first = run[0][0]
         last_offset, last_line = run[-1]
         for start, end in _split_run(text[first : last_offset + len(last_line)], first):
@@ -160,7 +250,11 @@ def split_sentences(text: str) -> list[Sentence]:
         if run_kind == TEXT:
             block += 1
 
-    for offset, line in _lines(text):
+    lines = list(_lines(text))
+    in_code = _starts_in_code([line for _, line in lines])
+    for number, (offset, line) in enumerate(lines):
+        if _GAP.match(line):  # a new excerpt: it may begin inside code too, or not
+            in_code = _starts_in_code([rest for _, rest in lines[number + 1 :]])
         if _FENCE.match(line):
             flush()
             in_code = not in_code
@@ -176,8 +270,10 @@ def split_sentences(text: str) -> list[Sentence]:
                     block += 1
             if _GAP.match(line) or _HR.match(line):
                 block += 1
-                lead = ""
+                lead = titles_lead = ""
+                parents.clear()
             previous_kind = "" if not stripped and previous_kind != ITEM else previous_kind
+            record_head = ""
             continue
         heading_match = _HEADING.match(line)
         if heading_match:
@@ -188,7 +284,8 @@ def split_sentences(text: str) -> list[Sentence]:
             while outline and outline[-1][0] >= level:
                 outline.pop()
             outline.append((level, heading))
-            lead = ""
+            lead = titles_lead = ""
+            parents.clear()
             emit(offset + heading_match.start(2), offset + heading_match.end(2), HEADING)
             block += 1
             previous_kind = HEADING
@@ -226,9 +323,14 @@ def split_sentences(text: str) -> list[Sentence]:
         item = _ITEM.match(line)
         if item:
             flush()
-            item_indent = len(item.group(1).expandtabs(4))
-            if lead and lead_indent >= 0 and item_indent <= lead_indent:
-                lead = ""  # a sibling of the item that led the nested list, not one of its items
+            indent = len(item.group(1).expandtabs(4))
+            if previous_kind != ITEM:
+                parents.clear()
+            elif item_first:
+                parents.append((item_indent, item_first))  # the item before, open until ...
+            while parents and parents[-1][0] >= indent:
+                parents.pop()  # ... an item as little indented as it begins
+            item_indent, item_first = indent, ""
             if previous_kind != ITEM:
                 block += 1
             run, run_kind = [(offset + item.end(), line[item.end() :])], ITEM
@@ -239,6 +341,7 @@ def split_sentences(text: str) -> list[Sentence]:
             continue
         if previous_kind == ITEM or (run and _FIELD.match(line)):
             flush()  # "**Contract Number:** ..." on its own line is a statement of its own
+            parents.clear()
         if run_kind != TEXT:
             run_kind = TEXT
         run.append((offset, line))

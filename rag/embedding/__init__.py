@@ -2,7 +2,6 @@
 own weights, or sentence-transformers; and the sentence vectors answers are scored with."""
 
 from rag.embedding.embedders import (
-    STORE_MODEL_KEY,
     Embedder,
     OnnxEmbedder,
     SentenceTransformerEmbedder,
@@ -10,12 +9,10 @@ from rag.embedding.embedders import (
     default_cache_dir,
     embedder_for,
     settings_vectors_name,
-    store_mismatch,
 )
 from rag.embedding.sentence_vectors import SentenceVectors
 
 __all__ = [
-    "STORE_MODEL_KEY",
     "Embedder",
     "OnnxEmbedder",
     "SentenceTransformerEmbedder",
@@ -24,5 +21,4 @@ __all__ = [
     "default_cache_dir",
     "embedder_for",
     "settings_vectors_name",
-    "store_mismatch",
 ]

@@ -9,9 +9,9 @@ are sentence-transformers' to within 1e-5 (a test holds them together). Any othe
 (other layouts, prompts, extra modules) runs in sentence-transformers itself.
 
 With ``embedding_quantized`` the ONNX model runs quantised to int8 (:func:`rag.embedding.onnx_export.
-quantized_file`): faster, and its vectors are close to float32's but not equal, so a store
-records which of the two it holds (:func:`vectors_name`) and refuses the other
-(:func:`store_mismatch`).
+quantized_file`): faster, and its vectors are close to float32's but not equal, so an embedder
+names its vectors (:func:`vectors_name`, its ``name``), and a store records which it holds and
+refuses others (:meth:`rag.store.ChunkStore.check_vectors`).
 """
 
 from __future__ import annotations
@@ -30,14 +30,13 @@ if TYPE_CHECKING:
     from rag.settings import Settings
 
 log = logging.getLogger(__name__)
-#: The store's collection metadata key naming the vectors it holds (:func:`vectors_name`).
-STORE_MODEL_KEY = "embedding_model"
 _INT8 = " (int8)"
 _REGISTERED: set[str] = set()
 _REGISTER_LOCK = threading.Lock()
 
 
 class Embedder(Protocol):
+    #: The name of its vectors (:func:`vectors_name`), which a store records and checks.
     name: str
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
@@ -187,18 +186,6 @@ def vectors_name(model: str, quantized: bool) -> str:
     it runs quantised. float32 in ONNX Runtime and sentence-transformers give the same vectors
     (to 1e-5), so they share a name."""
     return model + _INT8 if quantized else model
-
-
-def store_mismatch(recorded: str | None, name: str) -> str | None:
-    """Why a store whose vectors came from ``recorded`` can't take or be searched with the
-    vectors of ``name`` (None when it can: the same, or nothing recorded)."""
-    if not recorded or recorded == name:
-        return None
-    return (
-        f"holds vectors of the embedding model {recorded!r}, not {name!r}; rebuild it with "
-        "`python -m ingest --reset`, or set RAG_EMBEDDING_MODEL and RAG_EMBEDDING_QUANTIZED "
-        "back to what built it."
-    )
 
 
 def _onnx_layout(name: str, runtime: str) -> Layout | None:

@@ -27,6 +27,10 @@ class AnswerScore:
     #: Share of the keywords in the answer; None for an unanswerable question.
     keyword_recall: float | None
     missing: list[str]
+    #: Share of the keywords in the answer up to its first [n]; None for an unanswerable question.
+    lead_keyword_recall: float | None
+    #: Lines that say nothing alone (a bare name, a label, a lead-in without its items).
+    bare_lines: list[str]
     #: Every [n] of the answer, and those naming no source given with it.
     citations: list[int]
     invalid_citations: list[int]
@@ -63,6 +67,8 @@ class AnswerScore:
             "answer": self.answer,
             "keyword_recall": _round(self.keyword_recall),
             "missing": self.missing,
+            "lead_keyword_recall": _round(self.lead_keyword_recall),
+            "bare_lines": self.bare_lines,
             "citations": self.citations,
             "invalid_citations": self.invalid_citations,
             "claims": self.claims,
@@ -98,6 +104,10 @@ class AnswerTotals:
     n: int
     answerable: int
     keyword_recall: float | None
+    #: The same up to each answer's first [n]: what the sentence that leads gives.
+    lead_keyword_recall: float | None
+    #: Lines that say nothing alone, in all answers.
+    bare_lines: int
     #: Valid [n] among all [n] written.
     valid_citations: float | None
     #: Answers to answerable questions with at least one valid [n].
@@ -142,6 +152,8 @@ def answer_totals(scores: Sequence[AnswerScore]) -> AnswerTotals:
         n=len(scores),
         answerable=len(answerable),
         keyword_recall=_mean([s.keyword_recall or 0.0 for s in answerable]),
+        lead_keyword_recall=_mean([s.lead_keyword_recall or 0.0 for s in answerable]),
+        bare_lines=sum(len(s.bare_lines) for s in scores),
         valid_citations=_share(written - invalid, written),
         cited=_share(sum(s.cited for s in answerable), len(answerable)),
         supported=_share(sum(s.supported for s in scores), sum(s.claims for s in scores)),
@@ -182,6 +194,8 @@ HEADERS = [
     "category",
     "n",
     "keywords",
+    "lead keywords",
+    "bare lines",
     "valid [n]",
     "cited",
     "supported",
@@ -200,6 +214,8 @@ def _row(name: str, t: AnswerTotals, judged: bool) -> list[Any]:
         name,
         t.n,
         _percent(t.keyword_recall),
+        _percent(t.lead_keyword_recall),
+        t.bare_lines,
         _percent(t.valid_citations),
         _percent(t.cited),
         _percent(t.supported),
@@ -262,6 +278,7 @@ class AnswerEvalResult:
             or s.unsupported_numbers
             or s.invalid_citations
             or (s.keyword_recall is not None and s.keyword_recall < 1.0)
+            or s.bare_lines
         ]
         return sorted(weak, key=badness)[:limit]
 

@@ -6,7 +6,9 @@ by :func:`rag.evaluation.cases.load_tests`) through :meth:`RagService.answer_str
 chat runs, and score what a reader gets (:mod:`rag.evaluation.answer_metrics`):
 
 - **keyword recall**: share of the question's keywords found in the answer, ignoring case
-  (answerable questions; a refusal scores 0);
+  (answerable questions; a refusal scores 0); **lead keyword recall**: the same in the answer
+  up to its first [n], what a reader gets from the sentence that leads;
+- **bare lines**: lines that say nothing alone (a name, a label, a lead-in without its items);
 - **citations**: every [n] must name a source given with the answer (valid-citation share),
   and an answer to an answerable question should cite at least one (cited share);
 - **supported sentences**: share of the answer's sentences that the verifier found held by
@@ -28,9 +30,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.evaluation.answer_metrics import (
+    bare_lines,
     citations,
     invalid_citations,
     keyword_recall,
+    lead_keyword_recall,
     says_not_covered,
     unsupported_numbers,
     word_count,
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
     from rag.evaluation.cases import EvalCase
     from rag.evaluation.folder_store import FolderRun, FractionProgress, QuestionProgress
     from rag.evaluation.judge import AnswerJudge
+    from rag.llms import Message
     from rag.settings import Settings
 
 # Share of a folder evaluation's progress bar given to ingestion (answers take the rest).
@@ -63,6 +68,8 @@ def score_answer(
         answer=answer,
         keyword_recall=recall,
         missing=missing,
+        lead_keyword_recall=lead_keyword_recall(answer, case.keywords) if case.answerable else None,
+        bare_lines=bare_lines(answer),
         citations=citations(answer),
         invalid_citations=invalid_citations(answer, [c.n for c in finished.chunks]),
         claims=len(claims),
@@ -78,14 +85,18 @@ def score_answer(
 
 
 def answer_timed(
-    service: RagService, question: str, model: str | None = None
+    service: RagService,
+    question: str,
+    model: str | None = None,
+    history: Sequence[Message] = (),
 ) -> tuple[Finished, float, float]:
-    """(the chat's answer, seconds to its first text, seconds to its end)."""
+    """(the chat's answer, seconds to its first text, seconds to its end); ``history``: the
+    conversation before the question, as the chat sends it."""
     from rag.app import Finished, Token
 
     started = time.perf_counter()
     first = finished = None
-    for event in service.answer_stream(question, model=model):
+    for event in service.answer_stream(question, history, model=model):
         if isinstance(event, Token) and first is None and event.text.strip():
             first = time.perf_counter()
         elif isinstance(event, Finished):
@@ -156,6 +167,8 @@ def _print_weakest(result: AnswerEvalResult) -> None:
             notes.append("refused an answerable question" if s.refused else "answered anyway")
         if s.missing:
             notes.append(f"missing {', '.join(s.missing)}")
+        if s.bare_lines:
+            notes.append(f"lines that say nothing alone: {' / '.join(s.bare_lines)}")
         if s.unsupported_numbers:
             notes.append(f"numbers in no source: {', '.join(s.unsupported_numbers)}")
         if s.invalid_citations:

@@ -8,7 +8,6 @@ touched, then run the chat's own code on it.
 
 from __future__ import annotations
 
-import logging
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from rag.evaluation.cases import EvalCase, EvalFileError, load_tests
+from rag.evaluation.cases import EvalFileError, load_tests
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport
@@ -26,13 +25,13 @@ if TYPE_CHECKING:
     from rag.embedding import Embedder
     from rag.settings import Settings
 
-log = logging.getLogger(__name__)
-
 #: ``progress(done, total, question)`` after each question.
 QuestionProgress = Callable[[int, int, str], None]
 #: ``progress(fraction, description)``, the signature of ``gr.Progress``.
 FractionProgress = Callable[[float, str], None]
 Result = TypeVar("Result")
+#: What an evaluation runs over: questions, or conversations.
+Item = TypeVar("Item")
 
 
 @dataclass
@@ -44,17 +43,6 @@ class IngestedFolder:
     #: Where the store is (for messages).
     store: str
     seconds: float
-
-
-def _close(store: Any) -> None:
-    """Release a temporary store's Chroma client (its files are about to be deleted)."""
-    client = getattr(store, "_client", None)
-    close = getattr(client, "close", None)
-    if callable(close):
-        try:
-            close()
-        except Exception as exc:  # closing is a courtesy; the scores are already in
-            log.debug("closing the evaluation store failed: %s", exc)
 
 
 @contextmanager
@@ -97,12 +85,11 @@ def ingested_folder(
                 progress=lambda done, total, source: report_progress(
                     done / max(total, 1), f"Ingesting {source}"
                 ),
-                lock_timeout=60,
             )
             seconds = time.perf_counter() - started
             yield IngestedFolder(service, report, store.description, seconds)
         finally:
-            _close(store)
+            store.close()  # its files are about to be deleted
 
 
 def split_progress(progress: FractionProgress | None, start: float, end: float):
@@ -171,15 +158,18 @@ def cli_progress(stream=sys.stderr) -> FractionProgress:
 
 
 def run_from_cli(
-    args: Any, run: Callable[[list[EvalCase], FractionProgress], FolderRun[Result]]
-) -> tuple[list[EvalCase], FolderRun[Result]] | None:
-    """What both ``python -m rag eval`` commands do first: the questions of ``--tests`` (the
-    first ``--limit``) once ``--docs`` is found to be a folder, then ``run(questions,
-    progress)`` with a progress line on stderr, and a warning for each file not ingested.
+    args: Any,
+    run: Callable[[list[Item], FractionProgress], FolderRun[Result]],
+    load: Callable[[], list[Item]] | None = None,
+) -> tuple[list[Item], FolderRun[Result]] | None:
+    """What the ``python -m rag eval`` commands do first: the questions of ``--tests`` (or
+    what ``load()`` reads: conversations), the first ``--limit``, once ``--docs`` is found to
+    be a folder, then ``run(questions, progress)`` with a progress line on stderr, and a
+    warning for each file not ingested.
 
     None when the tests file or the folder is wrong (said on stderr)."""
     try:
-        tests = load_tests(args.tests)
+        tests = load() if load is not None else load_tests(args.tests)
         if not Path(args.docs).is_dir():
             raise EvalFileError(f"{args.docs}: no such folder of documents")
     except EvalFileError as exc:

@@ -8,6 +8,12 @@ chunk holding it (MRR) and binary nDCG@k, whose ideal ordering is the same relev
 (the course's definition). Both are averaged over a question's keywords, then over questions;
 coverage is the percent of a question's keywords found in the top k, averaged likewise.
 
+**Completeness**, for a question that lists the documents its answer needs (``documents``,
+:mod:`rag.evaluation.cases`): whether every one of them is among the passages an answer to it
+reads (:meth:`RagService.answer_context`: the ``top_k`` passages retrieved in the extractive
+mode, what the prompt keeps for a chat model; not the top k scored above), and the share of
+such questions, by category (the kind of question) and by how many documents they join.
+
 ``python -m rag eval`` (:func:`run_cli`) and the web app's Evaluate tab share
 :func:`evaluate_folder`, which ingests a folder into a temporary store first
 (:func:`rag.evaluation.folder_store.ingested_folder`) so that the user's own store is never touched.
@@ -19,8 +25,9 @@ import json
 import math
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +87,11 @@ class QuestionScore:
     #: Characters retrieved in all (how much text the keywords were looked for in).
     chars: int
     seconds: float
+    #: Whether every document the question lists is among the passages an answer reads
+    #: (None: it lists none, or the answer's passages were not asked for).
+    complete: bool | None = None
+    #: The documents it lists that are not among them.
+    missing_documents: list[str] = field(default_factory=list)
 
 
 def score_question(case: EvalCase, texts: Sequence[str], k: int) -> tuple[float, float, float]:
@@ -92,20 +104,58 @@ def score_question(case: EvalCase, texts: Sequence[str], k: int) -> tuple[float,
     return sum(mrrs) / n, sum(ndcgs) / n, 100.0 * found / n
 
 
+def missing_documents(case: EvalCase, passages: Sequence[Any]) -> list[str]:
+    """The documents ``case`` lists that none of ``passages`` (each with its ``source``,
+    relative to the documents folder) comes from."""
+    sources = {str(p.source).removeprefix("./") for p in passages}
+    return [d for d in case.documents if d.removeprefix("./") not in sources]
+
+
+@dataclass
+class Completeness:
+    """Of ``n`` questions listing the documents they need, ``complete`` had all of them in
+    the passages an answer reads."""
+
+    complete: int
+    n: int
+
+    @property
+    def share(self) -> float:
+        """Percent of the questions."""
+        return 100.0 * self.complete / self.n if self.n else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"share": round(self.share, 2), "complete": self.complete, "n": self.n}
+
+    def __str__(self) -> str:
+        return f"{self.complete}/{self.n} ({self.share:.0f}%)"
+
+
+def completeness(scores: Sequence[QuestionScore]) -> Completeness | None:
+    """How many of ``scores``' questions had every document they need (None: none lists any)."""
+    checked = [s.complete for s in scores if s.complete is not None]
+    return Completeness(sum(checked), len(checked)) if checked else None
+
+
 @dataclass
 class Totals:
     mrr: float
     ndcg: float
     coverage: float
     n: int
+    #: Questions with all the documents they need in the answer's passages (None: none lists).
+    complete: Completeness | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        totals = {
             "mrr": round(self.mrr, 4),
             "ndcg": round(self.ndcg, 4),
             "coverage": round(self.coverage, 2),
             "n": self.n,
         }
+        if self.complete is not None:
+            totals["complete"] = self.complete.as_dict()
+        return totals
 
 
 def _totals(scores: Sequence[QuestionScore]) -> Totals:
@@ -117,6 +167,7 @@ def _totals(scores: Sequence[QuestionScore]) -> Totals:
         sum(s.ndcg for s in scores) / n,
         sum(s.coverage for s in scores) / n,
         n,
+        completeness(scores),
     )
 
 
@@ -132,34 +183,62 @@ class EvalResult:
     def by_category(self) -> dict[str, Totals]:
         return per_category(self.scores, _totals)
 
+    def completeness_by_hops(self) -> dict[int, Completeness]:
+        """Completeness of the questions joining 2, 3, … documents, by that number."""
+        groups: dict[int, list[QuestionScore]] = defaultdict(list)
+        for score in self.scores:
+            if score.complete is not None:
+                groups[score.case.needed].append(score)
+        found = {hops: completeness(group) for hops, group in sorted(groups.items())}
+        return {hops: c for hops, c in found.items() if c is not None}
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        summary = {
             **self.totals.as_dict(),
             "by_category": {name: t.as_dict() for name, t in self.by_category().items()},
         }
+        by_hops = self.completeness_by_hops()
+        if by_hops:
+            summary["complete_by_hops"] = {str(h): c.as_dict() for h, c in by_hops.items()}
+        return summary
 
     def rows(self) -> list[list[Any]]:
-        """[category, questions, MRR, nDCG, coverage %] per category, then the total."""
-        rows = [
-            [name, t.n, round(t.mrr, 3), round(t.ndcg, 3), round(t.coverage, 1)]
-            for name, t in self.by_category().items()
-        ]
-        t = self.totals
-        return [*rows, ["total", t.n, round(t.mrr, 3), round(t.ndcg, 3), round(t.coverage, 1)]]
+        """[category, questions, MRR, nDCG, coverage %, all documents] per category, then the
+        total; the last is "complete/n (share)" of the questions listing documents, or "–"."""
+
+        def row(name: str, t: Totals) -> list[Any]:
+            complete = "–" if t.complete is None else str(t.complete)
+            return [name, t.n, round(t.mrr, 3), round(t.ndcg, 3), round(t.coverage, 1), complete]
+
+        return [*(row(n, t) for n, t in self.by_category().items()), row("total", self.totals)]
 
     def table(self) -> str:
-        header = f"{'category':<16} {'n':>4} {'MRR':>7} {f'nDCG@{self.k}':>8} {'coverage':>9}"
+        header = (
+            f"{'category':<16} {'n':>4} {'MRR':>7} {f'nDCG@{self.k}':>8} {'coverage':>9}"
+            f"  {'all documents':>14}"
+        )
         lines = [header, "-" * len(header)]
-        for name, n, mrr, ndcg, coverage in self.rows():
+        for name, n, mrr, ndcg, coverage, complete in self.rows():
             if name == "total":
                 lines.append("-" * len(header))
-            lines.append(f"{name:<16} {n:>4} {mrr:>7.3f} {ndcg:>8.3f} {coverage:>8.1f}%")
+            lines.append(
+                f"{name:<16} {n:>4} {mrr:>7.3f} {ndcg:>8.3f} {coverage:>8.1f}%  {complete:>14}"
+            )
         return "\n".join(lines)
 
+    def completeness_line(self) -> str:
+        """ "All documents needed …: 37/38 (97%); 2 documents: …" ("" when none lists any)."""
+        total = self.totals.complete
+        if total is None:
+            return ""
+        hops = "; ".join(f"{h} documents: {c}" for h, c in self.completeness_by_hops().items())
+        return f"All the documents needed in the answer's passages: {total}; {hops}"
+
     def misses(self, limit: int = 10) -> list[QuestionScore]:
-        """The weakest questions (lowest MRR, then coverage), for a look at what went wrong."""
-        weak = [s for s in self.scores if s.mrr < 1.0 or s.coverage < 100.0]
-        return sorted(weak, key=lambda s: (s.mrr, s.coverage))[:limit]
+        """The weakest questions (a document missing from the answer's passages, then lowest
+        MRR, then coverage), for a look at what went wrong."""
+        weak = [s for s in self.scores if s.mrr < 1.0 or s.coverage < 100.0 or s.complete is False]
+        return sorted(weak, key=lambda s: (s.complete is not False, s.mrr, s.coverage))[:limit]
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -168,12 +247,15 @@ def evaluate(
     tests: Sequence[EvalCase],
     k: int = 10,
     progress: QuestionProgress | None = None,
+    context: Callable[[str], Sequence[Any]] | None = None,
 ) -> EvalResult:
     """Each question through ``service.retrieve(question, k)`` (the chat's retriever), scored.
 
     Anything with that method whose passages have ``text`` and ``source`` will do (the
     benchmark scores the course's own pipeline this way). Unanswerable questions are skipped:
-    they have no keywords to find.
+    they have no keywords to find. ``context``: the passages an answer to a question reads
+    (:meth:`RagService.answer_context`), for the completeness of questions that list the
+    documents they need; not checked without it.
     """
     tests = [case for case in tests if case.answerable]
     scores = []
@@ -186,11 +268,13 @@ def evaluate(
         lowered = [t.lower() for t in texts]
         missing = [kw for kw in case.keywords if not any(kw.lower() in t for t in lowered)]
         sources = [str(passage.source) for passage in passages][:k]
-        scores.append(
-            QuestionScore(
-                case, mrr, ndcg, coverage, missing, sources, sum(map(len, texts)), seconds
-            )
+        score = QuestionScore(
+            case, mrr, ndcg, coverage, missing, sources, sum(map(len, texts)), seconds
         )
+        if case.documents and context is not None:
+            score.missing_documents = missing_documents(case, context(case.question))
+            score.complete = not score.missing_documents
+        scores.append(score)
         if progress:
             progress(done, len(tests), case.question)
     return EvalResult(scores, k)
@@ -215,7 +299,9 @@ def evaluate_folder(
     return run_on_folder(
         settings,
         docs,
-        lambda service, questions: evaluate(service, tests, k, progress=questions),
+        lambda service, questions: evaluate(
+            service, tests, k, progress=questions, context=service.answer_context
+        ),
         embedder=embedder,
         db_dir=db_dir,
         progress=progress,
@@ -246,11 +332,15 @@ def run_cli(args: Any, settings: Settings) -> int:
         f"({run.eval_seconds:.1f} s, median {median_ms:.0f} ms a question)\n"
     )
     print(result.table())
+    if result.totals.complete is not None:
+        print(f"\n{result.completeness_line()} (the passages {settings.model} reads)")
     weak = result.misses(5)
     if weak:
         print("\nWeakest questions:")
         for score in weak:
             missing = f"; missing {', '.join(score.missing)}" if score.missing else ""
+            if score.missing_documents:
+                missing += f"; documents missing: {', '.join(score.missing_documents)}"
             print(f"  MRR {score.mrr:.2f}  {score.case.question}{missing}")
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))

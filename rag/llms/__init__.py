@@ -23,7 +23,7 @@ from rag.llms.base import (
 from rag.llms.catalog import human_size
 
 if TYPE_CHECKING:
-    from rag.settings import Settings
+    from rag.settings import GenerationSettings
 
 __all__ = [
     "BACKENDS",
@@ -69,14 +69,14 @@ def _backend_module(backend: str):
     return importlib.import_module(module_name)
 
 
-def create_chat_model(spec: str, settings: Settings) -> ChatModel:
+def create_chat_model(spec: str, settings: GenerationSettings) -> ChatModel:
     """Build the chat model named by ``spec`` (``backend:model``)."""
     backend, model = parse_model_name(spec)
     module_name, _, factory = BACKENDS[backend].partition(":")
     return getattr(importlib.import_module(module_name), factory)(model, settings)
 
 
-def pull_model(spec: str, settings: Settings) -> Iterator[PullProgress]:
+def pull_model(spec: str, settings: GenerationSettings) -> Iterator[PullProgress]:
     """Download the model named by ``spec`` unless it is here already (see :class:`PullProgress`).
 
     Backends whose models need no download (APIs, local files) have no ``pull``: nothing is
@@ -110,14 +110,14 @@ class ModelChoice:
         return text
 
 
-def _backend_choices(backend: str, settings: Settings) -> list[ModelChoice]:
+def _backend_choices(backend: str, settings: GenerationSettings) -> list[ModelChoice]:
     try:
         return _backend_module(backend).list_models(settings)
     except Exception as exc:  # one broken backend must not hide the others
         return [ModelChoice(f"{backend}:", False, str(exc))]
 
 
-def list_available_models(settings: Settings) -> list[ModelChoice]:
+def list_available_models(settings: GenerationSettings) -> list[ModelChoice]:
     """What each backend can offer right now (keys set, servers reachable, GPU present).
 
     Backends are asked at once, so the slowest (a server that does not answer, at most a few

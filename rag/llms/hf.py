@@ -23,7 +23,7 @@ from rag.llms.errors import shorten
 
 if TYPE_CHECKING:
     from rag.llms import ModelChoice
-    from rag.settings import Settings
+    from rag.settings import GenerationSettings
 
 SUGGESTED_GPU_MODEL = "Qwen/Qwen2.5-1.5B-Instruct"
 NO_CUDA = "no CUDA GPU here for 4-bit NF4"
@@ -119,7 +119,7 @@ def load_failure_hint(model: str, exc: BaseException, offline: bool) -> str:
 
 
 class HFChatModel:
-    def __init__(self, model: str, settings: Settings):
+    def __init__(self, model: str, settings: GenerationSettings):
         missing = _missing("torch", "transformers")
         if missing:
             raise BackendUnavailable(f"The hf backend needs {', '.join(missing)}: pip install -e .")
@@ -277,11 +277,11 @@ class HFChatModel:
                 ) from failures[0]
 
 
-def create(model: str, settings: Settings) -> HFChatModel:
+def create(model: str, settings: GenerationSettings) -> HFChatModel:
     return HFChatModel(model, settings)
 
 
-def list_models(settings: Settings) -> list[ModelChoice]:
+def list_models(settings: GenerationSettings) -> list[ModelChoice]:
     from rag.llms import ModelChoice
 
     missing = _missing("torch", "transformers")

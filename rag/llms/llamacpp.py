@@ -22,7 +22,7 @@ from rag.llms.base import BackendUnavailable, GenerationOptions, LLMError, Messa
 
 if TYPE_CHECKING:
     from rag.llms import ModelChoice
-    from rag.settings import Settings
+    from rag.settings import GenerationSettings
 
 log = logging.getLogger(__name__)
 # llama-cpp-python has no wheel on PyPI: the extra compiles it (as `make setup` does, portable).
@@ -105,7 +105,7 @@ def resolve_gguf(model: str) -> Path:
 
 
 class LlamaCppChatModel:
-    def __init__(self, model: str, settings: Settings):
+    def __init__(self, model: str, settings: GenerationSettings):
         try:
             from llama_cpp import Llama
         except ImportError as exc:
@@ -157,18 +157,18 @@ def _response_format(options: GenerationOptions) -> dict | None:
     return {"type": "json_object", "schema": options.json_schema}
 
 
-def create(model: str, settings: Settings) -> LlamaCppChatModel:
+def create(model: str, settings: GenerationSettings) -> LlamaCppChatModel:
     return LlamaCppChatModel(model, settings)
 
 
-def pull(model: str, settings: Settings) -> Iterator[PullProgress]:
+def pull(model: str, settings: GenerationSettings) -> Iterator[PullProgress]:
     """Download an ``hf://`` model unless it is in the Hub cache; other names need nothing."""
     ref = hub.parse(model)
     if ref is not None:
         yield from hub.pull(ref, f"llamacpp:{model}")
 
 
-def list_models(settings: Settings) -> list[ModelChoice]:
+def list_models(settings: GenerationSettings) -> list[ModelChoice]:
     """The bundled model, the recommended ones (to download, or downloaded) and the configured one."""
     from rag.llms import ModelChoice
 

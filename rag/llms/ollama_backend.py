@@ -31,7 +31,7 @@ from rag.llms.errors import (
 
 if TYPE_CHECKING:
     from rag.llms import ModelChoice
-    from rag.settings import Settings
+    from rag.settings import GenerationSettings
 
 DEFAULT_HOST = "http://localhost:11434"
 SUGGESTED_MODEL = "llama3.2"
@@ -39,7 +39,7 @@ SUGGESTED_MODEL = "llama3.2"
 LIST_TIMEOUT_S = 2.0
 
 
-def _host(settings: Settings) -> str:
+def _host(settings: GenerationSettings) -> str:
     return settings.ollama_host or os.environ.get("OLLAMA_HOST") or DEFAULT_HOST
 
 
@@ -102,7 +102,7 @@ def _pulled_models(client) -> list[str]:
 
 
 class OllamaChatModel:
-    def __init__(self, model: str, settings: Settings):
+    def __init__(self, model: str, settings: GenerationSettings):
         host = _host(settings)
         self.name = f"ollama:{model}"
         self.model = model
@@ -155,11 +155,11 @@ class OllamaChatModel:
                 stream.close()  # ends the HTTP response, so Ollama stops generating
 
 
-def create(model: str, settings: Settings) -> OllamaChatModel:
+def create(model: str, settings: GenerationSettings) -> OllamaChatModel:
     return OllamaChatModel(model, settings)
 
 
-def pull(model: str, settings: Settings) -> Iterator[PullProgress]:
+def pull(model: str, settings: GenerationSettings) -> Iterator[PullProgress]:
     """``ollama pull model`` unless the server has it, with the server's progress as events;
     the last says where the model is.
 
@@ -194,7 +194,7 @@ def _library_fix(model: str) -> str:
     )
 
 
-def list_models(settings: Settings) -> list[ModelChoice]:
+def list_models(settings: GenerationSettings) -> list[ModelChoice]:
     """The models pulled into the server (``GET /api/tags``), or why there are none; the
     recommended ones not pulled yet are offered to download when the server answers."""
     from rag.llms import ModelChoice

@@ -31,7 +31,7 @@ from rag.llms.errors import (
 
 if TYPE_CHECKING:
     from rag.llms import ModelChoice
-    from rag.settings import Settings
+    from rag.settings import GenerationSettings
 
 OPENAI_URL = "https://api.openai.com/v1"
 SUGGESTED_MODEL = "gpt-4.1-mini"
@@ -75,7 +75,7 @@ def context_window_for(model: str, default: int) -> int:
     return KNOWN_CONTEXT_WINDOWS[max(matches, key=len)] if matches else default
 
 
-def _credentials(settings: Settings) -> tuple[str | None, str | None]:
+def _credentials(settings: GenerationSettings) -> tuple[str | None, str | None]:
     """(key, base URL): settings first, then the SDK's environment variables."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     key = key or os.environ.get("OPENAI_API_KEY") or None
@@ -157,7 +157,7 @@ def _translate(exc: Exception, remote: Remote, secret: str | None) -> LLMError:
 class OpenAIChatModel:
     """A chat model behind an OpenAI-compatible ``/chat/completions``."""
 
-    def __init__(self, model: str, settings: Settings):
+    def __init__(self, model: str, settings: GenerationSettings):
         key, base_url = _credentials(settings)
         if not key and not base_url:
             raise BackendUnavailable(
@@ -236,7 +236,7 @@ def _is_status_error(exc: Exception) -> bool:
     return isinstance(exc, openai.APIStatusError)
 
 
-def create(model: str, settings: Settings) -> OpenAIChatModel:
+def create(model: str, settings: GenerationSettings) -> OpenAIChatModel:
     return OpenAIChatModel(model, settings)
 
 
@@ -244,7 +244,7 @@ def _is_chat_model(model_id: str) -> bool:
     return not any(word in model_id.lower() for word in NOT_CHAT)
 
 
-def list_models(settings: Settings) -> list[ModelChoice]:
+def list_models(settings: GenerationSettings) -> list[ModelChoice]:
     """The server's own list (``GET /models``), or why there is none."""
     from rag.llms import ModelChoice
 

@@ -25,6 +25,12 @@ embedding models blur. Each chunk is ranked in four steps, every one measured in
    reader get each source once, with everything found in it, instead of several numbered
    fragments of the same file; the text is the same.
 
+A question that joins documents ("…, and what …?", a comparison, "the X that …", "across
+all …") is searched part by part as well (:mod:`rag.retrieval.question` says which parts):
+each part's best hit, and each document that comes close to the top of the question's or a
+part's ranking, keep a window of their own among the ``k``, and documents are ordered by how
+well they answer any part (:mod:`rag.retrieval.spanning`).
+
 A question reads only what it needs: the candidates' places and sizes from the lexical index,
 and the texts of the passages it returns from the store, so its cost does not grow with the
 store.
@@ -38,10 +44,12 @@ from typing import TYPE_CHECKING, Any
 
 from rag.core import Passage
 from rag.retrieval.passages import ChunkView, by_document, passage, windows
+from rag.retrieval.question import QuestionPlan, plan_question
+from rag.retrieval.spanning import Reservation, by_standing, reserve
 
 if TYPE_CHECKING:
     from rag.embedding import Embedder
-    from rag.settings import Settings
+    from rag.settings import RetrievalSettings
     from rag.store import ChunkStore
 
 __all__ = ["HybridRetriever"]
@@ -57,12 +65,14 @@ def _scaled(scores: dict[Any, float], min_spread: float = 0.0) -> dict[Any, floa
     """Scores mapped to 0..1 over the candidates (all 1.0 when they are equal).
 
     ``min_spread``: the smallest range stretched to the full 0..1, so candidates that all
-    score alike stay alike instead of being pulled apart by noise.
+    score alike stay alike instead of being pulled apart by noise; candidates that score
+    exactly alike then all get 0, as nearly alike ones get nearly 0 (identical vectors of
+    repeated text say nothing about which of them is asked for).
     """
     if not scores:
         return {}
     low, high = min(scores.values()), max(scores.values())
-    if high <= low:
+    if high <= low and not min_spread:
         return dict.fromkeys(scores, 1.0)
     span = max(high - low, min_spread)
     return {key: (value - low) / span for key, value in scores.items()}
@@ -81,6 +91,7 @@ class HybridRetriever:
         window_chars: int = 1500,
         group_documents: bool = True,
         merge_documents: bool = True,
+        split_questions: bool = True,
     ):
         self.store = store
         self.embedder = embedder
@@ -91,12 +102,13 @@ class HybridRetriever:
         self.window_chars = window_chars
         self.group_documents = group_documents
         self.merge_documents = merge_documents
+        self.split_questions = split_questions
         # The store state whose recorded embedding model was last checked against ours: the
         # record changes only with a write or a reset, and both change the state.
         self._vectors_checked_at: tuple | None = None
 
     @classmethod
-    def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: Settings):
+    def from_settings(cls, store: ChunkStore, embedder: Embedder, settings: RetrievalSettings):
         return cls(
             store,
             embedder,
@@ -106,6 +118,7 @@ class HybridRetriever:
             neighbour_weight=settings.neighbour_weight,
             window_chars=settings.window_chars,
             merge_documents=settings.merge_documents,
+            split_questions=settings.split_questions,
         )
 
     def _view(self) -> ChunkView:
@@ -114,20 +127,9 @@ class HybridRetriever:
         state = self.store.generation()
         self.store.ensure_lexical(state)
         if self.dense_weight > 0 and state != self._vectors_checked_at:
-            self._check_vectors()
+            self.store.check_vectors(self.embedder.name)
             self._vectors_checked_at = state
         return ChunkView(self.store)
-
-    def _check_vectors(self) -> None:
-        """A question embedded by another model (or int8 against float32) would rank the
-        store's chunks by the wrong measure without a word: refuse it, naming the fix."""
-        from rag.embedding import STORE_MODEL_KEY, store_mismatch
-        from rag.store import StoreError
-
-        recorded = self.store.collection_metadata().get(STORE_MODEL_KEY)
-        problem = store_mismatch(recorded, self.embedder.name)
-        if problem:
-            raise StoreError(f"The store {self.store.description} {problem}")
 
     # --- ranking ------------------------------------------------------------------------------
     def _fused(self, query: str, view: ChunkView) -> dict[str, float]:
@@ -136,9 +138,10 @@ class HybridRetriever:
         if self.dense_weight > 0:
             vector = self.embedder.embed_query(query)
             # _view() has just synced the store (generation()).
-            for hit in self.store.query(vector, self.candidates, sync=False):
-                view.remember(hit)
-                dense[hit.id] = 1.0 - (hit.distance or 0.0)
+            nearest = self.store.nearest(vector, self.candidates, sync=False)
+            view.load([id_ for id_, _ in nearest])
+            # A chunk the index no longer has was deleted since (another process's job).
+            dense = {id_: 1.0 - d for id_, d in nearest if id_ in view.rows}
         lexical: dict[str, float] = {}
         if self.dense_weight < 1:
             lexical = dict(self.store.lexical.search(query, self.candidates))
@@ -154,6 +157,7 @@ class HybridRetriever:
                 fused[key] += weight * score
         if self.neighbour_weight:
             base = dict(fused)
+            view.load_neighbours(list(base))
             for key in base:
                 around = [view.neighbour(key, step) for step in (-1, 1)]
                 best = max((base.get(j, 0.0) for j in around if j is not None), default=0.0)
@@ -161,14 +165,28 @@ class HybridRetriever:
         return fused
 
     # --- the public face ----------------------------------------------------------------------
+    def plan(self, question: str) -> QuestionPlan:
+        """What ``question`` asks for (:func:`rag.retrieval.question.plan_question`), with
+        this store's documents catalog; a single question when ``split_questions`` is off."""
+        if not self.split_questions:
+            return QuestionPlan(" ".join(question.split()))
+        return plan_question(question, self.store.lexical)
+
     def retrieve(
-        self, query: str, k: int, *, extra: Sequence[tuple[str, float]] = ()
+        self,
+        query: str,
+        k: int,
+        *,
+        extra: Sequence[tuple[str, float]] = (),
+        plan: QuestionPlan | None = None,
     ) -> list[Passage]:
         """The ``k`` best passages for ``query``.
 
         ``extra``: more (query, weight) pairs whose fused scores are added, weighted, to the
         main query's before windows are formed (a follow-up question on its own, beside the
-        conversation it belongs to).
+        conversation it belongs to). ``plan``: the question's plan (:meth:`plan`); a question
+        that spans documents keeps a passage of each document it needs within the ``k``
+        (:func:`rag.retrieval.spanning.reserve`).
         """
         query = query.strip()
         if not query or k <= 0:
@@ -179,6 +197,18 @@ class HybridRetriever:
             if other.strip() and weight:
                 for key, score in self._fused(other.strip(), view).items():
                     fused[key] = fused.get(key, 0.0) + weight * score
+        reservation = Reservation([], {})
+        if plan is not None and plan.spans_documents:
+            reservation = reserve(
+                plan,
+                query,
+                fused,
+                view,
+                k,
+                search=lambda part: self._fused(part, view),
+                lexical=self.store.lexical,
+                candidates=self.candidates,
+            )
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
         found = windows(
             ranked,
@@ -186,7 +216,10 @@ class HybridRetriever:
             view,
             window_chars=self.window_chars,
             group_documents=self.group_documents,
+            reserved=reservation.hits,
         )
+        if reservation.standing:
+            by_standing(found, reservation.standing, view)
         view.fetch([key for window in found for key in window.members])
         # A chunk deleted since the index was searched (another process's job) is left out.
         found = [w for w in found if w.hit in view.chunks]

@@ -27,18 +27,6 @@ _MAX_OVERLAP = 1000
 _MIN_OVERLAP = 20
 
 
-def _row(chunk: StoredChunk) -> ChunkRow:
-    meta = chunk.metadata
-    index, page = meta.get("chunk_index"), meta.get("page")
-    return ChunkRow(
-        chunk.id,
-        str(meta.get("source", "")),
-        index if isinstance(index, int) else None,
-        page if isinstance(page, int) else None,
-        len(stored_parts(chunk.text, meta)[1]),
-    )
-
-
 class ChunkView:
     """The chunks one question touches, looked up as they are needed: positions and sizes
     from the lexical index, texts from the store only for the passages finally sent.
@@ -52,15 +40,23 @@ class ChunkView:
         self.chunks: dict[str, StoredChunk] = {}
         self._next: dict[tuple[str, int], ChunkRow | None] = {}
 
-    def remember(self, chunk: StoredChunk) -> None:
-        """A chunk read from the store already (a dense hit): its text is at hand."""
-        self.chunks[chunk.id] = chunk
-        self.rows.setdefault(chunk.id, _row(chunk))
-
     def load(self, ids: Sequence[str]) -> None:
         missing = [i for i in ids if i not in self.rows]
         if missing:
             self.rows.update(self.store.lexical.rows(missing))
+
+    def load_neighbours(self, ids: Sequence[str]) -> None:
+        """Look up the chunks just before and after each of ``ids`` (rows loaded) at once,
+        rather than one by one as :meth:`neighbour` asks for them."""
+        places = []
+        for id_ in ids:
+            row = self.rows[id_]
+            if row.chunk_index is not None:
+                places += [(row.source, row.chunk_index + step) for step in (-1, 1)]
+        places = [place for place in places if place not in self._next]
+        found = self.store.lexical.at_many(places)
+        for place in places:
+            self._next[place] = found.get(place)
 
     def neighbour(self, id_: str, step: int) -> str | None:
         """The chunk ``step`` places after ``id_`` in its document (None past the ends)."""
@@ -137,11 +133,16 @@ def windows(
     *,
     window_chars: int,
     group_documents: bool,
+    reserved: Sequence[str] = (),
 ) -> list[Window]:
     """Up to ``k`` windows around the best of ``ranked`` (chunk id, score), each widened to
-    ``window_chars``; with ``group_documents``, one document's windows next to each other."""
+    ``window_chars``; with ``group_documents``, one document's windows next to each other.
+
+    ``reserved``: hits (in ``ranked``) that get a window of their own whatever their rank,
+    the first ``k`` of them: the other hits fill only the places they leave."""
     found: list[Window] = []
     owner: dict[str, Window] = {}  # chunk id -> the window holding it
+    pending = set(list(dict.fromkeys(reserved))[:k])  # reserved hits not in a window yet
     for key, score in ranked:
         if key in owner:
             continue
@@ -154,12 +155,14 @@ def windows(
                 _add(window, key, step < 0, view, owner)
                 joined = True
                 break
-        if joined or len(found) >= k:
+        if joined or len(found) >= k or (key not in pending and len(found) + len(pending) >= k):
+            pending.discard(key)
             continue
         window = Window(key, score, key, key, size, [key])
         owner[key] = window
         _grow(window, view, owner, window_chars)
         found.append(window)
+        pending.difference_update(window.members)
     if group_documents:
         first_seen: dict[str, int] = {}
         for rank, window in enumerate(found):

@@ -2,11 +2,11 @@
 index kept in step.
 
 A folder on disk by default (``PersistentClient``); a Chroma server when ``chroma_host`` is set,
-for users who outgrow one machine. Ingestion and retrieval both go through :class:`ChunkStore`:
-the collection itself (opening it, staying in step with other processes, reading by page) is
-:class:`rag.store.collection.ChromaCollection`; this module adds the lexical index
-(:mod:`rag.store.lexical`), written with every change, which answers keyword searches and the
-documents list without reading the store.
+for users who outgrow one machine. Ingestion and retrieval both go through :class:`ChunkStore`,
+which holds two parts and keeps them in step: the collection (opening it, staying in step with
+other processes, reading by page: :class:`rag.store.collection.ChromaCollection`) and the
+lexical index (:mod:`rag.store.lexical`), written with every change, which answers keyword
+searches and the documents list without reading the store.
 
 Every change goes to the collection first, then to the index. Before a job's first change the
 index is marked as being written; a job killed between the two writes leaves that mark, and
@@ -15,9 +15,11 @@ whoever next holds the ingest lock repairs the index against the collection.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,34 +32,139 @@ from rag.store.collection import (
     server_address,
     server_client,
 )
+from rag.store.file_lock import LOCK_FILE
 from rag.store.lexical import DocumentRow, LexicalIndex
-from rag.store.lock import LOCK_FILE, Lease, claim_lease, current_lease, release_lease
+from rag.store.lock import Lease, StoreLock, claim_lease, current_lease
 
 if TYPE_CHECKING:
-    from rag.settings import Settings
+    from rag.settings import StoreSettings
 
 __all__ = ["PAGE_SIZE", "ChunkStore", "Lease", "StoreError", "StoredChunk", "open_store"]
 
 log = logging.getLogger(__name__)
+
+#: The collection metadata key naming the vectors the store holds: the name of the embedder
+#: that made them (its model, and " (int8)" when quantised; see rag.embedding.vectors_name).
+VECTORS_KEY = "embedding_model"
+#: The collection metadata key listing the documents deleted from the library whose files are
+#: kept (a JSON list of their names): every ingest leaves them out until they are included.
+EXCLUDED_KEY = "excluded_sources"
 
 
 class StoreError(AppError):
     """The store can't be opened or reached; the message says how to fix it."""
 
 
-class ChunkStore(ChromaCollection):
-    """The chunks' Chroma collection and their lexical index, changed together."""
+def _stamp(state: tuple[str, Any]) -> str:
+    """What the lexical index records of the store state it matches."""
+    return f"{state[0]}:{state[1]}"
 
-    def __init__(self, *args: Any, lexical_path: Path, **kwargs: Any):
-        """:class:`ChromaCollection`'s arguments, and the lexical index's file."""
-        super().__init__(*args, **kwargs)
+
+class ChunkStore:
+    """The chunks' Chroma collection and their lexical index, changed together.
+
+    Every change goes to :attr:`collection` first, then to :attr:`lexical`; reads that need
+    the chunks' texts or vectors go to the collection, keyword searches and the documents
+    catalog to the index.
+    """
+
+    def __init__(self, collection: ChromaCollection, lexical: LexicalIndex, *, lock_wait_s: float):
+        #: The chunks, their vectors and metadata (a folder or a server).
+        self.collection = collection
         #: Keyword search and the documents catalog, kept in step with every write here.
-        self.lexical = LexicalIndex(lexical_path)
+        self.lexical = lexical
+        #: How long a writer waits for another to finish (``lock_wait_s`` of the settings).
+        self.lock_wait_s = lock_wait_s
+        # Orders this object's checks and marks of the lexical index's state.
+        self._guard = threading.RLock()
         # Written into the lexical index before this object's first change of a job: a job
         # killed halfway leaves it there, and whoever next holds the lock repairs the index.
         self._writing_mark = f"writing {uuid.uuid4().hex}"
         # A change reached the store and not the index (an error between the two writes).
         self._lexical_behind = False
+
+    # --- what it is -------------------------------------------------------------------------
+    @property
+    def description(self) -> str:
+        """The collection and where it is, for messages."""
+        return self.collection.description
+
+    @property
+    def is_remote(self) -> bool:
+        return self.collection.is_remote
+
+    @property
+    def lock_path(self) -> Path:
+        """The file lock that ingest jobs take; per machine (see ``is_remote``)."""
+        return self.collection.lock_path
+
+    def close(self) -> None:
+        """Release the Chroma client and the lexical index's file, for a store about to be
+        deleted (an evaluation's); see :meth:`ChromaCollection.close`."""
+        self.collection.close()
+        self.lexical.close()
+
+    # --- reading (the collection) -------------------------------------------------------------
+    def count(self) -> int:
+        return self.collection.count()
+
+    def generation(self) -> tuple[int, Any, str]:
+        """(count, generation, collection id): changes whenever the contents change."""
+        return self.collection.generation()
+
+    def sync(self, *, locked: bool = False) -> bool:
+        """Reopen a local store that another process has changed; True when it did."""
+        return self.collection.sync(locked=locked)
+
+    def watch(self, interval: float) -> None:
+        """Reopen a local store in the background when another process changes it."""
+        self.collection.watch(interval)
+
+    def ids(self, where: dict[str, Any] | None = None) -> Iterator[str]:
+        return self.collection.ids(where)
+
+    def iter_metadatas(
+        self, where: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        return self.collection.iter_metadatas(where)
+
+    def metadatas(self, where: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        return self.collection.metadatas(where)
+
+    def get(self, ids: Sequence[str]) -> list[StoredChunk]:
+        return self.collection.get(ids)
+
+    def all_chunks(self) -> list[StoredChunk]:
+        return self.collection.all_chunks()
+
+    def query(self, embedding: Sequence[float], n: int, *, sync: bool = True) -> list[StoredChunk]:
+        return self.collection.query(embedding, n, sync=sync)
+
+    def nearest(
+        self, embedding: Sequence[float], n: int, *, sync: bool = True
+    ) -> list[tuple[str, float]]:
+        return self.collection.nearest(embedding, n, sync=sync)
+
+    # --- which vectors it holds ---------------------------------------------------------------
+    def check_vectors(self, name: str) -> None:
+        """Refuse the vectors of the embedder ``name`` if the store holds another's.
+
+        Questions embedded by another model (or int8 against float32) would rank the chunks
+        by the wrong measure without a word, and chunks added with them would mix two kinds
+        of vector. An empty store takes any vectors. Raises :class:`StoreError` naming the fix.
+        """
+        recorded = self.collection.collection_metadata().get(VECTORS_KEY)
+        if recorded and recorded != name and self.count():
+            raise StoreError(
+                f"The store {self.description} holds vectors of the embedding model "
+                f"{recorded!r}, not {name!r}; rebuild it with `python -m ingest --reset`, or "
+                "set RAG_EMBEDDING_MODEL and RAG_EMBEDDING_QUANTIZED back to what built it."
+            )
+
+    def record_vectors(self, name: str | None) -> None:
+        """Record that the store holds the vectors of the embedder ``name`` (None: of none,
+        once emptied). A writer's change: call it under the lock, inside a job."""
+        self.collection.set_collection_metadata({VECTORS_KEY: name})
 
     # --- writing --------------------------------------------------------------------------
     def upsert(
@@ -68,20 +175,14 @@ class ChunkStore(ChromaCollection):
         metadatas: Sequence[dict[str, Any]],
     ) -> None:
         self._mirrored(
-            lambda: self._in_batches(
-                self._collection.upsert,
-                ids=ids,
-                documents=texts,
-                embeddings=[list(e) for e in embeddings],
-                metadatas=metadatas,
-            ),
+            lambda: self.collection.upsert(ids, texts, embeddings, metadatas),
             lambda: self._index_lexically(ids, texts, metadatas),
         )
 
     def update_metadatas(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         """Change metadata keys of stored chunks; their text and vectors stay."""
         self._mirrored(
-            lambda: self._in_batches(self._collection.update, ids=ids, metadatas=metadatas),
+            lambda: self.collection.update_metadatas(ids, metadatas),
             lambda: self.lexical.update_metadatas(ids, metadatas),
         )
 
@@ -89,7 +190,7 @@ class ChunkStore(ChromaCollection):
         ids = list(ids)
         if ids:
             self._mirrored(
-                lambda: self._in_batches(self._collection.delete, ids=ids),
+                lambda: self.collection.delete(ids),
                 lambda: self.lexical.remove(ids),
             )
 
@@ -97,17 +198,14 @@ class ChunkStore(ChromaCollection):
         """Tell readers the contents changed; call before a job's first write and after its last."""
         with self._guard:
             in_step = not self._lexical_behind and self.lexical.state() in (
-                self._state_key(self._known),
+                _stamp(self.collection.known_state),
                 self._writing_mark,
             )
-            self._new_generation()
+            state = self.collection.new_generation()
             if in_step:  # every change since was mirrored: the index matches the new state
-                self.lexical.set_state(self._state_key(self._known))
+                self.lexical.set_state(_stamp(state))
 
     # --- the lexical index in step with the store ---------------------------------------------
-    def _state_key(self, known: tuple[str, Any]) -> str:
-        return f"{known[0]}:{known[1]}"
-
     def _mirrored(self, write_store: Callable[[], None], write_index: Callable[[], None]) -> None:
         """A change to the store, then the same change to the lexical index.
 
@@ -118,7 +216,7 @@ class ChunkStore(ChromaCollection):
             state = self.lexical.state()
             if self._lexical_behind or state not in (
                 self._writing_mark,
-                self._state_key(self._known),
+                _stamp(self.collection.known_state),
             ):
                 self.repair_lexical()
                 state = None
@@ -145,22 +243,20 @@ class ChunkStore(ChromaCollection):
 
         ``generation``: the store's :meth:`generation`, when the caller has just read it."""
         _, stamp, collection_id = generation or self.generation()
-        if self.lexical.state() == self._state_key((collection_id, stamp)):
+        if self.lexical.state() == _stamp((collection_id, stamp)):
             return True
-
-        def repair() -> None:
-            self.sync(locked=True)
-            self.repair_lexical()
-
-        return self._unless_ingesting(repair)
+        return self.collection.unless_ingesting(self.repair_lexical)
 
     def repair_lexical(self) -> tuple[int, int]:
         """Bring the lexical index in line with the store: ids it lacks are read from the
         store and added, ids the store lacks are dropped. Call with the ingest lock held.
         Returns (added, removed)."""
         with self._guard:
-            fresh = self._state(self._fresh())
-            if not self._lexical_behind and self.lexical.state() == self._state_key(fresh):
+            # Under the lock no one else writes: what is stored now is what this process
+            # knows once synced (a local store reopened if another process wrote).
+            self.collection.sync(locked=True)
+            state = self.collection.known_state
+            if not self._lexical_behind and self.lexical.state() == _stamp(state):
                 return 0, 0
             stored = set(self.ids())
             indexed = set(self.lexical.ids())
@@ -172,9 +268,7 @@ class ChunkStore(ChromaCollection):
                 self._index_lexically(
                     [c.id for c in chunks], [c.text for c in chunks], [c.metadata for c in chunks]
                 )
-            if self.is_remote:  # nothing to reload; what was read is what this process knows
-                self._known = fresh
-            self.lexical.set_state(self._state_key(fresh))
+            self.lexical.set_state(_stamp(state))
             self._lexical_behind = False
             if missing or gone:
                 log.info(
@@ -185,15 +279,43 @@ class ChunkStore(ChromaCollection):
                 )
             return len(missing), len(gone)
 
-    # --- the ingest lease of a server store (see rag.store.lock) ---------------------------
+    # --- documents left out of the library -------------------------------------------------
+    def excluded(self) -> list[str]:
+        """Names of the documents deleted from the library while their files were kept:
+        ingestion leaves them out until they are included again. Kept with the collection,
+        so a restart, another process and (for a server) another machine all see them."""
+        recorded = self.collection.collection_metadata().get(EXCLUDED_KEY)
+        return sorted(json.loads(recorded)) if recorded else []
+
+    def exclude(self, source: str) -> None:
+        """Leave ``source`` out of every later ingest. A writer's change: under the lock."""
+        self._set_excluded({*self.excluded(), source})
+
+    def include(self, source: str) -> bool:
+        """Let ``source`` be ingested again; False when it was not left out. Under the lock."""
+        excluded = set(self.excluded())
+        if source not in excluded:
+            return False
+        self._set_excluded(excluded - {source})
+        return True
+
+    def _set_excluded(self, sources: set[str]) -> None:
+        value = json.dumps(sorted(sources), ensure_ascii=False) if sources else None
+        self.collection.set_collection_metadata({EXCLUDED_KEY: value})
+
+    # --- the writer's lock (see rag.store.lock) ---------------------------------------------
+    def writer_lock(self, wait: float | None = None) -> StoreLock:
+        """The lock an ingest job holds on this store, not yet acquired; acquiring it waits
+        ``wait`` seconds (default :attr:`lock_wait_s`) for another writer, then raises
+        :class:`StoreLocked`."""
+        return StoreLock(self.collection, self.lock_wait_s if wait is None else wait)
+
     def lease(self) -> Lease | None:
-        return current_lease(self)
+        """Who holds a server store's lock now (None: nobody, or a local store)."""
+        return current_lease(self.collection)
 
     def claim_lease(self, lease: Lease) -> Lease | None:
-        return claim_lease(self, lease)
-
-    def release_lease(self, owner: str) -> None:
-        release_lease(self, owner)
+        return claim_lease(self.collection, lease)
 
     # --- the documents catalog (kept in the lexical index) ------------------------------------
     def documents(
@@ -209,7 +331,7 @@ class ChunkStore(ChromaCollection):
         return self.lexical.document_count(contains)
 
 
-def open_store(settings: Settings) -> ChunkStore:
+def open_store(settings: StoreSettings) -> ChunkStore:
     """Open (creating if needed) the collection named in ``settings``."""
     if settings.chroma_host:
         where = server_address(settings)
@@ -218,15 +340,16 @@ def open_store(settings: Settings) -> ChunkStore:
         key = f"{settings.chroma_host}-{settings.chroma_port}-{settings.collection}"
         safe_key = "".join(c if c.isalnum() else "_" for c in key)
         try:
-            return ChunkStore(
+            collection = ChromaCollection(
                 server_client(settings),
                 settings.collection,
                 f"{settings.collection} @ {where}",
                 lock_path=settings.db_dir / f".ingest-{safe_key}.lock",
-                # Each machine keeps its own index of the server's chunks, checked against
-                # the server's generation and repaired when another machine has written.
-                lexical_path=settings.db_dir / f"lexical-{safe_key}.sqlite3",
             )
+            # Each machine keeps its own index of the server's chunks, checked against the
+            # server's generation and repaired when another machine has written.
+            lexical = LexicalIndex(settings.db_dir / f"lexical-{safe_key}.sqlite3")
+            return ChunkStore(collection, lexical, lock_wait_s=settings.lock_wait_s)
         except Exception as exc:
             raise StoreError(
                 f"Can't reach the Chroma server at {where} ({exc}). Start it with "
@@ -236,14 +359,15 @@ def open_store(settings: Settings) -> ChunkStore:
     path = str(settings.db_dir.resolve())
     try:
         settings.db_dir.mkdir(parents=True, exist_ok=True)
-        return ChunkStore(
+        collection = ChromaCollection(
             folder_client(path),
             settings.collection,
             f"{settings.collection} @ {settings.db_dir}",
             lock_path=settings.db_dir / LOCK_FILE,
-            lexical_path=settings.db_dir / f"lexical-{settings.collection}.sqlite3",
             local_path=path,
         )
+        lexical = LexicalIndex(settings.db_dir / f"lexical-{settings.collection}.sqlite3")
+        return ChunkStore(collection, lexical, lock_wait_s=settings.lock_wait_s)
     except Exception as exc:
         raise StoreError(
             f"Can't open the store folder {settings.db_dir} ({exc}); set RAG_DB_DIR to a "

@@ -12,8 +12,8 @@ Nothing reads the whole collection at once: Chroma binds one SQLite variable per
 returns with metadata, and a read of more than 32,766 fails ("too many SQL variables"). Reads
 go by page (:data:`PAGE_SIZE`) or by target (ids, one document's chunks).
 
-The store (:class:`rag.store.chunk_store.ChunkStore`) builds on this and keeps its lexical index in step
-with every write.
+The store (:class:`rag.store.chunk_store.ChunkStore`) holds one of these and its lexical index,
+and keeps the two in step with every write.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.store.lock import while_no_writer, writer_at_work
+from rag.store.file_lock import while_no_writer, writer_at_work
 
 if TYPE_CHECKING:
-    from rag.settings import Settings
+    from rag.settings import StoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +57,13 @@ def _chroma_settings():
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
-def server_address(settings: Settings) -> str:
+def server_address(settings: StoreSettings) -> str:
     """The Chroma server of ``settings`` as a URL (for messages)."""
     scheme = "https" if settings.chroma_ssl else "http"
     return f"{scheme}://{settings.chroma_host}:{settings.chroma_port}"
 
 
-def server_client(settings: Settings) -> Callable[[], Any]:
+def server_client(settings: StoreSettings) -> Callable[[], Any]:
     """A factory of clients of the Chroma server named in ``settings``; each one checks that
     the server answers."""
     import chromadb
@@ -120,6 +120,7 @@ class ChromaCollection:
         self._local_path = local_path
         self._guard = threading.RLock()
         self._watching = False
+        self._closed = False
         self._client = connect()
         self._collection = self._client.get_or_create_collection(
             name, embedding_function=None, metadata={"hnsw:space": "cosine"}
@@ -137,6 +138,21 @@ class ChromaCollection:
     def is_remote(self) -> bool:
         """A Chroma server: several machines may share it, so a file lock can't guard it."""
         return self._local_path is None
+
+    @property
+    def known_state(self) -> tuple[str, Any]:
+        """(collection id, generation) as of this process's last reload or write."""
+        return self._known
+
+    def close(self) -> None:
+        """Release the Chroma client, for a store about to be deleted (an evaluation's).
+
+        Chroma then stops the system it keeps for the folder, which another store object of
+        this process on the same folder would share: close only a store no one else has open.
+        """
+        if not self._closed:
+            self._closed = True
+            self._client.close()
 
     def _max_batch_size(self) -> int:
         try:
@@ -193,7 +209,7 @@ class ChromaCollection:
             if locked:
                 self._reload()
                 return True
-            return self._unless_ingesting(self._reload)
+            return self.unless_ingesting(self._reload)
 
     def watch(self, interval: float) -> None:
         """Check every ``interval`` seconds, in a background thread, whether another process
@@ -215,7 +231,7 @@ class ChromaCollection:
             while True:
                 time.sleep(interval)
                 current = collection()
-                if current is None or not folder.is_dir():
+                if current is None or current._closed or not folder.is_dir():
                     return
                 try:
                     current._reload_when_written()
@@ -239,7 +255,7 @@ class ChromaCollection:
                     if self.sync(locked=True):
                         self._collection.count()
 
-    def _unless_ingesting(self, action: Callable[[], Any]) -> bool:
+    def unless_ingesting(self, action: Callable[[], Any]) -> bool:
         """Run ``action`` under the ingest lock if no job holds it (no waiting); True if it ran."""
         with while_no_writer(self.lock_path) as free:
             if free:
@@ -254,6 +270,28 @@ class ChromaCollection:
         for start in range(0, total, self._max_batch):
             end = start + self._max_batch
             write(**{name: list(values[start:end]) for name, values in columns.items()})
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        embeddings: Sequence[Sequence[float]],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        self._in_batches(
+            self._collection.upsert,
+            ids=ids,
+            documents=texts,
+            embeddings=[list(e) for e in embeddings],
+            metadatas=metadatas,
+        )
+
+    def update_metadatas(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Change metadata keys of stored chunks; their text and vectors stay."""
+        self._in_batches(self._collection.update, ids=ids, metadatas=metadatas)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        self._in_batches(self._collection.delete, ids=ids)
 
     def collection_metadata(self) -> dict[str, Any]:
         return dict(self._fresh().metadata or {})
@@ -273,11 +311,13 @@ class ChromaCollection:
             self._collection.modify(metadata=metadata)
             return metadata
 
-    def _new_generation(self) -> None:
-        """Record a new generation in the collection (and as the one this process knows)."""
+    def new_generation(self) -> tuple[str, Any]:
+        """Record a new generation in the collection (and as the one this process knows);
+        returns the new (collection id, generation)."""
         with self._guard:
             metadata = self.set_collection_metadata({GENERATION_KEY: time.time_ns()})
             self._known = (str(self._collection.id), metadata[GENERATION_KEY])
+            return self._known
 
     # --- reading --------------------------------------------------------------------------
     def count(self) -> int:
@@ -352,6 +392,21 @@ class ChromaCollection:
                 page["ids"], page["documents"], page["metadatas"], strict=True
             )
         ]
+
+    def nearest(
+        self, embedding: Sequence[float], n: int, *, sync: bool = True
+    ) -> list[tuple[str, float]]:
+        """(id, distance) of the ``n`` nearest chunks, nearest first, without their texts:
+        reading 40 texts and metadatas back cost most of a query, and a retriever needs only
+        those of the few passages it returns. ``sync=False``: the caller has just synced."""
+        if n <= 0:
+            return []
+        if sync:
+            self.sync()
+        result = self._collection.query(
+            query_embeddings=[list(embedding)], n_results=n, include=["distances"]
+        )
+        return list(zip(result["ids"][0], result["distances"][0], strict=True))
 
     def query(self, embedding: Sequence[float], n: int, *, sync: bool = True) -> list[StoredChunk]:
         """The ``n`` nearest chunks. ``sync=False``: the caller has just synced (one check, not

@@ -25,6 +25,7 @@ lookups, however large the store, instead of reading every chunk.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,6 +48,7 @@ _FIELD_DEPTH = 4
 # field's query once they are in this many rows; below it the scan is cheap and a store of a
 # few chunks keeps its exact behaviour (there, a row found only by such a term still counts).
 _COMMON_TERM_ROWS = 2000
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,39 @@ class LexicalIndex:
             ids = self._ids([rowid for rowid, _ in best])
         return [(ids[rowid], score) for rowid, score in best if score > 0 and rowid in ids]
 
+    def search_documents(self, query: str, sources: Sequence[str]) -> dict[str, tuple[str, float]]:
+        """Each of ``sources``' best chunk for ``query`` by BM25 (body plus header), as
+        source -> (chunk id, score); a document none of whose chunks holds a term of the
+        query is left out. For a few documents: all their chunks are scored."""
+        terms = search_terms(query)
+        if not terms or not sources:
+            return {}
+        with self._lock:
+            rowids: set[int] = set()
+            for part in _slices(list(dict.fromkeys(sources))):
+                marks = ",".join("?" * len(part))
+                rowids.update(
+                    rowid
+                    for (rowid,) in self._db.execute(
+                        f"SELECT rowid FROM chunks WHERE source IN ({marks})", part
+                    )
+                )
+            body = self._field_scores("body_fts", self._field_match("body", terms), None, rowids)
+            header = self._field_scores(
+                "header_fts", self._field_match("header", terms), None, rowids
+            )
+            total = {r: body.get(r, 0.0) + header.get(r, 0.0) for r in body | header}
+            best: dict[str, tuple[str, float]] = {}
+            for part in _slices(sorted(total)):
+                marks = ",".join("?" * len(part))
+                for rowid, id_, source in self._db.execute(
+                    f"SELECT rowid, id, source FROM chunks WHERE rowid IN ({marks})", part
+                ):
+                    score = total[rowid]
+                    if score > 0 and (source not in best or score > best[source][1]):
+                        best[source] = (id_, score)
+        return best
+
     def _field_match(self, field: str, terms: Sequence[str]) -> str | None:
         """The FTS5 query of ``field`` for ``terms``, without those too common to weigh
         anything (:data:`_COMMON_TERM_ROWS`); None when none is left."""
@@ -364,6 +399,42 @@ class LexicalIndex:
                 (source, chunk_index),
             ).fetchone()
         return ChunkRow(*row) if row else None
+
+    def header_documents(self, terms: Sequence[str]) -> list[str]:
+        """Documents with every one of ``terms`` (search terms, as :func:`search_terms` cuts
+        them) in the "document | section" header of one of their chunks: in their name,
+        folder or headings. Sorted by name."""
+        terms = [t for t in dict.fromkeys(terms) if _WORD.fullmatch(t)]  # safe to quote
+        if not terms:
+            return []
+        match = " AND ".join(f'"{term}"' for term in terms)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT chunks.source FROM header_fts "
+                "JOIN chunks ON chunks.rowid = header_fts.rowid "
+                "WHERE header_fts MATCH ? ORDER BY chunks.source",
+                (match,),
+            ).fetchall()
+        return [source for (source,) in rows]
+
+    def at_many(self, places: Iterable[tuple[str, int]]) -> dict[tuple[str, int], ChunkRow]:
+        """:meth:`at` for many (source, chunk_index) places in one lookup a slice; a place
+        with no chunk is left out."""
+        places = list(dict.fromkeys(places))
+        found: dict[tuple[str, int], tuple[int, ChunkRow]] = {}
+        with self._lock:
+            for part in _slices(places):
+                pairs = ",".join("(?, ?)" for _ in part)
+                values = [value for place in part for value in place]
+                for rowid, *row in self._db.execute(
+                    "SELECT rowid, id, source, chunk_index, page, chars FROM chunks "
+                    f"WHERE (source, chunk_index) IN (VALUES {pairs})",
+                    values,
+                ):
+                    place = (row[1], row[2])
+                    if place not in found or rowid > found[place][0]:  # the newest, as at()
+                        found[place] = (rowid, ChunkRow(*row))
+        return {place: row for place, (_, row) in found.items()}
 
     def ids(self) -> Iterator[str]:
         """Every indexed id, read in pages."""

@@ -1,8 +1,7 @@
-"""The one-writer-at-a-time lock on a store, both halves: writers hold it, readers peek at it.
+"""The one-writer-at-a-time lock on a store: :class:`StoreLock`, held by ingest jobs.
 
-A file lock in the store folder orders ingest jobs on one machine, and the kernel drops it when
-its process dies, even by ``kill -9``. A reader that sees the store changed reopens it only while
-no writer holds that lock (:func:`while_no_writer`), so it never reads an index half saved.
+A file lock in the store folder orders ingest jobs on one machine (:mod:`rag.store.file_lock`,
+whose other half readers peek at).
 
 A Chroma server is shared by machines whose folders differ, so a server store is also locked
 on the server: by creating a lock collection, which the server lets only one writer do (see
@@ -22,22 +21,21 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 
+from rag.store.file_lock import owner_file
+
 if TYPE_CHECKING:
-    from rag.store.chunk_store import ChunkStore
+    # The lock is taken on the store's collection: it needs the collection's client, name,
+    # description and lock file, and nothing of the chunk store built over it.
+    from rag.store.collection import ChromaCollection
 
 log = logging.getLogger(__name__)
 
-#: The lock file's name in a local store's folder.
-LOCK_FILE = ".ingest.lock"
 # A server store's lock is a collection of its own: the store's name with this suffix. Its
 # metadata names the holder: "owner|host|pid|until" (see Lease).
 _LOCK_SUFFIX = "-ingest-lock"
@@ -48,33 +46,6 @@ LEASE_TTL_S = 60.0
 
 class StoreLocked(RuntimeError):
     """Another writer holds the store (the message names it and what to do)."""
-
-
-def owner_file(lock_path: Path) -> Path:
-    """Where the job holding the lock names itself; there while a job runs (or after one was
-    killed, until the next: the lock itself is free then)."""
-    return lock_path.with_name(lock_path.name + ".owner")
-
-
-def writer_at_work(lock_path: Path) -> bool:
-    """Whether a job (of any process) seems to hold the lock, without touching the lock."""
-    return owner_file(lock_path).exists()
-
-
-@contextmanager
-def while_no_writer(lock_path: Path, wait: float = 0) -> Iterator[bool]:
-    """Yields True holding the lock when no writer holds it; False when one does (at once, or
-    when it still does after ``wait`` seconds)."""
-    lock = FileLock(str(lock_path))
-    try:
-        lock.acquire(timeout=wait, poll_interval=0.01)
-    except (Timeout, OSError):
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        lock.release()
 
 
 @dataclass(frozen=True)
@@ -115,7 +86,7 @@ class Lease:
         return f"process {self.pid} on {self.host} (its claim lapses in {left} s unless renewed)"
 
 
-def _lock_name(store: ChunkStore) -> str:
+def _lock_name(store: ChromaCollection) -> str:
     """The lock collection's name: the store's collection's, with a suffix Chroma allows."""
     return f"{store.name}{_LOCK_SUFFIX}"
 
@@ -124,7 +95,7 @@ def _holder_of(collection) -> Lease | None:
     return Lease.decode((collection.metadata or {}).get(_HOLDER_KEY))
 
 
-def current_lease(store: ChunkStore) -> Lease | None:
+def current_lease(store: ChromaCollection) -> Lease | None:
     """Who holds a server store's lock now (None: nobody)."""
     try:
         return _holder_of(store.client.get_collection(_lock_name(store)))
@@ -132,7 +103,7 @@ def current_lease(store: ChunkStore) -> Lease | None:
         return None
 
 
-def claim_lease(store: ChunkStore, lease: Lease) -> Lease | None:
+def claim_lease(store: ChromaCollection, lease: Lease) -> Lease | None:
     """Claim a server store for ``lease.owner``; returns None on success, else the holder.
 
     The claim is the creation of the lock collection. The server refuses a second collection
@@ -163,7 +134,7 @@ def claim_lease(store: ChunkStore, lease: Lease) -> Lease | None:
     return current_lease(store)
 
 
-def _discard(store: ChunkStore, collection) -> None:
+def _discard(store: ChromaCollection, collection) -> None:
     """Rename a lock collection by its id, then delete it under that unique name."""
     gone = f"{_lock_name(store)}-released-{uuid.uuid4().hex[:12]}"
     try:
@@ -173,7 +144,7 @@ def _discard(store: ChunkStore, collection) -> None:
         log.debug("lock collection already gone: %s", exc)
 
 
-def renew_lease(store: ChunkStore, lease: Lease) -> bool:
+def renew_lease(store: ChromaCollection, lease: Lease) -> bool:
     """Extend our claim; False when the lock is no longer ours (it lapsed and was taken)."""
     try:
         existing = store.client.get_collection(_lock_name(store))
@@ -186,7 +157,7 @@ def renew_lease(store: ChunkStore, lease: Lease) -> bool:
     return True
 
 
-def release_lease(store: ChunkStore, owner: str) -> None:
+def release_lease(store: ChromaCollection, owner: str) -> None:
     try:
         existing = store.client.get_collection(_lock_name(store))
     except Exception:
@@ -199,7 +170,7 @@ def release_lease(store: ChunkStore, owner: str) -> None:
 class StoreLock:
     """The lock an ingest job holds on its store; raises :class:`StoreLocked` when taken."""
 
-    def __init__(self, store: ChunkStore, timeout: float):
+    def __init__(self, store: ChromaCollection, timeout: float):
         self.store = store
         self.timeout = timeout
         self._file = FileLock(str(store.lock_path))
@@ -220,7 +191,8 @@ class StoreLock:
         wait = f" after waiting {self.timeout:g} s" if self.timeout > 0 else ""
         return StoreLocked(
             f"Another ingest is running on {self.store.description}{holder}{wait}; "
-            "wait for it to finish and run this again (or pass --wait SECONDS)."
+            "wait for it to finish and run this again (or wait longer: RAG_LOCK_WAIT_S, or "
+            "--wait SECONDS for python -m ingest)."
         )
 
     def acquire(self) -> StoreLock:
@@ -299,4 +271,4 @@ class StoreLock:
         self.release()
 
 
-__all__ = ["LEASE_TTL_S", "LOCK_FILE", "Lease", "StoreLock", "StoreLocked", "while_no_writer"]
+__all__ = ["LEASE_TTL_S", "Lease", "StoreLock", "StoreLocked"]

@@ -13,7 +13,9 @@ Who is an admin:
   or ``RAG_PUBLIC=true``): nobody, until an admin is configured. Then:
   - on a Space with ``hf_oauth: true`` in its README front matter, whoever signs in with
     Hugging Face as the Space's owner (``SPACE_AUTHOR_NAME``) or as one of ``RAG_ADMIN_USERS``;
-  - anywhere, a browser session (or API client) that signed in with ``RAG_ADMIN_PASSWORD``.
+  - anywhere, a browser (or API client) that signed in with ``RAG_ADMIN_PASSWORD``: a
+    browser keeps the sign-in in a signed cookie (:mod:`rag.ui.admin_cookie`) until it closes
+    or signs out, page reloads included; an API client, for its session.
   Once an admin is configured, it is required on loopback too.
 """
 
@@ -28,16 +30,21 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from urllib.parse import urlsplit
 
 import gradio as gr
 
-from rag.settings import Settings
+from rag.settings import AccessSettings
+from rag.ui.admin_cookie import COOKIE, AdminCookies
 
 log = logging.getLogger(__name__)
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-# A password sign-in lasts this long (or until the browser tab closes, whichever comes first).
+# An API client's password sign-in lasts this long at most (or until its session ends).
 SESSION_SECONDS = 12 * 60 * 60
+# A wrong password costs this long, one attempt at a time (per way in: the page's sign-in
+# route, the sign_in event), so guessing is slow without locking the real admin out.
+WRONG_PASSWORD_DELAY_S = 1.0
 
 
 class Role(str, Enum):
@@ -53,6 +60,23 @@ def _session(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
 
 
+def _cookie(request: gr.Request | None) -> str | None:
+    cookies = getattr(request, "cookies", None) if request is not None else None
+    return cookies.get(COOKIE) if cookies else None
+
+
+def _from_this_site(request: gr.Request | None) -> bool:
+    """Whether ``request`` comes from the app's own page, or from no page at all (an API
+    client sends no Origin). A browser sends the sign-in cookie with requests that other sites'
+    pages make too (SameSite=None on a Space), so the cookie counts only on these."""
+    headers = getattr(request, "headers", None) if request is not None else None
+    origin = headers.get("origin") if headers else None
+    if not origin:
+        return True
+    host = headers.get("x-forwarded-host") or headers.get("host")
+    return urlsplit(origin).netloc == host
+
+
 @dataclass
 class Access:
     """The role decision for one app. Build it with :meth:`from_settings`."""
@@ -65,11 +89,17 @@ class Access:
     oauth_admins: frozenset[str] = frozenset()
     #: Sign in with Hugging Face is available (a Space with ``hf_oauth: true``).
     oauth: bool = False
+    #: The signed cookie of a browser's password sign-in (with a password only).
+    cookies: AdminCookies | None = None
+    #: How long an API client's password sign-in lasts at most.
+    session_seconds: float = SESSION_SECONDS
     _signed_in: dict[str, float] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> Access:
+    def from_settings(
+        cls, settings: AccessSettings, environ: Mapping[str, str] | None = None
+    ) -> Access:
         """From the settings and the environment a Space (or GRADIO_SERVER_NAME) gives."""
         environ = os.environ if environ is None else environ
         on_space = bool(environ.get("SPACE_ID"))
@@ -86,11 +116,19 @@ class Access:
         admins = {name.strip().lower() for name in settings.admin_users if name.strip()}
         if oauth and environ.get("SPACE_AUTHOR_NAME"):
             admins.add(environ["SPACE_AUTHOR_NAME"].lower())
+        session_seconds = settings.admin_session_hours * 3600
+        cookies = None
+        if password:
+            secret = settings.admin_session_secret
+            key = secret.get_secret_value() if secret else None
+            cookies = AdminCookies(key, session_seconds, cross_site=on_space)
         return cls(
             public=public,
             password_digest=_digest(password) if password else None,
             oauth_admins=frozenset(admins) if oauth else frozenset(),
             oauth=oauth,
+            cookies=cookies,
+            session_seconds=session_seconds,
         )
 
     @classmethod
@@ -117,11 +155,14 @@ class Access:
         username = str(getattr(profile, "username", "") or "").lower()
         if self.oauth and username and username in self.oauth_admins:
             return Role.ADMIN
+        cookie = _cookie(request)
+        if self.cookies is not None and self.cookies.valid(cookie) and _from_this_site(request):
+            return Role.ADMIN
         session = _session(request)
         if session is not None:
             with self._lock:
                 since = self._signed_in.get(session)
-                if since is not None and time.monotonic() - since > SESSION_SECONDS:
+                if since is not None and time.monotonic() - since > self.session_seconds:
                     del self._signed_in[session]
                     since = None
             if since is not None:
@@ -153,19 +194,24 @@ class Access:
             "hf_oauth on the Space, to manage it."
         )
 
-    # --- password sign-in, for one session -----------------------------------------------------
-    def sign_in(self, password: str | None, request: gr.Request | None) -> bool:
-        session = _session(request)
-        if self.password_digest is None or session is None or not password:
+    # --- password sign-in ----------------------------------------------------------------------
+    def password_matches(self, password: str | None) -> bool:
+        if self.password_digest is None or not password:
             return False
-        if not hmac.compare_digest(_digest(password), self.password_digest):
+        return hmac.compare_digest(_digest(password), self.password_digest)
+
+    def sign_in(self, password: str | None, request: gr.Request | None) -> bool:
+        """Sign in ``request``'s session (an API client's; a browser has the cookie too)."""
+        session = _session(request)
+        if session is None or not self.password_matches(password):
             return False
         with self._lock:
             self._signed_in[session] = time.monotonic()
         return True
 
     def sign_out(self, request: gr.Request | None) -> None:
-        """End this session's password sign-in (also called when its browser tab closes)."""
+        """End this session's password sign-in (also called when its browser tab closes; the
+        cookie is cleared by the sign-out route)."""
         session = _session(request)
         if session is not None:
             with self._lock:

@@ -2,19 +2,40 @@
 
 Hiding tabs is for the reader's comfort only: every handler behind them checks the role itself
 (:meth:`rag.ui.access.Access.require_admin`).
+
+*Sign in* first posts the password from the page to the sign-in route, whose reply sets the
+signed cookie that keeps the browser signed in across reloads (:mod:`rag.ui.sign_in_routes`);
+then its event signs in the session, as it does for an API client calling ``/sign_in``.
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 import gradio as gr
 
-from rag.ui.access import Access, Role
+from rag.ui.access import WRONG_PASSWORD_DELAY_S, Access, Role
+from rag.ui.sign_in_routes import SIGN_IN_PATH, SIGN_OUT_PATH
 
-# A wrong password costs this long, one attempt at a time in the whole app (the event's
-# concurrency limit), so guessing is slow without locking the real admin out.
-WRONG_PASSWORD_DELAY_S = 1.0
+
+def _post_first(path: str, body: str) -> str:
+    """Page code for an event's ``js``: POST ``body`` to the app's ``path`` (relative to the
+    app's root, which a proxy may have moved), then hand the event its inputs unchanged."""
+    return f"""async (...inputs) => {{
+  const root = (window.gradio_config && window.gradio_config.root) || location.href;
+  const url = new URL({json.dumps(path.lstrip("/"))}, root.endsWith("/") ? root : root + "/");
+  try {{
+    await fetch(url, {{ method: "POST", credentials: "same-origin", body: {body} }});
+  }} catch (error) {{
+    console.warn("admin sign-in route:", error);
+  }}
+  return inputs;
+}}"""
+
+
+SIGN_IN_JS = _post_first(SIGN_IN_PATH, "new URLSearchParams({ password: inputs[0] || '' })")
+SIGN_OUT_JS = _post_first(SIGN_OUT_PATH, "null")
 
 
 def _role_line(access: Access, role: Role, note: str = "") -> str:
@@ -67,22 +88,12 @@ def build_access_panel(demo: gr.Blocks, access: Access, admin_tabs: list[gr.Tab]
         access.sign_out(request)
         return show(request, profile, "Signed out.")
 
-    sign_in.click(
-        on_sign_in,
-        password,
-        [password, *outputs],
-        api_name="sign_in",
-        concurrency_id="sign_in",
-        concurrency_limit=1,
-    )
+    # One attempt at a time in the whole app, as on the sign-in route.
+    one_at_a_time = {"concurrency_id": "sign_in", "concurrency_limit": 1, "js": SIGN_IN_JS}
+    sign_in.click(on_sign_in, password, [password, *outputs], api_name="sign_in", **one_at_a_time)
     password.submit(
-        on_sign_in,
-        password,
-        [password, *outputs],
-        api_visibility="private",
-        concurrency_id="sign_in",
-        concurrency_limit=1,
+        on_sign_in, password, [password, *outputs], api_visibility="private", **one_at_a_time
     )
-    sign_out.click(on_sign_out, None, outputs, api_name="sign_out")
+    sign_out.click(on_sign_out, None, outputs, api_name="sign_out", js=SIGN_OUT_JS)
     # A closed tab's sign-in ends with it.
     demo.unload(access.sign_out)

@@ -17,6 +17,7 @@ from rag.ui.check import build_check_tab
 from rag.ui.fair_use import FairUse
 from rag.ui.redact import redact
 from rag.ui.render import status_line
+from rag.ui.sign_in_routes import sign_in_routes
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).parent / "assets"
@@ -38,21 +39,27 @@ TEMPORARY_STORE = (
 )
 
 
+def _background_jobs(service: RagService) -> list:
+    """What the app started with itself: the ingest of the notes, the chat model's download."""
+    return [job for job in (service.startup, service.model_fetch) if job is not None]
+
+
 def _status(service: RagService, model: str | None = None) -> str:
     documents, chunks = service.library_size()
     lines = [status_line(redact(model or service.settings.model), documents, chunks)]
-    if service.startup is not None and service.startup.describe():
-        lines.append(redact(service.startup.describe()))  # an error may name a server folder
+    for job in _background_jobs(service):
+        if job.describe():
+            lines.append(redact(job.describe()))  # an error may name a server folder
     if service.settings.store_is_temporary:
         lines.append(TEMPORARY_STORE)
     return "\n\n".join(lines)
 
 
 def _follow_startup(demo: gr.Blocks, service: RagService, status: gr.Markdown) -> None:
-    """The status line shows the ingestion started with the app, polled until it is over."""
+    """The status line shows the jobs started with the app, polled until they are over."""
 
     def refresh() -> tuple[str, gr.Timer]:
-        running = service.startup is not None and service.startup.running
+        running = any(job.running for job in _background_jobs(service))
         return _status(service), gr.Timer(active=running)
 
     timer = gr.Timer(1.0)
@@ -76,11 +83,13 @@ def _optional_tab(
     return tab
 
 
-def build_app(service: RagService, access: Access | None = None) -> gr.Blocks:
+def build_app(
+    service: RagService, access: Access | None = None, fair_use: FairUse | None = None
+) -> gr.Blocks:
     """The app; ``access`` (default: from the settings and the environment) decides who may
-    change the library."""
+    change the library, ``fair_use`` (the same default) how many questions each may ask."""
     access = access or Access.from_settings(service.settings)
-    fair_use = FairUse.from_settings(service.settings)
+    fair_use = fair_use or FairUse.from_settings(service.settings)
     with gr.Blocks(title="Course notes assistant", fill_width=True) as demo:
         gr.Markdown("## Course notes assistant\nAsk questions about your notes; answers cite them.")
         status = gr.Markdown(_status(service), elem_id="rag-status")
@@ -115,9 +124,11 @@ def build_app(service: RagService, access: Access | None = None) -> gr.Blocks:
     return demo
 
 
-def launch_kwargs(settings: Settings | None = None) -> dict:
+def launch_kwargs(settings: Settings | None = None, access: Access | None = None) -> dict:
     """Theme, CSS and JS go to launch() in Gradio 6; so does the largest file Gradio accepts
-    from anyone (its upload route comes before any handler, so it can't check roles)."""
+    from anyone (its upload route comes before any handler, so it can't check roles), and the
+    routes of the admin sign-in cookie for ``access`` (the one given to :func:`build_app`),
+    added to Gradio's FastAPI app as it is made."""
     kwargs = {
         "css_paths": [ASSETS / "app.css"],
         "js": (ASSETS / "app.js").read_text(encoding="utf-8"),
@@ -125,4 +136,6 @@ def launch_kwargs(settings: Settings | None = None) -> dict:
     }
     if settings is not None:
         kwargs["max_file_size"] = int(settings.max_upload_mb * 1024 * 1024)
+    if access is not None:
+        kwargs["app_kwargs"] = {"routes": sign_in_routes(access)}
     return kwargs

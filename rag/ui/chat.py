@@ -178,13 +178,27 @@ class ChatHandlers:
         claims = finished.claims if finished else []
         not_found = bool(finished and finished.not_found)
         cited = set() if not_found else cited_sources(answer, claims)
-        final = link_citations(mark_claims(answer, claims), len(chunks)) + sources_footer(
-            chunks, cited, not_found=not_found
+        marked = mark_claims(answer, claims)
+        final = (
+            link_citations(marked, len(chunks), claims, raw=answer)
+            + self._answered_by(finished, model)
+            + sources_footer(chunks, cited, not_found=not_found, claims=claims)
         )
         shown[-1] = {"role": "assistant", "content": final}
-        sources = sources_html(chunks, cited)
+        sources = sources_html(chunks, cited, claims)
         raw += [{"role": "user", "content": message}, {"role": "assistant", "content": answer}]
         yield shown, raw, sources, "", query_info
+
+    def _answered_by(self, finished: Finished | None, asked: str | None) -> str:
+        """A line under an answer given by another model than the one asked of (which is
+        being downloaded: :mod:`rag.app.model_fetch`), naming the one that answered and why."""
+        asked = asked or self.service.settings.model
+        if finished is None or finished.model == asked:
+            return ""
+        fetch = self.service.model_fetch
+        why = fetch.describe() if fetch is not None and fetch.model == asked else ""
+        note = f"Answered by {finished.model}, not {asked}. {why}".strip()
+        return f"\n\n*{safe_markdown(redact(note))}*"
 
     @staticmethod
     def clear() -> tuple[ChatHistory, ChatHistory, str, str]:

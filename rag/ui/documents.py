@@ -1,13 +1,14 @@
-"""The documents tab: upload files, re-ingest the knowledge folder, list and delete documents.
+"""The documents tab: upload files, re-ingest the knowledge folder, list and delete documents,
+and bring back deleted ones whose files were kept.
 
 The list shows one page of :data:`PAGE_ROWS` documents at a time, filtered by name, and its
 counts come from the store's catalog: a store of thousands of documents opens as fast as a
 small one.
 
 The handlers are plain methods on :class:`DocumentHandlers`, so tests call them directly;
-:func:`build_documents_tab` only lays out components and wires events. Uploads are checked
-on the server (:mod:`rag.ui.uploads`), kept in ``settings.uploads_path`` and stored as
-``uploads/<name>``, apart from the knowledge folder's documents.
+:func:`build_documents_tab` only lays out components and wires events. What each handler does
+to the library is the app's :class:`rag.app.Library` (uploads checked on the server, kept apart
+from the knowledge folder's documents); here it is only asked, and its answers rendered.
 
 Every handler here changes the shared library, so each first asks :class:`Access` whether the
 caller is an admin; what it shows is redacted (no server paths), the details going to the log.
@@ -24,11 +25,9 @@ from typing import Any
 
 import gradio as gr
 
-from ingest.pipeline import FileResult, IngestError, IngestReport
-from rag.app import RagService
+from rag.app import FileResult, IngestError, IngestReport, RagService, UploadReport
 from rag.ui.access import Access
 from rag.ui.redact import redact
-from rag.ui.uploads import UPLOAD_PREFIX, save_uploads
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +37,21 @@ DOCUMENT_HEADERS = ["Document", "Chunks", "Ingested at (UTC)"]
 PAGE_ROWS = 50
 
 
+def _received(item: Any) -> tuple[Path, str]:
+    """(where Gradio put the file, the name the person gave it) of one uploaded item: a
+    FileData dict from the API, a path string, or an object with ``path``/``name``."""
+    if isinstance(item, dict):
+        path = item.get("path") or item.get("name")
+        return Path(path), str(item.get("orig_name") or Path(path).name)
+    path = getattr(item, "path", None) or getattr(item, "name", None) or item
+    return Path(str(path)), Path(str(path)).name
+
+
 class DocumentHandlers:
     def __init__(self, service: RagService, access: Access | None = None):
         self.service = service
         self.settings = service.settings
+        self.library = service.library
         self.access = access or Access.everyone_admin()
 
     # --- uploads ----------------------------------------------------------------------------
@@ -53,25 +63,8 @@ class DocumentHandlers:
     ) -> Iterator[tuple]:
         """Save, then ingest the uploaded files; yields (results, status, documents, choices)."""
         self.access.require_admin("add documents to the library", request, profile)
-        uploads = save_uploads(files, self.settings)
-        rows = [
-            [UPLOAD_PREFIX + u.name, "failed", 0, redact(u.reason)] for u in uploads if u.reason
-        ]
-        saved = [u.saved for u in uploads if u.saved is not None]
-        if not saved:
-            status = "Nothing to ingest." if not rows else "No file could be ingested."
-            yield self._outputs(rows, status)
-            return
-        yield from self._run(
-            rows,
-            lambda on_result: self.service.ingestor.ingest(
-                saved,
-                prune=False,
-                on_result=on_result,
-                lock_timeout=60,
-                source_prefix=UPLOAD_PREFIX,
-            ),
-        )
+        received = [_received(item) for item in files or []]
+        yield from self._run(lambda on_result: self.library.upload(received, on_result))
 
     # --- the knowledge folder -------------------------------------------------------------
     def reingest(
@@ -79,36 +72,33 @@ class DocumentHandlers:
     ) -> Iterator[tuple]:
         """Bring the store in line with the knowledge folder (and the uploads folder)."""
         self.access.require_admin("re-ingest the library", request, profile)
+        yield from self._run(self.library.reingest)
 
-        def job(on_result) -> IngestReport:
-            report = IngestReport()
-            folder = self.settings.knowledge_dir
-            if folder.is_dir():
-                report = self.service.ingestor.ingest(
-                    [folder], on_result=on_result, lock_timeout=60
-                )
-            uploads = self.settings.uploads_path
-            if uploads.is_dir() and any(uploads.iterdir()):
-                more = self.service.ingestor.ingest(
-                    [uploads], on_result=on_result, lock_timeout=60, source_prefix=UPLOAD_PREFIX
-                )
-                report.results += more.results
-                report.seconds += more.seconds
-            return report
-
-        if not self.settings.knowledge_dir.is_dir():
-            log.warning("the knowledge folder %s is missing", self.settings.knowledge_dir)
-            name = self.settings.knowledge_dir.name
-            rows = [[name, "failed", 0, "no such folder"]]
-            yield self._outputs(rows, f"The knowledge folder {name} is missing.")
+    # --- documents deleted, their files kept ------------------------------------------------
+    def include(
+        self,
+        source: str | None,
+        request: gr.Request = None,
+        profile: gr.OAuthProfile | None = None,
+    ) -> Iterator[tuple]:
+        """Bring back a document deleted from the library whose file was kept: it is no
+        longer left out, and the library is re-ingested."""
+        self.access.require_admin("bring documents back into the library", request, profile)
+        if not source:
+            yield self._outputs([], "Choose a deleted document first.")
             return
-        yield from self._run([], job)
+        yield from self._run(lambda on_result: self.library.include(source, on_result))
+
+    def excluded_choices(self) -> dict:
+        """The deleted documents that :meth:`include` can bring back."""
+        return gr.update(choices=self.library.excluded(), value=None)
 
     # --- running a job with live results --------------------------------------------------
     def _run(
-        self, rows: list[list[Any]], job: Callable[[Callable[[FileResult], None]], IngestReport]
+        self, job: Callable[[Callable[[FileResult], None]], IngestReport | UploadReport]
     ) -> Iterator[tuple]:
         """Run ``job`` in a thread; yield the results table each time a file's outcome is known."""
+        rows: list[list[Any]] = []
         events: queue.Queue[FileResult | None] = queue.Queue()
         outcome: dict[str, Any] = {}
 
@@ -131,11 +121,7 @@ class DocumentHandlers:
             rows.append(_result_row(result))
             yield self._outputs(rows, "Ingesting…")
         thread.join()
-        if "error" in outcome:
-            status = outcome["error"]
-        else:
-            report: IngestReport = outcome["report"]
-            status = report.summary()
+        status = outcome["error"] if "error" in outcome else outcome["report"].summary()
         yield self._outputs(rows, status)
 
     def _outputs(self, rows: list[list[Any]], status: str) -> tuple:
@@ -151,7 +137,7 @@ class DocumentHandlers:
 
     def document_rows(self, contains: str = "", page: int = 1) -> list[list[Any]]:
         """One page of the documents whose name contains ``contains``."""
-        documents = self.service.ingestor.documents(
+        documents = self.library.documents(
             contains=(contains or "").strip(), offset=self._offset(page), limit=PAGE_ROWS
         )
         return [[d["source"], d["chunks"], d["ingested_at"]] for d in documents]
@@ -161,7 +147,7 @@ class DocumentHandlers:
 
     def pages(self, contains: str = "") -> tuple[int, int]:
         """(documents matching ``contains``, pages they fill)."""
-        total = self.service.store.document_count((contains or "").strip())
+        total = self.library.document_count((contains or "").strip())
         return total, max(1, -(-total // PAGE_ROWS))
 
     def page_label(self, contains: str, page: int) -> str:
@@ -210,23 +196,18 @@ class DocumentHandlers:
 
         if not source:
             return reply("Choose a document first.")
-        stored = {d["source"]: d for d in self.service.ingestor.documents(contains=source)}
-        if source not in stored:
-            return reply(redact(f"{source} is not in the store."))
         try:
-            removed = self.service.ingestor.delete_document(source, lock_timeout=30)
+            deleted = self.library.delete(source)
         except IngestError as exc:
             log.warning("deleting %s refused: %s", source, exc)
             return reply(redact(str(exc)))
-        message = f"Deleted {source} ({removed} chunks)."
-        path = Path(stored[source]["path"] or "")
-        uploads = self.settings.uploads_path.resolve()
-        if source.startswith(UPLOAD_PREFIX) and path.parent.resolve() == uploads:
-            path.unlink(missing_ok=True)
-        elif path.exists():
-            # The file's place in the knowledge folder, not where that folder is on the server.
-            message += f" It comes back at the next re-ingest unless {source} is removed from "
-            message += f"the knowledge folder ({self.settings.knowledge_dir.name})."
+        message = f"Deleted {source} ({deleted.chunks} chunks)."
+        if deleted.excluded:
+            # Where the file stays is the knowledge folder's business, not the server's paths.
+            message += (
+                " Its file stays where it was, and the library leaves it out from now on; "
+                "“Include again” below brings it back."
+            )
         return reply(message)
 
 
@@ -275,6 +256,16 @@ def build_documents_tab(service: RagService, access: Access | None = None) -> No
             scale=3,
         )
         delete = gr.Button("Delete", variant="stop", scale=1)
+    with gr.Row():
+        # Any name is let through to the handler, which checks it: an API client that
+        # deleted a document has not seen this list change (only a page follows .then()).
+        left_out = gr.Dropdown(
+            choices=handlers.library.excluded(),
+            label="Deleted documents whose files were kept (left out of every re-ingest)",
+            allow_custom_value=True,
+            scale=3,
+        )
+        include = gr.Button("Include again", scale=1)
     outputs = [results, status, documents, chosen]
     listing = [documents, label, chosen, page]
     # After a job, the list and its counts are shown again at the page the person was on. The
@@ -288,6 +279,11 @@ def build_documents_tab(service: RagService, access: Access | None = None) -> No
     ).then(handlers.show_page, [contains, page], listing, **private)
     delete.click(handlers.delete, chosen, [status, documents, chosen], api_name="delete").then(
         handlers.show_page, [contains, page], listing, **private
+    ).then(handlers.excluded_choices, None, left_out, **private)
+    include.click(
+        handlers.include, left_out, outputs, show_progress="minimal", api_name="include"
+    ).then(handlers.show_page, [contains, page], listing, **private).then(
+        handlers.excluded_choices, None, left_out, **private
     )
     contains.change(lambda text: handlers.show_page(text, 1), contains, listing, **private)
     previous.click(

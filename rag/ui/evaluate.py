@@ -44,8 +44,15 @@ log = logging.getLogger(__name__)
 BUNDLED_TESTS = Path(__file__).resolve().parents[2] / "tests" / "data"
 # Questions on the sample notes in knowledge_base/, the app's default documents: offered first.
 DEFAULT_TESTS = "knowledge_base_tests.jsonl"
-CATEGORY_HEADERS = ["Category", "Questions", "MRR", "nDCG@k", "Coverage %"]
-WEAK_HEADERS = ["Question", "MRR", "Coverage %", "Missing keywords", "First source"]
+CATEGORY_HEADERS = ["Category", "Questions", "MRR", "nDCG@k", "Coverage %", "All documents"]
+WEAK_HEADERS = [
+    "Question",
+    "MRR",
+    "Coverage %",
+    "Missing keywords",
+    "Missing documents",
+    "First source",
+]
 MAX_TESTS_MB = 5.0
 MAX_K = 50
 RETRIEVAL, ANSWERS = "Retrieval", "Answers"
@@ -214,12 +221,15 @@ class EvaluateHandlers:
             f"MRR **{totals.mrr:.3f}**, nDCG@{k} **{totals.ndcg:.3f}**, "
             f"coverage **{totals.coverage:.1f}%**."
         ) + _failures(run.report)
+        if totals.complete is not None:
+            status += f" {result.completeness_line()}."
         weak = [
             [
                 s.case.question,
                 round(s.mrr, 3),
                 round(s.coverage, 1),
                 ", ".join(s.missing),
+                ", ".join(s.missing_documents),
                 s.sources[0] if s.sources else "",
             ]
             for s in result.misses(10)
@@ -268,7 +278,9 @@ def build_evaluate_tab(
     gr.Markdown(
         "Score retrieval the way the LLM-engineering course does: for each question, where its "
         "keywords first appear in the passages retrieved (MRR), how high all of them rank "
-        "(nDCG), and how many are found at all (coverage). Or score the chat's answers: the "
+        "(nDCG), and how many are found at all (coverage); for questions that list the "
+        "documents their answer needs, whether all of them are in the passages the answer "
+        "reads (all documents). Or score the chat's answers: the "
         "keywords in the answer, citations that name a given source, sentences the sources "
         "support, numbers found in no source, refusals, and time. The documents are ingested "
         "into a temporary store; the chat's store is not touched."

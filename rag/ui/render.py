@@ -21,8 +21,11 @@ from rag.core import (
     replace_citations,
     split_sentences,
 )
+from rag.core.answer_text import CITATION_MARK
 
-SNIPPET_CHARS = 600
+#: (start, end) of a sentence in a passage's body.
+Span = tuple[int, int]
+_MARK = re.compile(CITATION_MARK)
 
 
 def cited_first(chunks: Sequence[Passage], cited: set[int] | None) -> list[tuple[Passage, bool]]:
@@ -36,28 +39,61 @@ def cited_first(chunks: Sequence[Passage], cited: set[int] | None) -> list[tuple
 
 
 def sources_html(
-    chunks: Sequence[Passage], cited: set[int] | None = None, *, anchor: str = "source"
+    chunks: Sequence[Passage],
+    cited: set[int] | None = None,
+    claims: Sequence[Claim] = (),
+    *,
+    anchor: str = "source",
 ) -> str:
     """One collapsible card per source, ``id="source-N"`` so citations can open it; once the
     answer is in (``cited`` given), the sources it cites come first and the others are marked
-    as retrieved but not cited. ``anchor``: the ids' prefix, one per panel of the page."""
+    as retrieved but not cited. The sentences that support the answer's claims are marked in
+    their passage, each ``id="evidence-N-START-END"``, so a citation can point at them.
+    ``anchor``: the cards' id prefix, one per panel of the page."""
     if not chunks:
         return '<div class="rag-sources-empty">Sources of the answer appear here.</div>'
+    marked = evidence_spans(claims)
     cards = []
     for chunk, is_cited in cited_first(chunks, cited):
-        body = chunk.body.strip()
-        snippet = (
-            body if len(body) <= SNIPPET_CHARS else body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-        )
         classes = "rag-source" if is_cited else "rag-source rag-uncited"
         note = "" if is_cited else ' <span class="rag-uncited-note">retrieved, not cited</span>'
         cards.append(
             f'<details class="{classes}" id="{anchor}-{chunk.n}" data-n="{chunk.n}">'
             f'<summary><span class="rag-source-n">[{chunk.n}]</span> '
             f"{html.escape(source_label(chunk))}{note}</summary>"
-            f'<pre class="rag-source-text">{html.escape(snippet)}</pre></details>'
+            f'<pre class="rag-source-text">{_marked_body(chunk, marked.get(chunk.n, []))}</pre>'
+            "</details>"
         )
     return '<div class="rag-sources">' + "".join(cards) + "</div>"
+
+
+def evidence_spans(claims: Sequence[Claim]) -> dict[int, list[Span]]:
+    """Where, in each source's body, the supported claims' evidence stands: {n: [spans]}."""
+    spans: dict[int, set[Span]] = {}
+    for claim in claims:
+        if claim.supported:
+            for evidence in claim.evidence:
+                if evidence.end > evidence.start:
+                    spans.setdefault(evidence.n, set()).add((evidence.start, evidence.end))
+    return {n: sorted(found) for n, found in spans.items()}
+
+
+def _marked_body(chunk: Passage, spans: Sequence[Span]) -> str:
+    """The passage's body, escaped, each evidence span wrapped in a mark (overlaps merged)."""
+    body = chunk.body
+    parts, position = [], 0
+    for start, end in spans:
+        start = max(start, position)
+        if end <= start or end > len(body):
+            continue
+        parts.append(html.escape(body[position:start]))
+        parts.append(
+            f'<mark class="rag-evidence" id="evidence-{chunk.n}-{start}-{end}">'
+            f"{html.escape(body[start:end])}</mark>"
+        )
+        position = end
+    parts.append(html.escape(body[position:]))
+    return "".join(parts).strip()
 
 
 def cited_sources(answer: str, claims: Sequence[Claim]) -> set[int]:
@@ -128,7 +164,7 @@ def checked_html(
     for claim in claims:
         mark, label = VERDICT_LABELS.get(claim.verdict, NOT_IN_NOTES_LABEL)
         quotes = "".join(
-            f'<blockquote class="rag-evidence"><a class="rag-cite" href="#{anchor}-{e.n}" '
+            f'<blockquote class="rag-check-evidence"><a class="rag-cite" href="#{anchor}-{e.n}" '
             f'data-n="{e.n}">[{e.n}]</a> {html.escape(e.text)}'
             f"<br><small>{html.escape(labels.get(e.n, ''))}</small></blockquote>"
             for e in claim.evidence
@@ -145,28 +181,74 @@ def checked_html(
     return '<div class="rag-checked">' + "".join(rows) + "</div>"
 
 
-def link_citations(answer: str, count: int) -> str:
-    """Turn ``[n]`` markers for existing sources into links to their cards."""
+def link_citations(
+    answer: str, count: int, claims: Sequence[Claim] = (), *, raw: str | None = None
+) -> str:
+    """Turn ``[n]`` markers for existing sources into links to their cards. A marker that
+    cites claims with evidence links to that evidence too, ``#source-N:START-END,...``: the
+    page opens the card and highlights those sentences. ``raw``: the answer as written, when
+    ``answer`` is its marked-up form (the claims are found in it; the marks are the same)."""
+    cited = citation_evidence(raw if raw is not None else answer, claims)
+    marks = iter(range(len(cited)))
 
-    def link(n: int) -> str:
-        if 1 <= n <= count:
-            return f'<a class="rag-cite" href="#source-{n}" data-n="{n}">[{n}]</a>'
-        return f"[{n}]"
+    def link(n: int, spans: dict[int, list[Span]]) -> str:
+        if not 1 <= n <= count:
+            return f"[{n}]"
+        where = ",".join(f"{start}-{end}" for start, end in spans.get(n, []))
+        target = f"source-{n}:{where}" if where else f"source-{n}"
+        return f'<a class="rag-cite" href="#{target}" data-n="{n}">[{n}]</a>'
 
-    return replace_citations(answer, lambda numbers: "".join(link(n) for n in numbers))
+    def replace(numbers: list[int]) -> str:
+        spans = cited[next(marks, 0)] if cited else {}
+        return "".join(link(n, spans) for n in numbers)
+
+    return replace_citations(answer, replace)
+
+
+def citation_evidence(answer: str, claims: Sequence[Claim]) -> list[dict[int, list[Span]]]:
+    """For each citation mark of ``answer``, in order: the evidence of the claims it cites,
+    {n: [spans]}. A mark cites the claims whose text stands between it and the mark before
+    (a line's one [n] cites each sentence on the line)."""
+    placed: list[tuple[int, Claim]] = []
+    cursor = 0
+    for claim in claims:
+        probe = claim.text.strip().rstrip(".;:!?")[:80]
+        at = answer.find(probe, cursor) if probe else -1
+        if at >= 0:
+            placed.append((at, claim))
+            cursor = at + len(probe)
+    found = []
+    previous = 0
+    for mark in _MARK.finditer(answer):
+        spans: dict[int, set[Span]] = {}
+        for at, claim in placed:
+            if previous <= at < mark.start() and claim.supported:
+                for evidence in claim.evidence:
+                    spans.setdefault(evidence.n, set()).add((evidence.start, evidence.end))
+        found.append({n: sorted(s) for n, s in spans.items()})
+        previous = mark.end()
+    return found
 
 
 def sources_footer(
-    chunks: Sequence[Passage], cited: set[int] | None = None, *, not_found: bool = False
+    chunks: Sequence[Passage],
+    cited: set[int] | None = None,
+    *,
+    not_found: bool = False,
+    claims: Sequence[Claim] = (),
 ) -> str:
     """A compact list under each answer: which file, section or page each [n] is; the cited
-    ones first, then those retrieved but not cited (marked as such)."""
+    ones first, then those retrieved but not cited (marked as such). Each links to its card
+    and to every sentence of it that supports the answer."""
     if not chunks:
         return ""
+    marked = evidence_spans(claims)
 
     def item(c: Passage) -> str:
+        where = ",".join(f"{start}-{end}" for start, end in marked.get(c.n, []))
+        target = f"source-{c.n}:{where}" if where else f"source-{c.n}"
         return (
-            f'<a class="rag-cite" href="#source-{c.n}" data-n="{c.n}">[{c.n}]</a> '
+            f'<a class="rag-cite" href="#{target}" data-n="{c.n}">[{c.n}]</a> '
             f"{_escape_markdown(source_label(c))}"
         )
 

@@ -22,7 +22,7 @@ def clean_snapshot(folder: Path, db: Path, embedder, **overrides) -> dict[str, t
     """What one clean ingest of ``folder`` into a new store holds."""
     settings = Settings(_env_file=None, db_dir=db, knowledge_dir=folder, **overrides)
     store = open_store(settings)
-    Ingestor(settings, store, lambda: embedder).ingest([folder])
+    Ingestor.from_settings(settings, store, lambda: embedder).ingest([folder])
     return snapshot(store)
 
 

@@ -144,48 +144,16 @@ def _groups(body: str) -> list[list[Sentence]]:
     return groups
 
 
-def _indent(body: str, sentence: Sentence) -> int:
-    line_start = body.rfind("\n", 0, sentence.start) + 1
-    line = body[line_start : sentence.start]
-    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
-
-
-def _leads(body: str, groups: list[list[Sentence]]) -> list[str]:
-    """What leads into each group when it is a list item: the sentence ending with ":" before
-    its list, else the item it is nested under (with what leads into that one), else a label
-    line right above the list ("Hugging Face")."""
-    leads: list[str] = []
-    for index, group in enumerate(groups):
-        first = group[0]
-        lead = ""
-        if first.kind == ITEM and first.lead:
-            lead = first.lead
-        elif first.kind == ITEM:
-            indent = _indent(body, first)
-            for earlier_index in range(index - 1, -1, -1):
-                earlier = groups[earlier_index]
-                head = earlier[0]
-                if head.kind != ITEM or head.block != first.block:
-                    between = body[earlier[-1].end : first.start]
-                    label = len(earlier) == 1 and not head.text.endswith(".")
-                    if head.kind != ITEM and label and "\n\n" not in between:
-                        lead = head.text
-                    break
-                if _indent(body, head) < indent:
-                    text = " ".join(s.text for s in earlier)
-                    lead = f"{leads[earlier_index]} {text}".strip()
-                    break
-        leads.append(lead)
-    return leads
-
-
 def passage_units(passage: Passage) -> list[Unit]:
     """The units of one passage, in order."""
     units = []
     section = str(passage.metadata.get("section") or "")
     groups = _groups(passage.body)
-    for group, lead in zip(groups, _leads(passage.body, groups), strict=True):
+    for group in groups:
         first = group[0]
+        # What leads into a list item: every lead above it ("Hugging Face" / "It has 3 main
+        # features"), as the sentence splitter reads them.
+        lead = " ".join(first.leads) if first.kind == ITEM else ""
         headings = " ".join(first.headings) or section
         text = " ".join(s.text for s in group)
         unit = Unit(

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ingest.loaders import LoadError, load_file
 
@@ -54,15 +54,6 @@ def safe_filename(name: str) -> str:
     return f"{stem}.{ext}" if ext else stem
 
 
-def _upload_path(item: Any) -> tuple[Path, str]:
-    """(where Gradio put the file, the name the person gave it) of one uploaded item."""
-    if isinstance(item, dict):
-        path = item.get("path") or item.get("name")
-        return Path(path), str(item.get("orig_name") or Path(path).name)
-    path = getattr(item, "path", None) or getattr(item, "name", None) or item
-    return Path(str(path)), Path(str(path)).name
-
-
 @dataclass
 class Upload:
     """One uploaded file: saved under ``saved``, or refused with ``reason``."""
@@ -72,14 +63,14 @@ class Upload:
     reason: str = ""
 
 
-def save_uploads(files: Iterable[Any] | None, settings: Settings) -> list[Upload]:
-    """Check each uploaded file and copy the good ones into the uploads folder."""
+def save_uploads(files: Iterable[tuple[Path, str]], settings: Settings) -> list[Upload]:
+    """Check each uploaded file, given as (where it was received, the name the person gave
+    it), and copy the good ones into the uploads folder."""
     folder = settings.uploads_path
     folder.mkdir(parents=True, exist_ok=True)
     limit = settings.max_upload_mb
     uploads = []
-    for item in files or []:
-        source, given = _upload_path(item)
+    for source, given in files:
         name = safe_filename(given)
         ext = Path(name).suffix.lower()
         try:

@@ -1,0 +1,32 @@
+"""The store as one object over two parts: its Chroma collection and its lexical index, opened
+and closed together. Real Chroma in a temporary folder, the real embedder."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from rag.store import open_store
+
+from .support.notes import TOPICS, write_notes
+from .support.store_checks import assert_lexical_matches
+
+
+def test_a_closed_store_lets_go_of_both_parts_and_the_folder_opens_again(make_service, tmp_path):
+    notes = tmp_path / "notes"
+    write_notes(notes, TOPICS[:3])
+    service = make_service(knowledge_dir=notes)
+    service.ingestor.ingest([notes])
+    chunks = service.store.count()
+
+    service.store.close()
+    service.store.close()  # twice is harmless
+
+    with pytest.raises(sqlite3.ProgrammingError):
+        service.store.lexical.chunk_count()  # the index's file is closed
+    again = open_store(service.settings)
+    assert again.count() == chunks
+    assert again.document_count() == 3
+    assert_lexical_matches(again)
+    again.close()
