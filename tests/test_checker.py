@@ -34,6 +34,18 @@ HUB = """Hugging Face
   - Datasets - About 200,000 datasets
 """
 HUB_FACTS = "Every repository on the Hub is a git repo with large files stored via LFS.\n"
+LEVELS = """Level 2: Model Fine-tuning
+Model fine-tuning involves adjusting at least one internal parameter of a pre-trained LLM.
+
+Level 3: Build Your Own LLM
+Building your own LLM involves creating an LLM from scratch by defining all model parameters. The process includes three main steps: First, collect extensive datasets, such as Python code, Wikipedia articles, and books.
+"""
+CONTEXT = """### Why context length matters
+
+- **Memory of the conversation.** Chat "memory" is just resending the history every turn. Once the
+  history exceeds the window, something must be truncated or summarised.
+- **Grounding.** RAG works by stuffing retrieved passages into the prompt.
+"""
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +104,26 @@ def test_a_negated_claim_is_contradicted(vectors):
     claim = check("Repositories on the Hub are not git repositories.", HUB_FACTS, vectors)
     assert claim.verdict == CONTRADICTED
     assert check("Hub repositories are git repositories.", HUB_FACTS, vectors).supported
+
+
+def test_a_sentence_under_a_title_line_holds_what_the_title_names(vectors):
+    # "build" is the title's word, not another thing's: the title names the paragraph's subject.
+    claim = check(
+        "To build your own LLM you first collect large datasets such as Python code, "
+        "Wikipedia articles and books.",
+        LEVELS,
+        vectors,
+    )
+    assert claim.verdict == SUPPORTED, claim.reason
+    assert claim.evidence[0].text.startswith("The process includes three main steps")
+
+
+def test_a_paraphrase_in_other_forms_and_synonyms_of_the_words_is_supported(vectors):
+    # "chatbot" holds "chat", and "sent again" says what "resending" does, close in meaning.
+    claim = check(
+        "A chatbot's memory is simply the history sent again on each turn.", CONTEXT, vectors
+    )
+    assert claim.verdict == SUPPORTED, claim.reason
 
 
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):

@@ -41,8 +41,26 @@ class Match:
         return TERM_WEIGHT * self.share + (1 - TERM_WEIGHT) * self.similarity
 
 
+#: A term is held by another form of it that begins the same way: a compound or a derived
+#: word ("chat" in "chatbot", "embed" in "embedding") when the shorter has this many letters.
+MIN_PREFIX = 4
+
+
+def _held(key: str, keys: frozenset[str]) -> bool:
+    if key in keys:
+        return True
+    if key[0] in "#~" or len(key) < MIN_PREFIX:
+        return False
+    return any(
+        len(other) >= MIN_PREFIX
+        and other[0] not in "#~"
+        and (other.startswith(key) or key.startswith(other))
+        for other in keys
+    )
+
+
 def match(claim: Reading, unit: Unit, similarity: float) -> Match:
-    held = {k for k in claim.keys if k in unit.keys}
+    held = {k for k in claim.keys if _held(k, unit.keys)}
     return Match(unit, held, set(claim.keys) - held, similarity)
 
 

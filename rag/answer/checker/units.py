@@ -19,8 +19,10 @@ from rag.core import (
     HEADING,
     ITEM,
     ROW,
+    TEXT,
     Passage,
     Sentence,
+    is_title,
     plain,
     search_terms,
     split_sentences,
@@ -149,11 +151,15 @@ def passage_units(passage: Passage) -> list[Unit]:
     units = []
     section = str(passage.metadata.get("section") or "")
     groups = _groups(passage.body)
+    titles: dict[int, str] = {}  # block -> the title line its paragraph opens with
     for group in groups:
         first = group[0]
         # What leads into a list item: every lead above it ("Hugging Face" / "It has 3 main
-        # features"), as the sentence splitter reads them.
-        lead = " ".join(first.leads) if first.kind == ITEM else ""
+        # features"), as the sentence splitter reads them; into a sentence of a paragraph,
+        # the title line over it ("Level 3: Build Your Own LLM"), which names what it is about.
+        lead = " ".join(first.leads) if first.kind == ITEM else titles.get(first.block, "")
+        if first.kind == TEXT and first.block not in titles and is_title(first.text):
+            titles[first.block] = first.text
         headings = " ".join(first.headings) or section
         text = " ".join(s.text for s in group)
         unit = Unit(

@@ -40,6 +40,9 @@ CANDIDATES = 3
 MIN_SHARE = 0.5
 #: ... and is at least this close in meaning (cosine).
 MIN_SIMILARITY = 0.55
+#: A claim's term the unit words otherwise is held when one of the unit's words embeds this
+#: close to it ("simply" and "just", "chatbot" and "chat").
+SYNONYM_SIMILARITY = 0.6
 #: A unit holding this share of the claim's keys holds it however far their meanings are (a
 #: long sentence that says much else embeds far from a short claim it holds).
 HOLDING_SHARE = 0.8
@@ -135,6 +138,31 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
     return None
 
 
+def _share_with_synonyms(claim: Reading, candidate: Match, embed: Embed) -> float:
+    """The share of the claim's keys the unit holds, counting a term the unit words otherwise
+    (:data:`SYNONYM_SIMILARITY`) as held. Names and numbers must be there as written."""
+    words = {}
+    for token in claim.tokens:
+        for key in token.keys:
+            if key in candidate.missing and token.text.lower() not in claim.names:
+                words.setdefault(key, token.text.lower())
+    unit_words = sorted(
+        {
+            t.text.lower()
+            for r in (candidate.unit.reading, candidate.unit.context_reading)
+            for t in r.tokens
+            if t.keys and not t.quantity
+        }
+    )
+    if not words or not unit_words:
+        return candidate.share
+    vectors = np.asarray(embed(list(words.values()) + unit_words))
+    closeness = vectors[: len(words)] @ vectors[len(words) :].T
+    found = int((closeness.max(axis=1) >= SYNONYM_SIMILARITY).sum())
+    total = len(candidate.held) + len(candidate.missing)
+    return (len(candidate.held) + found) / total
+
+
 def conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
     """Why the unit says otherwise than the claim ("" when no rule finds it does)."""
     return (
@@ -206,7 +234,10 @@ def judge(
         if missing:
             lacking = lacking or f"{_as_written(claim_text, missing)} not found in the passages"
             continue
-        close = candidate.share >= MIN_SHARE and candidate.similarity >= MIN_SIMILARITY
+        share = candidate.share
+        if share < MIN_SHARE and candidate.similarity >= MIN_SIMILARITY:
+            share = _share_with_synonyms(claim, candidate, sources.embed)
+        close = share >= MIN_SHARE and candidate.similarity >= MIN_SIMILARITY
         if not close and candidate.share < HOLDING_SHARE:
             continue
         if contradiction is not None:
