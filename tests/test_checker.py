@@ -34,6 +34,9 @@ HUB = """Hugging Face
   - Datasets - About 200,000 datasets
 """
 HUB_FACTS = "Every repository on the Hub is a git repo with large files stored via LFS.\n"
+HEADS = """The original paper used d_model = 512 with 8 heads of 64 dimensions each.
+Llama 3 8B has 32 query heads but only 8 KV heads, which cuts the KV cache to a quarter.
+"""
 LEVELS = """Level 2: Model Fine-tuning
 Model fine-tuning involves adjusting at least one internal parameter of a pre-trained LLM.
 
@@ -98,6 +101,19 @@ def test_a_count_given_to_the_neighbouring_item_is_not_supported(vectors):
     claim = check("Hugging Face hosts about 800,000 datasets.", HUB, vectors)
     assert not claim.supported
     assert check("Hugging Face hosts over 800,000 open source models.", HUB, vectors).supported
+
+
+def test_a_number_is_read_with_what_it_counts_in_its_phrase(vectors):
+    # Two numbers in one phrase: each counts the word right after it.
+    moved = check("The original paper used 64 heads of 8 dimensions each.", HEADS, vectors)
+    assert moved.verdict == CONTRADICTED, moved.reason
+    # "32 query heads" in other words is still held, "8 KV heads" being nearer the 8.
+    held = check(
+        "With only 8 KV heads for its 32 query heads, Llama 3 8B cuts its KV cache to a quarter.",
+        HEADS,
+        vectors,
+    )
+    assert held.verdict == SUPPORTED, held.reason
 
 
 def test_a_negated_claim_is_contradicted(vectors):

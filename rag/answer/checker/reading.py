@@ -174,6 +174,18 @@ class Modifier:
     context: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Quantity:
+    """A number that counts something, and the words of its phrase."""
+
+    number: str
+    #: key -> how much of a word it is (the parts of a dashed name share one word).
+    beside: dict[str, float]
+    #: The same, divided by how many words away it stands: the word right after the number
+    #: ("64 dimensions") weighs most.
+    near: dict[str, float]
+
+
 @dataclass
 class Reading:
     """What the checker reads in a sentence (or in a unit of a source)."""
@@ -193,9 +205,8 @@ class Reading:
     comparisons: list[Comparison]
     #: A direction word and the term it modifies ("fewer tokens").
     modifiers: list[Modifier]
-    #: (number, {key of its phrase: how much of a word it is}) for each number that counts
-    #: something.
-    quantities: list[tuple[str, dict[str, float]]]
+    #: Each number that counts something, with the words beside it.
+    quantities: list[Quantity]
 
     @property
     def keys(self) -> list[str]:
@@ -474,22 +485,35 @@ def _keys_of(tokens: Iterable[Token]) -> set[str]:
     }
 
 
-def _quantities(tokens: list[Token]) -> list[tuple[str, dict[str, float]]]:
+def _quantities(tokens: list[Token]) -> list[Quantity]:
     """Each number that counts something, with the keys of its phrase, each weighing one
-    word: the parts of a word joined by dashes ("all-MiniLM-L6-v2") share one."""
+    word (the parts of a word joined by dashes, "all-MiniLM-L6-v2", share one), and again
+    weighed by how near each stands: "8 KV heads for its 32 query heads" counts query heads
+    with 32."""
     parts = Counter(t.compound for t in tokens if t.keys and not t.quantity)
-    found = []
+    # Each token's place counted in words: a dashed word's parts share one.
+    place, seen = [], set()
     for token in tokens:
+        seen.add(token.compound)
+        place.append(len(seen))
+    found = []
+    for i, token in enumerate(tokens):
         if not token.quantity:
             continue
         beside: dict[str, float] = {}
-        for other in tokens:
+        near: dict[str, float] = {}
+        for j, other in enumerate(tokens):
             if other.phrase != token.phrase or other.quantity:
                 continue
+            # What a number counts mostly follows it ("6 layers"): a word before it stands
+            # one further off.
+            distance = max(abs(place[j] - place[i]) + (j < i), 1)
             keys = list(other.keys) + ([f"~{other.direction[0]}"] if other.direction else [])
+            weight = 1 / parts.get(other.compound, 1)
             for key in keys:
-                beside[key] = max(beside.get(key, 0.0), 1 / parts.get(other.compound, 1))
-        found.extend((key[1:], beside) for key in token.keys if key.startswith("#"))
+                beside[key] = max(beside.get(key, 0.0), weight)
+                near[key] = max(near.get(key, 0.0), weight / distance)
+        found.extend(Quantity(key[1:], beside, near) for key in token.keys if key.startswith("#"))
     return found
 
 

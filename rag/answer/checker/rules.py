@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rag.answer.checker.lexicon import RELATIONAL_SCALES
-from rag.answer.checker.reading import Clause, Phrase, Reading
+from rag.answer.checker.reading import Clause, Phrase, Quantity, Reading
 
 #: A unit's clause is compared with a claim's clause when it holds at least this many of its
 #: keys (and more than any other clause of the unit).
@@ -154,16 +154,53 @@ def _beside(key: str, others: list[str], unit_where: dict[str, set[int]]) -> boo
     return any(unit_where[key] & unit_where[other] for other in others if other != key)
 
 
+def _counted(beside: Mapping[str, float]) -> set[str]:
+    """What a number counts: the keys of the word right after it ("64 dimensions")."""
+    return {k for k, weight in beside.items() if weight >= 1.0 and not k.startswith("~")}
+
+
+def _fit(ours: Mapping[str, float], theirs: Mapping[str, float]) -> float:
+    """How alike the words around two numbers are, each word by its nearness to both."""
+    return sum(min(weight, theirs[key]) for key, weight in ours.items() if key in theirs)
+
+
+def _better_placed(quantity: Quantity, unit: Reading) -> str:
+    """Another number of the unit that counts what the claim's number counts, with words
+    around it more like the claim's than any place of the number in the unit ("" when none):
+    "8 heads of 64 dimensions" gives heads 8, not 64; "GPT-2 has 50,257 tokens, ..., Llama 3
+    uses a 128k vocabulary" gives Llama's vocabulary 128k, not 50,257."""
+    counted = _counted(quantity.near)
+    same = [q.near for q in unit.quantities if q.number == quantity.number]
+    if not counted:
+        return ""
+    best, best_fit = "", max((_fit(quantity.near, near) for near in same), default=0.0)
+    for other in unit.quantities:
+        fit = _fit(quantity.near, other.near)
+        if other.number != quantity.number and counted & _counted(other.near) and fit > best_fit:
+            best, best_fit = other.number, fit
+    return best
+
+
 def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     """Why a number of the claim stands beside other things in the unit ("" if it doesn't):
-    the unit's phrases holding most of the words beside it in the claim hold another
-    ("truncates input at 384 word pieces" against "truncates input at 256 word pieces"). A
-    name is one word however many parts it has: "all-MiniLM-L6-v2 has 6 layers" is held by
-    "has 6 layers" as much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors"."""
+    another number of the unit counts what it counts, in words more like the claim's ("8
+    heads of 64 dimensions" against "64 heads"), or the unit's phrases holding most of the
+    words beside it in the claim hold another ("truncates input at 384 word pieces" against
+    "truncates input at 256 word pieces"). A name is one word
+    however many parts it has: "all-MiniLM-L6-v2 has 6 layers" is held by "has 6 layers" as
+    much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors"."""
     unit_phrases = [p for c in unit.clauses for p in c.phrases]
-    for number, beside in claim.quantities:
-        aligned = _aligned_phrases(set(beside), unit_phrases, beside)
-        if any(f"#{number}" in p.keys for p in aligned):
+    for quantity in claim.quantities:
+        number = quantity.number
+        other = _better_placed(quantity, unit)
+        if other:
+            return f"gives {other} there, not {number}"
+        # The phrases most alike by the words beside the number, or by the nearest of them
+        # ("32 query heads"); either holding it places it (a unit may leave out what the
+        # number counts: "the Diamond subset has 198").
+        aligned = _aligned_phrases(set(quantity.beside), unit_phrases, quantity.beside)
+        nearest = _aligned_phrases(set(quantity.near), unit_phrases, quantity.near)
+        if any(f"#{number}" in p.keys for p in aligned + nearest):
             continue
         others = sorted({n for p in aligned for n in p.quantities})
         if others:
