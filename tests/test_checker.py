@@ -37,6 +37,13 @@ HUB_FACTS = "Every repository on the Hub is a git repo with large files stored v
 HEADS = """The original paper used d_model = 512 with 8 heads of 64 dimensions each.
 Llama 3 8B has 32 query heads but only 8 KV heads, which cuts the KV cache to a quarter.
 """
+FUSION = """## Hybrid search: BM25 + dense
+
+### Reciprocal rank fusion
+
+BM25 scores and cosine similarities are on different scales, so instead of adding scores we fuse
+**ranks**. Reciprocal rank fusion (Cormack et al., 2009):
+"""
 LEVELS = """Level 2: Model Fine-tuning
 Model fine-tuning involves adjusting at least one internal parameter of a pre-trained LLM.
 
@@ -132,6 +139,18 @@ def test_a_sentence_under_a_title_line_holds_what_the_title_names(vectors):
     )
     assert claim.verdict == SUPPORTED, claim.reason
     assert claim.evidence[0].text.startswith("The process includes three main steps")
+
+
+def test_a_subject_a_heading_further_up_names_is_every_sections_subject(vectors):
+    # "BM25" is named by the parent heading, so the sentence about BM25 scores is not another
+    # subject than "Reciprocal rank fusion", the heading right above it.
+    claim = check(
+        "Reciprocal rank fusion combines ranks rather than raw scores because BM25 scores and "
+        "cosine similarities are on different scales.",
+        FUSION,
+        vectors,
+    )
+    assert claim.verdict == SUPPORTED, claim.reason
 
 
 def test_a_paraphrase_in_other_forms_and_synonyms_of_the_words_is_supported(vectors):

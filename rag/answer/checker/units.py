@@ -99,6 +99,8 @@ class Unit:
     #: The keys of the label it opens with, when it opens with one ("**Zero-shot** means",
     #: "Data Parallelism: ...", "Models - Over 800,000 ...").
     label: frozenset[str] = frozenset()
+    #: The heading right above it (the last of :attr:`headings`).
+    heading: str = ""
 
     @property
     def context(self) -> str:
@@ -174,6 +176,7 @@ def passage_units(passage: Passage) -> list[Unit]:
             read(_read_text(passage.body, group)),
             read(" ".join(part for part in (headings, lead) if part)),
             label=_label(passage.body[first.start : group[-1].end], text),
+            heading=first.heading,
         )
         units.append(unit)
     _give_keys(units)
@@ -205,11 +208,15 @@ def _give_keys(units: list[Unit]) -> None:
     for siblings in by_place.values():
         heading = read(siblings[0].headings)
         named = set(heading.keys)
-        subjects = {_subject(u) for u in siblings} & named
+        # The subjects the heading right above them names: one a heading further up names
+        # ("Hybrid search: BM25 + dense" over "Reciprocal rank fusion") is every sibling's.
+        own_heading = set(read(siblings[0].heading).keys)
+        subjects = {_subject(u) for u in siblings} & own_heading
         for unit in siblings:
             lead = read(unit.lead) if unit.lead else None
             own = set(unit.reading.keys)
-            others = subjects - {_subject(unit)} - own if _subject(unit) in named else set()
+            mixed = _subject(unit) in own_heading
+            others = subjects - {_subject(unit)} - own if mixed else set()
             unit.keys = frozenset(own | set(lead.keys if lead else ()) | (named - others))
             unit.words = frozenset(
                 unit.reading.words | (lead.words if lead else set()) | heading.words
