@@ -44,6 +44,9 @@ FUSION = """## Hybrid search: BM25 + dense
 BM25 scores and cosine similarities are on different scales, so instead of adding scores we fuse
 **ranks**. Reciprocal rank fusion (Cormack et al., 2009):
 """
+GQA = """**Grouped-query attention (GQA)** shares each key/value head across several query heads. Llama
+3 8B has 32 query heads but only 8 KV heads, which cuts the KV cache to a quarter.
+"""
 LEVELS = """Level 2: Model Fine-tuning
 Model fine-tuning involves adjusting at least one internal parameter of a pre-trained LLM.
 
@@ -148,6 +151,18 @@ def test_a_subject_a_heading_further_up_names_is_every_sections_subject(vectors)
         "Reciprocal rank fusion combines ranks rather than raw scores because BM25 scores and "
         "cosine similarities are on different scales.",
         FUSION,
+        vectors,
+    )
+    assert claim.verdict == SUPPORTED, claim.reason
+
+
+def test_a_claim_about_a_units_subject_may_name_its_neighbours_beside_it(vectors):
+    # It names "grouped-query attention", the neighbour's label, while speaking of Llama 3 8B,
+    # the subject of the sentence that holds it: no mix-up.
+    claim = check(
+        "Llama 3 8B uses grouped-query attention with 32 query heads but just 8 key/value "
+        "heads, shrinking the KV cache to a quarter.",
+        GQA,
         vectors,
     )
     assert claim.verdict == SUPPORTED, claim.reason

@@ -127,13 +127,17 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
     if not missing:
         return None
     first = claim.terms[0]
+    # A claim that speaks of the unit's own subject too may name a neighbour's beside it
+    # ("Llama 3 8B uses grouped-query attention with 32 query heads"): it adds to the unit,
+    # it does not give the unit's words to the neighbour.
+    speaks_of_unit = bool(unit.reading.terms) and unit.reading.terms[0] in claim.terms
     for other in sources.units:
         if other is unit or other.n != unit.n or other.block != unit.block:
             continue
         own = other.reading.terms
         if first in missing and first in own:
             return other
-        if own and own[0] in missing & other.label:
+        if own and own[0] in missing & other.label and not speaks_of_unit:
             return other
     return None
 
