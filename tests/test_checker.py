@@ -47,6 +47,10 @@ BM25 scores and cosine similarities are on different scales, so instead of addin
 GQA = """**Grouped-query attention (GQA)** shares each key/value head across several query heads. Llama
 3 8B has 32 query heads but only 8 KV heads, which cuts the KV cache to a quarter.
 """
+SAMPLING = """- greedy vs random sampling
+    - greedy: word with the highest probability is selected from the softmax output. Prone to repetition
+    - random: select a token using random-weighted sampling across the softmax outputs. For more creativity
+"""
 LEVELS = """Level 2: Model Fine-tuning
 Model fine-tuning involves adjusting at least one internal parameter of a pre-trained LLM.
 
@@ -75,6 +79,21 @@ def test_a_swap_between_two_items_of_one_list_is_contradicted_by_the_right_item(
     claim = check("Zero-shot means including a handful of worked examples.", PROMPTING, vectors)
     assert claim.verdict == CONTRADICTED and not claim.supported
     assert claim.evidence[0].text == "Zero-shot means just describing the task."
+
+
+def test_a_swap_between_two_items_a_shared_lead_names_is_contradicted(vectors):
+    # The lead names both items' subjects; it doesn't give "random" to the greedy item.
+    claim = check(
+        "Random sampling picks the highest-probability word and is prone to repetition.",
+        SAMPLING,
+        vectors,
+    )
+    assert claim.verdict == CONTRADICTED, claim.reason
+    assert check(
+        "Greedy sampling picks the highest-probability word and is prone to repetition.",
+        SAMPLING,
+        vectors,
+    ).supported
 
 
 def test_a_swap_inside_one_sentence_is_contradicted(vectors):

@@ -217,10 +217,24 @@ def _give_keys(units: list[Unit]) -> None:
             own = set(unit.reading.keys)
             mixed = _subject(unit) in own_heading
             others = subjects - {_subject(unit)} - own if mixed else set()
-            unit.keys = frozenset(own | set(lead.keys if lead else ()) | (named - others))
+            lead_keys = set(lead.keys if lead else ()) - _siblings_subjects(unit, units)
+            unit.keys = frozenset(own | lead_keys | (named - others))
             unit.words = frozenset(
                 unit.reading.words | (lead.words if lead else set()) | heading.words
             )
+
+
+def _siblings_subjects(unit: Unit, units: list[Unit]) -> set[str]:
+    """The subjects of the items beside ``unit`` that their shared lead names beside its own,
+    as a heading may: under "greedy vs random sampling", "greedy: the most probable word"
+    does not hold "random", the subject of its sibling "random: select ... sampling"."""
+    if not unit.lead:
+        return set()
+    named = set(read(unit.lead).keys)
+    if _subject(unit) not in named:
+        return set()
+    siblings = [u for u in units if u.n == unit.n and u.lead == unit.lead and u is not unit]
+    return {_subject(u) for u in siblings} & named - set(unit.reading.keys)
 
 
 def source_units(passages: Sequence[Passage]) -> list[Unit]:
