@@ -51,6 +51,9 @@ SAMPLING = """- greedy vs random sampling
     - greedy: word with the highest probability is selected from the softmax output. Prone to repetition
     - random: select a token using random-weighted sampling across the softmax outputs. For more creativity
 """
+BENCHMARKS = """New harder Benchmarks to overcome the limitation
+1. MMLU-PRO -> Harder MMLU -> harder mmlu with 10 choices instead of 4 in the test
+"""
 LEVELS = """Level 2: Model Fine-tuning
 Model fine-tuning involves adjusting at least one internal parameter of a pre-trained LLM.
 
@@ -117,6 +120,13 @@ def test_a_reversed_comparison_is_contradicted_and_the_same_one_turned_round_sup
     )
     assert reversed_.verdict == CONTRADICTED
     assert turned.verdict == SUPPORTED
+
+
+def test_a_comparison_said_after_the_name_it_qualifies_is_reversed_by_its_opposite(vectors):
+    # "MMLU-PRO" only names it; "Harder MMLU" says it, and "instead of 4" turns nothing round.
+    claim = check("MMLU-Pro is an easier version of MMLU.", BENCHMARKS, vectors)
+    assert claim.verdict == CONTRADICTED, claim.reason
+    assert check("MMLU-Pro is a harder version of MMLU.", BENCHMARKS, vectors).supported
 
 
 def test_a_number_of_another_row_is_contradicted_by_the_row_of_the_thing(vectors):

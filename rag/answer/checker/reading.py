@@ -145,7 +145,7 @@ class Clause:
     #: Its terms, numbers (``#n``) and the scales of its direction words (``~speed``).
     keys: set[str]
     numbers: set[str]
-    #: How many negations it holds.
+    #: How many negations it holds before its last direction word.
     negations: int
     #: (scale, sign) of each direction word in it, in order.
     directions: list[tuple[str, int]]
@@ -411,6 +411,14 @@ def _groups(tokens: Iterable[Token], attribute: str) -> list[list[Token]]:
     return [groups[i] for i in sorted(groups)]
 
 
+def _negations_before_directions(tokens: list[Token]) -> int:
+    """The negations of a clause that can turn its direction words round: a negation reaches
+    forward ("not automatically better"), so one after every direction word of the clause
+    ("harder, with 10 choices instead of 4") turns none of them."""
+    last = max((i for i, t in enumerate(tokens) if t.direction), default=-1)
+    return sum(t.negation for t in tokens[:last])
+
+
 def _clause(tokens: list[Token]) -> Clause:
     groups = _groups(tokens, "phrase")
     phrases = [_phrase(p) for p in groups]
@@ -419,7 +427,7 @@ def _clause(tokens: list[Token]) -> Clause:
         " ".join(t.text for t in tokens),
         {k for t in tokens for k in t.keys} | {f"~{t.direction[0]}" for t in tokens if t.direction},
         {k[1:] for t in tokens for k in t.keys if k.startswith("#")},
-        sum(t.negation for t in tokens),
+        _negations_before_directions(tokens),
         [t.direction for t in tokens if t.direction],
         phrases,
     )

@@ -104,6 +104,14 @@ def polarity_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     """Why the claim and the unit point opposite ways ("" when they don't)."""
     for clause in claim.clauses:
         aligned = _aligned(clause.keys, unit, weights)
+        naming = aligned and all(o.keys <= clause.keys for o in aligned)
+        if naming and not any(_shared_scales(clause, o) for o in aligned):
+            # The clause holding the subject may only name it ("MMLU-PRO -> Harder MMLU"):
+            # what it says of it, on the claim's scale, is in the next.
+            terms = {k for k in clause.keys if not k.startswith(("~", "#"))}
+            aligned = [
+                o for o in unit.clauses if _shared_scales(clause, o) and terms & o.keys
+            ] or aligned
         aligned = [
             other
             for other in aligned
