@@ -60,6 +60,10 @@ TOP_K = """### Top-k
 many and you add noise, cost and "lost in the middle" effects. k = 3-8 is typical; a common pattern
 is to retrieve 20-50 candidates cheaply and **re-rank** them with a cross-encoder down to the final 5.
 """
+GPQA_NOTE = """- **GPQA** (Graduate-level Google-Proof Q&A, 2023): 448 multiple-choice questions in biology,
+  physics and chemistry written by domain experts. The **Diamond** subset (198
+  questions) is the one usually quoted.
+"""
 LEVELS = """Level 2: Model Fine-tuning
 Model fine-tuning involves adjusting at least one internal parameter of a pre-trained LLM.
 
@@ -159,6 +163,13 @@ def test_a_number_is_read_with_what_it_counts_in_its_phrase(vectors):
         vectors,
     )
     assert held.verdict == SUPPORTED, held.reason
+
+
+def test_a_number_counting_the_same_thing_in_more_words_is_still_in_its_place(vectors):
+    # 448 counts "multiple-choice questions" in the note, "questions" in the claim: the 198
+    # beside "questions" later on does not take its place.
+    claim = check("GPQA has 448 questions, and its Diamond subset has 198.", GPQA_NOTE, vectors)
+    assert claim.verdict == SUPPORTED, claim.reason
 
 
 def test_a_negated_claim_is_contradicted(vectors):

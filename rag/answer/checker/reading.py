@@ -43,6 +43,8 @@ _STEMMER = SnowballStemmer("english")
 #: After a comma, a piece holding this few keys is an item of a list, not a clause
 #: ("for extraction, classification and RAG answers").
 LIST_ITEM_KEYS = 3
+#: What a number counts: at most this many words after it.
+COUNTED_WORDS = 2
 #: A direction word modifies a term at most this many tokens after it ("more advanced API").
 MODIFIER_REACH = 2
 
@@ -184,6 +186,8 @@ class Quantity:
     #: The same, divided by how many words away it stands: the word right after the number
     #: ("64 dimensions") weighs most.
     near: dict[str, float]
+    #: What it counts: the keys of the words right after it ("448 multiple-choice questions").
+    counted: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -521,7 +525,23 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
             for key in keys:
                 beside[key] = max(beside.get(key, 0.0), weight)
                 near[key] = max(near.get(key, 0.0), weight / distance)
-        found.extend(Quantity(key[1:], beside, near) for key in token.keys if key.startswith("#"))
+        # What it counts: the words right after it, before any comma or other number.
+        counted: set[str] = set()
+        for j in range(i + 1, len(tokens)):
+            other = tokens[j]
+            if (
+                other.phrase != token.phrase
+                or other.quantity
+                or other.after_comma
+                or place[j] - place[i] > COUNTED_WORDS
+            ):
+                break
+            counted.update(k for k in other.keys if not k.startswith("#"))
+        found.extend(
+            Quantity(key[1:], beside, near, frozenset(counted))
+            for key in token.keys
+            if key.startswith("#")
+        )
     return found
 
 

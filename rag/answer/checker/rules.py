@@ -162,11 +162,6 @@ def _beside(key: str, others: list[str], unit_where: dict[str, set[int]]) -> boo
     return any(unit_where[key] & unit_where[other] for other in others if other != key)
 
 
-def _counted(beside: Mapping[str, float]) -> set[str]:
-    """What a number counts: the keys of the word right after it ("64 dimensions")."""
-    return {k for k, weight in beside.items() if weight >= 1.0 and not k.startswith("~")}
-
-
 def _fit(ours: Mapping[str, float], theirs: Mapping[str, float]) -> float:
     """How alike the words around two numbers are, each word by its nearness to both."""
     return sum(min(weight, theirs[key]) for key, weight in ours.items() if key in theirs)
@@ -177,14 +172,16 @@ def _better_placed(quantity: Quantity, unit: Reading) -> str:
     around it more like the claim's than any place of the number in the unit ("" when none):
     "8 heads of 64 dimensions" gives heads 8, not 64; "GPT-2 has 50,257 tokens, ..., Llama 3
     uses a 128k vocabulary" gives Llama's vocabulary 128k, not 50,257."""
-    counted = _counted(quantity.near)
-    same = [q.near for q in unit.quantities if q.number == quantity.number]
-    if not counted:
+    counted = quantity.counted
+    same = [q for q in unit.quantities if q.number == quantity.number]
+    # The unit's own place of the number counts nothing (it leaves that out: "the Diamond
+    # subset has 198") or all the claim's number counts: it stands where the claim says.
+    if not counted or any(not q.counted or counted <= q.counted for q in same):
         return ""
-    best, best_fit = "", max((_fit(quantity.near, near) for near in same), default=0.0)
+    best, best_fit = "", max((_fit(quantity.near, q.near) for q in same), default=0.0)
     for other in unit.quantities:
         fit = _fit(quantity.near, other.near)
-        if other.number != quantity.number and counted & _counted(other.near) and fit > best_fit:
+        if other.number != quantity.number and counted & other.counted and fit > best_fit:
             best, best_fit = other.number, fit
     return best
 
