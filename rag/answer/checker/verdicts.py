@@ -142,20 +142,6 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
     return None
 
 
-# Where a unit's text may be cut into pieces that each say one thing: after a full stop or a
-# semicolon ("Typical values: 8, 16, 32, 64. For a 4096 x 4096 projection, ...").
-_PIECE_END = re.compile(r"(?<=[.;])\s+")
-
-
-def _piece_similarity(vector: np.ndarray, unit: Unit, embed: Embed) -> float:
-    """The cosine of the claim and the closest piece of a long unit: a unit of several
-    statements embeds far from a claim that says one of them."""
-    pieces = [p for p in _PIECE_END.split(unit.text) if p.strip()]
-    if len(pieces) < 2:
-        return 0.0
-    return float(np.max(np.asarray(embed(pieces)) @ vector))
-
-
 def _share_with_synonyms(claim: Reading, candidate: Match, embed: Embed) -> float:
     """The share of the claim's keys the unit holds, counting a term the unit words otherwise
     (:data:`SYNONYM_SIMILARITY`) as held. Names and numbers must be there as written."""
@@ -252,12 +238,10 @@ def judge(
         if missing:
             lacking = lacking or f"{_as_written(claim_text, missing)} not found in the passages"
             continue
-        share, similarity = candidate.share, candidate.similarity
-        if share >= MIN_SHARE and similarity < MIN_SIMILARITY:
-            similarity = max(similarity, _piece_similarity(vector, unit, sources.embed))
-        if share < MIN_SHARE and similarity >= MIN_SIMILARITY:
+        share = candidate.share
+        if share < MIN_SHARE and candidate.similarity >= MIN_SIMILARITY:
             share = _share_with_synonyms(claim, candidate, sources.embed)
-        close = share >= MIN_SHARE and similarity >= MIN_SIMILARITY
+        close = share >= MIN_SHARE and candidate.similarity >= MIN_SIMILARITY
         if not close and candidate.share < HOLDING_SHARE:
             continue
         if contradiction is not None:
