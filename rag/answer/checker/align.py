@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -47,8 +48,11 @@ MIN_PREFIX = 4
 
 
 def _held(key: str, keys: frozenset[str]) -> bool:
-    if key in keys:
-        return True
+    return key in keys or _held_in_another_form(key, keys)
+
+
+@lru_cache(maxsize=65536)
+def _held_in_another_form(key: str, keys: frozenset[str]) -> bool:
     if key[0] in "#~" or len(key) < MIN_PREFIX:
         return False
     return any(

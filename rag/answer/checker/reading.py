@@ -545,8 +545,14 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
     return found
 
 
+#: Readings remembered: the same passages come back for each sentence ``rag check`` checks.
+READINGS = 8192
+
+
+@lru_cache(maxsize=READINGS)
 def read(text: str) -> Reading:
-    """``text`` (a sentence, or a source's unit with its context) read for checking."""
+    """``text`` (a sentence, or a source's unit with its context) read for checking. The
+    reading is shared by every caller that reads the same text: it is not to be changed."""
     text = strip_citations(text)
     tokens = _tokens(_IDIOM.sub(lambda m: IDIOMS[m.group(0).lower()], text))
     terms = list(dict.fromkeys(k for t in tokens for k in t.keys if not k.startswith("#")))

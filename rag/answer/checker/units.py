@@ -205,6 +205,10 @@ def _give_keys(units: list[Unit]) -> None:
     by_place: dict[tuple[int, str], list[Unit]] = {}
     for unit in units:
         by_place.setdefault((unit.n, unit.headings), []).append(unit)
+    by_lead: dict[tuple[int, str], list[Unit]] = {}
+    for unit in units:
+        if unit.lead:
+            by_lead.setdefault((unit.n, unit.lead), []).append(unit)
     for siblings in by_place.values():
         heading = read(siblings[0].headings)
         named = set(heading.keys)
@@ -217,14 +221,14 @@ def _give_keys(units: list[Unit]) -> None:
             own = set(unit.reading.keys)
             mixed = _subject(unit) in own_heading
             others = subjects - {_subject(unit)} - own if mixed else set()
-            lead_keys = set(lead.keys if lead else ()) - _siblings_subjects(unit, units)
+            lead_keys = set(lead.keys if lead else ()) - _siblings_subjects(unit, by_lead)
             unit.keys = frozenset(own | lead_keys | (named - others))
             unit.words = frozenset(
                 unit.reading.words | (lead.words if lead else set()) | heading.words
             )
 
 
-def _siblings_subjects(unit: Unit, units: list[Unit]) -> set[str]:
+def _siblings_subjects(unit: Unit, by_lead: dict[tuple[int, str], list[Unit]]) -> set[str]:
     """The subjects of the items beside ``unit`` that their shared lead names beside its own,
     as a heading may: under "greedy vs random sampling", "greedy: the most probable word"
     does not hold "random", the subject of its sibling "random: select ... sampling"."""
@@ -233,7 +237,7 @@ def _siblings_subjects(unit: Unit, units: list[Unit]) -> set[str]:
     named = set(read(unit.lead).keys)
     if _subject(unit) not in named:
         return set()
-    siblings = [u for u in units if u.n == unit.n and u.lead == unit.lead and u is not unit]
+    siblings = [u for u in by_lead[(unit.n, unit.lead)] if u is not unit]
     return {_subject(u) for u in siblings} & named - set(unit.reading.keys)
 
 
