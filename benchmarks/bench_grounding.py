@@ -1,8 +1,15 @@
-"""Trustworthy answers, measured: the verifier, "the notes don't say", and answer modes.
+"""Trustworthy answers, measured: the sentence checker, "the notes don't say", and answer modes.
 
-    python benchmarks/bench_grounding.py verifier
-        precision and recall of the sentence verifier on tests/data/labels/verifier_sentences.jsonl,
-        with a threshold sweep chosen on the odd lines and reported on the even ones.
+    python benchmarks/bench_grounding.py claims [--setting document retrieval] [--sweep]
+        the sentence checker on tests/data/labels/claims.jsonl: balanced accuracy, flag precision
+        and recall, supported kept and the share right per kind, on the dev half (where rules and
+        thresholds were chosen) and the test half (held out); each claim against its whole source
+        as [1] (document) and against the passages retrieval gives for it, as `rag check` does
+        (retrieval). --sweep: the support thresholds on the dev half. Then the older labelled
+        set (verifier_sentences.jsonl) as a regression check.
+    python benchmarks/bench_grounding.py extractive
+        the default extractive mode's answers to the tests files' questions, each sentence
+        checked by the sentence checker against the passages it cites (all should be held).
     python benchmarks/bench_grounding.py relevance
         the relevance of the best sentence retrieved, for answerable and unanswerable questions
         (tests/data/*_answerable_or_not.jsonl), a threshold sweep (false refusals, false
@@ -29,6 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from devtools.labelled_claims import load_claims, source_text  # noqa: E402
 from rag.app import RagService, create_service  # noqa: E402
 from rag.core import Passage  # noqa: E402
 from rag.embedding import create_embedder  # noqa: E402
@@ -70,71 +78,133 @@ def service_for(corpus: str, args, embedder, **overrides) -> RagService:
     return service
 
 
-# --- verifier ------------------------------------------------------------------------------
-def cmd_verifier(args, embedder) -> None:
-    from rag.answer import verifier
+# --- the sentence checker ------------------------------------------------------------------
+KINDS = ["verbatim", "paraphrase", "swapped", "negated", "reversed", "number_moved", "unrelated"]
+# A claim's corpus by the first part of its source (the retrieval setting reads the PDF as
+# ingested; the document setting its markdown source).
+CLAIM_CORPORA = {"knowledge_base": "knowledge_base", "course-notes": "course_notes"}
+
+
+def claim_figures(results: list[tuple[dict, str]]) -> dict:
+    """Binary figures (supported against flagged) and the share right per kind."""
+    supported = [v for r, v in results if r["supported"]]
+    wrong = [v for r, v in results if not r["supported"]]
+    kept = sum(v == "supported" for v in supported) / len(supported)
+    caught = sum(v != "supported" for v in wrong) / len(wrong)
+    flagged = [r for r, v in results if v != "supported"]
+    precision = sum(not r["supported"] for r in flagged) / len(flagged) if flagged else 1.0
+    by_kind = {}
+    for kind in KINDS:
+        rows = [(r, v) for r, v in results if r["kind"] == kind]
+        by_kind[kind] = sum((v == "supported") == r["supported"] for r, v in rows) / len(rows)
+    return {
+        "n": len(results),
+        "balanced_accuracy": (kept + caught) / 2,
+        "flag_precision": precision,
+        "flag_recall": caught,
+        "supported_kept": kept,
+        "verdict_accuracy": sum(v == r["label"] for r, v in results) / len(results),
+        "by_kind": by_kind,
+    }
+
+
+def cmd_claims(args, embedder) -> None:
+    from rag.answer import ClaimChecker
+    from rag.answer.checker import verdicts
     from rag.embedding import SentenceVectors
 
-    rows = load_jsonl(DATA / "labels" / "verifier_sentences.jsonl")
+    rows = load_claims()
     vectors = SentenceVectors(embedder)
-    sources: dict[str, Passage] = {}
-    for row in rows:
-        if row["source"] not in sources:
-            text = (REPO / row["source"]).read_text(encoding="utf-8")
-            sources[row["source"]] = Passage(1, row["source"], text, {"source": row["source"]}, 1.0)
 
-    def run(subset, similarity, share):
-        verifier.MIN_SIMILARITY, verifier.MIN_TERM_SHARE = similarity, share
+    def by_document(subset):
+        checkers = {}
         results = []
         for row in subset:
-            checked = verifier.verify(row["sentence"] + " [1]", [sources[row["source"]]], vectors)
-            claim = checked.claims[0]
-            results.append((row, claim.supported and claim.sources == [1], claim.reason))
+            source = row["source"]
+            if source not in checkers:
+                text = source_text(source)
+                checkers[source] = ClaimChecker([Passage(1, source, text, {}, 1.0)], vectors)
+            results.append((row, checkers[source].check(row["sentence"]).verdict))
         return results
 
-    def figures(results):
-        flagged = [r for r in results if not r[1]]
-        bad = [r for r in results if not r[0]["supported"]]
-        hit = [r for r in flagged if not r[0]["supported"]]
-        precision = len(hit) / len(flagged) if flagged else 1.0
-        recall = len(hit) / len(bad) if bad else 1.0
-        kept = [r for r in results if r[0]["supported"]]
-        supported_recall = sum(r[1] for r in kept) / len(kept) if kept else 1.0
-        return precision, recall, supported_recall
+    def by_retrieval(subset):
+        services = {}
+        results = []
+        for row in subset:
+            corpus = CLAIM_CORPORA[row["source"].split("/")[0]]
+            if corpus not in services:
+                services[corpus] = service_for(corpus, args, embedder)
+            claims = services[corpus].check_text(row["sentence"]).claims
+            results.append((row, claims[0].verdict if claims else "supported"))
+        return results
 
-    odd, even = rows[0::2], rows[1::2]
-    print("threshold sweep on the odd lines: similarity, term share -> flag P, flag R, kept")
-    best = None
-    for similarity in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
-        for share in (0.4, 0.5, 0.6, 0.7, 0.8):
-            p, r, s = figures(run(odd, similarity, share))
-            f = 2 * p * r / (p + r) if p + r else 0.0
-            # Supported sentences wrongly flagged cost the reader trust too: weigh them in.
-            goal = f + s
-            if best is None or goal > best[0]:
-                best = (goal, similarity, share)
-            print(f"  {similarity:.2f} {share:.1f} -> P {p:.2f} R {r:.2f} supported kept {s:.2f}")
-    _, similarity, share = best
-    print(f"chosen on odd lines: MIN_SIMILARITY={similarity} MIN_TERM_SHARE={share}")
-    for name, subset in (("odd (chosen on)", odd), ("even (held out)", even), ("all", rows)):
-        p, r, s = figures(run(subset, similarity, share))
-        print(
-            f"{name:16s} n={len(subset):3d} flag precision {p:.2f} flag recall {r:.2f} "
-            f"supported kept {s:.2f}"
-        )
-    results = run(rows, similarity, share)
-    by_label: dict[str, list[bool]] = {}
-    for row, supported, _ in results:
-        by_label.setdefault(row["label"], []).append(supported == row["supported"])
-    print(
-        "right verdicts by label (all lines):",
-        {k: f"{sum(v)}/{len(v)}" for k, v in by_label.items()},
-    )
-    for row, supported, reason in results:
-        if supported != row["supported"]:
+    if args.sweep:
+        dev = [r for r in rows if r["split"] == "dev"]
+        print("support thresholds on the dev half: share, similarity -> kept, caught, balanced")
+        for share in (0.4, 0.45, 0.5, 0.55, 0.6):
+            for similarity in (0.45, 0.5, 0.55, 0.6, 0.65):
+                verdicts.MIN_SHARE, verdicts.MIN_SIMILARITY = share, similarity
+                f = claim_figures(by_document(dev))
+                print(
+                    f"  {share:.2f} {similarity:.2f} -> {f['supported_kept']:.3f} "
+                    f"{f['flag_recall']:.3f} {f['balanced_accuracy']:.3f}"
+                )
+        return
+    for setting in args.setting:
+        run = by_document if setting == "document" else by_retrieval
+        for split in ("dev", "test"):
+            subset = [r for r in rows if r["split"] == split]
+            started = time.perf_counter()
+            results = run(subset)
+            elapsed = time.perf_counter() - started
+            f = claim_figures(results)
+            kinds = " ".join(f"{k} {v:.2f}" for k, v in f["by_kind"].items())
             print(
-                f"  wrong: [{row['label']}] {row['sentence']} -> {'supported' if supported else reason}"
+                f"{setting:9s} {split:4s} n={f['n']} balanced {f['balanced_accuracy']:.3f} "
+                f"flag P {f['flag_precision']:.3f} R {f['flag_recall']:.3f} "
+                f"kept {f['supported_kept']:.3f} verdicts right {f['verdict_accuracy']:.3f} "
+                f"({elapsed:.0f} s)\n          {kinds}"
             )
+            if args.show_failures and split == "dev":
+                for row, verdict in results:
+                    if (verdict == "supported") != row["supported"]:
+                        print(f"    wrong [{row['kind']}] {row['sentence']} -> {verdict}")
+    # The older labelled set, as a regression check (each sentence cites its source as [1]).
+    from rag.answer import verify
+
+    old = load_jsonl(DATA / "labels" / "verifier_sentences.jsonl")
+    kept = caught = 0
+    for row in old:
+        text = (REPO / row["source"]).read_text(encoding="utf-8")
+        passage = Passage(1, row["source"], text, {"source": row["source"]}, 1.0)
+        claim = verify(row["sentence"] + " [1]", [passage], vectors).claims[0]
+        kept += row["supported"] and claim.supported
+        caught += not row["supported"] and not claim.supported
+    supported = sum(r["supported"] for r in old)
+    print(
+        f"verifier_sentences.jsonl: supported kept {kept}/{supported}, "
+        f"wrong flagged {caught}/{len(old) - supported}"
+    )
+
+
+def cmd_extractive(args, embedder) -> None:
+    from rag.answer import ClaimChecker
+
+    for corpus in args.corpus:
+        service = service_for(corpus, args, embedder)
+        held = total = 0
+        for row in load_jsonl(TESTS[corpus]):
+            finished = service.ask(row["question"], model="extractive:notes")
+            if finished.not_found:
+                continue
+            checker = ClaimChecker(finished.chunks, service.sentence_vectors)
+            for claim in finished.claims:
+                checked = checker.check(claim.text, claim.sources)
+                total += 1
+                held += checked.supported
+                if not checked.supported:
+                    print(f"  not held: {claim.text} -> {checked.verdict}: {checked.reason}")
+        print(f"{corpus}: extractive sentences held by their cited passages {held}/{total}")
 
 
 # --- relevance -----------------------------------------------------------------------------
@@ -324,17 +394,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["verifier", "relevance", "answers", "sweep"])
+    parser.add_argument(
+        "command", choices=["claims", "extractive", "relevance", "answers", "sweep"]
+    )
     parser.add_argument("--db-root", default="/tmp/bench-grounding")
     parser.add_argument("--model", nargs="+", default=["extractive:notes"])
     parser.add_argument("--corpus", nargs="+", default=["knowledge_base", "course_notes"])
     parser.add_argument("--half", choices=["all", "odd", "even"], default="all")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--show-failures", action="store_true")
+    parser.add_argument(
+        "--setting", nargs="+", choices=["document", "retrieval"], default=["document", "retrieval"]
+    )
+    parser.add_argument("--sweep", action="store_true", help="claims: thresholds on dev")
     args = parser.parse_args()
     embedder = create_embedder(DEFAULT_EMBEDDING_MODEL)
     {
-        "verifier": cmd_verifier,
+        "claims": cmd_claims,
+        "extractive": cmd_extractive,
         "relevance": cmd_relevance,
         "answers": cmd_answers,
         "sweep": cmd_sweep,

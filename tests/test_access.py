@@ -27,10 +27,12 @@ from rag.ui.fair_use import FairUse
 from rag.ui.redact import redact
 
 PASSWORD = "correct horse battery staple"
-# What a reader may call: the chat and its Clear, signing in or out, and the list of documents
-# (names a reader sees in the sources anyway). Any other endpoint must refuse a reader.
+# What a reader may call: the chat and its Clear, checking a text against the notes, signing in
+# or out, and the list of documents (names a reader sees in the sources anyway). Any other
+# endpoint must refuse a reader.
 READER_ENDPOINTS = {
     "/chat",
+    "/check",
     "/clear",
     "/sign_in",
     "/sign_out",
@@ -337,6 +339,19 @@ def test_the_chat_stays_open_to_readers_and_names_no_server_folder(public_app):
     )
     assert "`llamacpp:such.gguf` is not on offer here" in str(refused[-1]["content"])
     _assert_no_server_paths(str(chat) + sources + str(refused), root)
+
+
+def test_readers_check_a_text_against_the_notes_and_change_nothing(public_app):
+    demo, service, root = public_app
+    client = Client(demo.local_url, verbose=False)
+    before = _library(service)
+    verdicts, sources = client.predict(
+        "The Heliotrope benchmark has 2000 questions about chemistry.", "", api_name="/check"
+    )
+    assert "rag-claim-contradicted" in verdicts and "1312" in verdicts
+    assert "benchmarks.html" in sources
+    assert _library(service) == before
+    _assert_no_server_paths(verdicts + sources, root)
 
 
 def test_a_model_error_names_no_server_folder(ingested_service, tmp_path):

@@ -391,6 +391,10 @@ def public_app_url(tmp_path_factory):
     yield from _run_app(root, RAG_PUBLIC="true", RAG_ADMIN_PASSWORD=ADMIN_PASSWORD)
 
 
+# Readers chat and check texts against the notes; the library's tabs are for admins.
+READER_TABS = ["Chat", "Check an answer"]
+
+
 def _visible_controls(page) -> list[str]:
     return [c for c in LIBRARY_CONTROLS if page.locator(c).filter(visible=True).count()]
 
@@ -401,7 +405,7 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     wait_until_ready(page)
     page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
     tabs = page.get_by_role("tab")
-    assert tabs.all_inner_texts() == ["Chat"]
+    assert tabs.all_inner_texts() == READER_TABS
     assert _visible_controls(page) == []
     assert page.locator("input[type='file']").count() == 0  # not even hidden
     page.screenshot(path=str(SCREENSHOTS / "reader.png"), full_page=True)
@@ -410,12 +414,12 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
     page.locator("#rag-admin-password input").fill("wrong")
     page.locator("#rag-sign-in").click()
     page.wait_for_selector("text=Wrong admin password", timeout=30_000)
-    assert tabs.all_inner_texts() == ["Chat"]
+    assert tabs.all_inner_texts() == READER_TABS
 
     page.locator("#rag-admin-password input").fill(ADMIN_PASSWORD)
     page.locator("#rag-sign-in").click()
     page.wait_for_selector("#rag-role :text('Admin')", timeout=30_000)
-    sync_api.expect(tabs).to_have_text(["Chat", "Documents", "Evaluate"])
+    sync_api.expect(tabs).to_have_text([*READER_TABS, "Documents", "Evaluate"])
     page.get_by_role("tab", name="Documents").click()
     assert _visible_controls(page) == LIBRARY_CONTROLS
     page.screenshot(path=str(SCREENSHOTS / "admin-documents.png"), full_page=True)
@@ -424,7 +428,7 @@ def test_a_reader_sees_no_library_controls_and_an_admin_sees_them_all(browser, p
 
     page.locator("#rag-sign-out").click()
     page.wait_for_selector("#rag-role :text('You can ask questions')", timeout=30_000)
-    assert tabs.all_inner_texts() == ["Chat"]
+    assert tabs.all_inner_texts() == READER_TABS
     page.context.close()
 
 
@@ -480,8 +484,9 @@ def test_an_admin_stays_signed_in_across_a_reload_until_signing_out(browser, pub
 
 
 # Questions that lead the small model beyond its sources: it pads a short fact with claims of
-# its own, which the verifier must mark. Which sentence it invents varies; that it invents one
-# within three tries does not (each try is a fresh question).
+# its own, which the checker must mark (⚠ not in the notes, or ✗ when the notes say
+# otherwise). Which sentence it invents varies; that it invents one within three tries does
+# not (each try is a fresh question).
 BEYOND_THE_NOTES = [
     "Tell me about the LoRA rank used in the lab, its history, its inventors and its results.",
     "Describe the Zephyrine tokenizer in detail: who built it, when, and how fast it is.",
@@ -490,7 +495,7 @@ BEYOND_THE_NOTES = [
 
 
 def test_unsupported_sentence_is_marked_with_its_reason_and_a_citation_opens_its_passage(page):
-    marked = page.locator("#rag-chatbot .rag-unsupported")
+    marked = page.locator("#rag-chatbot .rag-unsupported, #rag-chatbot .rag-contradicted")
     for question in BEYOND_THE_NOTES:
         footers = page.locator("#rag-chatbot small").count()  # one under each answer
         ask(page, question)
@@ -502,8 +507,9 @@ def test_unsupported_sentence_is_marked_with_its_reason_and_a_citation_opens_its
             break
     assert marked.count() >= 1, "no answer had a sentence outside its sources"
     first = marked.first
-    assert first.get_attribute("title").startswith("Not in the notes: ")
-    assert "⚠" in first.inner_text()
+    title = first.get_attribute("title")
+    assert title.startswith(("Not in the notes: ", "Contradicted by the notes: ")), title
+    assert first.inner_text()[0] in "⚠✗"
     page.screenshot(path=str(SCREENSHOTS / "unsupported-marked.png"), full_page=True)
 
     link = last_answer(page).locator("a.rag-cite").first
@@ -512,6 +518,32 @@ def test_unsupported_sentence_is_marked_with_its_reason_and_a_citation_opens_its
     card = page.locator(f"#source-{n}")
     assert card.get_attribute("open") is not None
     assert card.locator(".rag-source-text").is_visible()
+
+
+def test_check_tab_marks_a_contradicted_sentence_with_its_evidence(page):
+    page.get_by_role("tab", name="Check an answer").click()
+    page.locator("#rag-check-text textarea").fill(
+        "The Heliotrope benchmark has 2000 questions about chemistry. "
+        "Paris is the capital of France."
+    )
+    page.locator("#rag-check").click()
+    contradicted = page.locator("#rag-check-verdicts .rag-claim-contradicted")
+    contradicted.wait_for(timeout=120_000)
+    assert "✗ Contradicted" in contradicted.inner_text()
+    evidence = contradicted.locator(".rag-check-evidence")
+    assert "1312 questions" in evidence.inner_text()
+    assert "benchmarks.html" in evidence.inner_text()
+    assert (
+        "Not in the notes"
+        in page.locator("#rag-check-verdicts .rag-claim-not_in_notes").inner_text()
+    )
+    page.screenshot(path=str(SCREENSHOTS / "check-contradicted.png"), full_page=True)
+    # Its [n] opens the passage in the sources beside it (not the chat's card of that number).
+    link = evidence.locator("a.rag-cite")
+    link.click()
+    card = page.locator(f"#rag-check-sources #check-source-{link.get_attribute('data-n')}")
+    assert card.get_attribute("open") is not None
+    assert "1312 questions" in card.locator(".rag-source-text").inner_text()
 
 
 @pytest.fixture(scope="module")

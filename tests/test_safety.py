@@ -79,14 +79,14 @@ def test_an_over_long_message_is_refused_in_the_chat(ingested_service):
 
 def test_unsupported_sentence_is_marked_and_its_reason_and_text_stay_inert():
     from rag.core import Claim
-    from rag.ui.render import mark_unsupported, sources_footer
+    from rag.ui.render import mark_claims, sources_footer
 
     answer = 'LoRA trains adapters [1]. <img src=x onerror="alert(1)"> is 42 [2].'
     claims = [
         Claim("LoRA trains adapters", [1], True),
         Claim('<img src=x onerror="alert(1)"> is 42', [2], False, '42 "<b>" is not in [2]'),
     ]
-    shown = link_citations(mark_unsupported(answer, claims), 2)
+    shown = link_citations(mark_claims(answer, claims), 2)
     assert shown.count('class="rag-unsupported"') == 1
     assert 'title="Not in the notes: 42 &quot;&lt;b&gt;&quot; is not in &#91;2&#93;"' in shown
     assert "<img" not in shown and "&lt;img" in shown

@@ -9,6 +9,7 @@ from rag.app.model_fetch import ModelFetch
 from rag.app.service import (
     NO_NOTES,
     AnswerEvent,
+    CheckedText,
     Finished,
     RagService,
     Retrieved,
@@ -20,6 +21,7 @@ from rag.app.startup import StartupIngest
 __all__ = [
     "NO_NOTES",
     "AnswerEvent",
+    "CheckedText",
     "Deleted",
     "FileResult",
     "Finished",

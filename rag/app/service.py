@@ -6,6 +6,7 @@ The CLI and the web app are thin faces over :class:`RagService`, built by
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -16,11 +17,13 @@ from typing import Any
 from ingest.pipeline import Ingestor, IngestReport, ProgressCallback
 from rag.answer import (
     Asks,
+    ClaimChecker,
     FittedPrompt,
     Scored,
     answer_from,
     build_prompt,
     candidates,
+    is_claim,
     is_extractive,
     not_found_answer,
     read_question,
@@ -33,7 +36,16 @@ from rag.answer import (
 from rag.app.library import Library
 from rag.app.model_fetch import ModelFetch
 from rag.app.startup import StartupIngest
-from rag.core import Claim, NotReady, Passage, UserError, not_covered
+from rag.core import (
+    HEADING,
+    Claim,
+    NotReady,
+    Passage,
+    UserError,
+    not_covered,
+    split_sentences,
+    strip_citations,
+)
 from rag.embedding import Embedder, SentenceVectors, embedder_for
 from rag.llms import (
     ChatModel,
@@ -100,6 +112,23 @@ class Finished:
             "claims": [c.as_dict() for c in self.claims],
             "not_found": self.not_found,
         }
+
+
+@dataclass
+class CheckedText:
+    """A text checked sentence by sentence against the notes (:meth:`RagService.check_text`)."""
+
+    #: One per sentence that states something, in order; ``sources`` and evidence number the
+    #: passages below.
+    claims: list[Claim]
+    #: Every passage a sentence was checked against, numbered [1], [2], ... once each.
+    passages: list[Passage]
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``python -m rag check --json`` prints: each claim's text, verdict, whether it
+        is supported, the sources it was found in and the evidence."""
+        keys = ("text", "verdict", "supported", "sources", "evidence")
+        return {"claims": [{k: c.as_dict()[k] for k in keys} for c in self.claims]}
 
 
 # PullProgress comes first, only while a model is being downloaded.
@@ -349,6 +378,45 @@ class RagService:
             timings(first_token or done, done),
             checked.claims,
         )
+
+    # --- checking any text --------------------------------------------------------------------
+    def check_text(self, text: str, question: str | None = None) -> CheckedText:
+        """Each sentence of ``text`` (an answer from elsewhere, a learner's summary) checked
+        against the notes: passages are retrieved for the sentence itself (with ``question``,
+        when given, weighed in as its context), then :class:`~rag.answer.ClaimChecker` gives
+        its verdict. Sentences that state nothing ("Here is what I found:") are left out.
+        Nothing is changed: no model is asked, the store is only read."""
+        text = (text or "").strip()
+        if not text:
+            raise UserError("Paste a text to check first.")
+        if len(text) > self.settings.max_message_chars:
+            raise UserError(
+                f"The text is {len(text)} characters long; the limit is "
+                f"{self.settings.max_message_chars}. Check it in parts."
+            )
+        self._wait_for_startup()
+        if self.store.count() == 0:
+            raise UserError(NO_NOTES)
+        sentences = [
+            strip_citations(s.text).strip() for s in split_sentences(text) if s.kind != HEADING
+        ]
+        sentences = [s for s in sentences if is_claim(s)]
+        vectors = self.sentence_vectors(sentences) if sentences else []
+        numbered: dict[tuple[Any, ...], Passage] = {}
+        claims = []
+        for sentence, vector in zip(sentences, vectors, strict=True):
+            found = []
+            # The sentence's own plan: the question's parts would search for what the
+            # question asks, not for what this sentence says.
+            plan = self.retriever.plan(sentence)
+            for passage in self.retrieve(sentence, question=question or None, plan=plan):
+                # One passage, whichever section its header line names for this sentence.
+                key = (passage.source, passage.chunk_ids, passage.body)
+                if key not in numbered:
+                    numbered[key] = dataclasses.replace(passage, n=len(numbered) + 1)
+                found.append(numbered[key])
+            claims.append(ClaimChecker(found, self.sentence_vectors).check(sentence, (), vector))
+        return CheckedText(claims, list(numbered.values()))
 
     def _prompt(
         self,

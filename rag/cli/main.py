@@ -1,5 +1,5 @@
-"""``python -m rag ask "QUESTION"``, ``chat``, ``eval`` and ``models``: the chatbot from a
-terminal."""
+"""``python -m rag ask "QUESTION"``, ``chat``, ``check "TEXT"``, ``eval`` and ``models``: the
+chatbot from a terminal."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from rag.core import AppError, UserError
+from rag.core import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, AppError, UserError
 from rag.settings import load_settings
 
 
@@ -37,6 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--json", action="store_true", help="one JSON line per answer, as `ask --json` ends"
     )
+
+    check = commands.add_parser(
+        "check",
+        help="check each sentence of any text (another chatbot's answer, your own summary) "
+        "against the notes: supported, contradicted or not in the notes",
+    )
+    check.add_argument("text", help="the text to check (- reads it from standard input)")
+    check.add_argument("--question", help="the question the text answers (helps retrieval)")
+    check.add_argument("--db", type=Path, help="store folder (RAG_DB_DIR)")
+    check.add_argument("--json", action="store_true", help="end with the verdicts as one JSON line")
 
     evaluate = commands.add_parser(
         "eval", help="score retrieval, or answers (--answers), on a tests file (course format)"
@@ -195,6 +205,40 @@ def _print_checks(finished, streamed: str) -> None:
             print(f"  [{chunk.n}] {source_label(chunk)}")
 
 
+#: How each verdict is shown in a terminal.
+VERDICT_MARKS = {
+    SUPPORTED: "✓ supported",
+    CONTRADICTED: "✗ contradicted",
+    NOT_IN_NOTES: "⚠ not in the notes",
+}
+
+
+def _check(args) -> int:
+    from rag.answer import source_label
+    from rag.app.service import create_service
+
+    service = create_service(load_settings(db_dir=args.db))
+    text = sys.stdin.read() if args.text == "-" else args.text
+    checked = service.check_text(text, args.question)
+    if not checked.claims:
+        print("Nothing to check: no sentence states something.")
+    for claim in checked.claims:
+        print(f"{VERDICT_MARKS[claim.verdict]}: {claim.text}")
+        for evidence in claim.evidence:
+            print(f"    [{evidence.n}] {evidence.text}")
+        if claim.reason and claim.verdict != SUPPORTED:
+            print(f"    ({claim.reason})")
+    used = {e.n for claim in checked.claims for e in claim.evidence}
+    if used:
+        print("\nSources:")
+        for passage in checked.passages:
+            if passage.n in used:
+                print(f"  [{passage.n}] {source_label(passage)}")
+    if args.json:
+        print(json.dumps(checked.as_dict(), ensure_ascii=False))
+    return 0
+
+
 def _models(args) -> int:
     from rag.cli.models import run
 
@@ -226,7 +270,9 @@ def _eval(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    handler = {"ask": _ask, "chat": _chat, "eval": _eval, "models": _models}[args.command]
+    handler = {"ask": _ask, "chat": _chat, "check": _check, "eval": _eval, "models": _models}[
+        args.command
+    ]
     try:
         return handler(args)
     except AppError as exc:

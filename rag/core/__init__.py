@@ -33,6 +33,7 @@ from rag.core.sentences import (
     TEXT,
     Sentence,
     comparable,
+    is_title,
     plain,
     split_sentences,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "document_label",
     "header_line",
     "is_refusal",
+    "is_title",
     "join_header",
     "not_covered",
     "numbers",

@@ -100,7 +100,7 @@ _FIELD_TEXT = re.compile(r"^[\w][\w &/'’()-]{0,40}:\s")
 TITLE_WORDS = 8
 
 
-def _title(line: str) -> bool:
+def is_title(line: str) -> bool:
     """A short line of prose with no punctuation at its end: a title over what follows it
     ("Step 2: Double Quantization"), not the start of a sentence."""
     words = line.split()
@@ -242,14 +242,14 @@ def split_sentences(text: str) -> list[Sentence]:
             elif kind == TEXT:
                 lead = cleaned if _leads(cleaned) else ""
                 if not opening:
-                    record_head = cleaned if _title(cleaned) and ":" not in cleaned else ""
+                    record_head = cleaned if is_title(cleaned) and ":" not in cleaned else ""
 
     def flush() -> None:
         nonlocal run, block, titles_lead
         if not run:
             return
         first_offset, first_line = run[0]
-        if len(run) > 1 and _title(first_line):
+        if len(run) > 1 and is_title(first_line):
             # "Step 1: 4-bit NormalFloat" above its paragraph: a statement of its own. Over a
             # paragraph, an item of the list its lead-in announced ("… the 4 steps of QLoRA:");
             # opening a list item ("1. Retriever"), the item's first sentence.

@@ -1,4 +1,4 @@
-"""The web app: chat, documents and evaluation tabs over one :class:`RagService`."""
+"""The web app: chat, check, documents and evaluation tabs over one :class:`RagService`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rag.settings import Settings
 from rag.ui.access import Access
 from rag.ui.admin import build_access_panel
 from rag.ui.chat import build_chat_tab
+from rag.ui.check import build_check_tab
 from rag.ui.fair_use import FairUse
 from rag.ui.redact import redact
 from rag.ui.render import status_line
@@ -94,6 +95,9 @@ def build_app(
         status = gr.Markdown(_status(service), elem_id="rag-status")
         with gr.Tab("Chat"):
             chat = build_chat_tab(service, fair_use, access)
+        # Open to readers too: checking reads the notes and changes nothing.
+        with gr.Tab("Check an answer"):
+            build_check_tab(service, fair_use)
         # Library tabs: shown to admins (everyone on a person's own machine) once the page knows.
         admin_tabs = [
             _optional_tab(title, f"rag.ui.{name}", f"build_{name}_tab", *args, visible=access.open)

@@ -22,7 +22,7 @@ from rag.ui.redact import redact
 from rag.ui.render import (
     cited_sources,
     link_citations,
-    mark_unsupported,
+    mark_claims,
     safe_markdown,
     sources_footer,
     sources_html,
@@ -178,7 +178,7 @@ class ChatHandlers:
         claims = finished.claims if finished else []
         not_found = bool(finished and finished.not_found)
         cited = set() if not_found else cited_sources(answer, claims)
-        marked = mark_unsupported(answer, claims)
+        marked = mark_claims(answer, claims)
         final = (
             link_citations(marked, len(chunks), claims, raw=answer)
             + self._answered_by(finished, model)

@@ -11,7 +11,16 @@ import re
 from collections.abc import Sequence
 
 from rag.answer import source_label
-from rag.core import HEADING, Claim, Passage, citations, replace_citations, split_sentences
+from rag.core import (
+    CONTRADICTED,
+    HEADING,
+    SUPPORTED,
+    Claim,
+    Passage,
+    citations,
+    replace_citations,
+    split_sentences,
+)
 from rag.core.answer_text import CITATION_MARK
 
 #: (start, end) of a sentence in a passage's body.
@@ -30,12 +39,17 @@ def cited_first(chunks: Sequence[Passage], cited: set[int] | None) -> list[tuple
 
 
 def sources_html(
-    chunks: Sequence[Passage], cited: set[int] | None = None, claims: Sequence[Claim] = ()
+    chunks: Sequence[Passage],
+    cited: set[int] | None = None,
+    claims: Sequence[Claim] = (),
+    *,
+    anchor: str = "source",
 ) -> str:
     """One collapsible card per source, ``id="source-N"`` so citations can open it; once the
     answer is in (``cited`` given), the sources it cites come first and the others are marked
     as retrieved but not cited. The sentences that support the answer's claims are marked in
-    their passage, each ``id="evidence-N-START-END"``, so a citation can point at them."""
+    their passage, each ``id="evidence-N-START-END"``, so a citation can point at them.
+    ``anchor``: the cards' id prefix, one per panel of the page."""
     if not chunks:
         return '<div class="rag-sources-empty">Sources of the answer appear here.</div>'
     marked = evidence_spans(claims)
@@ -44,7 +58,7 @@ def sources_html(
         classes = "rag-source" if is_cited else "rag-source rag-uncited"
         note = "" if is_cited else ' <span class="rag-uncited-note">retrieved, not cited</span>'
         cards.append(
-            f'<details class="{classes}" id="source-{chunk.n}" data-n="{chunk.n}">'
+            f'<details class="{classes}" id="{anchor}-{chunk.n}" data-n="{chunk.n}">'
             f'<summary><span class="rag-source-n">[{chunk.n}]</span> '
             f"{html.escape(source_label(chunk))}{note}</summary>"
             f'<pre class="rag-source-text">{_marked_body(chunk, marked.get(chunk.n, []))}</pre>'
@@ -89,9 +103,25 @@ def cited_sources(answer: str, claims: Sequence[Claim]) -> set[int]:
     return set(citations(answer))
 
 
-def mark_unsupported(answer: str, claims: Sequence[Claim]) -> str:
-    """The answer as safe Markdown, each sentence no source holds wrapped in a marked span
-    whose title (shown on hover) gives the reason."""
+def _attribute(text: str) -> str:
+    """``text`` safe inside an HTML attribute; brackets as entities, so link_citations leaves
+    the [n] in it as text."""
+    return html.escape(text, quote=True).replace("[", "&#91;").replace("]", "&#93;")
+
+
+def claim_note(claim: Claim) -> str:
+    """What the chat shows on hovering a sentence that is not supported: why, and for a
+    contradicted one the unit of the notes that says otherwise."""
+    if claim.verdict == CONTRADICTED:
+        said = " ".join(f"[{e.n}] says: {e.text}" for e in claim.evidence)
+        return f"Contradicted by the notes: {said or claim.reason}"
+    return f"Not in the notes: {claim.reason}"
+
+
+def mark_claims(answer: str, claims: Sequence[Claim]) -> str:
+    """The answer as safe Markdown, each sentence no source holds wrapped in a marked span:
+    ⚠ for one that is not in the notes, ✗ for one the notes contradict; its title (shown on
+    hover) gives the reason, and for a contradiction the evidence."""
     sentences = [s for s in split_sentences(answer) if s.kind != HEADING]
     if len(sentences) != len(claims) or all(c.supported for c in claims):
         return safe_markdown(answer)
@@ -99,17 +129,56 @@ def mark_unsupported(answer: str, claims: Sequence[Claim]) -> str:
     for sentence, claim in zip(sentences, claims, strict=True):
         if claim.supported:
             continue
-        # Brackets as entities, so link_citations leaves the [n] of a reason as text.
-        reason = html.escape(f"Not in the notes: {claim.reason}", quote=True)
-        reason = reason.replace("[", "&#91;").replace("]", "&#93;")
+        contradicted = claim.verdict == CONTRADICTED
+        kind, mark = ("rag-contradicted", "✗") if contradicted else ("rag-unsupported", "⚠")
         parts.append(safe_markdown(answer[position : sentence.start]))
         parts.append(
-            f'<span class="rag-unsupported" title="{reason}">⚠ '
+            f'<span class="{kind}" title="{_attribute(claim_note(claim))}">{mark} '
             f"{safe_markdown(answer[sentence.start : sentence.end])}</span>"
         )
         position = sentence.end
     parts.append(safe_markdown(answer[position:]))
     return "".join(parts)
+
+
+#: How the Check tab names each verdict.
+VERDICT_LABELS = {
+    SUPPORTED: ("✓", "Supported"),
+    CONTRADICTED: ("✗", "Contradicted"),
+}
+NOT_IN_NOTES_LABEL = ("⚠", "Not in the notes")
+
+
+def checked_html(
+    claims: Sequence[Claim], passages: Sequence[Passage], *, anchor: str = "source"
+) -> str:
+    """The Check tab's verdicts: each sentence with its mark, and the unit of the notes that
+    supports or contradicts it quoted under it, with its source (``anchor``: the prefix of the
+    ids of the source cards its [n] open)."""
+    if not claims:
+        return (
+            '<div class="rag-checked-empty">Nothing to check: no sentence states something.</div>'
+        )
+    labels = {p.n: source_label(p) for p in passages}
+    rows = []
+    for claim in claims:
+        mark, label = VERDICT_LABELS.get(claim.verdict, NOT_IN_NOTES_LABEL)
+        quotes = "".join(
+            f'<blockquote class="rag-check-evidence"><a class="rag-cite" href="#{anchor}-{e.n}" '
+            f'data-n="{e.n}">[{e.n}]</a> {html.escape(e.text)}'
+            f"<br><small>{html.escape(labels.get(e.n, ''))}</small></blockquote>"
+            for e in claim.evidence
+        )
+        why = ""
+        if claim.reason and not claim.supported:
+            why = f'<div class="rag-claim-why">{html.escape(claim.reason)}</div>'
+        rows.append(
+            f'<div class="rag-claim rag-claim-{claim.verdict}">'
+            f'<span class="rag-verdict">{mark} {label}</span> '
+            f'<span class="rag-claim-text">{html.escape(claim.text)}</span>'
+            f"{quotes}{why}</div>"
+        )
+    return '<div class="rag-checked">' + "".join(rows) + "</div>"
 
 
 def link_citations(

@@ -1,0 +1,128 @@
+"""The few English words the checker reads for their grammar, not their topic.
+
+Negations flip what a clause says; comparison and direction words say which way it goes along
+a scale (more or less of something, faster or slower, before or after). Both are general
+English: no word here names a thing of any one set of notes, so the rules work on any notes.
+"""
+
+from __future__ import annotations
+
+#: Words that deny what their clause says ("n't" forms are read from the apostrophe).
+NEGATIONS = frozenset("not no never cannot without none nothing neither nor nobody nowhere".split())
+
+# Scales along which a clause can point one way or the other, each word with its sign.
+# Opposite words on one scale contradict each other: "more tokens" / "fewer tokens".
+_SCALES: dict[str, tuple[str, str]] = {
+    "amount": (
+        """more most many much greater greatest larger largest large bigger biggest big higher
+        highest high increase increases increased increasing grow grows grew grown growing
+        rise rises rising raise raises raised up multiply multiplies multiplied exceed exceeds
+        maximum above add adds added longer longest long inflate inflates inflated inflating
+        heavier wider deeper expand expands expanded""",
+        """less least few fewer fewest smaller smallest small little lower lowest low
+        decrease decreases decreased decreasing reduce reduces reduced reducing shrink shrinks
+        shrank drop drops dropped fall falls fell down divide divides divided below minimum
+        cut cuts shorter shortest short deflate deflates deflated deflating lighter narrower
+        shallower save saves saved saving""",
+    ),
+    "speed": (
+        "faster fastest fast quick quicker quickest quickly rapid speed speeds sped",
+        "slower slowest slow slowly slows slowed delay delays",
+    ),
+    "quality": (
+        """better best good strong stronger strongest improve improves improved
+        improving outperform outperforms accurate robust""",
+        """worse worst bad badly poor poorly weak weaker weakest degrade degrades degraded
+        hurt hurts harm harms inaccurate fragile""",
+    ),
+    "effort": (
+        "harder hardest hard difficult complex expensive pricier pricey",
+        "easier easiest easy simple simpler cheap cheaper cheapest trivial",
+    ),
+    "order": (
+        "after later last successor newer newest end",
+        "before earlier first predecessor older oldest start",
+    ),
+    "access": (
+        "open public released allowed allow allows permitted permissive free",
+        "closed private proprietary restricted forbidden forbids forbid prohibited",
+    ),
+    "change": (
+        "changes changed vary varies different dynamic mutable updated",
+        "same identical unchanged constant static fixed immutable exactly",
+    ),
+    "dependence": (
+        "proportional proportionally linear",
+        "inversely inverse",
+    ),
+    "scope": (
+        "all every always any whole entire everything everywhere",
+        "only just some sometimes partially",
+    ),
+}
+
+#: word -> (scale, +1 or -1), as written above; the checker looks words up by their stems.
+DIRECTIONS: dict[str, tuple[str, int]] = {
+    word: (scale, sign)
+    for scale, sides in _SCALES.items()
+    for sign, words in zip((1, -1), sides, strict=True)
+    for word in words.split()
+}
+
+#: Words that talk about the notes rather than their subject ("the notes say that ...").
+META = frozenset(
+    """note notes say says said according describe describes described description mention
+    mentions mentioned list listed lists given call called known refer refers referred also
+    such like would could should may might can""".split()
+)
+
+#: Words that tie a sentence together but say nothing of its subject.
+FUNCTION_WORDS = frozenset(
+    """even each very too still both other another own rather quite really also its per via
+    onto into upon within about around roughly approximately almost nearly usually typically
+    often generally mostly""".split()
+)
+
+#: Words that join two things a sentence says: "fine-tuning for knowledge and RAG for format".
+JOINING_WORDS = frozenset("and or nor with plus versus vs".split())
+
+#: Scales whose words relate two sides ("A before B"): no clause leans one way on them alone.
+RELATIONAL_SCALES = frozenset({"order"})
+
+#: Direction words that relate two sides: "GGUF (successor of GGML)", "A before B".
+RELATION_WORDS = frozenset("successor predecessor before after".split())
+
+#: Phrases whose words mean something else together: "one or more" points nowhere, "no
+#: longer" is a negation, "inversely proportional" one direction.
+IDIOMS = {
+    "at least": "",
+    "at most": "",
+    "or more": "",
+    "or less": "",
+    "or fewer": "",
+    "more or less": "",
+    "no more than": "",
+    "no less than": "",
+    "not only": "",
+    "as well as": "and",
+    "for example": "",
+    "no of": "number of",
+    "no. of": "number of",
+    "for instance": "",
+    "no longer": "not",
+    "rather than": "than not",
+    "instead of": "not",
+    "a lot of": "much",
+    "lots of": "many",
+    "inversely proportional": "inverse",
+}
+
+#: Pronouns that open a statement of their own: a negation before one does not reach past it
+#: ("instead of adding scores we fuse ranks" denies the adding, not the fusing).
+SUBJECT_PRONOUNS = frozenset("i we you they he she it this these".split())
+
+#: Words that open a new clause: what follows says something of its own.
+CLAUSE_WORDS = frozenset(
+    """while whereas but so because although though which who whom whose where when since
+    then therefore thus hence unlike than rather instead even if unless""".split()
+)

@@ -1,0 +1,255 @@
+"""What makes a unit that holds a claim's words say something else: the rules.
+
+Each rule compares the claim with one unit of a source, clause by clause, and returns why they
+disagree (empty when they don't):
+
+- **polarity and direction**: a clause of the claim and the clause of the unit that holds most
+  of its terms must point the same way: the same parity of negations, and the same sign on
+  every scale both use (more/less, faster/slower, before/after, open/closed, all/only);
+- **roles**: two terms the claim puts in one clause must not stand in different clauses of
+  the unit, each beside a term the claim puts elsewhere (a swap: "cl100k_base is GPT-4o's"
+  where the unit says "cl100k_base (GPT-4) ..., o200k_base (GPT-4o) ...");
+- **numbers**: a number must stand beside the same things in the unit (800,000 models is not
+  800,000 datasets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rag.answer.checker.lexicon import RELATIONAL_SCALES
+from rag.answer.checker.reading import Clause, Phrase, Quantity, Reading
+
+#: A unit's clause is compared with a claim's clause when it holds at least this many of its
+#: keys (and more than any other clause of the unit).
+MIN_ALIGNED_KEYS = 1
+
+
+#: Weight of a key no weight is known for (a scale, a key in no unit).
+DEFAULT_WEIGHT = 1.0
+Weights = Mapping[str, float]
+
+
+def overlap(keys: set[str], other: set[str], weights: Weights) -> float:
+    """The weight of the keys two sets share (rare terms weigh more than common ones)."""
+    return sum(weights.get(k, DEFAULT_WEIGHT) for k in keys & other)
+
+
+def _aligned(keys: set[str], unit: Reading, weights: Weights) -> list[Clause]:
+    """The clauses of the unit sharing most of ``keys`` (ties all kept)."""
+    scored = [(overlap(keys, c.keys, weights), len(keys & c.keys), c) for c in unit.clauses]
+    best = max((score for score, _, _ in scored), default=0.0)
+    if not any(count >= MIN_ALIGNED_KEYS for score, count, _ in scored if score == best):
+        return []
+    return [c for score, _, c in scored if score == best]
+
+
+def _aligned_phrases(keys: set[str], phrases: list[Phrase], weights: Weights) -> list[Phrase]:
+    """The phrases sharing most of ``keys`` (ties all kept; none when none shares any)."""
+    scored = [(overlap(keys, p.keys, weights), p) for p in phrases]
+    best = max((score for score, _ in scored), default=0.0)
+    return [p for score, p in scored if score == best] if best > 0 else []
+
+
+def _leaning(clause: Clause, scale: str) -> int:
+    """+1 or -1 when every direction word of the clause on ``scale`` points that way, 0 when
+    they point both ways ("some or most", "larger vocabulary, fewer tokens")."""
+    signs = {sign for name, sign in clause.directions if name == scale}
+    return signs.pop() if len(signs) == 1 else 0
+
+
+def _shared_scales(clause: Clause, other: Clause) -> set[str]:
+    return {s for s, _ in clause.directions} & {s for s, _ in other.directions}
+
+
+def _opposed(clause: Clause, other: Clause) -> bool:
+    """Whether two aligned clauses say opposite things: on a scale both use they lean opposite
+    ways, unless one is negated and the other not ("not larger": "smaller"). Relations in
+    time or sequence (before, after, successor) have two sides: comparisons weigh them."""
+    scales = {s for s, _ in clause.directions} & {s for s, _ in other.directions}
+    scales -= RELATIONAL_SCALES
+    flipped = sum(1 for s in scales if _leaning(clause, s) * _leaning(other, s) == -1)
+    negated = (clause.negations - other.negations) % 2 == 1
+    return flipped % 2 == 1 and not negated
+
+
+def negation_conflict(claim: Reading, unit: Reading) -> str:
+    """A term the claim affirms that the unit only denies, or the other way round ("not for
+    generation" against "suited to text generation"). A phrase of the claim that holds a
+    negation is compared by what it denies ("give no example" and "don't give an example"
+    deny the same example), one that holds none by what it affirms."""
+    unit_negated = {t for c in unit.clauses for p in c.phrases for t in p.negated}
+    unit_affirmed = {t for c in unit.clauses for p in c.phrases for t in p.affirmed}
+    # "untrusted" denies "trusted": a term with "un" before it is negated.
+    unit_negated |= {t[2:] for t in unit_affirmed if t.startswith("un") and len(t) > 5}
+    unit_affirmed |= {t[2:] for t in unit_negated if t.startswith("un") and len(t) > 5}
+    for clause in claim.clauses:
+        for phrase in clause.phrases:
+            if not phrase.negation:
+                for term in sorted(phrase.affirmed):
+                    if term in unit_negated and term not in unit_affirmed:
+                        return "denies it"
+            for term in sorted(phrase.negated - phrase.affirmed):
+                if term in unit_affirmed and term not in unit_negated:
+                    return "affirms it"
+    return ""
+
+
+#: Negations are compared clause by clause when the unit's clause holds this share of the
+#: claim clause's keys (a long clause of the claim may align on its subject alone).
+MIN_NEGATION_SHARE = 0.5
+
+
+def polarity_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
+    """Why the claim and the unit point opposite ways ("" when they don't)."""
+    for clause in claim.clauses:
+        aligned = _aligned(clause.keys, unit, weights)
+        naming = aligned and all(o.keys <= clause.keys for o in aligned)
+        if naming and not any(_shared_scales(clause, o) for o in aligned):
+            # The clause holding the subject may only name it ("MMLU-PRO -> Harder MMLU"):
+            # what it says of it, on the claim's scale, is in the next.
+            terms = {k for k in clause.keys if not k.startswith(("~", "#"))}
+            aligned = [
+                o for o in unit.clauses if _shared_scales(clause, o) and terms & o.keys
+            ] or aligned
+        aligned = [
+            other
+            for other in aligned
+            if len(clause.keys & other.keys) >= MIN_NEGATION_SHARE * len(clause.keys)
+            or _shared_scales(clause, other)
+        ]
+        if aligned and all(_opposed(clause, other) for other in aligned):
+            return "says the opposite"
+    return ""
+
+
+def _places(parts: list[set[str]]) -> dict[str, set[int]]:
+    """key -> the indices of the parts (clauses or phrases) holding it."""
+    where: dict[str, set[int]] = {}
+    for i, keys in enumerate(parts):
+        for key in keys:
+            if not key.startswith("~"):
+                where.setdefault(key, set()).add(i)
+    return where
+
+
+def role_conflict(claim: Reading, unit: Reading) -> str:
+    """Why two things the claim ties together are tied to others in the unit ("" if not).
+
+    A swap: the claim ties a to b in one part and speaks of c and d in another ("fine-tuning
+    for knowledge and RAG for format"), while the unit keeps a and b apart and ties a to one
+    of c, d, and b to one of them ("fine-tune for format; use RAG for knowledge"). The claim
+    is read by what it ties (:attr:`Reading.ties`), the unit clause by clause."""
+    claim_where = _places(claim.ties)
+    unit_where = _places([c.keys for c in unit.clauses])
+    shared = [k for k in claim_where if k in unit_where]
+    for i, first in enumerate(shared):
+        for second in shared[i + 1 :]:
+            together = claim_where[first] & claim_where[second]
+            if not together or unit_where[first] & unit_where[second]:
+                continue
+            for part, keys in enumerate(claim.ties):
+                if part in together:
+                    continue
+                others = [k for k in keys if k in unit_where and not claim_where[k] & together]
+                if _beside(first, others, unit_where) and _beside(second, others, unit_where):
+                    return "ties these things to other things"
+    return ""
+
+
+def _beside(key: str, others: list[str], unit_where: dict[str, set[int]]) -> bool:
+    """Whether ``key`` shares a clause of the unit with one of ``others``."""
+    return any(unit_where[key] & unit_where[other] for other in others if other != key)
+
+
+def _fit(ours: Mapping[str, float], theirs: Mapping[str, float]) -> float:
+    """How alike the words around two numbers are, each word by its nearness to both."""
+    return sum(min(weight, theirs[key]) for key, weight in ours.items() if key in theirs)
+
+
+def _better_placed(quantity: Quantity, unit: Reading) -> str:
+    """Another number of the unit that counts what the claim's number counts, with words
+    around it more like the claim's than any place of the number in the unit ("" when none):
+    "8 heads of 64 dimensions" gives heads 8, not 64; "GPT-2 has 50,257 tokens, ..., Llama 3
+    uses a 128k vocabulary" gives Llama's vocabulary 128k, not 50,257."""
+    counted = quantity.counted
+    same = [q for q in unit.quantities if q.number == quantity.number]
+    # The unit's own place of the number counts nothing (it leaves that out: "the Diamond
+    # subset has 198") or all the claim's number counts: it stands where the claim says.
+    if not counted or any(not q.counted or counted <= q.counted for q in same):
+        return ""
+    best, best_fit = "", max((_fit(quantity.near, q.near) for q in same), default=0.0)
+    for other in unit.quantities:
+        fit = _fit(quantity.near, other.near)
+        if other.number != quantity.number and counted & other.counted and fit > best_fit:
+            best, best_fit = other.number, fit
+    return best
+
+
+def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
+    """Why a number of the claim stands beside other things in the unit ("" if it doesn't):
+    another number of the unit counts what it counts, in words more like the claim's ("8
+    heads of 64 dimensions" against "64 heads"), or the unit's phrases holding most of the
+    words beside it in the claim hold another ("truncates input at 384 word pieces" against
+    "truncates input at 256 word pieces"). A name is one word
+    however many parts it has: "all-MiniLM-L6-v2 has 6 layers" is held by "has 6 layers" as
+    much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors"."""
+    unit_phrases = [p for c in unit.clauses for p in c.phrases]
+    for quantity in claim.quantities:
+        number = quantity.number
+        other = _better_placed(quantity, unit)
+        if other:
+            return f"gives {other} there, not {number}"
+        # The phrases most alike by the words beside the number, or by the nearest of them
+        # ("32 query heads"); either holding it places it (a unit may leave out what the
+        # number counts: "the Diamond subset has 198").
+        aligned = _aligned_phrases(set(quantity.beside), unit_phrases, quantity.beside)
+        nearest = _aligned_phrases(set(quantity.near), unit_phrases, quantity.near)
+        if any(f"#{number}" in p.keys for p in aligned + nearest):
+            continue
+        others = sorted({n for p in aligned for n in p.quantities})
+        if others:
+            return f"gives {', '.join(others)} there, not {number}"
+    return ""
+
+
+def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
+    """Why a comparison of the claim points the other way in the unit ("" if it doesn't):
+    "floating-point is faster than integer" against "integer is faster than floating-point"
+    (the sides exchanged), "PEFT tunes fewer than updating the last layers" against "more than
+    just updating the last layers" (the direction reversed). Each comparison of the claim is
+    set against the unit's comparison on the same scale whose sides share most with it,
+    either way round."""
+    for ours in claim.comparisons:
+        best, best_score = None, 0.0
+        for theirs in unit.comparisons:
+            if theirs.scale != ours.scale:
+                continue
+            straight = overlap(set(ours.subject), set(theirs.subject), weights) + overlap(
+                set(ours.complement), set(theirs.complement), weights
+            )
+            crossed = overlap(set(ours.subject), set(theirs.complement), weights) + overlap(
+                set(ours.complement), set(theirs.subject), weights
+            )
+            score = max(straight, crossed)
+            if score > best_score:
+                best, best_score = (theirs, 1 if straight >= crossed else -1), score
+        if best is not None and best[0].sign * best[1] != ours.sign:
+            return "compares the other way round"
+    return ""
+
+
+def modifier_conflict(claim: Reading, unit: Reading) -> str:
+    """A term the claim qualifies one way ("fewer tokens") that the unit, speaking of the same
+    thing, only qualifies the other way on the same scale ("more tokens"). What the unit says
+    of another thing does not count: "low temperature for extraction" is no answer to "a
+    higher temperature for creative writing"."""
+    for ours in claim.modifiers:
+        theirs = [
+            m
+            for m in unit.modifiers
+            if m.term == ours.term and m.scale == ours.scale and m.context & ours.context
+        ]
+        if theirs and all(m.sign == -ours.sign for m in theirs):
+            return "says the opposite"
+    return ""

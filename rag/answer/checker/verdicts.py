@@ -1,0 +1,294 @@
+"""A claim's verdict against passages: supported, contradicted, or not in the notes.
+
+The claim is aligned to the units of the passages that hold most of its terms and meaning
+(:mod:`rag.answer.checker.align`). One unit supports it when it holds the claim's names and
+numbers, enough of its other terms, a close meaning, and no rule finds that it says otherwise
+(:mod:`rag.answer.checker.rules`). A unit that holds the claim's terms but says otherwise
+contradicts it, as do two neighbouring units between which the claim mixes up what each says.
+Thresholds are chosen on the ``dev`` half of ``tests/data/labels/claims.jsonl``
+(``benchmarks/bench_grounding.py claims``; ``benchmarks/README.md``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answer.checker.align import Match, best_matches, key_weights
+from rag.answer.checker.reading import Reading, read
+from rag.answer.checker.rules import (
+    Weights,
+    comparison_conflict,
+    modifier_conflict,
+    negation_conflict,
+    number_conflict,
+    polarity_conflict,
+    role_conflict,
+)
+from rag.answer.checker.units import Unit, source_units
+from rag.core import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, Claim, Evidence, Passage
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+#: Units the claim is judged against, best aligned first.
+CANDIDATES = 3
+#: A supporting unit holds at least this share of the claim's keys (terms, numbers, scales)...
+MIN_SHARE = 0.5
+#: ... and is at least this close in meaning (cosine).
+MIN_SIMILARITY = 0.55
+#: A claim's term the unit words otherwise is held when one of the unit's words embeds this
+#: close to it ("simply" and "just", "chatbot" and "chat").
+SYNONYM_SIMILARITY = 0.6
+#: A unit holding this share of the claim's keys holds it however far their meanings are (a
+#: long sentence that says much else embeds far from a short claim it holds).
+HOLDING_SHARE = 0.8
+#: A term is a subject a neighbour may be speaking of when few units of the passages hold it
+#: in their own text: at most this many, or this share of them ("zero-shot" in one item; not
+#: "model" or "use" in a unit of every three).
+SUBJECT_UNITS = 2
+SUBJECT_SHARE = 0.15
+#: A unit that says otherwise contradicts the claim when it holds this share of its keys...
+MIN_CONTRADICTING_SHARE = 0.6
+#: ... and is this close in meaning.
+MIN_CONTRADICTING_SIMILARITY = 0.5
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict on one claim, the unit it rests on, and why."""
+
+    verdict: str
+    unit: Unit | None = None
+    reason: str = ""
+
+    def evidence(self) -> list[Evidence]:
+        if self.unit is None:
+            return []
+        return [Evidence(self.unit.n, self.unit.text, self.unit.start, self.unit.end)]
+
+
+class SourceUnits:
+    """The units of the passages of one answer, read and embedded once."""
+
+    def __init__(self, passages: Sequence[Passage], embed: Embed):
+        self.units = source_units(passages)
+        self.weights = key_weights(self.units)
+        self.own_counts = Counter(t for u in self.units for t in set(u.reading.terms))
+        self.embed = embed
+        if self.units:
+            # A unit's meaning alone and with its context: a bare item ("Nearly lossless") needs
+            # its heading, while a long heading blurs a sentence that needs none.
+            plain = np.asarray(embed([u.text for u in self.units]))
+            placed = np.asarray(embed([u.embedded for u in self.units]))
+            self.vectors = (plain, placed)
+        else:
+            self.vectors = (np.zeros((0, 1)), np.zeros((0, 1)))
+
+    def rare(self, term: str) -> bool:
+        """Whether few units hold ``term`` in their own text (:data:`SUBJECT_UNITS`)."""
+        most = max(SUBJECT_UNITS, SUBJECT_SHARE * len(self.units))
+        return self.own_counts.get(term, 0) <= most
+
+    def matches(
+        self, claim: Reading, vector: np.ndarray, among: Sequence[int] | None
+    ) -> list[Match]:
+        chosen = [i for i, u in enumerate(self.units) if among is None or u.n in among]
+        units = [self.units[i] for i in chosen]
+        plain, placed = (v[chosen] for v in self.vectors)
+        similarity = np.maximum(plain @ vector, placed @ vector) if units else np.zeros(0)
+        return best_matches(claim, units, similarity, CANDIDATES)
+
+
+def _missing_names(claim: Reading, unit: Unit) -> list[str]:
+    """The claim's names the unit doesn't hold ("LLMs" and "LLM" are one name)."""
+    return sorted(
+        name for name in claim.names if not {name, name.removesuffix("s"), f"{name}s"} & unit.words
+    )
+
+
+def _missing_numbers(claim: Reading, unit: Unit) -> list[str]:
+    held = unit.reading.numbers | unit.context_reading.numbers
+    return sorted(claim.numbers - held)
+
+
+def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit | None:
+    """The unit beside ``unit`` (same list, table or paragraph) whose subject the claim
+    speaks of while ``unit`` doesn't hold it: the claim mixes up what the two say.
+
+    "Zero-shot means including examples" is not held by "Few-shot means including examples"
+    when the next item is "Zero-shot means describing the task". A subject is a first term:
+    a claim's (or the phrase that sets its scene), and a unit's when its label holds it
+    ("Data Parallelism: ...")."""
+    missing = {t for t in claim.terms if t not in unit.keys and sources.rare(t)}
+    if not missing:
+        return None
+    first = claim.terms[0]
+    # A claim that speaks of the unit's own subject too may name a neighbour's beside it
+    # ("Llama 3 8B uses grouped-query attention with 32 query heads"): it adds to the unit,
+    # it does not give the unit's words to the neighbour.
+    speaks_of_unit = bool(unit.reading.terms) and unit.reading.terms[0] in claim.terms
+    for other in sources.units:
+        if other is unit or other.n != unit.n or other.block != unit.block:
+            continue
+        own = other.reading.terms
+        if first in missing and first in own:
+            return other
+        if own and own[0] in missing & other.label and not speaks_of_unit:
+            return other
+    return None
+
+
+def _share_with_synonyms(claim: Reading, candidate: Match, embed: Embed) -> float:
+    """The share of the claim's keys the unit holds, counting a term the unit words otherwise
+    (:data:`SYNONYM_SIMILARITY`) as held. Names and numbers must be there as written."""
+    words = {}
+    for token in claim.tokens:
+        for key in token.keys:
+            if key in candidate.missing and token.text.lower() not in claim.names:
+                words.setdefault(key, token.text.lower())
+    unit_words = sorted(
+        {
+            t.text.lower()
+            for r in (candidate.unit.reading, candidate.unit.context_reading)
+            for t in r.tokens
+            if t.keys and not t.quantity
+        }
+    )
+    if not words or not unit_words:
+        return candidate.share
+    vectors = np.asarray(embed(list(words.values()) + unit_words))
+    closeness = vectors[: len(words)] @ vectors[len(words) :].T
+    found = int((closeness.max(axis=1) >= SYNONYM_SIMILARITY).sum())
+    total = len(candidate.held) + len(candidate.missing)
+    return (len(candidate.held) + found) / total
+
+
+def conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
+    """Why the unit says otherwise than the claim ("" when no rule finds it does)."""
+    return (
+        negation_conflict(claim, unit.reading)
+        or polarity_conflict(claim, unit.reading, weights)
+        or comparison_conflict(claim, unit.reading, weights)
+        or modifier_conflict(claim, unit.reading)
+        or role_conflict(claim, unit.reading)
+        or number_conflict(claim, unit.reading, weights)
+    )
+
+
+def _words(text: str) -> str:
+    """The words of a text, lower-cased and joined by single spaces (punctuation and markup
+    dropped): a claim whose words run unbroken in a unit quotes it."""
+    found = re.findall(r"\w+", text.lower())
+    return f" {' '.join(found)} " if found else ""
+
+
+def _as_written(text: str, found: list[str]) -> str:
+    """Names and numbers as the claim writes them ("HumanEval", not "humaneval")."""
+    shown = []
+    for item in found:
+        match = re.search(re.escape(item), text, re.IGNORECASE)
+        shown.append(match.group(0) if match else item)
+    return ", ".join(shown)
+
+
+def _short(text: str, words: int = 8) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def judge(
+    claim_text: str,
+    vector: np.ndarray,
+    sources: SourceUnits,
+    among: Sequence[int] | None = None,
+) -> Judgement:
+    """The verdict on ``claim_text`` (embedded as ``vector``) against the units of the passages
+    numbered ``among`` (all when None).
+
+    The candidates are taken best aligned first; the first that supports the claim or says
+    otherwise decides (a unit further from the claim can't outvote a closer one that
+    disagrees)."""
+    claim = read(claim_text)
+    contradiction: Judgement | None = None
+    lacking = ""
+    words = _words(claim_text)
+    for candidate in sources.matches(claim, vector, among):
+        unit = candidate.unit
+        if words and words in _words(unit.text):
+            return Judgement(SUPPORTED, unit)  # the unit says it word for word
+        disagreement = conflict(claim, unit, sources.weights)
+        beside = None if disagreement else subject_elsewhere(claim, unit, sources)
+        if disagreement or beside is not None:
+            if (
+                candidate.share >= MIN_CONTRADICTING_SHARE
+                and candidate.similarity >= MIN_CONTRADICTING_SIMILARITY
+                and contradiction is None
+            ):
+                if beside is not None:
+                    reason = f'[{beside.n}] says this of another thing: "{_short(beside.text)}"'
+                    contradiction = Judgement(CONTRADICTED, beside, reason)
+                else:
+                    contradiction = Judgement(CONTRADICTED, unit, f"[{unit.n}] {disagreement}")
+            continue
+        missing = _missing_names(claim, unit) or _missing_numbers(claim, unit)
+        if missing:
+            lacking = lacking or f"{_as_written(claim_text, missing)} not found in the passages"
+            continue
+        share = candidate.share
+        if share < MIN_SHARE and candidate.similarity >= MIN_SIMILARITY:
+            share = _share_with_synonyms(claim, candidate, sources.embed)
+        close = share >= MIN_SHARE and candidate.similarity >= MIN_SIMILARITY
+        if not close and candidate.share < HOLDING_SHARE:
+            continue
+        if contradiction is not None:
+            break
+        return Judgement(SUPPORTED, unit)
+    if contradiction is not None:
+        return contradiction
+    return Judgement(NOT_IN_NOTES, None, lacking or "no passage says this")
+
+
+class ClaimChecker:
+    """Sentences checked against one set of passages: the passages are read and embedded once,
+    then each sentence costs one embedding and the rules."""
+
+    def __init__(self, passages: Sequence[Passage], embed: Embed):
+        self.numbers = [p.n for p in passages]
+        self.embed = embed
+        self.sources = SourceUnits(passages, embed)
+
+    def check(
+        self, text: str, cited: Sequence[int] = (), vector: np.ndarray | None = None
+    ) -> Claim:
+        """The claim ``text`` makes, judged against the passages it cites first, then against
+        all of them (the notes may hold it where it doesn't say). ``vector``: its embedding,
+        when it was embedded with others."""
+        if vector is None:
+            vector = np.asarray(self.embed([text]))[0]
+        cited = [n for n in cited if n in self.numbers]
+        first = judge(text, vector, self.sources, among=cited) if cited else None
+        if first is not None and first.verdict == SUPPORTED:
+            return _claim(text, cited, first)
+        anywhere = judge(text, vector, self.sources)
+        if anywhere.verdict == SUPPORTED:
+            return _claim(text, [anywhere.unit.n], anywhere)
+        judged = first if first is not None and first.verdict == CONTRADICTED else anywhere
+        if judged.verdict == NOT_IN_NOTES and first is not None:
+            judged = first
+        sources = cited or ([judged.unit.n] if judged.unit is not None else [])
+        return _claim(text, sources, judged)
+
+
+def _claim(text: str, sources: Sequence[int], judged: Judgement) -> Claim:
+    return Claim(
+        text,
+        list(sources),
+        judged.verdict == SUPPORTED,
+        judged.reason,
+        judged.verdict,
+        judged.evidence(),
+    )
