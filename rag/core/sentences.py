@@ -112,10 +112,10 @@ def is_title(line: str) -> bool:
 
 
 def _title_over(run: list[tuple[int, str]], kind: str, after: list[tuple[int, str]]) -> bool:
-    """Whether the prose gathered so far is a lone title line (:func:`_title`) and the next
+    """Whether the prose gathered so far is a lone title line (:func:`is_title`) and the next
     line that is not blank is prose: the title of the paragraph that line opens, a blank line
     between them or not."""
-    if kind != TEXT or len(run) != 1 or not _title(run[0][1]):
+    if kind != TEXT or len(run) != 1 or not is_title(run[0][1]):
         return False
     line = next((line for _, line in after if line.strip()), "")
     return bool(line) and not (
@@ -126,7 +126,7 @@ def _title_over(run: list[tuple[int, str]], kind: str, after: list[tuple[int, st
         or _GAP.match(line)
         or _HR.match(line)
         or _FIELD.match(line)
-        or _title(line)
+        or is_title(line)
     )
 
 
