@@ -85,3 +85,30 @@ def test_a_mark_citing_two_sources_is_one_citation_for_verifier_renderer_and_met
     assert cited_sources(answer, []) == {1, 2}
     linked = link_citations(answer, len(chunks))
     assert 'href="#source-1"' in linked and 'href="#source-2"' in linked
+
+
+CONTRACTS = [
+    source(1, "The Acme contract costs $2,500 per month.", "acme.md"),
+    source(2, "The Birch contract costs $3,000 per month.", "birch.md"),
+]
+LINES = "- Acme: $2,500 per month. [1]\n- Birch: $3,000 per month. [2]\n"
+
+
+def test_a_computed_line_is_held_by_its_arithmetic_not_by_a_quote(vectors):
+    line = "Computed from the lines above (not a quote): average = ($2,500 + $3,000) / 2 = $2,750."
+
+    checked = verify(LINES + line, CONTRACTS, vectors)
+
+    assert [c.supported for c in checked.claims] == [True, True, True]
+    assert checked.claims[2].sources == []  # it cites nothing: it quotes nothing
+    assert checked.answer.endswith(line)
+
+
+def test_a_computed_line_whose_arithmetic_is_wrong_is_flagged_with_the_right_figure(vectors):
+    line = "Computed from the lines above (not a quote): total = $2,500 + $3,000 = $6,500."
+
+    checked = verify(LINES + line, CONTRACTS, vectors)
+
+    computed = checked.claims[2]
+    assert not computed.supported and computed.verdict == "not_in_notes"
+    assert "$5,500" in computed.reason

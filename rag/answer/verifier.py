@@ -6,7 +6,8 @@ supported (by a unit of a source it cites, or of another source, which it is the
 contradicted (a unit about the same thing says otherwise), or not in the notes. A sentence
 without [n] that a source supports gets that [n]; one whose cited source does not hold it but
 another does is cited to that one. Sentences that state nothing ("Here is what the notes
-say:") are left alone.
+say:") are left alone. A line computed from the lines above (:mod:`rag.answer.arithmetic`)
+quotes nothing: its arithmetic is what is checked, against the cited lines above it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer.arithmetic import ComputedCheck, check_computed, is_computed
 from rag.answer.checker import ClaimChecker
 from rag.answer.checker.verdicts import Embed
 from rag.core import (
@@ -59,12 +61,22 @@ def _cited(raw: str, count: int) -> tuple[list[int], list[int]]:
     ]
 
 
+def _computed_claim(text: str, checks: dict[str, ComputedCheck]) -> Claim:
+    """The claim of a computed line: held when its arithmetic holds; it cites nothing."""
+    check = checks.get(text)
+    if check is not None and check.holds:
+        return Claim(text, [], True, "")
+    reason = check.reason if check is not None else "its working can't be read"
+    return Claim(text, [], False, f"the arithmetic does not hold: {reason}", NOT_IN_NOTES)
+
+
 def verify(answer: str, chunks: Sequence[Passage], embed: Embed) -> CheckedAnswer:
     """Check every sentence of ``answer`` against ``chunks`` (see the module doc)."""
     sentences = [s for s in split_sentences(answer) if s.kind != HEADING]
     if not sentences:
         return CheckedAnswer(answer, [])
     checker = ClaimChecker(chunks, embed)
+    computed = {strip_citations(c.line).strip(): c for c in check_computed(answer)}
     texts = [strip_citations(s.text).strip() for s in sentences]
     vectors = np.asarray(embed(texts))
     claims: list[Claim] = []
@@ -72,6 +84,9 @@ def verify(answer: str, chunks: Sequence[Passage], embed: Embed) -> CheckedAnswe
     for sentence, text, vector in zip(sentences, texts, vectors, strict=True):
         raw = answer[sentence.start : sentence.end]
         cited, invalid = _cited(raw, len(chunks))
+        if is_computed(text):
+            claims.append(_computed_claim(text, computed))
+            continue
         if not is_claim(text):
             claims.append(Claim(text, cited, True, ""))
             continue
