@@ -70,3 +70,17 @@ def test_a_follow_up_about_it_answers_from_what_the_notes_say_of_it(notes):
     assert "step by step" in lead(answers[0]), answers[0]
     assert "more output tokens means more cost and latency" in answers[1], answers[1]
     assert "$" not in answers[1]  # not a price list: no figure was asked for
+
+
+def test_a_third_turn_does_not_bring_back_what_the_first_answer_showed(notes):
+    answers = talk(
+        notes,
+        [
+            "What is MMLU?",
+            "Does it still tell the top models apart?",
+            "And GPQA, how hard is that one?",
+        ],
+    )
+
+    assert lead(answers[2]).startswith("GPQA (Graduate-level"), answers[2]
+    assert repeated_sentences(answers[2], answers[0]) == [], answers[2]

@@ -330,10 +330,10 @@ class RagService:
             return
         if chat_model is None:  # the extractive mode
             yield Retrieved(query, chunks, rewritten, plan)
-            # The last answer's sentences are not shown again unless one is the answer.
-            shown = next(
-                (m["content"] for m in reversed(history) if m.get("role") == "assistant"), ""
-            )
+            # What the conversation's answers showed is not shown again unless it is the
+            # answer: a third turn does not bring back the first answer's sentences either.
+            # In order, so the last answer's sentences stay the last ones shown.
+            shown = "\n\n".join(m["content"] for m in history if m.get("role") == "assistant")
             answer = answer_from(scored, shown=shown)
             yield Token(answer.text)
             now = time.perf_counter()
