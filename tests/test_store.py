@@ -30,3 +30,22 @@ def test_a_closed_store_lets_go_of_both_parts_and_the_folder_opens_again(make_se
     assert again.document_count() == 3
     assert_lexical_matches(again)
     again.close()
+
+
+def test_several_queries_in_one_search_find_what_each_finds_alone(make_service, tmp_path):
+    notes = tmp_path / "notes"
+    write_notes(notes, TOPICS[:3])
+    service = make_service(knowledge_dir=notes)
+    service.ingestor.ingest([notes])
+    questions = [f"What do the notes say about {topic}?" for topic in TOPICS[:3]]
+    vectors = service.embedder.embed_queries(questions)
+
+    together = service.store.nearest_many(vectors, 4)
+
+    alone = [service.store.nearest(service.embedder.embed_query(q), 4) for q in questions]
+    assert [[id_ for id_, _ in found] for found in together] == [
+        [id_ for id_, _ in found] for found in alone
+    ]
+    for batch, single in zip(together, alone, strict=True):
+        assert [d for _, d in batch] == pytest.approx([d for _, d in single], abs=1e-5)
+    assert service.store.nearest_many([], 4) == []

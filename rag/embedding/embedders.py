@@ -43,6 +43,10 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> list[float]: ...
 
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        """:meth:`embed_query` of each of ``texts``, in one batch (a question's parts)."""
+        ...
+
 
 class OnnxEmbedder:
     """An exported sentence-transformers model, run by fastembed (ONNX Runtime, tokenizers)."""
@@ -100,6 +104,9 @@ class OnnxEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.embed_documents(texts)
 
 
 def batch_order(
@@ -173,6 +180,9 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.embed_documents(texts)
 
 
 def default_cache_dir() -> Path:

@@ -137,21 +137,32 @@ class HybridRetriever:
         return ChunkView(self.store)
 
     # --- ranking ------------------------------------------------------------------------------
-    def _fused(self, query: str, view: ChunkView) -> dict[str, float]:
-        """Chunk id -> fused score, for every candidate of either ranking."""
-        dense: dict[str, float] = {}
+    def _fused(self, queries: Sequence[str], view: ChunkView) -> list[dict[str, float]]:
+        """Chunk id -> fused score, for every candidate of either ranking, for each of
+        ``queries``. The queries of one question (its parts, a follow-up's pair) are embedded
+        in one batch and searched in one Chroma query, their rows and neighbours looked up at
+        once: each of those costs per call, and a question of four parts made four."""
+        denses: list[dict[str, float]] = [{} for _ in queries]
         if self.dense_weight > 0:
-            vector = self.embedder.embed_query(query)
+            vectors = self.embedder.embed_queries(list(queries))
             # _view() has just synced the store (generation()).
-            nearest = self.store.nearest(vector, self.candidates, sync=False)
-            view.load([id_ for id_, _ in nearest])
+            nearest = self.store.nearest_many(vectors, self.candidates, sync=False)
+            view.load([id_ for found in nearest for id_, _ in found])
             # A chunk the index no longer has was deleted since (another process's job).
-            dense = {id_: 1.0 - d for id_, d in nearest if id_ in view.rows}
-        lexical: dict[str, float] = {}
+            denses = [{id_: 1.0 - d for id_, d in found if id_ in view.rows} for found in nearest]
+        lexicals: list[dict[str, float]] = [{} for _ in queries]
         if self.dense_weight < 1:
-            lexical = dict(self.store.lexical.search(query, self.candidates))
-            view.load(list(lexical))
-            lexical = {i: score for i, score in lexical.items() if i in view.rows}
+            lexicals = [dict(self.store.lexical.search(q, self.candidates)) for q in queries]
+            view.load([id_ for found in lexicals for id_ in found])
+            lexicals = [{i: s for i, s in found.items() if i in view.rows} for found in lexicals]
+        bases = [self._mixed(d, lex) for d, lex in zip(denses, lexicals, strict=True)]
+        if not self.neighbour_weight:
+            return bases
+        view.load_neighbours(list(dict.fromkeys(key for base in bases for key in base)))
+        return [self._with_neighbours(base, view) for base in bases]
+
+    def _mixed(self, dense: dict[str, float], lexical: dict[str, float]) -> dict[str, float]:
+        """One query's two rankings scaled to 0..1 and mixed by ``dense_weight``."""
         fused: dict[str, float] = defaultdict(float)
         # Fewer BM25 hits than asked for: they are every chunk holding a term of the query
         # (a rare acronym: "What is MMLU?" finds 4), every other chunk scores 0, and the
@@ -166,13 +177,15 @@ class HybridRetriever:
         for weight, scores in scaled:
             for key, score in scores.items():
                 fused[key] += weight * score
-        if self.neighbour_weight:
-            base = dict(fused)
-            view.load_neighbours(list(base))
-            for key in base:
-                around = [view.neighbour(key, step) for step in (-1, 1)]
-                best = max((base.get(j, 0.0) for j in around if j is not None), default=0.0)
-                fused[key] += self.neighbour_weight * best
+        return fused
+
+    def _with_neighbours(self, base: dict[str, float], view: ChunkView) -> dict[str, float]:
+        """Each chunk raised by ``neighbour_weight`` times its better neighbour's score."""
+        fused = dict(base)
+        for key in base:
+            around = [view.neighbour(key, step) for step in (-1, 1)]
+            best = max((base.get(j, 0.0) for j in around if j is not None), default=0.0)
+            fused[key] += self.neighbour_weight * best
         return fused
 
     # --- the public face ----------------------------------------------------------------------
@@ -203,20 +216,22 @@ class HybridRetriever:
         if not query or k <= 0:
             return []
         view = self._view()
-        fused = self._fused(query, view)
-        for other, weight in extra:
-            if other.strip() and weight:
-                for key, score in self._fused(other.strip(), view).items():
-                    fused[key] = fused.get(key, 0.0) + weight * score
+        extra = [(other.strip(), weight) for other, weight in extra if other.strip() and weight]
+        spans = plan is not None and plan.spans_documents
+        parts = list(plan.parts) if spans and not plan.per_document else []
+        fused, *others = self._fused([query, *(q for q, _ in extra), *parts], view)
+        for (_, weight), scores in zip(extra, others, strict=False):
+            for key, score in scores.items():
+                fused[key] = fused.get(key, 0.0) + weight * score
         reservation = Reservation([], {})
-        if plan is not None and plan.spans_documents:
+        if spans:
             reservation = reserve(
                 plan,
                 query,
                 fused,
                 view,
                 k,
-                search=lambda part: self._fused(part, view),
+                parts=others[len(extra) :],
                 lexical=self.store.lexical,
                 candidates=self.candidates,
             )

@@ -21,7 +21,7 @@ document that answers one part comes before one that merely matches many words o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,22 +58,23 @@ def reserve(
     view: ChunkView,
     k: int,
     *,
-    search: Callable[[str], Scores],
+    parts: Sequence[Scores],
     lexical: LexicalIndex,
     candidates: int,
 ) -> Reservation:
     """The hits ``plan``'s question keeps a window for (module docstring).
 
     ``fused``: the whole query's scores; every hit reserved is added to it (at 0.0 when it
-    was not a candidate) so that it is ranked with the others. ``search``: the fused scores of
-    another query (a part's). ``lexical``: the store's index, for the scope and the topic.
+    was not a candidate) so that it is ranked with the others. ``parts``: the fused scores of
+    each of the plan's parts, searched alone. ``lexical``: the store's index, for the scope
+    and the topic.
     """
     if plan.per_document:
         first = _scope_hits(query, plan, fused, view, lexical)
         # The scope says which documents; without one, the topic's words do.
         rankings = [fused] if first else [fused, _topic_ranking(plan, view, lexical, candidates)]
     else:
-        rankings = [fused, *_part_rankings(plan, fused, search)]
+        rankings = [fused, *_part_rankings(parts, fused)]
         first = [max(r, key=lambda key: (r[key], key)) for r in rankings[1:] if r]
     best: dict[str, tuple[float, str]] = {}  # source -> (share of a top, the hit reaching it)
     for ranking in rankings:
@@ -102,17 +103,12 @@ def by_standing(found: list[Window], standing: dict[str, float], view: ChunkView
     found.sort(key=lambda window: -standing.get(view.source(window.hit), 0.0))
 
 
-def _part_rankings(
-    plan: QuestionPlan, fused: Scores, search: Callable[[str], Scores]
-) -> list[Scores]:
+def _part_rankings(parts: Sequence[Scores], fused: Scores) -> list[Scores]:
     """Each part's scores, plus the whole question's at :data:`QUESTION_CONTEXT`."""
-    rankings = []
-    for part in plan.parts:
-        scores = search(part)
-        rankings.append(
-            {key: score + QUESTION_CONTEXT * fused.get(key, 0.0) for key, score in scores.items()}
-        )
-    return rankings
+    return [
+        {key: score + QUESTION_CONTEXT * fused.get(key, 0.0) for key, score in scores.items()}
+        for scores in parts
+    ]
 
 
 def _topic_ranking(

@@ -145,6 +145,11 @@ class ChunkStore:
     ) -> list[tuple[str, float]]:
         return self.collection.nearest(embedding, n, sync=sync)
 
+    def nearest_many(
+        self, embeddings: Sequence[Sequence[float]], n: int, *, sync: bool = True
+    ) -> list[list[tuple[str, float]]]:
+        return self.collection.nearest_many(embeddings, n, sync=sync)
+
     # --- which vectors it holds ---------------------------------------------------------------
     def check_vectors(self, name: str) -> None:
         """Refuse the vectors of the embedder ``name`` if the store holds another's.

@@ -399,14 +399,24 @@ class ChromaCollection:
         """(id, distance) of the ``n`` nearest chunks, nearest first, without their texts:
         reading 40 texts and metadatas back cost most of a query, and a retriever needs only
         those of the few passages it returns. ``sync=False``: the caller has just synced."""
-        if n <= 0:
-            return []
+        return self.nearest_many([embedding], n, sync=sync)[0]
+
+    def nearest_many(
+        self, embeddings: Sequence[Sequence[float]], n: int, *, sync: bool = True
+    ) -> list[list[tuple[str, float]]]:
+        """:meth:`nearest` of each of ``embeddings``, in one query: a question searched part
+        by part pays Chroma's per-call cost once, not once a part."""
+        if n <= 0 or not embeddings:
+            return [[] for _ in embeddings]
         if sync:
             self.sync()
         result = self._collection.query(
-            query_embeddings=[list(embedding)], n_results=n, include=["distances"]
+            query_embeddings=[list(e) for e in embeddings], n_results=n, include=["distances"]
         )
-        return list(zip(result["ids"][0], result["distances"][0], strict=True))
+        return [
+            list(zip(ids, distances, strict=True))
+            for ids, distances in zip(result["ids"], result["distances"], strict=True)
+        ]
 
     def query(self, embedding: Sequence[float], n: int, *, sync: bool = True) -> list[StoredChunk]:
         """The ``n`` nearest chunks. ``sync=False``: the caller has just synced (one check, not
