@@ -84,3 +84,17 @@ def test_a_third_turn_does_not_bring_back_what_the_first_answer_showed(notes):
 
     assert lead(answers[2]).startswith("GPQA (Graduate-level"), answers[2]
     assert repeated_sentences(answers[2], answers[0]) == [], answers[2]
+
+
+def test_asking_for_an_example_gets_one_of_what_the_conversation_is_about(notes):
+    answers = talk(
+        notes,
+        [
+            "Why mix BM25 and embeddings in retrieval?",
+            "How are the two rankings fused when their scores differ in scale?",
+            "Could you show me an example?",
+        ],
+    )
+
+    assert "The notes don't cover this" not in answers[2], answers[2]
+    assert "1/61 + 1/63 = 0.0323" in lead(answers[2]), answers[2]

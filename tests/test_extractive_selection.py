@@ -282,6 +282,16 @@ def test_a_short_question_of_its_own_keeps_nothing_but_the_topic_of_the_one_befo
     assert seventy.measured == {"memory"} and seventy.subjects == {"70b"}
 
 
+def test_asking_for_an_example_reads_the_question_before_and_naming_a_subject_does_not():
+    earlier = ["How are the two rankings fused when their scores differ in scale?"]
+
+    example = read_question("Can you give me a worked example?", earlier)
+    own = read_question("What is an example of a frontier model?", earlier)
+
+    assert "rankings fused" in example.text  # read in the frame of what was discussed
+    assert "rankings" not in own.text and not own.subjects & {"ranking", "rankings"}
+
+
 CONTEXT_NOTES = (
     "# Tokens\n\n## How do tokens and context windows work?\n\n1,000 tokens typically equate "
     "to around 750 words. A single token is roughly 4 characters.\n\nThe context window is "

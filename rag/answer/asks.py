@@ -155,6 +155,14 @@ _ELLIPTICAL = re.compile(
 # A follow-up that refers back to what the conversation is about: "Does it have a cost?",
 # "Is it any different with Claude?", "What comes after that?".
 _REFERS = re.compile(r"\b(?:it|its|that|this|those|these|they|them|one|ones|then)\b", re.I)
+# A request that only makes sense of what was just discussed, naming nothing of its own:
+# "Can you give me a worked example?", "Tell me more.", "Could you explain in more detail?"
+# ("What is an example of a frontier model?" names something: it asks its own question).
+_ASKS_FOR_MORE = re.compile(r"\b(?:examples?|more|details?|elaborate|explain)\b", re.I)
+_REQUEST_WORDS = frozenset(
+    "can could would will you give show tell me us worked concrete simple real example more "
+    "detail explain elaborate any another please some further provide share".split()
+)
 # A word closing a question that only carries it ("And what is a context window, then?"):
 # no reference to anything before, and nothing to define.
 _PARTICLE = re.compile(r",\s*(?:then|please)\s*(?=[?.!]?\s*$)", re.I)
@@ -402,6 +410,12 @@ def _asks_something(part: str) -> bool:
     return part.rstrip().endswith("?") or bool(words and words[0] in _QUESTION_WORDS)
 
 
+def _asks_for_more(question: str) -> bool:
+    """Whether ``question`` asks for more of what was just discussed (an example, details)
+    and names nothing else: it refers back as "it" does."""
+    return bool(_ASKS_FOR_MORE.search(question)) and set(search_terms(question)) <= _REQUEST_WORDS
+
+
 def read_question(
     question: str, earlier: Sequence[str] = (), plan: QuestionPlan | None = None
 ) -> Asks:
@@ -427,8 +441,8 @@ def read_question(
     if earlier:
         before = read_question(earlier[-1], earlier[:-1])
         elliptical = bool(_ELLIPTICAL.search(question))
-        pronoun = bool(_REFERS.search(question))
-        refers = elliptical or pronoun
+        points_back = bool(_REFERS.search(question)) or _asks_for_more(question)
+        refers = elliptical or points_back
         # The earlier question's frame ("tokenizer vocabulary", "memory"), less what it was
         # about when this one is about something new: the names it asked about when this one
         # names others ("And Llama 3?"), and the thing it asked to define too when this one
@@ -437,9 +451,9 @@ def read_question(
         # cache?"). What the earlier one was about when this one names nothing and refers to
         # it ("it").
         new_focus = bool(subjects) or bool(
-            elliptical and not pronoun and set(search_terms(question)) - before.weights.keys()
+            elliptical and not points_back and set(search_terms(question)) - before.weights.keys()
         )
-        focus = before.subjects if pronoun else before.subjects | before.defines
+        focus = before.subjects if points_back else before.subjects | before.defines
         kept = before.weights
         if new_focus:
             kept = {t: w for t, w in kept.items() if t not in focus}
