@@ -86,15 +86,17 @@ def test_a_third_turn_does_not_bring_back_what_the_first_answer_showed(notes):
     assert repeated_sentences(answers[2], answers[0]) == [], answers[2]
 
 
-def test_asking_for_an_example_gets_one_of_what_the_conversation_is_about(notes):
+def test_a_question_on_different_scales_gets_one_note_and_an_example_follows_it(notes):
     answers = talk(
         notes,
         [
             "Why mix BM25 and embeddings in retrieval?",
-            "How are the two rankings fused when their scores differ in scale?",
+            "How are the two rankings merged, given that the scores are on different scales?",
             "Could you show me an example?",
         ],
     )
 
+    # "different scales" compares nothing: one note answers, no line of others is added.
+    assert "fuse ranks" in lead(answers[1]) and "[2]" not in answers[1], answers[1]
     assert "The notes don't cover this" not in answers[2], answers[2]
     assert "1/61 + 1/63 = 0.0323" in lead(answers[2]), answers[2]

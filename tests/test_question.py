@@ -162,3 +162,12 @@ def test_parts_are_capped():
 
     assert plan.kind == CONJUNCTION
     assert len(plan.parts) == 4
+
+
+def test_different_that_only_qualifies_a_noun_compares_nothing():
+    on_scales = plan_question("How are the ranks fused, since the scores are on different scales?")
+    from_greedy = plan_question("How is beam search different from greedy decoding?")
+    with_claude = plan_question("Is tool calling any different with Claude?")
+
+    assert on_scales.kind == SINGLE
+    assert from_greedy.kind != SINGLE and with_claude.kind != SINGLE

@@ -123,8 +123,12 @@ _CLAUSE_BREAK = re.compile(
     re.I,
 )
 _COMPARISON_CUE = re.compile(
-    r"\b(?:compare[sd]?|comparison|comparing|versus|vs\.?|differ(?:s|ence|ences|ent|ently)?"
-    r"|than|whereas|agree|disagree|contrast)\b",
+    r"\b(?:compare[sd]?|comparison|comparing|versus|vs\.?|differ(?:s|ence|ences|ently)?"
+    r"|than|whereas|agree|disagree|contrast)\b"
+    # "different" compares ("How is A different from B?", "Is it different with Claude?"),
+    # unless it only qualifies a noun ("scores on different scales": nothing compared).
+    r"|\bdifferent\b(?!\s+(?!(?:from|to|than|between|with|in|for|about|on|at|across|among)\b)"
+    r"[a-z])",
     re.I,
 )
 # Where the options of a comparison part: "A than B", "A compared with B", "A or B".
