@@ -106,6 +106,16 @@ class StoreSettings(_Group):
         "then is refused with a message naming it. `python -m ingest --wait SECONDS` sets it "
         "for one run.",
     )
+    hnsw_ef_search: int = Field(
+        500,
+        ge=1,
+        description="Candidates Chroma's vector index (HNSW) weighs in each search (its "
+        "`ef_search`). A store of fewer chunks than this is searched exactly, so the same "
+        "question finds the same chunks after every start: Chroma rebuilds a small store's "
+        "index when it opens it, and an approximate search of a rebuilt index could miss a "
+        "close chunk. Larger stores are searched with this breadth; lower it to trade recall "
+        "for speed. Set on the collection when the store opens.",
+    )
     store_watch_seconds: float = Field(
         1.0,
         ge=0,

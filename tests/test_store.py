@@ -49,3 +49,32 @@ def test_several_queries_in_one_search_find_what_each_finds_alone(make_service, 
     for batch, single in zip(together, alone, strict=True):
         assert [d for _, d in batch] == pytest.approx([d for _, d in single], abs=1e-5)
     assert service.store.nearest_many([], 4) == []
+
+
+def _hnsw(db_dir) -> dict:
+    import chromadb
+
+    return (
+        chromadb.PersistentClient(path=str(db_dir))
+        .get_collection("knowledge")
+        .configuration["hnsw"]
+    )
+
+
+def test_the_vector_index_is_cosine_and_searched_as_broadly_as_the_setting_says(
+    make_service, tmp_path
+):
+    notes = tmp_path / "notes"
+    write_notes(notes, TOPICS[:2])
+    service = make_service(knowledge_dir=notes, db_dir=tmp_path / "db", hnsw_ef_search=300)
+    service.ingestor.ingest([notes])
+    service.store.close()
+    assert _hnsw(tmp_path / "db")["space"] == "cosine"
+    assert _hnsw(tmp_path / "db")["ef_search"] == 300
+
+    # A store made before, or with another setting, is searched with today's on opening.
+    again = make_service(knowledge_dir=notes, db_dir=tmp_path / "db", hnsw_ef_search=800)
+    found = again.retrieve(f"What do the notes say about {TOPICS[0]}?")
+    again.store.close()
+    assert _hnsw(tmp_path / "db")["ef_search"] == 800
+    assert found and TOPICS[0] in found[0].text.lower()

@@ -12,6 +12,7 @@ items, labels) comes from :mod:`rag.core.sentences`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -259,8 +260,8 @@ def is_title(c: Candidate) -> bool:
 
 def share(bag: set[str], weights: dict[str, float]) -> float:
     """The share of ``weights`` the terms of ``bag`` hold."""
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in bag) / total if total else 0.0
+    total = math.fsum(weights.values())  # fsum: the same in any order (weighted_share)
+    return math.fsum(w for t, w in weights.items() if t in bag) / total if total else 0.0
 
 
 class Chosen:

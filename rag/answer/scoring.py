@@ -226,10 +226,12 @@ def term_weights(question: str | dict[str, float], bags: Sequence[set[str]]) -> 
 def weighted_share(bags: Sequence[set[str]], idf: dict[str, float]) -> np.ndarray | None:
     """Share of the total weight in ``idf`` that each bag of terms holds (None when there
     is no bag or no weight)."""
-    total = sum(idf.values())
+    # fsum: exactly rounded whatever the order, and a set's order changes with the process
+    # (hash seed); a plain sum's last bit did too, and broke near ties differently per run.
+    total = math.fsum(idf.values())
     if not total or not bags:
         return None
-    return np.array([sum(idf[t] for t in bag & idf.keys()) / total for bag in bags])
+    return np.array([math.fsum(idf[t] for t in bag & idf.keys()) / total for bag in bags])
 
 
 #: Two terms are one when one begins the other and they share this many letters ("month",

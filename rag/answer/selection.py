@@ -16,6 +16,7 @@ question about all of something a line for each document found (:mod:`rag.answer
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -406,9 +407,9 @@ def _follows(c: Candidate, lead: Candidate) -> bool:
 def _adds(bag: set[str], covered: set[str], idf: dict[str, float]) -> float:
     """The share of the question's term weight ``bag`` holds that ``covered`` doesn't (a
     number counts as said in words or in digits: "three", "3")."""
-    total = sum(idf.values())
+    total = math.fsum(idf.values())  # fsum: the same in any order (weighted_share)
     said = covered | {_SAME_NUMBER[t] for t in covered if t in _SAME_NUMBER}
-    return sum(idf[t] for t in bag - said if t in idf) / total if total else 0.0
+    return math.fsum(idf[t] for t in bag - said if t in idf) / total if total else 0.0
 
 
 def _dangling(c: Candidate, found: Sequence[Candidate]) -> bool:

@@ -350,6 +350,7 @@ def open_store(settings: StoreSettings) -> ChunkStore:
                 settings.collection,
                 f"{settings.collection} @ {where}",
                 lock_path=settings.db_dir / f".ingest-{safe_key}.lock",
+                ef_search=settings.hnsw_ef_search,
             )
             # Each machine keeps its own index of the server's chunks, checked against the
             # server's generation and repaired when another machine has written.
@@ -370,6 +371,7 @@ def open_store(settings: StoreSettings) -> ChunkStore:
             f"{settings.collection} @ {settings.db_dir}",
             lock_path=settings.db_dir / LOCK_FILE,
             local_path=path,
+            ef_search=settings.hnsw_ef_search,
         )
         lexical = LexicalIndex(settings.db_dir / f"lexical-{settings.collection}.sqlite3")
         return ChunkStore(collection, lexical, lock_wait_s=settings.lock_wait_s)

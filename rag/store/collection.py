@@ -111,6 +111,7 @@ class ChromaCollection:
         *,
         lock_path: Path,
         local_path: str | None = None,
+        ef_search: int = 500,
     ):
         self._connect = connect
         self.name = name
@@ -121,10 +122,9 @@ class ChromaCollection:
         self._guard = threading.RLock()
         self._watching = False
         self._closed = False
+        self._ef_search = ef_search
         self._client = connect()
-        self._collection = self._client.get_or_create_collection(
-            name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
+        self._collection = self._open()
         self._max_batch = self._max_batch_size()
         # (collection id, generation) as of our last reload or write.
         self._known = self._state(self._collection)
@@ -165,15 +165,26 @@ class ChromaCollection:
         return str(collection.id), (collection.metadata or {}).get(GENERATION_KEY)
 
     # --- staying in step with other processes -------------------------------------------------
+    def _open(self):
+        """The collection, created if missing, searched with ``ef_search`` (set on a store
+        made before, or by another setting: Chroma keeps it with the collection)."""
+        collection = self._client.get_or_create_collection(
+            self.name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine", "ef_search": self._ef_search}},
+        )
+        hnsw = (collection.configuration or {}).get("hnsw") or {}
+        if hnsw.get("ef_search") != self._ef_search:
+            collection.modify(configuration={"hnsw": {"ef_search": self._ef_search}})
+        return collection
+
     def _fresh(self):
         """The collection as stored now (its row is re-read; the vector index is not)."""
         try:
             return self._client.get_collection(self.name)
         except Exception:
             # Deleted behind our back (a reset by another tool): start an empty one.
-            return self._client.get_or_create_collection(
-                self.name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-            )
+            return self._open()
 
     def _reload(self) -> None:
         """Open a new client so the vector index is read again from disk."""
