@@ -42,7 +42,7 @@ def test_several_queries_in_one_search_find_what_each_finds_alone(make_service, 
 
     together = service.store.nearest_many(vectors, 4)
 
-    alone = [service.store.nearest(service.embedder.embed_query(q), 4) for q in questions]
+    alone = [service.store.nearest_many([service.embedder.embed_query(q)], 4)[0] for q in questions]
     assert [[id_ for id_, _ in found] for found in together] == [
         [id_ for id_, _ in found] for found in alone
     ]

@@ -140,11 +140,6 @@ class ChunkStore:
     def query(self, embedding: Sequence[float], n: int, *, sync: bool = True) -> list[StoredChunk]:
         return self.collection.query(embedding, n, sync=sync)
 
-    def nearest(
-        self, embedding: Sequence[float], n: int, *, sync: bool = True
-    ) -> list[tuple[str, float]]:
-        return self.collection.nearest(embedding, n, sync=sync)
-
     def nearest_many(
         self, embeddings: Sequence[Sequence[float]], n: int, *, sync: bool = True
     ) -> list[list[tuple[str, float]]]:

@@ -111,7 +111,7 @@ class ChromaCollection:
         *,
         lock_path: Path,
         local_path: str | None = None,
-        ef_search: int = 500,
+        ef_search: int,
     ):
         self._connect = connect
         self.name = name
@@ -404,19 +404,14 @@ class ChromaCollection:
             )
         ]
 
-    def nearest(
-        self, embedding: Sequence[float], n: int, *, sync: bool = True
-    ) -> list[tuple[str, float]]:
-        """(id, distance) of the ``n`` nearest chunks, nearest first, without their texts:
-        reading 40 texts and metadatas back cost most of a query, and a retriever needs only
-        those of the few passages it returns. ``sync=False``: the caller has just synced."""
-        return self.nearest_many([embedding], n, sync=sync)[0]
-
     def nearest_many(
         self, embeddings: Sequence[Sequence[float]], n: int, *, sync: bool = True
     ) -> list[list[tuple[str, float]]]:
-        """:meth:`nearest` of each of ``embeddings``, in one query: a question searched part
-        by part pays Chroma's per-call cost once, not once a part."""
+        """(id, distance) of the ``n`` nearest chunks of each of ``embeddings``, nearest first,
+        in one query (a question searched part by part pays Chroma's per-call cost once), and
+        without their texts: reading 40 texts and metadatas back cost most of a query, and a
+        retriever needs only those of the few passages it returns. ``sync=False``: the caller
+        has just synced."""
         if n <= 0 or not embeddings:
             return [[] for _ in embeddings]
         if sync:
