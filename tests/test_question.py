@@ -171,3 +171,23 @@ def test_different_that_only_qualifies_a_noun_compares_nothing():
 
     assert on_scales.kind == SINGLE
     assert from_greedy.kind != SINGLE and with_claude.kind != SINGLE
+
+
+def test_a_part_that_names_nothing_is_searched_with_the_names_before_it():
+    recipe = plan_question(
+        "What goes into the Hilltop loaf: how is the dough proved and how long is it baked?"
+    )
+    two_things = plan_question(
+        "Who designed the Tower Bridge, and when was the Eiffel Tower built?"
+    )
+
+    # "how is the dough proved" alone would find any note on dough; it asks of the Hilltop loaf.
+    assert recipe.kind == CONJUNCTION
+    assert recipe.parts == (
+        "What goes into the Hilltop loaf",
+        "Hilltop how is the dough proved",
+        "Hilltop how long is it baked",
+    )
+    # What each part asks of it is still its own words.
+    assert recipe.subjects == ("goes into Hilltop loaf", "dough proved", "long baked")
+    assert two_things.parts == ("Who designed the Tower Bridge", "when was the Eiffel Tower built")

@@ -325,6 +325,32 @@ def _distinct(parts: Sequence[str]) -> list[str]:
     return kept[:MAX_PARTS]
 
 
+# A word that names something: written with a capital (not the sentence's first word) or a
+# digit ("QLoRA", "Llama 3", "8B").
+_PROPER = re.compile(r"(?<!^)\b(?:[A-Z][\w'-]*|[\w'-]*\d[\w'-]*)")
+
+
+def _proper(text: str) -> list[str]:
+    return _PROPER.findall(text.strip())
+
+
+def _with_names(parts: Sequence[str]) -> list[str]:
+    """Conjunction parts, each that names nothing of its own after the names of the part
+    before it: "What goes into the QLoRA recipe: how is the base model stored and how are
+    the adapters trained?" asks the second and third of QLoRA too, and "how is the base
+    model stored" alone finds any note on base models."""
+    kept: list[str] = []
+    names: list[str] = []
+    for part in parts:
+        own = _proper(part)
+        if own:
+            names = own
+        elif names:
+            part = " ".join([*names, part])
+        kept.append(part)
+    return kept
+
+
 def plan_question(question: str, catalog: DocumentCatalog | None = None) -> QuestionPlan:
     """The plan of ``question``: its kind, its parts and their subjects (module docstring).
 
@@ -365,4 +391,5 @@ def plan_question(question: str, catalog: DocumentCatalog | None = None) -> Ques
     if len(parts) < 2:
         return QuestionPlan(question)
     kind = COMPARISON if comparison else BRIDGE if bridge else CONJUNCTION
-    return QuestionPlan(question, kind, tuple(parts), _subjects(parts))
+    searched = _with_names(parts) if kind == CONJUNCTION else parts
+    return QuestionPlan(question, kind, tuple(searched), _subjects(parts))
