@@ -191,3 +191,14 @@ def test_a_part_that_names_nothing_is_searched_with_the_names_before_it():
     # What each part asks of it is still its own words.
     assert recipe.subjects == ("goes into Hilltop loaf", "dough proved", "long baked")
     assert two_things.parts == ("Who designed the Tower Bridge", "when was the Eiffel Tower built")
+
+
+def test_a_who_did_question_knows_a_text_naming_the_doer():
+    founded = plan_question("Who founded the Harbour Trust?")
+
+    assert founded.agent_verb == "founded"
+    assert founded.names_agent("The trust was founded by Mara Quill in 1902.")
+    assert founded.names_agent("Mara Quill co-founded the trust.")
+    assert not founded.names_agent("Founded in 1902, the trust runs the docks.")
+    # "Who is …" asks for a person, not for who did something.
+    assert plan_question("Who is the harbour master?").agent_verb == ""

@@ -292,3 +292,24 @@ def test_a_rewritten_follow_up_is_searched_and_shown(employees_service):
     searched = employees_service.retrieve(retrieved.query, question=question)
     assert [p.id for p in retrieved.chunks] == [p.id for p in searched][: len(retrieved.chunks)]
     assert ALEX_CHEN in [p.source for p in retrieved.chunks]
+
+
+def test_who_did_something_puts_the_text_naming_the_doer_first(make_service, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "overview.md").write_text(
+        "# Overview of the Harbour Trust\n\nFounded in 1902, the Harbour Trust runs the docks, "
+        "the ferries and the lighthouses of the bay.\n",
+        encoding="utf-8",
+    )
+    (docs / "history.md").write_text(
+        "# History of the Harbour Trust\n\nThe Harbour Trust was founded by Mara Quill, a ferry "
+        "captain, after the winter the bay froze.\n",
+        encoding="utf-8",
+    )
+    service = make_service(knowledge_dir=docs)
+    service.ingest_knowledge_dir()
+    question = "Who founded the Harbour Trust?"
+
+    assert service.retriever.plan(question).agent_verb == "founded"
+    assert service.retrieve(question, 2)[0].source == "history.md"

@@ -87,6 +87,21 @@ class QuestionPlan:
     parts: tuple[str, ...] = ()
     subjects: tuple[str, ...] = ()
     scope: tuple[str, ...] = ()
+    #: For "Who <verb> …?", the verb as written ("founded"): a text naming who did it says
+    #: "<verb> by <Name>" or "<Name> <verb>" (:meth:`names_agent`).
+    agent_verb: str = ""
+
+    def names_agent(self, text: str) -> bool:
+        """Whether ``text`` names who did what a "Who <verb> …?" question asks: "founded by
+        Avery", "Avery Lancaster co-founded". "Founded in 2015" matches the question's words
+        as well, and names nobody."""
+        if not self.agent_verb:
+            return False
+        verb = re.escape(self.agent_verb)
+        return bool(
+            re.search(rf"\b{verb}\s+by\s+[A-Z]", text, re.I)
+            or re.search(rf"\b[A-Z][\w.'-]*\s+(?:co-)?{verb}\b", text)
+        )
 
     @property
     def spans_documents(self) -> bool:
@@ -104,6 +119,7 @@ class QuestionPlan:
             "parts": list(self.parts),
             "subjects": list(self.subjects),
             "scope": list(self.scope),
+            "agent_verb": self.agent_verb,
         }
 
 
@@ -325,6 +341,15 @@ def _distinct(parts: Sequence[str]) -> list[str]:
     return kept[:MAX_PARTS]
 
 
+# "Who founded …?", "And who signed …?": the verb whose doer is asked for (not "Who is …").
+_WHO_DID = re.compile(r"^\s*(?:and\s+)?who\s+([a-z]+(?:ed|s))\b", re.I)
+
+
+def _agent_verb(question: str) -> str:
+    verb = _WHO_DID.match(question)
+    return verb.group(1) if verb and verb.group(1).lower() not in _AUX else ""
+
+
 # A word that names something: written with a capital (not the sentence's first word) or a
 # digit ("QLoRA", "Llama 3", "8B").
 _PROPER = re.compile(r"(?<!^)\b(?:[A-Z][\w'-]*|[\w'-]*\d[\w'-]*)")
@@ -389,7 +414,7 @@ def plan_question(question: str, catalog: DocumentCatalog | None = None) -> Ques
             question, AGGREGATION, tuple(parts) if len(parts) > 1 else (), (topic,), scope or ()
         )
     if len(parts) < 2:
-        return QuestionPlan(question)
+        return QuestionPlan(question, agent_verb=_agent_verb(question))
     kind = COMPARISON if comparison else BRIDGE if bridge else CONJUNCTION
     searched = _with_names(parts) if kind == CONJUNCTION else parts
     return QuestionPlan(question, kind, tuple(searched), _subjects(parts))
