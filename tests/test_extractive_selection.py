@@ -360,3 +360,37 @@ def test_a_yes_or_no_question_naming_a_cost_asks_for_no_figure():
     assert read_question("Does it have a cost?", ["What is chain-of-thought?"]).kind is None
     assert read_question("What is the cost of the Pro tier?").kind == "number"
     assert read_question("Maxine Thompson's salary?").kind == "number"
+
+
+SOURDOUGH = """\
+# Sourdough
+
+Follow these 3 steps to bake the loaf:
+
+Step 1: Feed the starter
+
+In the opening step of the recipe, the starter is fed with flour and water the evening before.
+
+Step 2: Autolyse
+
+The second step of the recipe is a rest known as autolyse. This rest lets the flour take up \
+the water. First, the flour and water are mixed without salt and left for 40 minutes.
+
+Step 3: Bake
+
+In the third step of the recipe, the loaf is baked in a hot covered pot for 45 minutes.
+"""
+
+
+def test_what_comes_after_a_step_reads_on_through_that_steps_paragraph(vectors):
+    chunks = [passage(1, "notes/sourdough.md", SOURDOUGH)]
+
+    first, _, second = follow_up(
+        chunks, "What is the first step of the sourdough recipe?", "What comes after that?", vectors
+    )
+
+    # "First, …" opens the second step's own sequence: it does not answer the first step.
+    assert "fed with flour" in lead(first) and "40 minutes" not in first, first
+    # The step's first sentence only names it; what it does follows in its paragraph.
+    assert "autolyse" in lead(second) and "left for 40 minutes" in lead(second), second
+    assert "45 minutes" not in second

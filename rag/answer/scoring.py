@@ -60,7 +60,7 @@ UNMEASURED_FIGURE = 0.6
 # A sentence that leans on the one before it: it can't be read alone.
 _LEANS = re.compile(
     r"^(?:he|she|it|they|this|these|those|that|his|her|its|their|there|here|such|both|"
-    r"second|secondly|third|then|finally|also|however|moreover|furthermore|so|thus|"
+    r"first|firstly|second|secondly|third|then|finally|also|however|moreover|furthermore|so|thus|"
     r"similarly|instead|otherwise|additionally|next|lastly|likewise)\b",
     re.I,
 )

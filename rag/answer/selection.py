@@ -319,6 +319,8 @@ def _complete(
         ):
             line = answer.lines[0]
             answer.take(replace(line, sentences=(*line.sentences, c), listed=False), 0)
+            if asks is not None and asks.next_step:
+                _read_on(answer, c, shown_again, word_budget)
 
     # A question asking a second thing gets a line for it ("…, and what does 128k cost?").
     weighed = asks.weights if asks else {}
@@ -375,6 +377,23 @@ def _complete(
         if answer.words + line.words > word_budget:
             continue
         answer.take(line)
+
+
+def _read_on(answer: Chosen, last: Candidate, shown_again: np.ndarray, word_budget: int) -> None:
+    """The rest of the step "What comes after that?" asks for: its paragraph, sentence by
+    sentence, while the answer's budget lasts. Its first sentence often only restates the
+    step's title ("The second step involves double quantization."); what the step does
+    comes after."""
+    found = answer.found
+    while True:
+        after = next((i for i, c in enumerate(found) if _follows(c, last)), None)
+        if after is None or shown_again[after] or found[after].text.endswith(":"):
+            return
+        c, line = found[after], answer.lines[0]
+        if line.words + c.words > word_budget:
+            return
+        answer.take(replace(line, sentences=(*line.sentences, c)), 0)
+        last = c
 
 
 def _another_field(c: Candidate, lead: Candidate, asks: Asks | None) -> bool:
