@@ -394,3 +394,21 @@ def test_what_comes_after_a_step_reads_on_through_that_steps_paragraph(vectors):
     # The step's first sentence only names it; what it does follows in its paragraph.
     assert "autolyse" in lead(second) and "left for 40 minutes" in lead(second), second
     assert "45 minutes" not in second
+
+
+def test_the_next_sentence_of_an_item_giving_more_of_the_figure_asked_completes_it(vectors):
+    notes = (
+        "# Serving\n\n## The page cache\n\nConsequences:\n\n"
+        "- **Memory**: per page the cache holds one copy of each row. For the Falcon board a "
+        "page takes 64 KiB. A full shelf of pages takes about 2 GiB, on top of the firmware.\n"
+        "- **Index**: per shelf the index holds one key. For the Heron board the index takes "
+        "12 KiB. Reading it takes about 4 ms.\n"
+    )
+    chunks = [passage(1, "notes/serving.md", notes)]
+
+    falcon = answer("How much memory does the cache take for the Falcon board?", chunks, vectors)
+    heron = answer("How much memory does the index take for the Heron board?", chunks, vectors)
+
+    assert "64 KiB" in lead(falcon) and "about 2 GiB" in lead(falcon), falcon
+    # A figure in another unit than the one asked for does not complete the answer.
+    assert "12 KiB" in lead(heron) and "4 ms" not in heron, heron

@@ -314,7 +314,19 @@ def _complete(
             and near
         )
         titled_paragraph = (is_title(lead) or defines_acronym(lead.text)) and not c.fragment
-        if (explains or titled_paragraph or (c.leans and near)) and (
+        # The item's next sentence giving more of the figure asked for, in its unit: "128 KiB
+        # per token", then "an 8k-token context needs about 1 GiB; 128k tokens about 16 GiB".
+        same_item = bool(c.sentence.opening) and c.sentence.opening in (
+            lead.sentence.opening,
+            lead.text,
+        )
+        more_of_it = (
+            same_item
+            and asks is not None
+            and bool(asks.unit)
+            and min(kind[first], kind[after]) >= 1
+        )
+        if (explains or titled_paragraph or more_of_it or (c.leans and near)) and (
             answer.lines[0].words + c.words <= word_budget
         ):
             line = answer.lines[0]
