@@ -72,7 +72,7 @@ def test_a_follow_up_about_it_answers_from_what_the_notes_say_of_it(notes):
     assert "$" not in answers[1]  # not a price list: no figure was asked for
 
 
-def test_a_third_turn_does_not_bring_back_what_the_first_answer_showed(notes):
+def test_a_third_turn_does_not_bring_back_what_the_first_answer_showed_and_says_how_hard(notes):
     answers = talk(
         notes,
         [
@@ -83,6 +83,8 @@ def test_a_third_turn_does_not_bring_back_what_the_first_answer_showed(notes):
     )
 
     assert lead(answers[2]).startswith("GPQA (Graduate-level"), answers[2]
+    # How hard: the item's next sentence, on the line of the one naming GPQA.
+    assert "about 65 percent" in lead(answers[2]), answers[2]
     assert repeated_sentences(answers[2], answers[0]) == [], answers[2]
 
 

@@ -326,7 +326,17 @@ def _complete(
             and bool(asks.unit)
             and min(kind[first], kind[after]) >= 1
         )
-        if (explains or titled_paragraph or more_of_it or (c.leans and near)) and (
+        # An open question about what an item names ("And GPQA, how hard is that one?"): the
+        # item's next sentence says more of it ("PhD-level experts reach about 65 percent").
+        more_of_item = (
+            c.sentence.opening == lead.text
+            and asks is not None
+            and asks.kind is None
+            and not (asks.wants_list or asks.measured)
+            and bool(asks.subjects)
+            and asks.subjects <= set(search_terms(lead.text))
+        )
+        if (explains or titled_paragraph or more_of_it or more_of_item or (c.leans and near)) and (
             answer.lines[0].words + c.words <= word_budget
         ):
             line = answer.lines[0]
