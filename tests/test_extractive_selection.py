@@ -362,6 +362,13 @@ def test_a_yes_or_no_question_naming_a_cost_asks_for_no_figure():
     assert read_question("Maxine Thompson's salary?").kind == "number"
 
 
+def test_a_figure_pointed_back_to_is_the_topic_not_what_is_asked():
+    earlier = ["How is the compute budget for pre-training measured?"]
+
+    assert read_question("And within that budget, what can you scale?", earlier).kind is None
+    assert read_question("What is the budget of the project?").kind == "number"
+
+
 SOURDOUGH = """\
 # Sourdough
 

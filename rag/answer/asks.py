@@ -40,8 +40,11 @@ _ASKS_NUMBER = re.compile(
     re.I,
 )
 # "Maxine Thompson's salary?", "the cost of the Pro tier": a figure named is asked for, unless
-# the question only asks whether there is one ("Does it have a cost?": yes or no, and what).
-_NAMES_FIGURE = re.compile(r"\b(?:cost|price|salary|fee|budget)s?\b", re.I)
+# the question only asks whether there is one ("Does it have a cost?": yes or no, and what),
+# or points back to one it asks something else of ("Within that budget, what can you scale?").
+_NAMES_FIGURE = re.compile(
+    r"(?<!\bthat )(?<!\bthis )(?<!\bsame )\b(?:cost|price|salary|fee|budget)s?\b", re.I
+)
 _YES_NO = re.compile(
     r"^\s*(?:(?:and|so|then|but)\s+)?(?:does|do|did|is|are|was|were|can|could|will|would|"
     r"should|has|have|had)\b",
