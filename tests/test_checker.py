@@ -109,6 +109,19 @@ def test_a_swap_inside_one_sentence_is_contradicted(vectors):
     assert "RAG for knowledge" in claim.evidence[0].text
 
 
+RIG = "- The Kestrel rig = 12-volt PX4 pump + 5-volt RX2 sensors + spare fuses, all on one board.\n"
+
+
+def test_what_a_list_gives_one_member_given_to_its_neighbour_is_contradicted(vectors):
+    # "12-volt PX4" belongs to the pump; the sensors have their own "5-volt RX2".
+    swapped = check("The Kestrel rig runs its sensors on a 12-volt PX4.", RIG, vectors)
+    right = check("The Kestrel rig has a 12-volt PX4 pump and 5-volt RX2 sensors.", RIG, vectors)
+
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    assert "another member of its list" in swapped.reason
+    assert right.verdict == SUPPORTED, right.reason
+
+
 def test_the_right_pairing_is_supported_with_its_sentence_as_evidence(vectors):
     claim = check("Few-shot prompting includes a handful of worked examples.", PROMPTING, vectors)
     assert claim.verdict == SUPPORTED and claim.supported and claim.sources == [1]

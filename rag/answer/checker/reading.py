@@ -9,7 +9,8 @@ A text is cut three ways, each for a rule (:mod:`rag.answer.checker.rules`):
 
 - into **clauses**, at punctuation and at the words that open one ("while", "because",
   "than"): what a clause says of its subject stays together;
-- clauses into **phrases**, at "and", "or", "with" and slashes: what a number stands beside;
+- clauses into **phrases**, at "and", "or", "with", " + " and slashes: what a number stands
+  beside;
 - into **ties**, at what opens a clause or joins two things but not at commas: what a claim
   says belongs together ("fine-tuning for knowledge" and "RAG for format" are two ties, "a
   high-level, easy-to-use API" one).
@@ -57,6 +58,7 @@ _TOKEN = re.compile(
     r"(?P<end>[.!?](?=\s|$)|[\n;—–]|\s-\s|->|=>)"
     r"|(?P<comma>,(?!\d))"
     r"|(?P<slash>(?<!\d)/|/(?!\d))"
+    r"|(?P<plus>(?<=\s)\+(?=\s))"
     r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*)(?P<suffix>[A-Za-z]+\b)?"
     r"|(?P<word>\w+(?:['’]\w+)?)"
 )
@@ -306,6 +308,9 @@ def _tokens(text: str) -> list[Token]:
             after_comma = True
         elif kind == "slash":
             cut("phrase", "tie")
+        elif kind == "plus":  # "4-bit NF4 base + bf16 LoRA adapters": two things, as "and"
+            cut("phrase", "tie")
+            joined_by = "plus"
         elif kind in ("number", "suffix"):
             value = match.group("number")
             suffix = match.group("suffix") or ""

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rag.answer.checker.lexicon import RELATIONAL_SCALES
-from rag.answer.checker.reading import Clause, Phrase, Quantity, Reading
+from rag.answer.checker.reading import Clause, Phrase, Quantity, Reading, stem
 
 #: A unit's clause is compared with a claim's clause when it holds at least this many of its
 #: keys (and more than any other clause of the unit).
@@ -28,6 +28,8 @@ MIN_ALIGNED_KEYS = 1
 #: Weight of a key no weight is known for (a scale, a key in no unit).
 DEFAULT_WEIGHT = 1.0
 Weights = Mapping[str, float]
+#: A member of a list ("bf16 LoRA adapters") holds at most this many keys.
+LIST_MEMBER_KEYS = 4
 
 
 def overlap(keys: set[str], other: set[str], weights: Weights) -> float:
@@ -252,4 +254,38 @@ def modifier_conflict(claim: Reading, unit: Reading) -> str:
         ]
         if theirs and all(m.sign == -ours.sign for m in theirs):
             return "says the opposite"
+    return ""
+
+
+def attribute_conflict(claim: Reading, unit: Reading) -> str:
+    """Two things the claim says together that the unit gives to two neighbouring members of
+    one list ("" if it doesn't): "QLoRA trains the adapters in 4-bit NF4" against "QLoRA =
+    4-bit NF4 base + bf16 LoRA adapters", where 4-bit NF4 is the base's and the adapters have
+    their own. A pair of terms of one claim phrase, one of them a name, held only in two
+    neighbouring short phrases of a unit's clause, each naming something the claim doesn't:
+    the claim gives one member what the list gives the other. The claim's subject (its first
+    term: what the whole list speaks of) pairs with nothing."""
+    subject = claim.terms[0] if claim.terms else ""
+    said = {k for c in claim.clauses for k in c.keys}
+    names = {stem(n) for n in claim.names}
+    for ours in (p for c in claim.clauses for p in c.phrases):
+        keys = sorted(k for k in ours.keys if k != subject and not k.startswith(("#", "~")))
+        for clause in unit.clauses:
+            members = [
+                {k for k in p.keys if k != subject and not k.startswith("#")}
+                for p in clause.phrases
+            ]
+            where = _places(members)
+            held = [k for k in keys if k in where]
+            for i, first in enumerate(held):
+                for second in held[i + 1 :]:
+                    if where[first] & where[second] or not {first, second} & names:
+                        continue
+                    for a in where[first]:
+                        for b in where[second]:
+                            if abs(a - b) == 1 and all(
+                                len(members[j]) <= LIST_MEMBER_KEYS and members[j] - said
+                                for j in (a, b)
+                            ):
+                                return "says this of another member of its list"
     return ""

@@ -22,6 +22,7 @@ from rag.answer.checker.align import Match, best_matches, key_weights
 from rag.answer.checker.reading import Reading, read
 from rag.answer.checker.rules import (
     Weights,
+    attribute_conflict,
     comparison_conflict,
     modifier_conflict,
     negation_conflict,
@@ -175,6 +176,7 @@ def conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
         or comparison_conflict(claim, unit.reading, weights)
         or modifier_conflict(claim, unit.reading)
         or role_conflict(claim, unit.reading)
+        or attribute_conflict(claim, unit.reading)
         or number_conflict(claim, unit.reading, weights)
     )
 
