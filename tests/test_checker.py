@@ -122,6 +122,19 @@ def test_what_a_list_gives_one_member_given_to_its_neighbour_is_contradicted(vec
     assert right.verdict == SUPPORTED, right.reason
 
 
+def test_what_one_clause_says_of_its_subject_given_to_the_next_clauses_is_contradicted(vectors):
+    source = (
+        "The Kestrel pump is 12-volt, the RX2 sensors are wired in USB-C, and its spare fuses "
+        "sit in a drawer beside the main board.\n"
+    )
+
+    swapped = check("The RX2 sensors are wired in 12-volt.", source, vectors)
+    right = check("In the Kestrel, the RX2 sensors are wired in USB-C.", source, vectors)
+
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    assert right.verdict == SUPPORTED, right.reason
+
+
 def test_the_right_pairing_is_supported_with_its_sentence_as_evidence(vectors):
     claim = check("Few-shot prompting includes a handful of worked examples.", PROMPTING, vectors)
     assert claim.verdict == SUPPORTED and claim.supported and claim.sources == [1]

@@ -260,26 +260,30 @@ def modifier_conflict(claim: Reading, unit: Reading) -> str:
 def attribute_conflict(claim: Reading, unit: Reading) -> str:
     """Two things the claim says together that the unit gives to two neighbouring members of
     one list ("" if it doesn't): "QLoRA trains the adapters in 4-bit NF4" against "QLoRA =
-    4-bit NF4 base + bf16 LoRA adapters", where 4-bit NF4 is the base's and the adapters have
-    their own. A pair of terms of one claim phrase, one of them a name, held only in two
-    neighbouring short phrases of a unit's clause, each naming something the claim doesn't:
-    the claim gives one member what the list gives the other. The claim's subject (its first
-    term: what the whole list speaks of) pairs with nothing."""
+    4-bit NF4 base + bf16 LoRA adapters", or "LoRA adapters are trained in 4-bit" against
+    "The frozen base is 4-bit, the LoRA adapters are trained in bf16": 4-bit is the base's,
+    and the adapters have their own. The members are a clause's phrases, and a sentence's
+    clauses. A pair of terms of one claim phrase, one of them a name or what a number counts
+    ("bit" of "4-bit"), held only in two neighbouring short members, each naming something
+    the claim doesn't, is given to the wrong one. The claim's subject (its first term: what
+    the whole list speaks of) pairs with nothing."""
     subject = claim.terms[0] if claim.terms else ""
     said = {k for c in claim.clauses for k in c.keys}
-    names = {stem(n) for n in claim.names}
+    named = {stem(n) for n in claim.names} | {k for q in claim.quantities for k in q.counted}
+
+    def own(keys: set[str]) -> set[str]:
+        return {k for k in keys if k != subject and not k.startswith(("#", "~"))}
+
+    lists = [[own(p.keys) for p in c.phrases] for c in unit.clauses]
+    lists.append([own(c.keys) for c in unit.clauses])
     for ours in (p for c in claim.clauses for p in c.phrases):
-        keys = sorted(k for k in ours.keys if k != subject and not k.startswith(("#", "~")))
-        for clause in unit.clauses:
-            members = [
-                {k for k in p.keys if k != subject and not k.startswith("#")}
-                for p in clause.phrases
-            ]
+        keys = sorted(own(ours.keys))
+        for members in lists:
             where = _places(members)
             held = [k for k in keys if k in where]
             for i, first in enumerate(held):
                 for second in held[i + 1 :]:
-                    if where[first] & where[second] or not {first, second} & names:
+                    if where[first] & where[second] or not {first, second} & named:
                         continue
                     for a in where[first]:
                         for b in where[second]:
