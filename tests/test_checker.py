@@ -120,6 +120,11 @@ def test_what_a_list_gives_one_member_given_to_its_neighbour_is_contradicted(vec
     assert swapped.verdict == CONTRADICTED, swapped.reason
     assert "another member of its list" in swapped.reason
     assert right.verdict == SUPPORTED, right.reason
+    # What "with" adds describes one thing; it is no second member.
+    repo = "Every repository is a git repo with large files stored via LFS.\n"
+    assert check(
+        "Each repository is a git repository keeping large files in LFS.", repo, vectors
+    ).supported
 
 
 def test_what_one_clause_says_of_its_subject_given_to_the_next_clauses_is_contradicted(vectors):

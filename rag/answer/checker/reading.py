@@ -139,6 +139,9 @@ class Phrase:
     affirmed: set[str] = field(default_factory=set)
     #: Whether it holds a negation.
     negation: bool = False
+    #: The joining word before it ("and", "or", "with", "plus"; "" for the first, or after a
+    #: slash): phrases joined by "and", "or" or " + " are members of one list.
+    joined_by: str = ""
 
 
 @dataclass
@@ -154,6 +157,9 @@ class Clause:
     #: (scale, sign) of each direction word in it, in order.
     directions: list[tuple[str, int]]
     phrases: list[Phrase]
+    #: Whether a comma opens it: "the frozen base is 4-bit, the LoRA adapters are trained in
+    #: bf16" are two statements of one list.
+    after_comma: bool = False
 
 
 @dataclass(frozen=True)
@@ -396,6 +402,7 @@ def _phrase(tokens: list[Token]) -> Phrase:
     return Phrase(
         _keys_of(tokens),
         {n[1:] for t in tokens if t.quantity for n in t.keys if n.startswith("#")},
+        joined_by=tokens[0].joined_by,
     )
 
 
@@ -439,6 +446,7 @@ def _clause(tokens: list[Token]) -> Clause:
         _negations_before_directions(tokens),
         [t.direction for t in tokens if t.direction],
         phrases,
+        tokens[0].after_comma,
     )
 
 

@@ -30,6 +30,8 @@ DEFAULT_WEIGHT = 1.0
 Weights = Mapping[str, float]
 #: A member of a list ("bf16 LoRA adapters") holds at most this many keys.
 LIST_MEMBER_KEYS = 4
+#: The words that join members of one list.
+LIST_JOINS = frozenset({"and", "or", "plus"})
 
 
 def overlap(keys: set[str], other: set[str], weights: Weights) -> float:
@@ -274,11 +276,17 @@ def attribute_conflict(claim: Reading, unit: Reading) -> str:
     def own(keys: set[str]) -> set[str]:
         return {k for k in keys if k != subject and not k.startswith(("#", "~"))}
 
-    lists = [[own(p.keys) for p in c.phrases] for c in unit.clauses]
-    lists.append([own(c.keys) for c in unit.clauses])
+    # Each list: its members' keys, and for each member whether it is joined to the one
+    # before as a list member is ("and", "or", " + " between phrases, a comma between
+    # clauses), not as what describes it ("a git repo with large files stored via LFS").
+    lists = [
+        ([own(p.keys) for p in c.phrases], [p.joined_by in LIST_JOINS for p in c.phrases])
+        for c in unit.clauses
+    ]
+    lists.append(([own(c.keys) for c in unit.clauses], [c.after_comma for c in unit.clauses]))
     for ours in (p for c in claim.clauses for p in c.phrases):
         keys = sorted(own(ours.keys))
-        for members in lists:
+        for members, joined in lists:
             where = _places(members)
             held = [k for k in keys if k in where]
             for i, first in enumerate(held):
@@ -287,9 +295,13 @@ def attribute_conflict(claim: Reading, unit: Reading) -> str:
                         continue
                     for a in where[first]:
                         for b in where[second]:
-                            if abs(a - b) == 1 and all(
-                                len(members[j]) <= LIST_MEMBER_KEYS and members[j] - said
-                                for j in (a, b)
+                            if (
+                                abs(a - b) == 1
+                                and joined[max(a, b)]
+                                and all(
+                                    len(members[j]) <= LIST_MEMBER_KEYS and members[j] - said
+                                    for j in (a, b)
+                                )
                             ):
                                 return "says this of another member of its list"
     return ""
