@@ -419,3 +419,18 @@ def test_the_next_sentence_of_an_item_giving_more_of_the_figure_asked_completes_
     assert "64 KiB" in lead(falcon) and "about 2 GiB" in lead(falcon), falcon
     # A figure in another unit than the one asked for does not complete the answer.
     assert "12 KiB" in lead(heron) and "4 ms" not in heron, heron
+
+
+def test_a_sentence_naming_what_it_describes_is_the_definition_asked_for(vectors):
+    notes = (
+        "# Ferries\n\n## The tide table\n\nSailing blind would be wasteful if every crossing "
+        "timed the water again. Because tides repeat, their times can be written down in "
+        "advance: this is the tide table. Each morning the skipper reads only the next high "
+        "water from it.\n\n## Key takeaways\n\n- The tide table saves time but costs a page per "
+        "week (52 pages a year for one harbour).\n- Ferries cross in about 20 minutes.\n"
+    )
+    chunks = [passage(1, "notes/ferries.md", notes)]
+
+    text = answer("What is the tide table on a ferry?", chunks, vectors)
+
+    assert "this is the tide table" in lead(text), text

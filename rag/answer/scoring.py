@@ -499,16 +499,44 @@ def _ordinal_fit(asks: Asks, c: Candidate) -> float:
     return 1.0 if asks.ordinal in named else -1.0
 
 
+# A sentence naming what it has just described: "…: this is the KV cache", "… is called
+# beam search", "… known as double quantization".
+_NAMES_IT = re.compile(
+    r"\b(?:(?:this|that|it) is (?:called |known as )?|(?:is |are )?(?:called|known as|termed) )"
+    r"(?:the |a |an )?(?P<name>[^.,;:()]+)",
+    re.I,
+)
+
+
+def _names_it(text: str, defined: frozenset[str]) -> bool:
+    """Whether ``text`` ends its description by naming ``defined`` ("this is the KV cache")."""
+    width = len(defined) + 1
+    return any(
+        defined <= set(search_terms(" ".join(m["name"].split()[:width])))
+        for m in _NAMES_IT.finditer(text)
+    )
+
+
 def definitions(asks: Asks, found: Sequence[Candidate]) -> np.ndarray:
-    """For "What is X?": True for the sentence of each section that reads as X's definition,
-    the first that opens with X ("QLoRA fine-tunes …", "NF4 (4-bit NormalFloat) …"), or else
-    the first under a heading naming X."""
+    """For "What is X?": True for the sentence that reads as X's definition. In a passage
+    with a sentence naming X as what it has described ("…: this is the KV cache"), the first
+    such sentence: a later "The KV cache avoids recomputation …" says something of X, it
+    doesn't say what X is. Elsewhere, in each section, the first sentence that opens with X
+    ("QLoRA fine-tunes …", "NF4 (4-bit NormalFloat) …"), or else the first under a heading
+    naming X."""
     chosen = np.zeros(len(found), dtype=bool)
     if not asks.defines:
         return chosen
+    naming: dict[int, int] = {}  # passage -> its first sentence naming X
+    for i, c in enumerate(found):
+        if c.n not in naming and _names_it(c.text, asks.defines):
+            naming[c.n] = i
+    for i in naming.values():
+        chosen[i] = True
     sections: dict[tuple[int, str], list[int]] = {}
     for i, c in enumerate(found):
-        sections.setdefault((c.n, c.sentence.heading), []).append(i)
+        if c.n not in naming:
+            sections.setdefault((c.n, c.sentence.heading), []).append(i)
     width = len(asks.defines) + 2
     for (_, heading), members in sections.items():
         opens = [
