@@ -298,51 +298,7 @@ def _complete(
             return not (named_in(found[i].text) - asked_about)
         return True
 
-    # What completes the lead comes on its line: the next sentence of an explanation's
-    # paragraph, the paragraph under a title ("Step 3: Paged Optimizer"), a next sentence
-    # that leans on it ("Otherwise, run `ollama serve`.").
-    after = next((i for i, c in enumerate(found) if _follows(c, lead)), None)
-    if after is not None and not shown_again[after] and not found[after].text.endswith(":"):
-        c = found[after]
-        near = scored.match[after] >= CONTINUES * scored.match[first]
-        explains = (
-            asks is not None
-            and asks.kind is None
-            and not asks.wants_list
-            and not lead.fragment
-            and not c.fragment
-            and near
-        )
-        titled_paragraph = (is_title(lead) or defines_acronym(lead.text)) and not c.fragment
-        # The item's next sentence giving more of the figure asked for, in its unit: "128 KiB
-        # per token", then "an 8k-token context needs about 1 GiB; 128k tokens about 16 GiB".
-        same_item = bool(c.sentence.opening) and c.sentence.opening in (
-            lead.sentence.opening,
-            lead.text,
-        )
-        more_of_it = (
-            same_item
-            and asks is not None
-            and bool(asks.unit)
-            and min(kind[first], kind[after]) >= 1
-        )
-        # An open question about what an item names ("And GPQA, how hard is that one?"): the
-        # item's next sentence says more of it ("PhD-level experts reach about 65 percent").
-        more_of_item = (
-            c.sentence.opening == lead.text
-            and asks is not None
-            and asks.kind is None
-            and not (asks.wants_list or asks.measured)
-            and bool(asks.subjects)
-            and asks.subjects <= set(search_terms(lead.text))
-        )
-        if (explains or titled_paragraph or more_of_it or more_of_item or (c.leans and near)) and (
-            answer.lines[0].words + c.words <= word_budget
-        ):
-            line = answer.lines[0]
-            answer.take(replace(line, sentences=(*line.sentences, c), listed=False), 0)
-            if asks is not None and asks.next_step:
-                _read_on(answer, c, shown_again, word_budget)
+    _go_on(answer, first, shown_again, kind, word_budget)
 
     # A question asking a second thing gets a line for it ("…, and what does 128k cost?").
     weighed = asks.weights if asks else {}
@@ -399,6 +355,58 @@ def _complete(
         if answer.words + line.words > word_budget:
             continue
         answer.take(line)
+
+
+def _go_on(
+    answer: Chosen, first: int, shown_again: np.ndarray, kind: np.ndarray, word_budget: int
+) -> None:
+    """What completes the lead comes on its line: the next sentence of an explanation's
+    paragraph, the paragraph under a title ("Step 3: Paged Optimizer"), a next sentence that
+    leans on it ("Otherwise, run `ollama serve`."), the rest of a list item (more of the
+    figure asked for, or more of what an open question names), the rest of the step "What
+    comes after that?" asks for."""
+    scored, found = answer.scored, answer.found
+    asks, lead = scored.asks, found[first]
+    after = next((i for i, c in enumerate(found) if _follows(c, lead)), None)
+    if after is None or shown_again[after] or found[after].text.endswith(":"):
+        return
+    c = found[after]
+    near = scored.match[after] >= CONTINUES * scored.match[first]
+    explains = (
+        asks is not None
+        and asks.kind is None
+        and not asks.wants_list
+        and not lead.fragment
+        and not c.fragment
+        and near
+    )
+    titled_paragraph = (is_title(lead) or defines_acronym(lead.text)) and not c.fragment
+    # The item's next sentence giving more of the figure asked for, in its unit: "128 KiB
+    # per token", then "an 8k-token context needs about 1 GiB; 128k tokens about 16 GiB".
+    same_item = bool(c.sentence.opening) and c.sentence.opening in (
+        lead.sentence.opening,
+        lead.text,
+    )
+    more_of_it = (
+        same_item and asks is not None and bool(asks.unit) and min(kind[first], kind[after]) >= 1
+    )
+    # An open question about what an item names ("And GPQA, how hard is that one?"): the
+    # item's next sentence says more of it ("PhD-level experts reach about 65 percent").
+    more_of_item = (
+        c.sentence.opening == lead.text
+        and asks is not None
+        and asks.kind is None
+        and not (asks.wants_list or asks.measured)
+        and bool(asks.subjects)
+        and asks.subjects <= set(search_terms(lead.text))
+    )
+    goes_on = explains or titled_paragraph or more_of_it or more_of_item or (c.leans and near)
+    if not goes_on or answer.lines[0].words + c.words > word_budget:
+        return
+    line = answer.lines[0]
+    answer.take(replace(line, sentences=(*line.sentences, c), listed=False), 0)
+    if asks is not None and asks.next_step:
+        _read_on(answer, c, shown_again, word_budget)
 
 
 def _read_on(answer: Chosen, last: Candidate, shown_again: np.ndarray, word_budget: int) -> None:
