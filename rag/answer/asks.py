@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.answer.arithmetic import AVERAGE, COUNT, TOTAL
-from rag.core import search_terms
+from rag.core import QUESTION_WORDS, names, search_terms
 from rag.retrieval import QuestionPlan, plan_question
 from rag.retrieval.question import AGGREGATION, BRIDGE, COMPARISON, CONJUNCTION
 
@@ -173,44 +173,10 @@ _PARTICLE = re.compile(r",\s*(?:then|please)\s*(?=[?.!]?\s*$)", re.I)
 _NEXT = re.compile(
     r"\b(?:after that|after this|what(?:'s| is| comes) next|next step|and then)\b", re.I
 )
-_QUESTION_WORDS = frozenset(
-    """what which who whom whose when where why how does do did is are was were can could
-    should would will and or but so then also if in on for at by to of the a an going tell
-    give list name explain describe compare""".split()
-)
 # The words that say a comparison is asked, not what is compared.
 _COMPARING = frozenset("difference differ different compare compared versus v".split())
 NUMBER_WORDS = "zero one two three four five six seven eight nine ten".split()
 _NUMBER_WORDS = {word: str(n) for n, word in enumerate(NUMBER_WORDS)}
-_WORD = re.compile(r"[\w][\w.'’+/-]*[\w+]|[\w]")
-
-
-def names(question: str) -> list[str]:
-    """The words of ``question`` that name something: capitalised past its first word, or
-    holding a digit, an inner capital or an underscore ("Maxine", "QLoRA", "GPT-4", "8B",
-    "lora_alpha"); question words never."""
-    found = []
-    previous = False  # the word before was a name: "Llama 3", "Claude 3.5 Sonnet"
-    for i, word in enumerate(_WORD.findall(question)):
-        word = re.sub(r"['’]s$", "", word)
-        lower = word.lower()
-        if lower in _QUESTION_WORDS or word == "I":
-            previous = False
-            continue
-        capitalised = word[:1].isupper() and i > 0
-        marked = (
-            (any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word))
-            or any(ch.isupper() for ch in word[1:])
-            or "_" in word
-        )
-        # "Llama 3" (a number after a name), "version 1.0" (a number with a point)
-        version = (previous and bool(re.fullmatch(r"\d+(?:\.\d+)*", word))) or bool(
-            re.fullmatch(r"\d+\.\d+", word)
-        )
-        previous = capitalised or marked or version
-        if previous:
-            found.append(word)
-    return found
 
 
 @dataclass(frozen=True)
@@ -358,7 +324,7 @@ def _measured(question: str) -> frozenset[str]:
         match = pattern.search(question)
         if match:
             asked = re.split(r"['’]s\s+", match.group(1))[-1]  # "Maxine Thompson's salary"
-            terms = [t for t in search_terms(asked) if t not in _QUESTION_WORDS | _COMPARATIVES]
+            terms = [t for t in search_terms(asked) if t not in QUESTION_WORDS | _COMPARATIVES]
             if terms:
                 return frozenset(terms)
     return frozenset()
@@ -391,7 +357,7 @@ def _sides(plan: QuestionPlan) -> tuple[frozenset[str], ...]:
     if plan.kind != COMPARISON:
         return ()
     sides = tuple(
-        frozenset(t for t in search_terms(part) if t not in _QUESTION_WORDS | _COMPARING)
+        frozenset(t for t in search_terms(part) if t not in QUESTION_WORDS | _COMPARING)
         for part in plan.parts[:2]
     )
     return sides if len(sides) == 2 and all(sides) and sides[0] != sides[1] else ()
@@ -410,7 +376,7 @@ def _parts(plan: QuestionPlan) -> tuple[frozenset[str], ...]:
 def _asks_something(part: str) -> bool:
     """A part that is a question: it opens with a question word or ends with "?"."""
     words = part.strip().lower().split()
-    return part.rstrip().endswith("?") or bool(words and words[0] in _QUESTION_WORDS)
+    return part.rstrip().endswith("?") or bool(words and words[0] in QUESTION_WORDS)
 
 
 def _asks_for_more(question: str) -> bool:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.answer.arithmetic import figures
-from rag.answer.asks import NUMBER, Asks, defines_acronym, names
+from rag.answer.asks import NUMBER, Asks, defines_acronym
 from rag.answer.scoring import Candidate, Scored, label_of, titled
-from rag.core import ITEM, search_terms
+from rag.core import ITEM, names, search_terms
 
 #: A list's items shown on its lead-in's line: at most this many, and past the first two,
 #: only while the line stays within this many words.

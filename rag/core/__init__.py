@@ -25,6 +25,7 @@ from rag.core.chunks import (
 )
 from rag.core.claims import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, Claim, Evidence
 from rag.core.errors import AppError, NotReady, UserError
+from rag.core.names import QUESTION_WORDS, names
 from rag.core.passage import GAP, Passage
 from rag.core.sentences import (
     HEADING,
@@ -49,6 +50,7 @@ __all__ = [
     "ITEM",
     "NOTES_DONT_SAY",
     "NOT_IN_NOTES",
+    "QUESTION_WORDS",
     "ROW",
     "SUPPORTED",
     "TEXT",
@@ -71,6 +73,7 @@ __all__ = [
     "is_refusal",
     "is_title",
     "join_header",
+    "names",
     "not_covered",
     "numbers",
     "plain",

@@ -33,7 +33,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Protocol
 
-from rag.core import search_terms, split_sentences
+from rag.core import names, search_terms, split_sentences
 
 __all__ = [
     "AGGREGATION",
@@ -350,28 +350,19 @@ def _agent_verb(question: str) -> str:
     return verb.group(1) if verb and verb.group(1).lower() not in _AUX else ""
 
 
-# A word that names something: written with a capital (not the sentence's first word) or a
-# digit ("QLoRA", "Llama 3", "8B").
-_PROPER = re.compile(r"(?<!^)\b(?:[A-Z][\w'-]*|[\w'-]*\d[\w'-]*)")
-
-
-def _proper(text: str) -> list[str]:
-    return _PROPER.findall(text.strip())
-
-
 def _with_names(parts: Sequence[str]) -> list[str]:
     """Conjunction parts, each that names nothing of its own after the names of the part
     before it: "What goes into the QLoRA recipe: how is the base model stored and how are
     the adapters trained?" asks the second and third of QLoRA too, and "how is the base
     model stored" alone finds any note on base models."""
     kept: list[str] = []
-    names: list[str] = []
+    before: list[str] = []  # the names of the last part that had any
     for part in parts:
-        own = _proper(part)
+        own = names(part)
         if own:
-            names = own
-        elif names:
-            part = " ".join([*names, part])
+            before = own
+        elif before:
+            part = " ".join([*before, part])
         kept.append(part)
     return kept
 
