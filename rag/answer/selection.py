@@ -367,8 +367,8 @@ def _go_on(
     comes after that?" asks for."""
     scored, found = answer.scored, answer.found
     asks, lead = scored.asks, found[first]
-    after = next((i for i, c in enumerate(found) if _follows(c, lead)), None)
-    if after is None or shown_again[after] or found[after].text.endswith(":"):
+    after = _next_said(found, lead, shown_again)
+    if after is None:
         return
     c = found[after]
     near = scored.match[after] >= CONTINUES * scored.match[first]
@@ -409,16 +409,22 @@ def _go_on(
         _read_on(answer, c, shown_again, word_budget)
 
 
+def _next_said(found: Sequence[Candidate], last: Candidate, shown_again: np.ndarray) -> int | None:
+    """The sentence right after ``last`` in its paragraph (:func:`_follows`), when it may go on
+    the same line: not shown already, not a lead-in to a list."""
+    after = next((i for i, c in enumerate(found) if _follows(c, last)), None)
+    if after is None or shown_again[after] or found[after].text.endswith(":"):
+        return None
+    return after
+
+
 def _read_on(answer: Chosen, last: Candidate, shown_again: np.ndarray, word_budget: int) -> None:
     """The rest of the step "What comes after that?" asks for: its paragraph, sentence by
     sentence, while the answer's budget lasts. Its first sentence often only restates the
     step's title ("The second step involves double quantization."); what the step does
     comes after."""
     found = answer.found
-    while True:
-        after = next((i for i, c in enumerate(found) if _follows(c, last)), None)
-        if after is None or shown_again[after] or found[after].text.endswith(":"):
-            return
+    while (after := _next_said(found, last, shown_again)) is not None:
         c, line = found[after], answer.lines[0]
         if line.words + c.words > word_budget:
             return

@@ -15,6 +15,7 @@ disagree (empty when they don't):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
 from rag.answer.checker.lexicon import RELATIONAL_SCALES
@@ -284,24 +285,26 @@ def attribute_conflict(claim: Reading, unit: Reading) -> str:
         for c in unit.clauses
     ]
     lists.append(([own(c.keys) for c in unit.clauses], [c.after_comma for c in unit.clauses]))
+    placed = [(members, joined, _places(members)) for members, joined in lists]
+
+    def neighbours_apart(
+        first: str, second: str, members: list[set[str]], joined: list[bool], where: dict
+    ) -> bool:
+        """Whether the two keys stand only in two neighbouring members of the list, each
+        short and naming something the claim doesn't."""
+        if first not in where or second not in where or where[first] & where[second]:
+            return False
+        return any(
+            abs(a - b) == 1
+            and joined[max(a, b)]
+            and all(len(members[j]) <= LIST_MEMBER_KEYS and members[j] - said for j in (a, b))
+            for a, b in itertools.product(where[first], where[second])
+        )
+
     for ours in (p for c in claim.clauses for p in c.phrases):
-        keys = sorted(own(ours.keys))
-        for members, joined in lists:
-            where = _places(members)
-            held = [k for k in keys if k in where]
-            for i, first in enumerate(held):
-                for second in held[i + 1 :]:
-                    if where[first] & where[second] or not {first, second} & named:
-                        continue
-                    for a in where[first]:
-                        for b in where[second]:
-                            if (
-                                abs(a - b) == 1
-                                and joined[max(a, b)]
-                                and all(
-                                    len(members[j]) <= LIST_MEMBER_KEYS and members[j] - said
-                                    for j in (a, b)
-                                )
-                            ):
-                                return "says this of another member of its list"
+        for first, second in itertools.combinations(sorted(own(ours.keys)), 2):
+            if {first, second} & named and any(
+                neighbours_apart(first, second, *entry) for entry in placed
+            ):
+                return "says this of another member of its list"
     return ""
