@@ -113,7 +113,7 @@ def cmd_claims(args, embedder) -> None:
     from rag.answer.checker import verdicts
     from rag.embedding import SentenceVectors
 
-    rows = load_claims()
+    rows = load_jsonl(Path(args.claims)) if args.claims else load_claims()
     vectors = SentenceVectors(embedder)
 
     def by_document(subset):
@@ -152,7 +152,7 @@ def cmd_claims(args, embedder) -> None:
         return
     for setting in args.setting:
         run = by_document if setting == "document" else by_retrieval
-        for split in ("dev", "test"):
+        for split in dict.fromkeys(r["split"] for r in rows):
             subset = [r for r in rows if r["split"] == split]
             started = time.perf_counter()
             results = run(subset)
@@ -165,7 +165,7 @@ def cmd_claims(args, embedder) -> None:
                 f"kept {f['supported_kept']:.3f} verdicts right {f['verdict_accuracy']:.3f} "
                 f"({elapsed:.0f} s)\n          {kinds}"
             )
-            if args.show_failures and split == "dev":
+            if args.show_failures and split != "test":
                 for row, verdict in results:
                     if (verdict == "supported") != row["supported"]:
                         print(f"    wrong [{row['kind']}] {row['sentence']} -> {verdict}")
@@ -402,7 +402,12 @@ def main() -> None:
     parser.add_argument("--corpus", nargs="+", default=["knowledge_base", "course_notes"])
     parser.add_argument("--half", choices=["all", "odd", "even"], default="all")
     parser.add_argument("--limit", type=int)
-    parser.add_argument("--show-failures", action="store_true")
+    parser.add_argument(
+        "--show-failures", action="store_true", help="claims: the wrong verdicts, but on test"
+    )
+    parser.add_argument(
+        "--claims", help="claims: another labelled file (same fields) instead of the project's"
+    )
     parser.add_argument(
         "--setting", nargs="+", choices=["document", "retrieval"], default=["document", "retrieval"]
     )

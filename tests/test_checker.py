@@ -247,6 +247,44 @@ def test_a_paraphrase_in_other_forms_and_synonyms_of_the_words_is_supported(vect
     assert claim.verdict == SUPPORTED, claim.reason
 
 
+VOCABULARY = """Vocabulary sizes: GPT-2 has 50,257 tokens, and Llama 3 uses a 128k vocabulary.
+LLMs typically have from 10 to 100 billion parameters.
+"""
+FRONTIER = """- **Frontier (closed) models**: the largest models, reachable only through a paid API
+  or a chat app. You never get the weights.
+- LLMs are stateless, so they don't keep track of any info and every API call is unique.
+- **MRR**: average of 1 / rank of the first relevant chunk (0 if none).
+"""
+
+
+def test_a_number_written_with_a_scale_is_the_same_number_written_out(vectors):
+    for claim in [
+        "Llama 3's vocabulary holds about 128,000 tokens.",
+        "LLMs usually have between 10 billion and 100 billion parameters.",
+    ]:
+        assert check(claim, VOCABULARY, vectors).verdict == SUPPORTED, claim
+    wrong = check("Llama 3's vocabulary holds about 128 tokens.", VOCABULARY, vectors)
+    assert wrong.verdict != SUPPORTED, wrong.reason
+
+
+def test_a_denial_the_unit_shares_is_not_turned_by_what_it_affirms_beside_it(vectors):
+    for claim in [
+        # "frontier models" is affirmed in the unit, but so is the denial of the weights.
+        "You never get the weights of frontier models; they are only reachable through a "
+        "paid API or a chat app.",
+        # The negation reaches "keep track", not "each API call is unique" after "and".
+        "Since LLMs are stateless, they don't keep track of any information and each API "
+        "call is unique.",
+        # "none" denies what the phrase before it names.
+        "MRR averages 1 / rank of the first relevant chunk, scoring 0 if no relevant chunk "
+        "is found.",
+    ]:
+        judged = check(claim, FRONTIER, vectors)
+        assert judged.verdict == SUPPORTED, (claim, judged.reason)
+    denied = check("You get the weights of frontier models.", FRONTIER, vectors)
+    assert denied.verdict == CONTRADICTED, denied.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

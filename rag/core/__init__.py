@@ -3,12 +3,14 @@ weights that ship inside packages. It imports nothing of the app."""
 
 from rag.core.answer_text import (
     NOTES_DONT_SAY,
+    NUMBER_WORDS,
     citations,
     cite,
     is_refusal,
     not_covered,
     numbers,
     replace_citations,
+    scaled,
     strip_citations,
 )
 from rag.core.bundled import bundled_gguf, bundled_gguf_aliases, resolve_embedding_model
@@ -50,6 +52,7 @@ __all__ = [
     "ITEM",
     "NOTES_DONT_SAY",
     "NOT_IN_NOTES",
+    "NUMBER_WORDS",
     "QUESTION_WORDS",
     "ROW",
     "SUPPORTED",
@@ -79,6 +82,7 @@ __all__ = [
     "plain",
     "replace_citations",
     "resolve_embedding_model",
+    "scaled",
     "search_terms",
     "split_sentences",
     "stored_parts",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 #: A citation mark as a regular expression: one or several source numbers in brackets.
 CITATION_MARK = r"\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\]"
@@ -60,6 +61,37 @@ def numbers(text: str) -> list[str]:
         value = match.group(0).rstrip(".,")
         found.append(value.replace(",", "") if _THOUSANDS.fullmatch(value) else value)
     return found
+
+
+#: What a scale written after a number multiplies it by: "128k", "16.8M", "70B", "2 million".
+SCALES = {
+    "k": 10**3,
+    "thousand": 10**3,
+    "m": 10**6,
+    "million": 10**6,
+    "b": 10**9,
+    "bn": 10**9,
+    "billion": 10**9,
+    "t": 10**12,
+    "trillion": 10**12,
+}
+#: Numbers written as words (not "one": "one tokenizer for another model" counts nothing).
+NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        "two three four five six seven eight nine ten eleven twelve".split(), start=2
+    )
+} | {"twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100"}
+
+
+def scaled(number: str, scale: str) -> str:
+    """``number`` (as :func:`numbers` writes it) times the :data:`SCALES` word or letter
+    ``scale`` ("128", "k" -> "128000"; "16.8", "M" -> "16800000"); ``number`` itself when
+    ``scale`` is no scale."""
+    factor = SCALES.get(scale.lower())
+    if factor is None or not re.fullmatch(r"\d+(?:\.\d+)?", number):
+        return number
+    return format((Decimal(number) * factor).normalize(), "f")
 
 
 def not_covered(reason: str) -> str:

@@ -121,6 +121,13 @@ IDIOMS = {
 #: ("instead of adding scores we fuse ranks" denies the adding, not the fusing).
 SUBJECT_PRONOUNS = frozenset("i we you they he she it this these".split())
 
+#: Verbs of being and having, and auxiliaries: a phrase holding one says something of its own
+#: ("... and each call is unique").
+STATEMENT_VERBS = frozenset(
+    """is are was were be been being has have had does do did can could will would should
+    may might must""".split()
+)
+
 #: Words that open a new clause: what follows says something of its own.
 CLAUSE_WORDS = frozenset(
     """while whereas but so because although though which who whom whose where when since

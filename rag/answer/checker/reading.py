@@ -36,9 +36,10 @@ from rag.answer.checker.lexicon import (
     META,
     NEGATIONS,
     RELATION_WORDS,
+    STATEMENT_VERBS,
     SUBJECT_PRONOUNS,
 )
-from rag.core import numbers, search_terms, strip_citations
+from rag.core import NUMBER_WORDS, numbers, scaled, search_terms, strip_citations
 
 _STEMMER = SnowballStemmer("english")
 #: After a comma, a piece holding this few keys is an item of a list, not a clause
@@ -59,8 +60,13 @@ _TOKEN = re.compile(
     r"|(?P<comma>,(?!\d))"
     r"|(?P<slash>(?<!\d)/|/(?!\d))"
     r"|(?P<plus>(?<=\s)\+(?=\s))"
-    r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*)(?P<suffix>[A-Za-z]+\b)?"
+    r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*)"
+    r"(?:(?P<suffix>[A-Za-z]+\b)|[\s-](?P<scale>thousand|million|billion|trillion)\b)?"
     r"|(?P<word>\w+(?:['’]\w+)?)"
+)
+# The scale of a range's upper end, read from just after its lower end ("10 to 100 billion").
+_RANGE_SCALE = re.compile(
+    r"\s*(?:to|and|or|-|–)\s*\d+(?:[.,]\d+)*[\s-]?(k|K|M|B|thousand|million|billion|trillion)\b"
 )
 # A quotation: "…" or “…”.
 _QUOTED = re.compile(r'"[^"\n]{1,200}"|“[^”\n]{1,200}”')
@@ -317,14 +323,21 @@ def _tokens(text: str) -> list[Token]:
         elif kind == "plus":  # "4-bit NF4 base + bf16 LoRA adapters": two things, as "and"
             cut("phrase", "tie")
             joined_by = "plus"
-        elif kind in ("number", "suffix"):
+        elif kind in ("number", "suffix", "scale"):
             value = match.group("number")
             suffix = match.group("suffix") or ""
-            keys = tuple(f"#{n}" for n in numbers(value))
+            # "128k", "128,000" and "128 thousand" are one number; "10 to 100 billion" is
+            # 10 billion to 100 billion.
+            shared = _RANGE_SCALE.match(text, match.end())
+            scale = suffix or match.group("scale") or (shared.group(1) if shared else "")
+            keys = tuple(f"#{scaled(n, scale)}" for n in numbers(value))
             if suffix:
                 keys += (stem((value + suffix).lower()),)
             quantity = not _is_name_number(text, match.start(), value)
             add(Token(value + suffix, keys, quantity=quantity), match.start(), match.end())
+        elif match.group(0).lower() in NUMBER_WORDS:  # "four characters": 4 characters
+            keys = (f"#{NUMBER_WORDS[match.group(0).lower()]}",)
+            add(Token(match.group(0), keys, quantity=True), match.start(), match.end())
         else:
             word = match.group(0)
             lower = word.lower()
@@ -406,13 +419,26 @@ def _phrase(tokens: list[Token]) -> Phrase:
     )
 
 
+#: The most terms a phrase after "and" holds and still is denied by a negation before it.
+DENIED_AFTER_AND = 2
+
+
 def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
     """What each phrase of a clause affirms and denies. A negation denies what follows it in
     its phrase and in the phrases joined to it ("never sees characters or words"), up to a
-    pronoun that opens a statement of its own ("give no example and it works it out")."""
+    pronoun that opens a statement of its own ("give no example and it works it out"). After
+    "and", a phrase with a verb of being or having, or with more than
+    :data:`DENIED_AFTER_AND` terms, says something of its own ("don't keep track of anything
+    and each call is unique"), while a short one is another thing denied ("no images and
+    audio")."""
     negated = False
     for phrase, tokens in zip(phrases, groups, strict=True):
-        negated = negated and bool(tokens[0].joined_by)
+        joined = tokens[0].joined_by
+        terms = {k for t in tokens for k in t.keys if not k.startswith("#")}
+        statement = len(terms) > DENIED_AFTER_AND or any(
+            t.text.lower() in STATEMENT_VERBS for t in tokens
+        )
+        negated = negated and bool(joined) and (joined != "and" or not statement)
         for token in tokens:
             negated = (negated and token.text.lower() not in SUBJECT_PRONOUNS) or token.negation
             phrase.negation = phrase.negation or token.negation
@@ -574,7 +600,7 @@ def read(text: str) -> Reading:
         tokens,
         [_clause(c) for c in _groups(tokens, "clause")],
         terms,
-        set(numbers(text)),
+        {k[1:] for t in tokens for k in t.keys if k.startswith("#")},
         names(text),
         _all_words(text) | _initials(tokens),
         [

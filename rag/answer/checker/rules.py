@@ -82,21 +82,30 @@ def negation_conflict(claim: Reading, unit: Reading) -> str:
     """A term the claim affirms that the unit only denies, or the other way round ("not for
     generation" against "suited to text generation"). A phrase of the claim that holds a
     negation is compared by what it denies ("give no example" and "don't give an example"
-    deny the same example), one that holds none by what it affirms."""
-    unit_negated = {t for c in unit.clauses for p in c.phrases for t in p.negated}
-    unit_affirmed = {t for c in unit.clauses for p in c.phrases for t in p.affirmed}
+    deny the same example), one that holds none by what it affirms. A term the claim says
+    both ways ("when you don't pass a model, it downloads a default model") tells nothing,
+    and a denial the unit shares ("you never get the weights of frontier models" with
+    "frontier models: ... You never get the weights") is not turned by the terms it affirms
+    elsewhere."""
+    phrases = [p for c in unit.clauses for p in c.phrases]
+    unit_negated = {t for p in phrases for t in p.negated}
+    unit_affirmed = {t for p in phrases for t in p.affirmed}
     # "untrusted" denies "trusted": a term with "un" before it is negated.
     unit_negated |= {t[2:] for t in unit_affirmed if t.startswith("un") and len(t) > 5}
     unit_affirmed |= {t[2:] for t in unit_negated if t.startswith("un") and len(t) > 5}
-    for clause in claim.clauses:
-        for phrase in clause.phrases:
-            if not phrase.negation:
-                for term in sorted(phrase.affirmed):
-                    if term in unit_negated and term not in unit_affirmed:
-                        return "denies it"
-            for term in sorted(phrase.negated - phrase.affirmed):
-                if term in unit_affirmed and term not in unit_negated:
-                    return "affirms it"
+    # A negation that names nothing ("0 if none") denies what the phrase before it names.
+    for before, phrase in itertools.pairwise(phrases):
+        if phrase.negation and not phrase.keys:
+            unit_negated |= before.affirmed
+    claim_phrases = [p for c in claim.clauses for p in c.phrases]
+    claim_negated = {t for p in claim_phrases for t in p.negated}
+    claim_affirmed = {t for p in claim_phrases for t in p.affirmed}
+    for phrase in claim_phrases:
+        if not phrase.negation and phrase.affirmed & unit_negated - unit_affirmed - claim_negated:
+            return "denies it"
+        denied = phrase.negated - phrase.affirmed
+        if denied & unit_affirmed - unit_negated - claim_affirmed and not denied & unit_negated:
+            return "affirms it"
     return ""
 
 
@@ -172,13 +181,17 @@ def _fit(ours: Mapping[str, float], theirs: Mapping[str, float]) -> float:
     return sum(min(weight, theirs[key]) for key, weight in ours.items() if key in theirs)
 
 
-def _better_placed(quantity: Quantity, unit: Reading) -> str:
+def _better_placed(quantity: Quantity, unit: Reading, names: set[str]) -> str:
     """Another number of the unit that counts what the claim's number counts, with words
     around it more like the claim's than any place of the number in the unit ("" when none):
     "8 heads of 64 dimensions" gives heads 8, not 64; "GPT-2 has 50,257 tokens, ..., Llama 3
-    uses a 128k vocabulary" gives Llama's vocabulary 128k, not 50,257."""
+    uses a 128k vocabulary" gives Llama's vocabulary 128k, not 50,257. A number beside the
+    names (``names``) the claim writes beside it, where the other is not, is in its place
+    whatever it counts ("Llama 3 has a vocabulary of 128,000 tokens")."""
     counted = quantity.counted
     same = [q for q in unit.quantities if q.number == quantity.number]
+    own = names & quantity.beside.keys()
+    named = bool(own) and any(own <= q.beside.keys() for q in same)
     # The unit's own place of the number counts nothing (it leaves that out: "the Diamond
     # subset has 198") or all the claim's number counts: it stands where the claim says.
     if not counted or any(not q.counted or counted <= q.counted for q in same):
@@ -186,6 +199,8 @@ def _better_placed(quantity: Quantity, unit: Reading) -> str:
     best, best_fit = "", max((_fit(quantity.near, q.near) for q in same), default=0.0)
     for other in unit.quantities:
         fit = _fit(quantity.near, other.near)
+        if named and not own <= other.beside.keys():
+            continue
         if other.number != quantity.number and counted & other.counted and fit > best_fit:
             best, best_fit = other.number, fit
     return best
@@ -200,9 +215,11 @@ def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     however many parts it has: "all-MiniLM-L6-v2 has 6 layers" is held by "has 6 layers" as
     much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors"."""
     unit_phrases = [p for c in unit.clauses for p in c.phrases]
+    # A claim's first word is a name when the unit writes it as one ("Llama 3's vocabulary").
+    names = {stem(n) for n in claim.names | unit.names}
     for quantity in claim.quantities:
         number = quantity.number
-        other = _better_placed(quantity, unit)
+        other = _better_placed(quantity, unit, names)
         if other:
             return f"gives {other} there, not {number}"
         # The phrases most alike by the words beside the number, or by the nearest of them
