@@ -285,6 +285,28 @@ def test_a_denial_the_unit_shares_is_not_turned_by_what_it_affirms_beside_it(vec
     assert denied.verdict == CONTRADICTED, denied.reason
 
 
+COT = """Wei et al. (2022) showed few-shot CoT examples improve arithmetic and logic tasks, and
+Kojima et al. (2022) found that simply adding "Let's think step by step" helps even zero-shot.
+"""
+
+
+def test_what_one_cited_author_found_is_not_given_to_the_other(vectors):
+    # "et al." ends no sentence: the two findings are one unit, and the swap is read in it.
+    kept = check(
+        'Kojima et al. found that just adding "Let\'s think step by step" helps zero-shot.',
+        COT,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    swapped = check(
+        'Wei et al. (2022) found that adding "Let\'s think step by step" helps zero-shot, while '
+        "Kojima et al. (2022) showed that few-shot CoT examples improve arithmetic.",
+        COT,
+        vectors,
+    )
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -125,3 +125,15 @@ def test_a_title_line_a_blank_line_above_its_paragraph_is_read_as_over_the_parag
     assert (ITEM, "Step 1: 4-bit NormalFloat", lead) in found
     assert (ITEM, "Step 2: Double Quantization", lead) in found
     assert (TEXT, "The scales are quantized too.", "") in found
+
+
+def test_a_citation_by_authors_et_al_does_not_end_its_sentence():
+    text = (
+        "Wei et al. (2022) showed that examples help, and Kojima et al. (2022) found that one "
+        "line helps. The next sentence."
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "Wei et al. (2022) showed that examples help, and Kojima et al. (2022) found that one "
+        "line helps.",
+        "The next sentence.",
+    ]

@@ -43,7 +43,7 @@ _GAP = re.compile(r"^\s*" + re.escape(GAP.strip()) + r"\s*$")
 # by space and something that does not continue a sentence (a lower-case word does).
 _END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\s*" + CITATION_MARK + r")*(?=\s+[^\sa-z,;:\[]|\s*$)")
 _ABBREVIATIONS = (
-    "e.g i.e etc vs cf approx fig no dr mr mrs ms st inc ltd "
+    "e.g i.e etc al vs cf approx fig no dr mr mrs ms st inc ltd "
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
 _ABBREVIATION = re.compile(
@@ -52,6 +52,14 @@ _ABBREVIATION = re.compile(
     r"|(?:^|[:;,]\s*)\d{1,2})\.$",
     re.I,
 )
+
+
+def abbreviated(text: str) -> bool:
+    """Whether ``text`` ends with an abbreviation's full stop ("Kojima et al.", "e.g."): no
+    sentence ends there."""
+    return bool(_ABBREVIATION.search(text))
+
+
 #: Shortest text worth calling a sentence, in word characters.
 MIN_CHARS = 3
 
@@ -175,7 +183,7 @@ def _split_run(text: str, start: int) -> Iterator[tuple[int, int]]:
     begin = 0
     for match in _END.finditer(text):
         end = match.end()
-        if _ABBREVIATION.search(text[begin : match.start() + 1]):
+        if abbreviated(text[begin : match.start() + 1]):
             continue
         if text[begin:end].strip():
             yield start + begin, start + end

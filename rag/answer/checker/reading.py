@@ -39,7 +39,7 @@ from rag.answer.checker.lexicon import (
     STATEMENT_VERBS,
     SUBJECT_PRONOUNS,
 )
-from rag.core import NUMBER_WORDS, numbers, scaled, search_terms, strip_citations
+from rag.core import NUMBER_WORDS, abbreviated, numbers, scaled, search_terms, strip_citations
 
 _STEMMER = SnowballStemmer("english")
 #: After a comma, a piece holding this few keys is an item of a list, not a clause
@@ -313,6 +313,8 @@ def _tokens(text: str) -> list[Token]:
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
         if kind == "end":
+            if match.group(0) == "." and abbreviated(text[: match.end()]):
+                continue  # "Kojima et al. (2022) found ..." goes on
             cut("sentence", "clause", "phrase", "tie")
             after_comma = False
         elif kind == "comma":
