@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.core import HEADING, ITEM, ROW, TEXT, split_sentences
+from rag.core import HEADING, ITEM, ROW, TEXT, plain, split_sentences
 
 NOTES = """\
 # Fine-tuning
@@ -137,3 +137,9 @@ def test_a_citation_by_authors_et_al_does_not_end_its_sentence():
         "line helps.",
         "The next sentence.",
     ]
+
+
+def test_plain_text_drops_html_tags_but_keeps_special_tokens_and_comparisons():
+    assert plain("Llama 3 uses `<|start_header_id|>`<br/>and r << d") == (
+        "Llama 3 uses `<|start_header_id|>` and r << d"
+    )

@@ -31,7 +31,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 # A line opening with a bold label, "**Label:** value" or "**Label**: value".
 _FIELD = re.compile(r"^\s*(\*\*|__)[^*_\n]{1,60}?(?::\1|\1:)")
 _HR = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-_HTML_TAG = re.compile(r"<[^>\n]{1,400}>")
+_HTML_TAG = re.compile(r"<[/!]?[A-Za-z][^>\n]{0,400}>")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
 # Bold, and a single * opening or closing a word (not the * of "4*10^9", which is arithmetic).

@@ -112,6 +112,7 @@ IDIOMS = {
     "no longer": "not",
     "rather than": "than not",
     "instead of": "not",
+    "in place of": "not",
     "a lot of": "much",
     "lots of": "many",
     "inversely proportional": "inverse",
