@@ -307,6 +307,29 @@ def test_what_one_cited_author_found_is_not_given_to_the_other(vectors):
     assert swapped.verdict == CONTRADICTED, swapped.reason
 
 
+FINE_TUNING = """Fine-tuning teaches an open-weight model a style, format or task; it is a poor way
+to teach it new facts (use RAG for that). Targeting all linear layers usually gives the best
+quality for a modest memory increase.
+"""
+
+
+def test_a_claim_qualifying_a_thing_twice_is_read_each_way_against_its_own_context(vectors):
+    for claim in [
+        # "good way" (a style) is not answered by the unit's "poor way" (facts): the claim's
+        # own "poor way" is.
+        "Fine-tuning is a good way to teach a model a style, but a poor way to give it new facts.",
+        # "only a modest increase" softens; it does not oppose "all linear layers".
+        "Putting adapters on all linear layers gives the best quality at the cost of only a "
+        "modest increase in memory.",
+    ]:
+        judged = check(claim, FINE_TUNING, vectors)
+        assert judged.verdict == SUPPORTED, (claim, judged.reason)
+    reversed_claim = check(
+        "Fine-tuning is a good way to give a model new facts.", FINE_TUNING, vectors
+    )
+    assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

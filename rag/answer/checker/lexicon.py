@@ -109,6 +109,9 @@ IDIOMS = {
     "no of": "number of",
     "no. of": "number of",
     "for instance": "",
+    # "at the cost of only a modest increase": "only" before "a" softens, it does not limit.
+    "only a": "a",
+    "just a": "a",
     "no longer": "not",
     "rather than": "than not",
     "instead of": "not",

@@ -270,7 +270,16 @@ def modifier_conflict(claim: Reading, unit: Reading) -> str:
         theirs = [
             m
             for m in unit.modifiers
-            if m.term == ours.term and m.scale == ours.scale and m.context & ours.context
+            if m.term == ours.term
+            and m.scale == ours.scale
+            and m.context & ours.context
+            # A claim qualifying the term twice ("a good way to teach a style, a poor way to
+            # teach facts") answers each of the unit's with the one whose context is closer.
+            and not any(
+                len(m.context & other.context) > len(m.context & ours.context)
+                for other in claim.modifiers
+                if other.term == ours.term and other.scale == ours.scale
+            )
         ]
         if theirs and all(m.sign == -ours.sign for m in theirs):
             return "says the opposite"
