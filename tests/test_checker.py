@@ -330,6 +330,24 @@ def test_a_claim_qualifying_a_thing_twice_is_read_each_way_against_its_own_conte
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
 
 
+PAGED = """In the third step, QLoRA employs a paged optimizer. This optimizer works like virtual
+memory in an operating system, where only the data needed is kept in active memory and the rest
+is stored on disk.
+"""
+
+
+def test_a_sentence_pointing_back_is_read_with_the_sentence_it_points_to(vectors):
+    # "This optimizer" is QLoRA's paged optimizer, named by the sentence before.
+    kept = check(
+        "QLoRA's paged optimizer behaves like virtual memory, keeping only the needed data in "
+        "active memory and the rest on disk.",
+        PAGED,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    assert kept.evidence[0].text.startswith("This optimizer")
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

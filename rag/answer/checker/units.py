@@ -39,6 +39,8 @@ WRAPPED_LINE_CHARS = 60
 # A label opening a statement: bold, or a few words before a colon, a spaced dash or an arrow.
 _BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,60}?)(?:\*\*|__)")
 _LABEL = re.compile(r"^([^:\n]{1,50}?)(?::\s|\s-\s|\s->\s)")
+# A sentence opening with a word that points back ("This optimizer ...", "These models ...").
+_POINTS_BACK = re.compile(r"(?:This|These|That|Those|Such|It|They)\b")
 #: A label has at most this many words.
 LABEL_WORDS = 5
 # Markdown's hard line break (two spaces before the end of a line) always ends a statement.
@@ -160,6 +162,14 @@ def passage_units(passage: Passage) -> list[Unit]:
         # features"), as the sentence splitter reads them; into a sentence of a paragraph,
         # the title line over it ("Level 3: Build Your Own LLM"), which names what it is about.
         lead = " ".join(first.leads) if first.kind == ITEM else titles.get(first.block, "")
+        # "This optimizer works like virtual memory": the sentence before says which.
+        before = units[-1] if units else None
+        if first.kind == TEXT and before and before.block == first.block:
+            lead = (
+                " ".join(p for p in (lead, before.text) if p)
+                if _POINTS_BACK.match(first.text)
+                else lead
+            )
         if first.kind == TEXT and first.block not in titles and is_title(first.text):
             titles[first.block] = first.text
         headings = " ".join(first.headings) or section
