@@ -5,8 +5,10 @@
         and recall, supported kept and the share right per kind, on the dev half (where rules and
         thresholds were chosen) and the test half (held out); each claim against its whole source
         as [1] (document) and against the passages retrieval gives for it, as `rag check` does
-        (retrieval). --sweep: the support thresholds on the dev half. Then the older labelled
-        set (verifier_sentences.jsonl) as a regression check.
+        (retrieval). --sweep: the support thresholds on the dev half. --claims FILE: another
+        labelled file instead (tests/data/labels/claims_fresh.jsonl: claims written afresh to
+        choose rules on), each of its splits. Then the older labelled set
+        (verifier_sentences.jsonl) as a regression check.
     python benchmarks/bench_grounding.py extractive
         the default extractive mode's answers to the tests files' questions, each sentence
         checked by the sentence checker against the passages it cites (all should be held).
