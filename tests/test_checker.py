@@ -348,6 +348,36 @@ def test_a_sentence_pointing_back_is_read_with_the_sentence_it_points_to(vectors
     assert kept.evidence[0].text.startswith("This optimizer")
 
 
+REASONING = """- **o1 / o3 family**: "reasoning" models that think before answering; best for maths,
+  code and multi-step problems, slower and pricier.
+- **IFEval**: checks verifiable instruction following ("answer in under 100 words", "use no
+  commas").
+- PEFT benefits: far less memory, tiny checkpoints (megabytes), and one base model can serve
+  many adapters.
+"""
+
+
+def test_what_a_list_of_qualities_says_of_its_subject_is_read_against_the_claim(vectors):
+    for claim in [
+        # "o1/o3" is held by "o1 / o3".
+        "The o1/o3 reasoning models are best for maths and code, but slower and more expensive.",
+        # A quoted instruction denies what the claim denies.
+        "IFEval checks whether a model follows verifiable instructions such as using no commas.",
+        # "many adapters" and "far less memory" speak of different things.
+        "PEFT gives tiny checkpoints and lets one base model serve many adapters.",
+    ]:
+        judged = check(claim, REASONING, vectors)
+        assert judged.verdict == SUPPORTED, (claim, judged.reason)
+    # "slower and pricier", a clause of direction words alone, says it of the models: both
+    # scales turned round is no agreement.
+    turned = check(
+        "The o1/o3 reasoning models are faster and cheaper, and best for maths and code.",
+        REASONING,
+        vectors,
+    )
+    assert turned.verdict == CONTRADICTED, turned.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -117,6 +117,7 @@ IDIOMS = {
     "instead of": "not",
     "in place of": "not",
     "a lot of": "much",
+    "a couple of": "two",
     "lots of": "many",
     "inversely proportional": "inverse",
 }

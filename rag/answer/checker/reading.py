@@ -166,6 +166,8 @@ class Clause:
     #: Whether a comma opens it: "the frozen base is 4-bit, the LoRA adapters are trained in
     #: bf16" are two statements of one list.
     after_comma: bool = False
+    #: scale -> the terms its direction words qualify ("far less memory": amount -> memori).
+    qualified: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,9 @@ def _tokens(text: str) -> list[Token]:
         last_end = end
         tokens.append(token)
 
-    # A quotation is mentioned, not asserted: its "not" denies nothing ("city not found").
+    # A quotation is mentioned, not asserted: its direction words qualify nothing of the
+    # sentence ("Big Code"). Its negations are read: a claim saying what it quotes denies the
+    # same ("use no commas" quoted, "using no commas" said).
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
@@ -350,7 +354,7 @@ def _tokens(text: str) -> list[Token]:
                 joined_by = lower
                 continue
             mention = any(start < match.start() < end for start, end in quoted)
-            negation = not mention and (lower in NEGATIONS or lower.endswith(("n't", "n’t")))
+            negation = lower in NEGATIONS or lower.endswith(("n't", "n’t"))
             # A direction word inside a name ("Big Code Models") or glued after a dash to the
             # word it qualifies ("decoder-only") is a term of the name.
             glued = (
@@ -467,6 +471,9 @@ def _clause(tokens: list[Token]) -> Clause:
     groups = _groups(tokens, "phrase")
     phrases = [_phrase(p) for p in groups]
     _negate(phrases, groups)
+    qualified: dict[str, set[str]] = {}
+    for modifier in _modifiers(tokens):
+        qualified.setdefault(modifier.scale, set()).add(modifier.term)
     return Clause(
         " ".join(t.text for t in tokens),
         {k for t in tokens for k in t.keys} | {f"~{t.direction[0]}" for t in tokens if t.direction},
@@ -475,6 +482,7 @@ def _clause(tokens: list[Token]) -> Clause:
         [t.direction for t in tokens if t.direction],
         phrases,
         tokens[0].after_comma,
+        qualified,
     )
 
 

@@ -69,13 +69,25 @@ def _shared_scales(clause: Clause, other: Clause) -> set[str]:
 
 def _opposed(clause: Clause, other: Clause) -> bool:
     """Whether two aligned clauses say opposite things: on a scale both use they lean opposite
-    ways, unless one is negated and the other not ("not larger": "smaller"). Relations in
-    time or sequence (before, after, successor) have two sides: comparisons weigh them."""
+    ways ("faster and cheaper" against "slower and pricier": two scales turned are no
+    agreement), unless one is negated and the other not ("not larger": "smaller"). Relations
+    in time or sequence (before, after, successor) have two sides: comparisons weigh them."""
     scales = {s for s, _ in clause.directions} & {s for s, _ in other.directions}
     scales -= RELATIONAL_SCALES
+    # Direction words qualifying things the other clause doesn't speak of point no way
+    # against each other ("many adapters" and "far less memory"); "all" and "only" set the
+    # reach of the whole clause ("the entire model" against "only the necessary data").
+    scales = {
+        s
+        for s in scales
+        if s == "scope"
+        or not (clause.qualified.get(s) and other.qualified.get(s))
+        or clause.qualified[s] & other.keys
+        or other.qualified[s] & clause.keys
+    }
     flipped = sum(1 for s in scales if _leaning(clause, s) * _leaning(other, s) == -1)
     negated = (clause.negations - other.negations) % 2 == 1
-    return flipped % 2 == 1 and not negated
+    return flipped > 0 and not negated
 
 
 def negation_conflict(claim: Reading, unit: Reading) -> str:
@@ -119,12 +131,16 @@ def polarity_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     for clause in claim.clauses:
         aligned = _aligned(clause.keys, unit, weights)
         naming = aligned and all(o.keys <= clause.keys for o in aligned)
-        if naming and not any(_shared_scales(clause, o) for o in aligned):
+        if aligned and not any(_shared_scales(clause, o) for o in aligned):
             # The clause holding the subject may only name it ("MMLU-PRO -> Harder MMLU"):
-            # what it says of it, on the claim's scale, is in the next.
+            # what it says of it, on the claim's scale, is in the next. A clause of direction
+            # words alone ("..., slower and pricier") says it of the unit's subject.
             terms = {k for k in clause.keys if not k.startswith(("~", "#"))}
             aligned = [
-                o for o in unit.clauses if _shared_scales(clause, o) and terms & o.keys
+                o
+                for o in unit.clauses
+                if _shared_scales(clause, o)
+                and ((naming and terms & o.keys) or all(k.startswith("~") for k in o.keys))
             ] or aligned
         aligned = [
             other

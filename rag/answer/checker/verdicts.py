@@ -104,11 +104,19 @@ class SourceUnits:
         return best_matches(claim, units, similarity, CANDIDATES)
 
 
+def _holds_name(name: str, unit: Unit) -> bool:
+    """Whether the unit holds the name ("LLMs" and "LLM" are one name; "o1/o3" is held by
+    "o1 / o3": each of its parts)."""
+    if name in unit.words:
+        return True
+    if "/" in name:
+        return all(_holds_name(part, unit) for part in name.split("/") if part)
+    return bool({name.removesuffix("s"), f"{name}s"} & unit.words)
+
+
 def _missing_names(claim: Reading, unit: Unit) -> list[str]:
-    """The claim's names the unit doesn't hold ("LLMs" and "LLM" are one name)."""
-    return sorted(
-        name for name in claim.names if not {name, name.removesuffix("s"), f"{name}s"} & unit.words
-    )
+    """The claim's names the unit doesn't hold."""
+    return sorted(name for name in claim.names if not _holds_name(name, unit))
 
 
 def _missing_numbers(claim: Reading, unit: Unit) -> list[str]:
