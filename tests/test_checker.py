@@ -378,6 +378,26 @@ def test_what_a_list_of_qualities_says_of_its_subject_is_read_against_the_claim(
     assert turned.verdict == CONTRADICTED, turned.reason
 
 
+FOUR_BIT = """The compute dtype is bf16. Storing weights in 4-bit saves memory; it is not always
+faster.
+
+Zero shot prompting - You don't give an example, LLM figure all the things on its own.
+"""
+
+
+def test_a_negation_turns_the_direction_words_it_reaches(vectors):
+    denied = check("Storing weights in 4-bit always makes inference faster.", FOUR_BIT, vectors)
+    assert denied.verdict == CONTRADICTED, denied.reason
+    # "any" after a negation says "no": it does not oppose "all the things".
+    kept = check(
+        "In zero-shot prompting you don't provide any example and the LLM figures everything "
+        "out on its own.",
+        FOUR_BIT,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

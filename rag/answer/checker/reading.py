@@ -68,6 +68,8 @@ _TOKEN = re.compile(
 _RANGE_SCALE = re.compile(
     r"\s*(?:to|and|or|-|–)\s*\d+(?:[.,]\d+)*[\s-]?(k|K|M|B|thousand|million|billion|trillion)\b"
 )
+# The lower end of a range and its dash, just before a number: "4k-", "200-".
+_RANGE_START = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[kKMBT])?[-–]$")
 # A quotation: "…" or “…”.
 _QUOTED = re.compile(r'"[^"\n]{1,200}"|“[^”\n]{1,200}”')
 # Where a word joined in camel case splits: "Hugging|Face", not "Q|Lo|RA".
@@ -148,6 +150,9 @@ class Phrase:
     #: The joining word before it ("and", "or", "with", "plus"; "" for the first, or after a
     #: slash): phrases joined by "and", "or" or " + " are members of one list.
     joined_by: str = ""
+    #: The scales of its direction words a negation reaches ("not always faster": scope,
+    #: speed).
+    negated_scales: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -158,8 +163,6 @@ class Clause:
     #: Its terms, numbers (``#n``) and the scales of its direction words (``~speed``).
     keys: set[str]
     numbers: set[str]
-    #: How many negations it holds before its last direction word.
-    negations: int
     #: (scale, sign) of each direction word in it, in order.
     directions: list[tuple[str, int]]
     phrases: list[Phrase]
@@ -168,6 +171,11 @@ class Clause:
     after_comma: bool = False
     #: scale -> the terms its direction words qualify ("far less memory": amount -> memori).
     qualified: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def negated_scales(self) -> set[str]:
+        """The scales of its direction words a negation reaches."""
+        return {s for p in self.phrases for s in p.negated_scales}
 
 
 @dataclass(frozen=True)
@@ -277,7 +285,10 @@ def _initials(tokens: list[Token]) -> set[str]:
 
 def _is_name_number(text: str, start: int, value: str) -> bool:
     """Whether the number at ``start`` is part of a name: glued to a word by a dash ("GPT-4",
-    "Phi-3.5"), or one or two digits right after a capitalised word ("Llama 3", "Level 2")."""
+    "Phi-3.5"), or one or two digits right after a capitalised word ("Llama 3", "Level 2").
+    A number after a number and a dash ends a range ("4k-16k")."""
+    if _RANGE_START.search(text[max(0, start - 20) : start]):
+        return False
     if start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha():
         return True
     before = re.search(r"\b[A-Z][A-Za-z]* $", text[max(0, start - 40) : start])
@@ -450,6 +461,9 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
             phrase.negation = phrase.negation or token.negation
             terms = {k for k in token.keys if not k.startswith("#")}
             (phrase.negated if negated else phrase.affirmed).update(terms)
+            # "don't give any example": "any" after a negation says "no", not "all".
+            if negated and token.direction and token.text.lower() != "any":
+                phrase.negated_scales.add(token.direction[0])
 
 
 def _groups(tokens: Iterable[Token], attribute: str) -> list[list[Token]]:
@@ -457,14 +471,6 @@ def _groups(tokens: Iterable[Token], attribute: str) -> list[list[Token]]:
     for token in tokens:
         groups.setdefault(getattr(token, attribute), []).append(token)
     return [groups[i] for i in sorted(groups)]
-
-
-def _negations_before_directions(tokens: list[Token]) -> int:
-    """The negations of a clause that can turn its direction words round: a negation reaches
-    forward ("not automatically better"), so one after every direction word of the clause
-    ("harder, with 10 choices instead of 4") turns none of them."""
-    last = max((i for i, t in enumerate(tokens) if t.direction), default=-1)
-    return sum(t.negation for t in tokens[:last])
 
 
 def _clause(tokens: list[Token]) -> Clause:
@@ -478,7 +484,6 @@ def _clause(tokens: list[Token]) -> Clause:
         " ".join(t.text for t in tokens),
         {k for t in tokens for k in t.keys} | {f"~{t.direction[0]}" for t in tokens if t.direction},
         {k[1:] for t in tokens for k in t.keys if k.startswith("#")},
-        _negations_before_directions(tokens),
         [t.direction for t in tokens if t.direction],
         phrases,
         tokens[0].after_comma,

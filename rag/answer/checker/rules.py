@@ -4,8 +4,9 @@ Each rule compares the claim with one unit of a source, clause by clause, and re
 disagree (empty when they don't):
 
 - **polarity and direction**: a clause of the claim and the clause of the unit that holds most
-  of its terms must point the same way: the same parity of negations, and the same sign on
-  every scale both use (more/less, faster/slower, before/after, open/closed, all/only);
+  of its terms must point the same way on every scale both use (more/less, faster/slower,
+  before/after, open/closed, all/only), each direction word read with the negation that
+  reaches it ("not always faster" against "always faster");
 - **roles**: two terms the claim puts in one clause must not stand in different clauses of
   the unit, each beside a term the claim puts elsewhere (a swap: "cl100k_base is GPT-4o's"
   where the unit says "cl100k_base (GPT-4) ..., o200k_base (GPT-4o) ...");
@@ -85,9 +86,12 @@ def _opposed(clause: Clause, other: Clause) -> bool:
         or clause.qualified[s] & other.keys
         or other.qualified[s] & clause.keys
     }
-    flipped = sum(1 for s in scales if _leaning(clause, s) * _leaning(other, s) == -1)
-    negated = (clause.negations - other.negations) % 2 == 1
-    return flipped > 0 and not negated
+    for scale in scales:
+        leaning = _leaning(clause, scale) * _leaning(other, scale)
+        denied = (scale in clause.negated_scales) != (scale in other.negated_scales)
+        if leaning and (leaning == -1) != denied:
+            return True
+    return False
 
 
 def negation_conflict(claim: Reading, unit: Reading) -> str:
