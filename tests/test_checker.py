@@ -398,6 +398,21 @@ def test_a_negation_turns_the_direction_words_it_reaches(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
 
 
+PRICING = """APIs charge per million tokens, with output tokens priced higher than input tokens.
+Useful arguments: `torch_dtype=torch.bfloat16` to halve memory.
+"""
+
+
+def test_a_comparison_is_told_by_what_tells_its_sides_apart(vectors):
+    # "APIs ... price ... tokens" stands on both sides' subject: "output" and "input" decide.
+    turned = check("APIs price input tokens higher than output tokens.", PRICING, vectors)
+    assert turned.verdict == CONTRADICTED, turned.reason
+    kept = check("APIs price output tokens higher than input tokens.", PRICING, vectors)
+    assert kept.verdict == SUPPORTED, kept.reason
+    doubled = check("Passing torch_dtype=torch.bfloat16 doubles memory.", PRICING, vectors)
+    assert doubled.verdict == CONTRADICTED, doubled.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -18,12 +18,13 @@ _SCALES: dict[str, tuple[str, str]] = {
         highest high increase increases increased increasing grow grows grew grown growing
         rise rises rising raise raises raised up multiply multiplies multiplied exceed exceeds
         maximum above add adds added longer longest long inflate inflates inflated inflating
-        heavier wider deeper expand expands expanded""",
+        heavier wider deeper expand expands expanded double doubles doubled doubling
+        extensive""",
         """less least few fewer fewest smaller smallest small little lower lowest low
         decrease decreases decreased decreasing reduce reduces reduced reducing shrink shrinks
         shrank drop drops dropped fall falls fell down divide divides divided below minimum
         cut cuts shorter shortest short deflate deflates deflated deflating lighter narrower
-        shallower save saves saved saving""",
+        shallower save saves saved saving halve halves halved halving""",
     ),
     "speed": (
         "faster fastest fast quick quicker quickest quickly rapid speed speeds sped",
@@ -31,7 +32,7 @@ _SCALES: dict[str, tuple[str, str]] = {
     ),
     "quality": (
         """better best good strong stronger strongest improve improves improved
-        improving outperform outperforms accurate robust""",
+        improving outperform outperforms beat beats beating accurate robust""",
         """worse worst bad badly poor poorly weak weaker weakest degrade degrades degraded
         hurt hurts harm harms inaccurate fragile""",
     ),

@@ -20,7 +20,7 @@ import itertools
 from collections.abc import Mapping
 
 from rag.answer.checker.lexicon import RELATIONAL_SCALES
-from rag.answer.checker.reading import Clause, Phrase, Quantity, Reading, stem
+from rag.answer.checker.reading import Clause, Comparison, Phrase, Quantity, Reading, stem
 
 #: A unit's clause is compared with a claim's clause when it holds at least this many of its
 #: keys (and more than any other clause of the unit).
@@ -255,6 +255,12 @@ def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     return ""
 
 
+def _sides(comparison: Comparison) -> tuple[set[str], set[str]]:
+    """The terms of each side of a comparison that the other side doesn't hold."""
+    subject, complement = set(comparison.subject), set(comparison.complement)
+    return subject - complement, complement - subject
+
+
 def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     """Why a comparison of the claim points the other way in the unit ("" if it doesn't):
     "floating-point is faster than integer" against "integer is faster than floating-point"
@@ -267,11 +273,19 @@ def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
         for theirs in unit.comparisons:
             if theirs.scale != ours.scale:
                 continue
-            straight = overlap(set(ours.subject), set(theirs.subject), weights) + overlap(
-                set(ours.complement), set(theirs.complement), weights
+            # Each side by the terms the other side lacks: "output tokens priced higher than
+            # input tokens" tells its sides by "output" and "input", not by "tokens".
+            our_subject, our_complement = _sides(ours)
+            their_subject, their_complement = _sides(theirs)
+            # What both subjects say around the comparison ("APIs price ...") tells neither
+            # way round.
+            context = our_subject & their_subject - our_complement - their_complement
+            our_subject, their_subject = our_subject - context, their_subject - context
+            straight = overlap(our_subject, their_subject, weights) + overlap(
+                our_complement, their_complement, weights
             )
-            crossed = overlap(set(ours.subject), set(theirs.complement), weights) + overlap(
-                set(ours.complement), set(theirs.subject), weights
+            crossed = overlap(our_subject, their_complement, weights) + overlap(
+                our_complement, their_subject, weights
             )
             score = max(straight, crossed)
             if score > best_score:
