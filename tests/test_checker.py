@@ -413,6 +413,34 @@ def test_a_comparison_is_told_by_what_tells_its_sides_apart(vectors):
     assert doubled.verdict == CONTRADICTED, doubled.reason
 
 
+METRICS = """## Business metrics
+
+- **Model-centric** (technical): accuracy or F1 on a labelled test set, retrieval MRR, judge
+  scores, hallucination rate, perplexity or loss for fine-tunes.
+- **Business-centric** (outcome): ticket resolution or deflection rate, time saved per task,
+  conversion, customer satisfaction (CSAT), escalations to humans, retention.
+- **Operational**: cost per request or conversation, latency (time to first token and total),
+  throughput, error and refusal rates.
+"""
+
+
+def test_each_side_of_a_contrasting_claim_is_checked_on_its_own(vectors):
+    swapped = check(
+        "Latency and throughput are business-centric metrics, while conversion and customer "
+        "satisfaction are operational metrics.",
+        METRICS,
+        vectors,
+    )
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    kept = check(
+        "Latency and throughput are operational metrics, while conversion and customer "
+        "satisfaction are business-centric ones.",
+        METRICS,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

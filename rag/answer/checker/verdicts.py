@@ -280,6 +280,14 @@ class ClaimChecker:
         if vector is None:
             vector = np.asarray(self.embed([text]))[0]
         cited = [n for n in cited if n in self.numbers]
+        claim = self._judged(text, vector, cited)
+        if claim.verdict != CONTRADICTED:
+            part = self._contradicted_part(text)
+            if part is not None:
+                return _claim(text, cited or [part.unit.n], part)
+        return claim
+
+    def _judged(self, text: str, vector: np.ndarray, cited: list[int]) -> Claim:
         first = judge(text, vector, self.sources, among=cited) if cited else None
         if first is not None and first.verdict == SUPPORTED:
             return _claim(text, cited, first)
@@ -291,6 +299,30 @@ class ClaimChecker:
             judged = first
         sources = cited or ([judged.unit.n] if judged.unit is not None else [])
         return _claim(text, sources, judged)
+
+    def _contradicted_part(self, text: str) -> Judgement | None:
+        """The verdict on a part of a contrasting claim ("X does A, while Y does B") that a
+        unit contradicts, when one does: the whole may hold every term of one unit while
+        each part, judged alone, says of its subject what the notes give another."""
+        parts = contrasted_parts(text)
+        if len(parts) < 2:
+            return None
+        vectors = np.asarray(self.embed(parts))
+        for part, vector in zip(parts, vectors, strict=True):
+            judged = judge(part, vector, self.sources)
+            if judged.verdict == CONTRADICTED:
+                return judged
+        return None
+
+
+#: Words that set two statements against each other: "X does A, while Y does B".
+_CONTRAST = re.compile(r",?\s+\b(?:while|whereas|whilst)\b\s+", re.IGNORECASE)
+
+
+def contrasted_parts(text: str) -> list[str]:
+    """The statements a contrasting claim sets against each other (the claim itself when it
+    sets none)."""
+    return [part.strip() for part in _CONTRAST.split(text) if part.strip()]
 
 
 def _claim(text: str, sources: Sequence[int], judged: Judgement) -> Claim:
