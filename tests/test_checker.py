@@ -441,6 +441,24 @@ def test_each_side_of_a_contrasting_claim_is_checked_on_its_own(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
 
 
+DECODER = """- Encoder: self-attention over the whole input, good for classification.
+- Decoder: Similar to encoder but without allowing self-attention with future elements, suitable
+  for text generation tasks.
+"""
+
+
+def test_a_negation_after_is_denies_what_is_said_of_the_subject_not_the_subject(vectors):
+    kept = check(
+        "In a decoder, self-attention with future elements is not allowed, which makes it "
+        "suitable for text generation.",
+        DECODER,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    denied = check("A decoder is not suitable for text generation.", DECODER, vectors)
+    assert denied.verdict == CONTRADICTED, denied.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -133,6 +133,8 @@ class Token:
     joined_by: str = ""
     #: The word joined by dashes it is part of ("all-MiniLM-L6-v2"), by its first token.
     compound: int = 0
+    #: The quotation it stands in, counted from 1 (0: none).
+    quote: int = 0
 
 
 @dataclass
@@ -364,7 +366,8 @@ def _tokens(text: str) -> list[Token]:
                 cut("phrase", "tie")
                 joined_by = lower
                 continue
-            mention = any(start < match.start() < end for start, end in quoted)
+            inside = [i for i, (start, end) in enumerate(quoted, 1) if start < match.start() < end]
+            mention = bool(inside)
             negation = lower in NEGATIONS or lower.endswith(("n't", "n’t"))
             # A direction word inside a name ("Big Code Models") or glued after a dash to the
             # word it qualifies ("decoder-only") is a term of the name.
@@ -384,6 +387,7 @@ def _tokens(text: str) -> list[Token]:
                 parts = [word, *_CAMEL.split(word)] if _CAMEL.search(word) else [word]
                 keys = tuple(dict.fromkeys(k for k in map(_term_key, map(str.lower, parts)) if k))
             token = Token(word, keys, None if named else direction(lower), negation)
+            token.quote = inside[0] if inside else 0
             add(token, match.start(), match.end())
     _merge_list_items(tokens)
     return tokens
@@ -449,6 +453,8 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
     and each call is unique"), while a short one is another thing denied ("no images and
     audio")."""
     negated = False
+    quote = 0  # the quotation the negation stands in: it reaches no further
+    before: list[tuple[Phrase, Token]] = []
     for phrase, tokens in zip(phrases, groups, strict=True):
         joined = tokens[0].joined_by
         terms = {k for t in tokens for k in t.keys if not k.startswith("#")}
@@ -457,10 +463,20 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
         )
         negated = negated and bool(joined) and (joined != "and" or not statement)
         for token in tokens:
+            negated = negated and not (quote and token.quote != quote)
             negated = (negated and token.text.lower() not in SUBJECT_PRONOUNS) or token.negation
+            if token.negation:
+                quote = token.quote
+                if before and before[-1][1].text.lower() in STATEMENT_VERBS:
+                    # "self-attention with future elements is not allowed": the negation
+                    # denies what is said of the subject, not the subject, which it neither
+                    # affirms nor denies.
+                    for earlier, said in before:
+                        earlier.negated.update(k for k in said.keys if not k.startswith("#"))
             phrase.negation = phrase.negation or token.negation
             terms = {k for k in token.keys if not k.startswith("#")}
             (phrase.negated if negated else phrase.affirmed).update(terms)
+            before.append((phrase, token))
             # "don't give any example": "any" after a negation says "no", not "all".
             if negated and token.direction and token.text.lower() != "any":
                 phrase.negated_scales.add(token.direction[0])
