@@ -459,6 +459,24 @@ def test_a_negation_after_is_denies_what_is_said_of_the_subject_not_the_subject(
     assert denied.verdict == CONTRADICTED, denied.reason
 
 
+KV_CACHE = """At each new step the model computes Q, K, V only for the newest token and attends over
+the cached keys and values.
+"""
+
+
+def test_a_capital_letter_standing_alone_is_a_name_the_unit_must_hold(vectors):
+    kept = check(
+        "At each step the model computes Q, K and V only for the newest token.", KV_CACHE, vectors
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    wrong = check(
+        "Even with a KV cache, the model recomputes Q, K and V for the whole prefix at every step.",
+        KV_CACHE,
+        vectors,
+    )
+    assert wrong.verdict != SUPPORTED, wrong.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

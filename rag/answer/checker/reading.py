@@ -70,6 +70,8 @@ _RANGE_SCALE = re.compile(
 )
 # The lower end of a range and its dash, just before a number: "4k-", "200-".
 _RANGE_START = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[kKMBT])?[-–]$")
+# A capital letter standing alone names something: "top K", "matrix A".
+_LETTER_NAME = re.compile(r"[A-Z]")
 # A quotation: "…" or “…”.
 _QUOTED = re.compile(r'"[^"\n]{1,200}"|“[^”\n]{1,200}”')
 # Where a word joined in camel case splits: "Hugging|Face", not "Q|Lo|RA".
@@ -386,11 +388,19 @@ def _tokens(text: str) -> list[Token]:
                 # read by its parts.
                 parts = [word, *_CAMEL.split(word)] if _CAMEL.search(word) else [word]
                 keys = tuple(dict.fromkeys(k for k in map(_term_key, map(str.lower, parts)) if k))
+                if _LETTER_NAME.fullmatch(word) and not (word in "AI" and _opens(text, match)):
+                    keys = (word.lower(),)  # "top K", "top P", "B ... and A with zeros"
             token = Token(word, keys, None if named else direction(lower), negation)
             token.quote = inside[0] if inside else 0
             add(token, match.start(), match.end())
     _merge_list_items(tokens)
     return tokens
+
+
+def _opens(text: str, match: re.Match) -> bool:
+    """Whether the word opens its sentence ("A token is ...": the article, not a name)."""
+    before = text[: match.start()].rstrip()
+    return not before or before[-1] in ".!?:;\n-*"
 
 
 def _in_name(text: str, match: re.Match) -> bool:
