@@ -477,6 +477,22 @@ def test_a_capital_letter_standing_alone_is_a_name_the_unit_must_hold(vectors):
     assert wrong.verdict != SUPPORTED, wrong.reason
 
 
+SWITCH = """For example, switching from FP32 (32 bits per parameter) to INT8 (8 bits per parameter)
+can reduce the model size by a factor of four.
+"""
+
+
+def test_a_change_said_to_run_the_other_way_is_contradicted(vectors):
+    turned = check(
+        "Switching from INT8 to FP32 can reduce a model's size by a factor of four.",
+        SWITCH,
+        vectors,
+    )
+    assert turned.verdict == CONTRADICTED, turned.reason
+    kept = check("Going from FP32 to INT8 makes a model four times smaller.", SWITCH, vectors)
+    assert kept.verdict != CONTRADICTED, kept.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -239,6 +239,8 @@ class Reading:
     modifiers: list[Modifier]
     #: Each number that counts something, with the words beside it.
     quantities: list[Quantity]
+    #: Each change "from A to B": the keys of A and of B.
+    transitions: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
 
     @property
     def keys(self) -> list[str]:
@@ -625,6 +627,29 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
     return found
 
 
+#: The side of a change "from A to B" holds at most this many words.
+SIDE_WORDS = 6
+
+
+def _transitions(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Each "from A to B" (or "into B") of one sentence: what changes into what ("switching
+    from FP32 to INT8", "from 32-bit floats into lower precision")."""
+    found = []
+    for i, token in enumerate(tokens):
+        if token.text.lower() != "from":
+            continue
+        sentence = [t for t in tokens[i + 1 :] if t.sentence == token.sentence]
+        ends = [j for j, t in enumerate(sentence) if t.text.lower() in ("to", "into")]
+        if not ends or ends[0] > SIDE_WORDS:
+            continue
+        after = sentence[ends[0] + 1 : ends[0] + 1 + SIDE_WORDS]
+        start = _term_keys(sentence[: ends[0]])
+        end = _term_keys(t for t in after if t.clause == token.clause)
+        if start and end:
+            found.append((start, end))
+    return found
+
+
 #: Readings remembered: the same passages come back for each sentence ``rag check`` checks.
 READINGS = 8192
 
@@ -651,4 +676,5 @@ def read(text: str) -> Reading:
         _comparisons(tokens),
         _modifiers(tokens),
         _quantities(tokens),
+        _transitions(tokens),
     )

@@ -10,6 +10,7 @@ disagree (empty when they don't):
 - **roles**: two terms the claim puts in one clause must not stand in different clauses of
   the unit, each beside a term the claim puts elsewhere (a swap: "cl100k_base is GPT-4o's"
   where the unit says "cl100k_base (GPT-4) ..., o200k_base (GPT-4o) ...");
+- **changes**: what the claim says changes from A to B must not run from B to A in the unit;
 - **numbers**: a number must stand beside the same things in the unit (800,000 models is not
   800,000 datasets).
 """
@@ -292,6 +293,18 @@ def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
                 best, best_score = (theirs, 1 if straight >= crossed else -1), score
         if best is not None and best[0].sign * best[1] != ours.sign:
             return "compares the other way round"
+    return ""
+
+
+def transition_conflict(claim: Reading, unit: Reading) -> str:
+    """A change the claim says runs from A to B that the unit says runs from B to A ("" if
+    not): "switching from INT8 to FP32" against "switching from FP32 to INT8"."""
+    for ours_from, ours_to in claim.transitions:
+        for theirs_from, theirs_to in unit.transitions:
+            straight = len(ours_from & theirs_from) + len(ours_to & theirs_to)
+            crossed = len(ours_from & theirs_to) + len(ours_to & theirs_from)
+            if crossed > straight:
+                return "says the change runs the other way"
     return ""
 
 

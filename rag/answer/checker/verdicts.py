@@ -29,6 +29,7 @@ from rag.answer.checker.rules import (
     number_conflict,
     polarity_conflict,
     role_conflict,
+    transition_conflict,
 )
 from rag.answer.checker.units import Unit, source_units
 from rag.core import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, Claim, Evidence, Passage
@@ -183,6 +184,7 @@ def conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
         or polarity_conflict(claim, unit.reading, weights)
         or comparison_conflict(claim, unit.reading, weights)
         or modifier_conflict(claim, unit.reading)
+        or transition_conflict(claim, unit.reading)
         or role_conflict(claim, unit.reading)
         or attribute_conflict(claim, unit.reading)
         or number_conflict(claim, unit.reading, weights)
