@@ -493,6 +493,22 @@ def test_a_change_said_to_run_the_other_way_is_contradicted(vectors):
     assert kept.verdict != CONTRADICTED, kept.reason
 
 
+OPEN_SOURCE = """- **Open Source:** Models like **Llama**, **Mixtral**, and **Gemma** are accessible and
+  customizable.
+"""
+
+
+def test_a_term_denied_in_another_form_of_it_is_contradicted(vectors):
+    denied = check(
+        "Open-source models such as Llama, Mixtral and Gemma cannot be customized.",
+        OPEN_SOURCE,
+        vectors,
+    )
+    assert denied.verdict == CONTRADICTED, denied.reason
+    kept = check("Open models like Llama and Gemma can be customized.", OPEN_SOURCE, vectors)
+    assert kept.verdict == SUPPORTED, kept.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -47,7 +47,8 @@ class Match:
 MIN_PREFIX = 4
 
 
-def _held(key: str, keys: frozenset[str]) -> bool:
+def held(key: str, keys: frozenset[str]) -> bool:
+    """Whether ``keys`` hold ``key``, as written or in another form of it."""
     return key in keys or _held_in_another_form(key, keys)
 
 
@@ -64,8 +65,8 @@ def _held_in_another_form(key: str, keys: frozenset[str]) -> bool:
 
 
 def match(claim: Reading, unit: Unit, similarity: float) -> Match:
-    held = {k for k in claim.keys if _held(k, unit.keys)}
-    return Match(unit, held, set(claim.keys) - held, similarity)
+    found = {k for k in claim.keys if held(k, unit.keys)}
+    return Match(unit, found, set(claim.keys) - found, similarity)
 
 
 def best_matches(

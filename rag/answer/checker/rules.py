@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 
+from rag.answer.checker.align import held
 from rag.answer.checker.lexicon import RELATIONAL_SCALES
 from rag.answer.checker.reading import Clause, Comparison, Phrase, Quantity, Reading, stem
 
@@ -117,11 +118,17 @@ def negation_conflict(claim: Reading, unit: Reading) -> str:
     claim_phrases = [p for c in claim.clauses for p in c.phrases]
     claim_negated = {t for p in claim_phrases for t in p.negated}
     claim_affirmed = {t for p in claim_phrases for t in p.affirmed}
+    # A term is held in another form of it too ("customized", "customizable").
+    negated, affirmed = frozenset(unit_negated), frozenset(unit_affirmed)
     for phrase in claim_phrases:
-        if not phrase.negation and phrase.affirmed & unit_negated - unit_affirmed - claim_negated:
+        if not phrase.negation and any(
+            held(t, negated) and not held(t, affirmed) for t in phrase.affirmed - claim_negated
+        ):
             return "denies it"
         denied = phrase.negated - phrase.affirmed
-        if denied & unit_affirmed - unit_negated - claim_affirmed and not denied & unit_negated:
+        if not any(held(t, negated) for t in denied) and any(
+            held(t, affirmed) and not held(t, negated) for t in denied - claim_affirmed
+        ):
             return "affirms it"
     return ""
 
