@@ -509,6 +509,18 @@ def test_a_term_denied_in_another_form_of_it_is_contradicted(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
 
 
+CUT_OFF = """- **Knowledge Cut-off:** Their training data has a specific date limit, so they lack
+  knowledge of recent events.
+"""
+
+
+def test_what_the_notes_say_something_lacks_denies_it(vectors):
+    denied = check(
+        "Frontier models always have up-to-date knowledge of recent events.", CUT_OFF, vectors
+    )
+    assert denied.verdict == CONTRADICTED, denied.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -8,7 +8,9 @@ English: no word here names a thing of any one set of notes, so the rules work o
 from __future__ import annotations
 
 #: Words that deny what their clause says ("n't" forms are read from the apostrophe).
-NEGATIONS = frozenset("not no never cannot without none nothing neither nor nobody nowhere".split())
+NEGATIONS = frozenset(
+    "not no never cannot without none nothing neither nor nobody nowhere lack lacks lacking".split()
+)
 
 # Scales along which a clause can point one way or the other, each word with its sign.
 # Opposite words on one scale contradict each other: "more tokens" / "fewer tokens".
