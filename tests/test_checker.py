@@ -509,8 +509,12 @@ def test_a_term_denied_in_another_form_of_it_is_contradicted(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
 
 
-CUT_OFF = """- **Knowledge Cut-off:** Their training data has a specific date limit, so they lack
-  knowledge of recent events.
+CUT_OFF = """### Limitations of Frontier Models
+
+Even the most advanced LLMs have limitations:
+
+- **Knowledge Cut-off:** Their training data has a specific date limit, so they lack knowledge of
+  recent events.
 """
 
 
