@@ -525,6 +525,31 @@ def test_what_the_notes_say_something_lacks_denies_it(vectors):
     assert denied.verdict == CONTRADICTED, denied.reason
 
 
+PARALLELISM = """Training an LLM at scale involves techniques to handle large amounts of data and
+computational resources effectively:
+- Training Techniques includes the following:
+  - Pipeline Parallelism: Distributes transformer layers across multiple GPUs to speed up
+    computation.
+  - Data Parallelism: Distributes training data across multiple GPUs to accelerate training.
+"""
+
+
+def test_a_lead_speaking_of_the_whole_list_gives_no_item_its_siblings_subject(vectors):
+    # "data" in the lead does not make the pipeline item speak of data parallelism.
+    swapped = check(
+        "Data parallelism distributes transformer layers across multiple GPUs.",
+        PARALLELISM,
+        vectors,
+    )
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    kept = check(
+        "Pipeline parallelism spreads the transformer layers over several GPUs.",
+        PARALLELISM,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

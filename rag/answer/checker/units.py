@@ -245,10 +245,14 @@ def _siblings_subjects(unit: Unit, by_lead: dict[tuple[int, str], list[Unit]]) -
     if not unit.lead:
         return set()
     named = set(read(unit.lead).keys)
-    if _subject(unit) not in named:
-        return set()
     siblings = [u for u in by_lead[(unit.n, unit.lead)] if u is not unit]
-    return {_subject(u) for u in siblings} & named - set(unit.reading.keys)
+    if _subject(unit) in named:
+        subjects = {_subject(u) for u in siblings}
+    else:
+        # A lead speaking of the whole list ("... large amounts of data ...") gives no item
+        # the subject its sibling's label names ("Data Parallelism: ...").
+        subjects = {_subject(u) for u in siblings if _subject(u) in u.label}
+    return subjects & named - set(unit.reading.keys)
 
 
 def source_units(passages: Sequence[Passage]) -> list[Unit]:
