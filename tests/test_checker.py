@@ -550,6 +550,20 @@ def test_a_lead_speaking_of_the_whole_list_gives_no_item_its_siblings_subject(ve
     assert kept.verdict == SUPPORTED, kept.reason
 
 
+TOP_K_P = """- greedy vs random sampling
+    - **sample top K**: select the number of tokens to choose from randomly
+    - **sample top P**: specify the total probability to choose from
+"""
+
+
+def test_items_whose_labels_differ_by_a_word_are_not_mixed_up(vectors):
+    swapped = check("Sample top K sets the total probability to choose from.", TOP_K_P, vectors)
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    assert swapped.evidence[0].text.startswith("sample top K")
+    kept = check("Sample top P sets the total probability to choose from.", TOP_K_P, vectors)
+    assert kept.verdict == SUPPORTED, kept.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -149,6 +149,15 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
             return other
         if own and own[0] in missing & other.label and not speaks_of_unit:
             return other
+        # Labels that differ by a word ("sample top K", "sample top P"): the claim names the
+        # other's and not this one's.
+        if (
+            other.label
+            and unit.label
+            and (other.label - unit.label) & missing
+            and not (unit.label - other.label) & set(claim.terms)
+        ):
+            return other
     return None
 
 
