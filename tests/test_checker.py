@@ -564,6 +564,25 @@ def test_items_whose_labels_differ_by_a_word_are_not_mixed_up(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
 
 
+OPEN_WEIGHTS = """Other notable players: DeepSeek (DeepSeek-V3 and R1, whose weights are actually
+published under the MIT licence).
+
+Unlike the static data encoded in the weights of a pre-trained language model, the knowledge base
+is designed to be easily updated and expanded.
+"""
+
+
+def test_un_and_a_changed_thing_left_unchanged_are_read_as_denials(vectors):
+    for claim in [
+        "DeepSeek has kept the weights of DeepSeek-V3 and R1 unpublished.",
+        "In RAG, the knowledge base is static and not easy to update.",
+    ]:
+        judged = check(claim, OPEN_WEIGHTS, vectors)
+        assert judged.verdict == CONTRADICTED, (claim, judged.reason)
+    kept = check("DeepSeek published the weights of DeepSeek-V3 and R1.", OPEN_WEIGHTS, vectors)
+    assert kept.verdict == SUPPORTED, kept.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

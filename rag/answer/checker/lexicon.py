@@ -40,7 +40,7 @@ _SCALES: dict[str, tuple[str, str]] = {
     ),
     "effort": (
         "harder hardest hard difficult complex expensive pricier pricey",
-        "easier easiest easy simple simpler cheap cheaper cheapest trivial",
+        "easier easiest easy easily simple simpler cheap cheaper cheapest trivial",
     ),
     "order": (
         "after later last successor newer newest end",
@@ -51,7 +51,8 @@ _SCALES: dict[str, tuple[str, str]] = {
         "closed private proprietary restricted forbidden forbids forbid prohibited",
     ),
     "change": (
-        "changes changed vary varies different dynamic mutable updated",
+        """changes changed vary varies different dynamic mutable update updates updated
+        updating adjust adjusts adjusted adjusting modify modifies modified modifying""",
         "same identical unchanged constant static fixed immutable exactly",
     ),
     "dependence": (

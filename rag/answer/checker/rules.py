@@ -17,6 +17,7 @@ disagree (empty when they don't):
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping
 
@@ -96,6 +97,23 @@ def _opposed(clause: Clause, other: Clause) -> bool:
     return False
 
 
+def _unprefixed(phrase: Phrase) -> Phrase:
+    """The phrase with each term that "un" denies ("unpublished") read as its base denied."""
+    denied = {t for t in phrase.affirmed if t.startswith("un") and len(t) > UN_TERM}
+    if not denied:
+        return phrase
+    return dataclasses.replace(
+        phrase,
+        affirmed=phrase.affirmed - denied,
+        negated=phrase.negated | {t[2:] for t in denied},
+        negation=True,
+    )
+
+
+#: A term "un" denies is longer than this ("unpublished", not "unit" or "under").
+UN_TERM = 5
+
+
 def negation_conflict(claim: Reading, unit: Reading) -> str:
     """A term the claim affirms that the unit only denies, or the other way round ("not for
     generation" against "suited to text generation"). A phrase of the claim that holds a
@@ -109,13 +127,13 @@ def negation_conflict(claim: Reading, unit: Reading) -> str:
     unit_negated = {t for p in phrases for t in p.negated}
     unit_affirmed = {t for p in phrases for t in p.affirmed}
     # "untrusted" denies "trusted": a term with "un" before it is negated.
-    unit_negated |= {t[2:] for t in unit_affirmed if t.startswith("un") and len(t) > 5}
-    unit_affirmed |= {t[2:] for t in unit_negated if t.startswith("un") and len(t) > 5}
+    unit_negated |= {t[2:] for t in unit_affirmed if t.startswith("un") and len(t) > UN_TERM}
+    unit_affirmed |= {t[2:] for t in unit_negated if t.startswith("un") and len(t) > UN_TERM}
     # A negation that names nothing ("0 if none") denies what the phrase before it names.
     for before, phrase in itertools.pairwise(phrases):
         if phrase.negation and not phrase.keys:
             unit_negated |= before.affirmed
-    claim_phrases = [p for c in claim.clauses for p in c.phrases]
+    claim_phrases = [_unprefixed(p) for c in claim.clauses for p in c.phrases]
     claim_negated = {t for p in claim_phrases for t in p.negated}
     claim_affirmed = {t for p in claim_phrases for t in p.affirmed}
     # A term is held in another form of it too ("customized", "customizable").
