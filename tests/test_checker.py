@@ -583,6 +583,20 @@ def test_un_and_a_changed_thing_left_unchanged_are_read_as_denials(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
 
 
+HARDWARE = """**Latency and hardware**: a 7-8B model in 4-bit fits in about 5-6 GB of GPU memory; a 70B
+model needs about 40 GB even in 4-bit.
+"""
+
+
+def test_a_number_is_placed_by_the_numbers_written_beside_it(vectors):
+    kept = check(
+        "Even at 4-bit precision, a 70B model needs roughly 40 GB of GPU memory.", HARDWARE, vectors
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check("A 7-8B model in 4-bit needs about 40 GB of GPU memory.", HARDWARE, vectors)
+    assert moved.verdict != SUPPORTED, moved.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

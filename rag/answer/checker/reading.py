@@ -597,7 +597,14 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
         beside: dict[str, float] = {}
         near: dict[str, float] = {}
         for j, other in enumerate(tokens):
-            if other.phrase != token.phrase or other.quantity:
+            if other.phrase != token.phrase or other is token:
+                continue
+            if other.quantity:
+                # Another number written with its scale or unit ("a 70B model needs 40 GB")
+                # places it by that written form.
+                for key in other.keys:
+                    if not key.startswith("#"):
+                        beside[key] = max(beside.get(key, 0.0), 1.0)
                 continue
             # What a number counts mostly follows it ("6 layers"): a word before it stands
             # one further off.
