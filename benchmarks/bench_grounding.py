@@ -91,14 +91,15 @@ def claim_figures(results: list[tuple[dict, str]]) -> dict:
     """Binary figures (supported against flagged) and the share right per kind."""
     supported = [v for r, v in results if r["supported"]]
     wrong = [v for r, v in results if not r["supported"]]
-    kept = sum(v == "supported" for v in supported) / len(supported)
-    caught = sum(v != "supported" for v in wrong) / len(wrong)
+    kept = sum(v == "supported" for v in supported) / len(supported) if supported else 1.0
+    caught = sum(v != "supported" for v in wrong) / len(wrong) if wrong else 1.0
     flagged = [r for r, v in results if v != "supported"]
     precision = sum(not r["supported"] for r in flagged) / len(flagged) if flagged else 1.0
     by_kind = {}
     for kind in KINDS:
         rows = [(r, v) for r, v in results if r["kind"] == kind]
-        by_kind[kind] = sum((v == "supported") == r["supported"] for r, v in rows) / len(rows)
+        if rows:
+            by_kind[kind] = sum((v == "supported") == r["supported"] for r, v in rows) / len(rows)
     return {
         "n": len(results),
         "balanced_accuracy": (kept + caught) / 2,
