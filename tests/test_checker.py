@@ -597,6 +597,24 @@ def test_a_number_is_placed_by_the_numbers_written_beside_it(vectors):
     assert moved.verdict != SUPPORTED, moved.reason
 
 
+OPEN_WEIGHTS_NOTE = """- "Open weights" is not the same as open source: the training data and code are often
+  not released, and the licence may restrict use.
+- Using the wrong template (or none) is a classic cause of rambling, low-quality output from
+  open models.
+"""
+
+
+def test_a_negation_stops_at_a_colon_and_at_the_end_of_its_aside(vectors):
+    for claim in [
+        "Open weights are not the same as open source, since the training data and code are "
+        "often not released.",
+        "Using the wrong chat template, or none at all, is a classic reason for rambling, "
+        "low-quality output from open models.",
+    ]:
+        judged = check(claim, OPEN_WEIGHTS_NOTE, vectors)
+        assert judged.verdict == SUPPORTED, (claim, judged.reason)
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -58,6 +58,7 @@ _NOT_TERMS = NEGATIONS | CLAUSE_WORDS | JOINING_WORDS | FUNCTION_WORDS | META
 _TOKEN = re.compile(
     r"(?P<end>[.!?](?=\s|$)|[\n;—–]|\s-\s|->|=>)"
     r"|(?P<comma>,(?!\d))"
+    r"|(?P<colon>:(?=\s))"
     r"|(?P<slash>(?<!\d)/|/(?!\d))"
     r"|(?P<plus>(?<=\s)\+(?=\s))"
     r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*)"
@@ -74,6 +75,8 @@ _RANGE_START = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[kKMBT])?[-–]$")
 _LETTER_NAME = re.compile(r"[A-Z]")
 # A quotation: "…" or “…”.
 _QUOTED = re.compile(r'"[^"\n]{1,200}"|“[^”\n]{1,200}”')
+# An aside in brackets: "(or none)".
+_BRACKETED = re.compile(r"\([^()\n]{1,200}\)")
 # Where a word joined in camel case splits: "Hugging|Face", not "Q|Lo|RA".
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 # A name: a capitalised word inside a sentence, an acronym, a word mixing case or digits.
@@ -135,8 +138,10 @@ class Token:
     joined_by: str = ""
     #: The word joined by dashes it is part of ("all-MiniLM-L6-v2"), by its first token.
     compound: int = 0
-    #: The quotation it stands in, counted from 1 (0: none).
-    quote: int = 0
+    #: The quotation or bracketed aside it stands in, counted from 1 (0: none).
+    aside: int = 0
+    #: Opens what a colon introduces: a negation before the colon does not reach it.
+    after_colon: bool = False
 
 
 @dataclass
@@ -308,6 +313,7 @@ def _tokens(text: str) -> list[Token]:
     tokens: list[Token] = []
     place = {"sentence": 0, "clause": 0, "phrase": 0, "tie": 0}
     after_comma = False
+    after_colon = False
     joined_by = ""
     last_end = -2
 
@@ -317,13 +323,15 @@ def _tokens(text: str) -> list[Token]:
                 place[part] += 1
 
     def add(token: Token, start: int, end: int) -> None:
-        nonlocal after_comma, joined_by, last_end
+        nonlocal after_comma, after_colon, joined_by, last_end
+        token.after_colon, after_colon = after_colon, False
         for part, number in place.items():
             setattr(token, part, number)
         token.after_comma, after_comma = after_comma, False
         token.joined_by, joined_by = joined_by, ""
         glued = tokens and start == last_end + 1 and text[last_end] == "-"
         token.compound = tokens[-1].compound if glued else len(tokens)
+        token.aside = next((i for i, (a, b) in enumerate(asides, 1) if a < start < b), 0)
         last_end = end
         tokens.append(token)
 
@@ -331,6 +339,8 @@ def _tokens(text: str) -> list[Token]:
     # sentence ("Big Code"). Its negations are read: a claim saying what it quotes denies the
     # same ("use no commas" quoted, "using no commas" said).
     quoted = [m.span() for m in _QUOTED.finditer(text)]
+    # Where a negation's reach ends early: a quotation, or an aside in brackets ("(or none)").
+    asides = quoted + [m.span() for m in _BRACKETED.finditer(text)]
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
         if kind == "end":
@@ -341,6 +351,8 @@ def _tokens(text: str) -> list[Token]:
         elif kind == "comma":
             cut("clause", "phrase")
             after_comma = True
+        elif kind == "colon":  # what follows says what it is: a negation stops there
+            after_colon = True
         elif kind == "slash":
             cut("phrase", "tie")
         elif kind == "plus":  # "4-bit NF4 base + bf16 LoRA adapters": two things, as "and"
@@ -393,7 +405,6 @@ def _tokens(text: str) -> list[Token]:
                 if _LETTER_NAME.fullmatch(word) and not (word in "AI" and _opens(text, match)):
                     keys = (word.lower(),)  # "top K", "top P", "B ... and A with zeros"
             token = Token(word, keys, None if named else direction(lower), negation)
-            token.quote = inside[0] if inside else 0
             add(token, match.start(), match.end())
     _merge_list_items(tokens)
     return tokens
@@ -465,7 +476,7 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
     and each call is unique"), while a short one is another thing denied ("no images and
     audio")."""
     negated = False
-    quote = 0  # the quotation the negation stands in: it reaches no further
+    aside = 0  # the quotation or aside the negation stands in: it reaches no further
     before: list[tuple[Phrase, Token]] = []
     for phrase, tokens in zip(phrases, groups, strict=True):
         joined = tokens[0].joined_by
@@ -475,10 +486,10 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
         )
         negated = negated and bool(joined) and (joined != "and" or not statement)
         for token in tokens:
-            negated = negated and not (quote and token.quote != quote)
+            negated = negated and not (aside and token.aside != aside) and not token.after_colon
             negated = (negated and token.text.lower() not in SUBJECT_PRONOUNS) or token.negation
             if token.negation:
-                quote = token.quote
+                aside = token.aside
                 if before and before[-1][1].text.lower() in STATEMENT_VERBS:
                     # "self-attention with future elements is not allowed": the negation
                     # denies what is said of the subject, not the subject, which it neither
