@@ -615,6 +615,25 @@ def test_a_negation_stops_at_a_colon_and_at_the_end_of_its_aside(vectors):
         assert judged.verdict == SUPPORTED, (claim, judged.reason)
 
 
+CONTEXT_SIZES = """| Model | Context window |
+|---|---|
+| Gemini 1.5 Pro | 1M tokens (2M in some tiers) |
+
+- **Learning rate**: 1e-4 to 2e-4 for LoRA (full fine-tuning uses about 1e-5 to 2e-5).
+"""
+
+
+def test_numbers_with_a_scale_or_an_exponent_are_read_whole(vectors):
+    for claim in [
+        "Gemini 1.5 Pro offers a 1M-token context window, with 2M in some tiers.",
+        "LoRA typically uses a learning rate of 1e-4 to 2e-4.",
+    ]:
+        judged = check(claim, CONTEXT_SIZES, vectors)
+        assert judged.verdict == SUPPORTED, (claim, judged.reason)
+    moved = check("LoRA typically uses a learning rate of 1e-3.", CONTEXT_SIZES, vectors)
+    assert moved.verdict != SUPPORTED, moved.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

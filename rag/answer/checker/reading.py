@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 
 from py_rust_stemmers import SnowballStemmer
@@ -61,7 +62,7 @@ _TOKEN = re.compile(
     r"|(?P<colon>:(?=\s))"
     r"|(?P<slash>(?<!\d)/|/(?!\d))"
     r"|(?P<plus>(?<=\s)\+(?=\s))"
-    r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*)"
+    r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*(?:[eE]-?\d+\b)?)"
     r"(?:(?P<suffix>[A-Za-z]+\b)|[\s-](?P<scale>thousand|million|billion|trillion)\b)?"
     r"|(?P<word>\w+(?:['’]\w+)?)"
 )
@@ -73,6 +74,8 @@ _RANGE_SCALE = re.compile(
 _RANGE_START = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[kKMBT])?[-–]$")
 # A capital letter standing alone names something: "top K", "matrix A".
 _LETTER_NAME = re.compile(r"[A-Z]")
+# A number in scientific notation: "1e-4", "2E5".
+_SCIENTIFIC = re.compile(r"\d+(?:\.\d+)?[eE]-?\d+")
 # A quotation: "…" or “…”.
 _QUOTED = re.compile(r'"[^"\n]{1,200}"|“[^”\n]{1,200}”')
 # An aside in brackets: "(or none)".
@@ -80,7 +83,7 @@ _BRACKETED = re.compile(r"\([^()\n]{1,200}\)")
 # Where a word joined in camel case splits: "Hugging|Face", not "Q|Lo|RA".
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 # A name: a capitalised word inside a sentence, an acronym, a word mixing case or digits.
-_NAME = re.compile(r"[A-Za-z][\w\-./+]*")
+_NAME = re.compile(r"(?<![\w.])[A-Za-z][\w\-./+]*")
 _NAME_WORDS = re.compile(r"[\w\-./+]+")
 _IDIOM = re.compile(
     r"\b(" + "|".join(re.escape(i) for i in sorted(IDIOMS, key=len, reverse=True)) + r")\b",
@@ -365,7 +368,10 @@ def _tokens(text: str) -> list[Token]:
             # 10 billion to 100 billion.
             shared = _RANGE_SCALE.match(text, match.end())
             scale = suffix or match.group("scale") or (shared.group(1) if shared else "")
-            keys = tuple(f"#{scaled(n, scale)}" for n in numbers(value))
+            if _SCIENTIFIC.fullmatch(value):  # "1e-4" is 0.0001
+                keys = (f"#{format(Decimal(value).normalize(), 'f')}",)
+            else:
+                keys = tuple(f"#{scaled(n, scale)}" for n in numbers(value))
             if suffix:
                 keys += (stem((value + suffix).lower()),)
             quantity = not _is_name_number(text, match.start(), value)
