@@ -634,6 +634,20 @@ def test_numbers_with_a_scale_or_an_exponent_are_read_whole(vectors):
     assert moved.verdict != SUPPORTED, moved.reason
 
 
+PLAYERS = """Other notable frontier-scale players: xAI (Grok) and DeepSeek (DeepSeek-V3 and R1, whose
+weights are actually published under the MIT licence).
+"""
+
+
+def test_names_joined_by_and_are_one_thing_the_claim_says(vectors):
+    kept = check(
+        "DeepSeek has published the weights of DeepSeek-V3 and R1 under the MIT licence.",
+        PLAYERS,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -72,6 +72,8 @@ _RANGE_SCALE = re.compile(
 )
 # The lower end of a range and its dash, just before a number: "4k-", "200-".
 _RANGE_START = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[kKMBT])?[-–]$")
+# A word written as a name: a capital after its first letter, or a digit ("GPT", "R1").
+_NAMED = re.compile(r"^\w.*(?:[A-Z]|\d)")
 # A capital letter standing alone names something: "top K", "matrix A".
 _LETTER_NAME = re.compile(r"[A-Z]")
 # A number in scientific notation: "1e-4", "2E5".
@@ -385,7 +387,12 @@ def _tokens(text: str) -> list[Token]:
             if lower in CLAUSE_WORDS:
                 cut("clause", "phrase", "tie")
             elif lower in JOINING_WORDS:
-                cut("phrase", "tie")
+                # "DeepSeek-V3 and R1", "ResNet and GPT": names joined are one thing said,
+                # not two things a sentence ties to different words.
+                if lower in ("and", "or") and _names_either_side(text, match):
+                    cut("phrase")
+                else:
+                    cut("phrase", "tie")
                 joined_by = lower
                 continue
             inside = [i for i, (start, end) in enumerate(quoted, 1) if start < match.start() < end]
@@ -414,6 +421,14 @@ def _tokens(text: str) -> list[Token]:
             add(token, match.start(), match.end())
     _merge_list_items(tokens)
     return tokens
+
+
+def _names_either_side(text: str, match: re.Match) -> bool:
+    """Whether the words right before and after ``match`` are both names (a capital inside the
+    word or a digit: "DeepSeek-V3", "R1", "ResNet", "GPT")."""
+    before = re.findall(r"[\w\-.]+", text[max(0, match.start() - 40) : match.start()])[-1:]
+    after = re.findall(r"[\w\-.]+", text[match.end() : match.end() + 40])[:1]
+    return bool(before and after) and all(_NAMED.search(w[0]) for w in (before, after))
 
 
 def _opens(text: str, match: re.Match) -> bool:
