@@ -648,6 +648,21 @@ def test_names_joined_by_and_are_one_thing_the_claim_says(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
 
 
+SYSTEM_PROMPT = """Anthropic's API is similar, but the system prompt is a separate `system=` parameter
+rather than a message.
+"""
+
+
+def test_a_clause_opened_by_but_is_no_member_of_a_list(vectors):
+    kept = check(
+        "In Anthropic's API the system prompt is passed as its own system= parameter instead of "
+        "as a message.",
+        SYSTEM_PROMPT,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

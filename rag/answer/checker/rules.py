@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Mapping
 
 from rag.answer.checker.align import held
-from rag.answer.checker.lexicon import RELATIONAL_SCALES
+from rag.answer.checker.lexicon import CLAUSE_WORDS, RELATIONAL_SCALES
 from rag.answer.checker.reading import Clause, Comparison, Phrase, Quantity, Reading, stem
 
 #: A unit's clause is compared with a claim's clause when it holds at least this many of its
@@ -35,6 +35,8 @@ DEFAULT_WEIGHT = 1.0
 Weights = Mapping[str, float]
 #: A member of a list ("bf16 LoRA adapters") holds at most this many keys.
 LIST_MEMBER_KEYS = 4
+#: Words that open a clause as a statement of its own rather than a list's next member.
+STATEMENT_OPENERS = CLAUSE_WORDS - {"then"}
 #: The words that join members of one list.
 LIST_JOINS = frozenset({"and", "or", "plus"})
 
@@ -382,7 +384,18 @@ def attribute_conflict(claim: Reading, unit: Reading) -> str:
         ([own(p.keys) for p in c.phrases], [p.joined_by in LIST_JOINS for p in c.phrases])
         for c in unit.clauses
     ]
-    lists.append(([own(c.keys) for c in unit.clauses], [c.after_comma for c in unit.clauses]))
+    # A clause a comma opens is the list's next member, unless a word opens it as a statement
+    # of its own (", but the system prompt is a separate parameter"); "then" goes on with a
+    # list in order (", then RAG, and only then fine-tuning").
+    lists.append(
+        (
+            [own(c.keys) for c in unit.clauses],
+            [
+                c.after_comma and c.text.split()[0].lower() not in STATEMENT_OPENERS
+                for c in unit.clauses
+            ],
+        )
+    )
     placed = [(members, joined, _places(members)) for members, joined in lists]
 
     def neighbours_apart(
