@@ -663,6 +663,21 @@ def test_a_clause_opened_by_but_is_no_member_of_a_list(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
 
 
+GPQA_LINE = """1. GPQA -> Graduate Tests -> 448  expert questions; non-phd humans score 34% even with web access
+- Numbers, code and non-English text tend to use more tokens per character than plain English prose.
+"""
+
+
+def test_non_denies_the_word_it_is_glued_to_and_no_further(vectors):
+    for claim in [
+        "GPQA has 448 expert questions, and humans without a PhD score only 34% on it.",
+        "Numbers, code and text in other languages than English take more tokens per character "
+        "than plain English prose.",
+    ]:
+        judged = check(claim, GPQA_LINE, vectors)
+        assert judged.verdict == SUPPORTED, (claim, judged.reason)
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

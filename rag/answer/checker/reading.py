@@ -398,6 +398,8 @@ def _tokens(text: str) -> list[Token]:
             inside = [i for i, (start, end) in enumerate(quoted, 1) if start < match.start() < end]
             mention = bool(inside)
             negation = lower in NEGATIONS or lower.endswith(("n't", "n’t"))
+            # "non-PhD humans": "non" glued to a word denies it.
+            negation = negation or (lower == "non" and text[match.end() : match.end() + 1] == "-")
             # A direction word inside a name ("Big Code Models") or glued after a dash to the
             # word it qualifies ("decoder-only") is a term of the name.
             glued = (
@@ -498,6 +500,7 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
     audio")."""
     negated = False
     aside = 0  # the quotation or aside the negation stands in: it reaches no further
+    word: int | None = None  # the word "non" is glued to: it reaches no further
     before: list[tuple[Phrase, Token]] = []
     for phrase, tokens in zip(phrases, groups, strict=True):
         joined = tokens[0].joined_by
@@ -508,9 +511,12 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
         negated = negated and bool(joined) and (joined != "and" or not statement)
         for token in tokens:
             negated = negated and not (aside and token.aside != aside) and not token.after_colon
+            # "non-English text": "non" denies the word it is glued to, no further.
+            negated = negated and not (word is not None and token.compound != word)
             negated = (negated and token.text.lower() not in SUBJECT_PRONOUNS) or token.negation
             if token.negation:
                 aside = token.aside
+                word = token.compound if token.text.lower() == "non" else None
                 if before and before[-1][1].text.lower() in STATEMENT_VERBS:
                     # "self-attention with future elements is not allowed": the negation
                     # denies what is said of the subject, not the subject, which it neither
