@@ -678,6 +678,20 @@ def test_non_denies_the_word_it_is_glued_to_and_no_further(vectors):
         assert judged.verdict == SUPPORTED, (claim, judged.reason)
 
 
+INT8 = """`load_in_8bit=True` uses LLM.int8() (Dettmers et al., 2022): most of the matrix multiply happens
+in int8, while the few outlier feature dimensions are kept in fp16 so quality is almost unchanged.
+"""
+
+
+def test_barely_denies_as_not_does(vectors):
+    kept = check(
+        "LLM.int8() keeps the few outlier feature dimensions in fp16, so quality barely changes.",
+        INT8,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+
+
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
     claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 #: Words that deny what their clause says ("n't" forms are read from the apostrophe).
 NEGATIONS = frozenset(
-    "not no never cannot without none nothing neither nor nobody nowhere lack lacks lacking".split()
+    """not no never cannot without none nothing neither nor nobody nowhere lack lacks lacking
+    barely hardly scarcely""".split()
 )
 
 # Scales along which a clause can point one way or the other, each word with its sign.
