@@ -7,7 +7,8 @@ things in the same roles. A unit about the same thing that says otherwise contra
 Offline, with what ships: rules (:mod:`~rag.answer.checker.rules`) and the loaded embedder.
 
 - :mod:`~rag.answer.checker.lexicon`: the English words read for their grammar;
-- :mod:`~rag.answer.checker.reading`: a sentence as keys, clauses, phrases and ties;
+- :mod:`~rag.answer.checker.words`: a text as tokens: terms, numbers, negations, names;
+- :mod:`~rag.answer.checker.reading`: the tokens as clauses, phrases and ties;
 - :mod:`~rag.answer.checker.units`: the units of the passages;
 - :mod:`~rag.answer.checker.align`: which units a claim speaks of;
 - :mod:`~rag.answer.checker.rules`: what makes a unit say otherwise;

@@ -23,7 +23,8 @@ from collections.abc import Mapping
 
 from rag.answer.checker.align import held
 from rag.answer.checker.lexicon import CLAUSE_WORDS, RELATIONAL_SCALES
-from rag.answer.checker.reading import Clause, Comparison, Phrase, Quantity, Reading, stem
+from rag.answer.checker.reading import Clause, Comparison, Phrase, Quantity, Reading
+from rag.answer.checker.words import stem
 
 #: A unit's clause is compared with a claim's clause when it holds at least this many of its
 #: keys (and more than any other clause of the unit).

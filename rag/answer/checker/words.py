@@ -1,0 +1,350 @@
+"""A text cut into tokens: its words and numbers, each with its place in the grammar.
+
+Each word becomes a token. A content term's key is its stem (Snowball's English stemmer:
+"quantized" and "quantization" are one term), so a paraphrase that changes a word's form still
+holds it; a number's key is ``#`` and its value, written one way however the text writes it
+("128k", "128,000", "1e-4"). Negations and direction words
+(:mod:`rag.answer.checker.lexicon`) are read for what they do, not as terms. Each token knows
+the sentence, clause, phrase and tie it stands in (:mod:`rag.answer.checker.reading` groups
+them), and the quotation or aside it stands in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+from py_rust_stemmers import SnowballStemmer
+
+from rag.answer.checker.lexicon import (
+    CLAUSE_WORDS,
+    DIRECTIONS,
+    FUNCTION_WORDS,
+    IDIOMS,
+    JOINING_WORDS,
+    META,
+    NEGATIONS,
+)
+from rag.core import NUMBER_WORDS, abbreviated, numbers, scaled, search_terms, strip_citations
+
+_STEMMER = SnowballStemmer("english")
+#: After a comma, a piece holding this few keys is an item of a list, not a clause
+#: ("for extraction, classification and RAG answers").
+LIST_ITEM_KEYS = 3
+
+# Words read for their grammar, not as terms a source must hold: the rules compare them.
+_NOT_TERMS = NEGATIONS | CLAUSE_WORDS | JOINING_WORDS | FUNCTION_WORDS | META
+
+# One pass over a text: what breaks a clause, a slash, a number (with what is glued to it:
+# "8B", "128k"), a word.
+_TOKEN = re.compile(
+    r"(?P<end>[.!?](?=\s|$)|[\n;—–]|\s-\s|->|=>)"
+    r"|(?P<comma>,(?!\d))"
+    r"|(?P<colon>:(?=\s))"
+    r"|(?P<slash>(?<!\d)/|/(?!\d))"
+    r"|(?P<plus>(?<=\s)\+(?=\s))"
+    r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*(?:[eE]-?\d+\b)?)"
+    r"(?:(?P<suffix>[A-Za-z]+\b)|[\s-](?P<scale>thousand|million|billion|trillion)\b)?"
+    r"|(?P<word>\w+(?:['’]\w+)?)"
+)
+# The scale of a range's upper end, read from just after its lower end ("10 to 100 billion").
+_RANGE_SCALE = re.compile(
+    r"\s*(?:to|and|or|-|–)\s*\d+(?:[.,]\d+)*[\s-]?(k|K|M|B|thousand|million|billion|trillion)\b"
+)
+# The lower end of a range and its dash, just before a number: "4k-", "200-".
+_RANGE_START = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[kKMBT])?[-–]$")
+# A word written as a name: a capital after its first letter, or a digit ("GPT", "R1").
+_NAMED = re.compile(r"^\w.*(?:[A-Z]|\d)")
+# A capital letter standing alone names something: "top K", "matrix A".
+_LETTER_NAME = re.compile(r"[A-Z]")
+# A number in scientific notation: "1e-4", "2E5".
+_SCIENTIFIC = re.compile(r"\d+(?:\.\d+)?[eE]-?\d+")
+# A quotation: "…" or “…”.
+_QUOTED = re.compile(r'"[^"\n]{1,200}"|“[^”\n]{1,200}”')
+# An aside in brackets: "(or none)".
+_BRACKETED = re.compile(r"\([^()\n]{1,200}\)")
+# Where a word joined in camel case splits: "Hugging|Face", not "Q|Lo|RA".
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+# A name: a capitalised word inside a sentence, an acronym, a word mixing case or digits.
+_NAME = re.compile(r"(?<![\w.])[A-Za-z][\w\-./+]*")
+_NAME_WORDS = re.compile(r"[\w\-./+]+")
+IDIOM = re.compile(
+    r"\b(" + "|".join(re.escape(i) for i in sorted(IDIOMS, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The stem a term is compared by (lower-case in, lower-case out)."""
+    return _STEMMER.stem_word(word)
+
+
+# Direction words by stem: "updated", "updates" and "update" point the same way.
+_DIRECTIONS = {stem(word): value for word, value in DIRECTIONS.items()}
+
+
+def direction(word: str) -> tuple[str, int] | None:
+    """(scale, sign) of a direction word (lower-case), None for any other word."""
+    return _DIRECTIONS.get(stem(word))
+
+
+@lru_cache(maxsize=65536)
+def _term_key(word: str) -> str:
+    """The key of a word that is a content term, "" for any other word."""
+    terms = search_terms(word)
+    if len(terms) != 1:
+        return ""
+    term = terms[0]
+    if term.isdigit() or term in _NOT_TERMS or direction(term):
+        return ""
+    # Names with digits or underscores ("o200k_base", "gpt4") are kept as written.
+    return stem(term) if term.isalpha() else term
+
+
+@dataclass
+class Token:
+    """One word or number of a text, with where it stands in the text's grammar."""
+
+    text: str
+    #: What a source must hold to hold it: stems of terms, ``#n`` of numbers (empty: none).
+    keys: tuple[str, ...] = ()
+    #: (scale, sign) when it is a direction word.
+    direction: tuple[str, int] | None = None
+    negation: bool = False
+    #: A number that counts something, not one that is part of a name ("GPT-4", "Llama 3").
+    quantity: bool = False
+    sentence: int = 0
+    clause: int = 0
+    phrase: int = 0
+    tie: int = 0
+    #: Opens its clause after a comma (a list's next item, or a new clause).
+    after_comma: bool = False
+    #: The joining word before it when it opens a phrase ("or" in "never X or Y").
+    joined_by: str = ""
+    #: The word joined by dashes it is part of ("all-MiniLM-L6-v2"), by its first token.
+    compound: int = 0
+    #: The quotation or bracketed aside it stands in, counted from 1 (0: none).
+    aside: int = 0
+    #: Opens what a colon introduces: a negation before the colon does not reach it.
+    after_colon: bool = False
+
+
+def names(text: str) -> set[str]:
+    """Proper names, acronyms and identifiers in a sentence (lower-cased), its first word only
+    when it can't be an ordinary capitalised word (GPT-4, QLoRA, HumanEval)."""
+    found = set()
+    for i, match in enumerate(_NAME.finditer(strip_citations(text))):
+        word = match.group(0).strip("-./+")
+        if len(word) < 2:
+            continue
+        odd = (
+            any(c.isdigit() for c in word)
+            or any(c.isupper() for c in word[1:])
+            or "_" in word  # an identifier: top_p, lora_alpha
+        )
+        if odd or (i > 0 and word[0].isupper()):
+            found.add(word.lower())
+    return found
+
+
+def all_words(text: str) -> set[str]:
+    lowered = text.lower()
+    raw = _NAME_WORDS.findall(lowered)
+    camel = {p.lower() for w in re.findall(r"\w+", text) for p in _CAMEL.split(w)}
+    return (
+        camel
+        | set(raw)
+        | {w.strip("-./+") for w in raw}
+        | set(re.findall(r"[^\W_]+", lowered))
+        | set(re.findall(r"\w+", lowered))
+    )
+
+
+def initials(tokens: list[Token]) -> set[str]:
+    """What runs of two to five words abbreviate: "machine learning" -> "ml", so a source that
+    writes a name out holds its acronym."""
+    letters = [t.text[0].lower() for t in tokens if t.text[:1].isalpha()]
+    return {"".join(letters[i : i + n]) for n in range(2, 6) for i in range(len(letters) - n + 1)}
+
+
+def _is_name_number(text: str, start: int, value: str) -> bool:
+    """Whether the number at ``start`` is part of a name: glued to a word by a dash ("GPT-4",
+    "Phi-3.5"), or one or two digits right after a capitalised word ("Llama 3", "Level 2").
+    A number after a number and a dash ends a range ("4k-16k")."""
+    if _RANGE_START.search(text[max(0, start - 20) : start]):
+        return False
+    if start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha():
+        return True
+    before = re.search(r"\b[A-Z][A-Za-z]* $", text[max(0, start - 40) : start])
+    after = text[start + len(value) : start + len(value) + 9]
+    short = re.fullmatch(r"\d{1,2}(?:\.\d)?", value) is not None
+    return bool(before and short and not re.match(r"[\w.,%]|\s*percent", after))
+
+
+def tokenize(text: str) -> list[Token]:
+    """The tokens of ``text`` with their sentence, clause, phrase and tie numbers."""
+    tokens: list[Token] = []
+    place = {"sentence": 0, "clause": 0, "phrase": 0, "tie": 0}
+    after_comma = False
+    after_colon = False
+    joined_by = ""
+    last_end = -2
+
+    def cut(*parts: str) -> None:
+        if tokens:
+            for part in parts:
+                place[part] += 1
+
+    def add(token: Token, start: int, end: int) -> None:
+        nonlocal after_comma, after_colon, joined_by, last_end
+        token.after_colon, after_colon = after_colon, False
+        for part, number in place.items():
+            setattr(token, part, number)
+        token.after_comma, after_comma = after_comma, False
+        token.joined_by, joined_by = joined_by, ""
+        glued = tokens and start == last_end + 1 and text[last_end] == "-"
+        token.compound = tokens[-1].compound if glued else len(tokens)
+        token.aside = next((i for i, (a, b) in enumerate(asides, 1) if a < start < b), 0)
+        last_end = end
+        tokens.append(token)
+
+    # A quotation is mentioned, not asserted: its direction words qualify nothing of the
+    # sentence ("Big Code"). Its negations are read: a claim saying what it quotes denies the
+    # same ("use no commas" quoted, "using no commas" said).
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    # Where a negation's reach ends early: a quotation, or an aside in brackets ("(or none)").
+    asides = quoted + [m.span() for m in _BRACKETED.finditer(text)]
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "end":
+            if match.group(0) == "." and abbreviated(text[: match.end()]):
+                continue  # "Kojima et al. (2022) found ..." goes on
+            cut("sentence", "clause", "phrase", "tie")
+            after_comma = False
+        elif kind == "comma":
+            cut("clause", "phrase")
+            after_comma = True
+        elif kind == "colon":  # what follows says what it is: a negation stops there
+            after_colon = True
+        elif kind == "slash":
+            cut("phrase", "tie")
+        elif kind == "plus":  # "4-bit NF4 base + bf16 LoRA adapters": two things, as "and"
+            cut("phrase", "tie")
+            joined_by = "plus"
+        elif kind in ("number", "suffix", "scale"):
+            value = match.group("number")
+            suffix = match.group("suffix") or ""
+            # "128k", "128,000" and "128 thousand" are one number; "10 to 100 billion" is
+            # 10 billion to 100 billion.
+            shared = _RANGE_SCALE.match(text, match.end())
+            scale = suffix or match.group("scale") or (shared.group(1) if shared else "")
+            if _SCIENTIFIC.fullmatch(value):  # "1e-4" is 0.0001
+                keys = (f"#{format(Decimal(value).normalize(), 'f')}",)
+            else:
+                keys = tuple(f"#{scaled(n, scale)}" for n in numbers(value))
+            if suffix:
+                keys += (stem((value + suffix).lower()),)
+            quantity = not _is_name_number(text, match.start(), value)
+            add(Token(value + suffix, keys, quantity=quantity), match.start(), match.end())
+        elif match.group(0).lower() in NUMBER_WORDS:  # "four characters": 4 characters
+            keys = (f"#{NUMBER_WORDS[match.group(0).lower()]}",)
+            add(Token(match.group(0), keys, quantity=True), match.start(), match.end())
+        else:
+            word = match.group(0)
+            lower = word.lower()
+            if lower in CLAUSE_WORDS:
+                cut("clause", "phrase", "tie")
+            elif lower in JOINING_WORDS:
+                # "DeepSeek-V3 and R1", "ResNet and GPT": names joined are one thing said,
+                # not two things a sentence ties to different words.
+                if lower in ("and", "or") and _names_either_side(text, match):
+                    cut("phrase")
+                else:
+                    cut("phrase", "tie")
+                joined_by = lower
+                continue
+            inside = [i for i, (start, end) in enumerate(quoted, 1) if start < match.start() < end]
+            mention = bool(inside)
+            negation = lower in NEGATIONS or lower.endswith(("n't", "n’t"))
+            # "non-PhD humans": "non" glued to a word denies it.
+            negation = negation or (lower == "non" and text[match.end() : match.end() + 1] == "-")
+            # A direction word inside a name ("Big Code Models") or glued after a dash to the
+            # word it qualifies ("decoder-only") is a term of the name.
+            glued = (
+                match.start() > 1
+                and text[match.start() - 1] == "-"
+                and text[match.start() - 2].isalnum()
+            )
+            named = direction(lower) is not None and (glued or mention or _in_name(text, match))
+            if negation:
+                keys: tuple[str, ...] = ()
+            elif named:
+                keys = (stem(lower),)
+            else:
+                # "HuggingFace" holds "Hugging Face": a word joined in camel case is also
+                # read by its parts.
+                parts = [word, *_CAMEL.split(word)] if _CAMEL.search(word) else [word]
+                keys = tuple(dict.fromkeys(k for k in map(_term_key, map(str.lower, parts)) if k))
+                if _LETTER_NAME.fullmatch(word) and not (word in "AI" and _opens(text, match)):
+                    keys = (word.lower(),)  # "top K", "top P", "B ... and A with zeros"
+            token = Token(word, keys, None if named else direction(lower), negation)
+            add(token, match.start(), match.end())
+    _merge_list_items(tokens)
+    return tokens
+
+
+def _names_either_side(text: str, match: re.Match) -> bool:
+    """Whether the words right before and after ``match`` are both names (a capital inside the
+    word or a digit: "DeepSeek-V3", "R1", "ResNet", "GPT")."""
+    before = re.findall(r"[\w\-.]+", text[max(0, match.start() - 40) : match.start()])[-1:]
+    after = re.findall(r"[\w\-.]+", text[match.end() : match.end() + 40])[:1]
+    return bool(before and after) and all(_NAMED.search(w[0]) for w in (before, after))
+
+
+def _opens(text: str, match: re.Match) -> bool:
+    """Whether the word opens its sentence ("A token is ...": the article, not a name)."""
+    before = text[: match.start()].rstrip()
+    return not before or before[-1] in ".!?:;\n-*"
+
+
+def _in_name(text: str, match: re.Match) -> bool:
+    """Whether a capitalised word inside a clause is part of a name with the capitalised word
+    before or after it ("Big Code Models", "Mistral Large"): then it is no direction word."""
+    word = match.group(0)
+    if not word[:1].isupper():
+        return False
+    before = text[: match.start()].rstrip()
+    if not before or before[-1] in ".!?:;,>-(\n":
+        return False
+    neighbours = (
+        re.findall(r"\w+", before[-30:])[-1:]
+        + re.findall(r"\w+", text[match.end() : match.end() + 30])[:1]
+    )
+    return any(n[:1].isupper() for n in neighbours)
+
+
+def _merge_list_items(tokens: list[Token]) -> None:
+    """A clause opened by a comma that holds no more than :data:`LIST_ITEM_KEYS` keys is an
+    item of a list: it joins the clause before it."""
+    by_clause: dict[int, list[Token]] = {}
+    for token in tokens:
+        by_clause.setdefault(token.clause, []).append(token)
+    order = sorted(by_clause)
+    merged_into: dict[int, int] = {}
+    for previous, current in itertools.pairwise(order):
+        members = by_clause[current]
+        keys = {k for t in members for k in t.keys} | {
+            f"~{t.direction[0]}" for t in members if t.direction
+        }
+        same_sentence = members[0].sentence == by_clause[previous][-1].sentence
+        # A piece that points a way or denies says something of its own: "works with any
+        # model" is a clause, "classification and RAG answers" an item.
+        says = any(t.direction or t.negation for t in members)
+        if members[0].after_comma and same_sentence and not says and len(keys) <= LIST_ITEM_KEYS:
+            merged_into[current] = merged_into.get(previous, previous)
+    for token in tokens:
+        token.clause = merged_into.get(token.clause, token.clause)
