@@ -4,6 +4,7 @@ weights that ship inside packages. It imports nothing of the app."""
 from rag.core.answer_text import (
     NOTES_DONT_SAY,
     NUMBER_WORDS,
+    SCALES,
     citations,
     cite,
     is_refusal,
@@ -56,6 +57,7 @@ __all__ = [
     "NUMBER_WORDS",
     "QUESTION_WORDS",
     "ROW",
+    "SCALES",
     "SUPPORTED",
     "TEXT",
     "AppError",

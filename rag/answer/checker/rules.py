@@ -102,19 +102,28 @@ def _opposed(clause: Clause, other: Clause) -> bool:
 
 def _unprefixed(phrase: Phrase) -> Phrase:
     """The phrase with each term that "un" denies ("unpublished") read as its base denied."""
-    denied = {t for t in phrase.affirmed if t.startswith("un") and len(t) > UN_TERM}
+    denied = {t for t in phrase.affirmed if _un_base(t)}
     if not denied:
         return phrase
     return dataclasses.replace(
         phrase,
         affirmed=phrase.affirmed - denied,
-        negated=phrase.negated | {t[2:] for t in denied},
+        negated=phrase.negated | _un_bases(denied),
         negation=True,
     )
 
 
 #: A term "un" denies is longer than this ("unpublished", not "unit" or "under").
 UN_TERM = 5
+
+
+def _un_base(term: str) -> str:
+    """The term "un" denies in ``term`` ("untrusted": "trusted"), "" when it denies none."""
+    return term[2:] if term.startswith("un") and len(term) > UN_TERM else ""
+
+
+def _un_bases(terms: set[str]) -> set[str]:
+    return {base for base in map(_un_base, terms) if base}
 
 
 def negation_conflict(claim: Reading, unit: Reading) -> str:
@@ -130,8 +139,10 @@ def negation_conflict(claim: Reading, unit: Reading) -> str:
     unit_negated = {t for p in phrases for t in p.negated}
     unit_affirmed = {t for p in phrases for t in p.affirmed}
     # "untrusted" denies "trusted": a term with "un" before it is negated.
-    unit_negated |= {t[2:] for t in unit_affirmed if t.startswith("un") and len(t) > UN_TERM}
-    unit_affirmed |= {t[2:] for t in unit_negated if t.startswith("un") and len(t) > UN_TERM}
+    unit_negated, unit_affirmed = (
+        unit_negated | _un_bases(unit_affirmed),
+        unit_affirmed | _un_bases(unit_negated),
+    )
     # A negation that names nothing ("0 if none") denies what the phrase before it names.
     for before, phrase in itertools.pairwise(phrases):
         if phrase.negation and not phrase.keys:

@@ -164,12 +164,9 @@ def passage_units(passage: Passage) -> list[Unit]:
         lead = " ".join(first.leads) if first.kind == ITEM else titles.get(first.block, "")
         # "This optimizer works like virtual memory": the sentence before says which.
         before = units[-1] if units else None
-        if first.kind == TEXT and before and before.block == first.block:
-            lead = (
-                " ".join(p for p in (lead, before.text) if p)
-                if _POINTS_BACK.match(first.text)
-                else lead
-            )
+        points_back = first.kind == TEXT and _POINTS_BACK.match(first.text)
+        if points_back and before and before.block == first.block:
+            lead = " ".join(p for p in (lead, before.text) if p)
         if first.kind == TEXT and first.block not in titles and is_title(first.text):
             titles[first.block] = first.text
         headings = " ".join(first.headings) or section

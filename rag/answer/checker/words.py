@@ -28,7 +28,15 @@ from rag.answer.checker.lexicon import (
     META,
     NEGATIONS,
 )
-from rag.core import NUMBER_WORDS, abbreviated, numbers, scaled, search_terms, strip_citations
+from rag.core import (
+    NUMBER_WORDS,
+    SCALES,
+    abbreviated,
+    numbers,
+    scaled,
+    search_terms,
+    strip_citations,
+)
 
 _STEMMER = SnowballStemmer("english")
 #: After a comma, a piece holding this few keys is an item of a list, not a clause
@@ -40,6 +48,8 @@ _NOT_TERMS = NEGATIONS | CLAUSE_WORDS | JOINING_WORDS | FUNCTION_WORDS | META
 
 # One pass over a text: what breaks a clause, a slash, a number (with what is glued to it:
 # "8B", "128k"), a word.
+# The scales written as words after a number ("2 million"), as rag.core.SCALES knows them.
+_SCALE_WORDS = "|".join(word for word in SCALES if len(word) > 2)
 _TOKEN = re.compile(
     r"(?P<end>[.!?](?=\s|$)|[\n;—–]|\s-\s|->|=>)"
     r"|(?P<comma>,(?!\d))"
@@ -47,12 +57,12 @@ _TOKEN = re.compile(
     r"|(?P<slash>(?<!\d)/|/(?!\d))"
     r"|(?P<plus>(?<=\s)\+(?=\s))"
     r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*(?:[eE]-?\d+\b)?)"
-    r"(?:(?P<suffix>[A-Za-z]+\b)|[\s-](?P<scale>thousand|million|billion|trillion)\b)?"
+    rf"(?:(?P<suffix>[A-Za-z]+\b)|[\s-](?P<scale>{_SCALE_WORDS})\b)?"
     r"|(?P<word>\w+(?:['’]\w+)?)"
 )
 # The scale of a range's upper end, read from just after its lower end ("10 to 100 billion").
 _RANGE_SCALE = re.compile(
-    r"\s*(?:to|and|or|-|–)\s*\d+(?:[.,]\d+)*[\s-]?(k|K|M|B|thousand|million|billion|trillion)\b"
+    rf"\s*(?:to|and|or|-|–)\s*\d+(?:[.,]\d+)*[\s-]?(k|K|M|B|{_SCALE_WORDS})\b"
 )
 # The lower end of a range and its dash, just before a number: "4k-", "200-".
 _RANGE_START = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[kKMBT])?[-–]$")
@@ -267,8 +277,7 @@ def tokenize(text: str) -> list[Token]:
                     cut("phrase", "tie")
                 joined_by = lower
                 continue
-            inside = [i for i, (start, end) in enumerate(quoted, 1) if start < match.start() < end]
-            mention = bool(inside)
+            mention = any(start < match.start() < end for start, end in quoted)
             negation = lower in NEGATIONS or lower.endswith(("n't", "n’t"))
             # "non-PhD humans": "non" glued to a word denies it.
             negation = negation or (lower == "non" and text[match.end() : match.end() + 1] == "-")
