@@ -736,3 +736,20 @@ def test_on_the_held_out_claims_it_keeps_the_true_ones_and_flags_the_wrong_ones(
     # 0.81, negations 0.84); these are floors below them, not the issue's targets.
     assert (kept + caught) / 2 >= 0.8, share
     assert kept >= 0.8 and share["swapped"] >= 0.7 and share["negated"] >= 0.75, share
+
+
+STATELESS = """- LLMs are stateless, so they don't keep track of any info and every API call is unique.
+- ChatGPT saves the conversation history and sends it every time.
+"""
+
+
+def test_no_after_a_verb_denies_the_verb_and_every_opens_a_new_subject(vectors):
+    kept = check(
+        "Because LLMs are stateless, they keep no information between requests and every API "
+        "call stands on its own.",
+        STATELESS,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    denied = check("LLMs keep track of information between API calls.", STATELESS, vectors)
+    assert denied.verdict == CONTRADICTED, denied.reason

@@ -131,6 +131,9 @@ IDIOMS = {
 #: ("instead of adding scores we fuse ranks" denies the adding, not the fusing).
 SUBJECT_PRONOUNS = frozenset("i we you they he she it this these".split())
 
+#: Words that open a new subject after "and" ("... and each call is unique").
+DISTRIBUTIVES = frozenset("each every".split())
+
 #: Verbs of being and having, and auxiliaries: a phrase holding one says something of its own
 #: ("... and each call is unique").
 STATEMENT_VERBS = frozenset(

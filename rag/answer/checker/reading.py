@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.answer.checker.lexicon import (
+    DISTRIBUTIVES,
     IDIOMS,
     RELATION_WORDS,
     STATEMENT_VERBS,
@@ -173,8 +174,11 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
     for phrase, tokens in zip(phrases, groups, strict=True):
         joined = tokens[0].joined_by
         terms = {k for t in tokens for k in t.keys if not k.startswith("#")}
-        statement = len(terms) > DENIED_AFTER_AND or any(
-            t.text.lower() in STATEMENT_VERBS for t in tokens
+        statement = (
+            len(terms) > DENIED_AFTER_AND
+            or any(t.text.lower() in STATEMENT_VERBS for t in tokens)
+            # "... and every API call stands on its own": a new subject.
+            or tokens[0].text.lower() in DISTRIBUTIVES
         )
         negated = negated and bool(joined) and (joined != "and" or not statement)
         for token in tokens:
@@ -191,6 +195,13 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
                     # affirms nor denies.
                     for earlier, said in before:
                         earlier.negated.update(k for k in said.keys if not k.startswith("#"))
+            if token.text.lower() == "no" and before and before[-1][1].keys:
+                # "they keep no information": "no" after a verb denies the verb too.
+                earlier, verb = before[-1]
+                if verb.text.lower() not in STATEMENT_VERBS:
+                    said = {k for k in verb.keys if not k.startswith("#")}
+                    earlier.affirmed.difference_update(said)
+                    earlier.negated.update(said)
             phrase.negation = phrase.negation or token.negation
             terms = {k for k in token.keys if not k.startswith("#")}
             (phrase.negated if negated else phrase.affirmed).update(terms)
