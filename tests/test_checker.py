@@ -753,3 +753,27 @@ def test_no_after_a_verb_denies_the_verb_and_every_opens_a_new_subject(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
     denied = check("LLMs keep track of information between API calls.", STATELESS, vectors)
     assert denied.verdict == CONTRADICTED, denied.reason
+
+
+PETAFLOP = """- compute budget
+    - 1 petaflop/s-days : # floating point operations performed at 1 petaflop per second for one day
+    - ie, 8 V100 or 2 A100 GPUs running at full efficiency for 24 hrs
+- no of petaflops/s-day to pretrain various llms
+"""
+
+
+def test_an_item_opening_with_ie_is_read_with_the_item_it_restates(vectors):
+    kept = check(
+        "One petaflop/s-day corresponds to 8 V100 GPUs, or 2 A100 GPUs, running at full "
+        "efficiency for a whole day.",
+        PETAFLOP,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check(
+        "One petaflop/s-day corresponds to 2 V100 GPUs, or 8 A100 GPUs, running at full "
+        "efficiency for a whole day.",
+        PETAFLOP,
+        vectors,
+    )
+    assert moved.verdict == CONTRADICTED, moved.reason

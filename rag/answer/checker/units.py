@@ -41,6 +41,9 @@ _BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,60}?)(?:\*\*|__)")
 _LABEL = re.compile(r"^([^:\n]{1,50}?)(?::\s|\s-\s|\s->\s)")
 # A sentence opening with a word that points back ("This optimizer ...", "These models ...").
 _POINTS_BACK = re.compile(r"(?:This|These|That|Those|Such|It|They)\b")
+# A list item opening with "i.e." says again what the item above it says ("- 1 petaflop/s-day:
+# ..." / "- ie, 8 V100 GPUs for 24 hrs").
+_RESTATES = re.compile(r"(?i)(?:i\.?e\.?|that is)[,:]?\s")
 #: A label has at most this many words.
 LABEL_WORDS = 5
 # Markdown's hard line break (two spaces before the end of a line) always ends a statement.
@@ -164,7 +167,9 @@ def passage_units(passage: Passage) -> list[Unit]:
         lead = " ".join(first.leads) if first.kind == ITEM else titles.get(first.block, "")
         # "This optimizer works like virtual memory": the sentence before says which.
         before = units[-1] if units else None
-        points_back = first.kind == TEXT and _POINTS_BACK.match(first.text)
+        points_back = (first.kind == TEXT and _POINTS_BACK.match(first.text)) or (
+            first.kind == ITEM and _RESTATES.match(first.text)
+        )
         if points_back and before and before.block == first.block:
             lead = " ".join(p for p in (lead, before.text) if p)
         if first.kind == TEXT and first.block not in titles and is_title(first.text):
