@@ -777,3 +777,24 @@ def test_an_item_opening_with_ie_is_read_with_the_item_it_restates(vectors):
         vectors,
     )
     assert moved.verdict == CONTRADICTED, moved.reason
+
+
+INSTEAD = """Instead of using high-precision floating-point numbers (like FP32 or FP16), quantization
+converts these values to lower-precision integer formats (like INT8 or INT4).
+"""
+
+
+def test_what_a_change_starts_from_is_not_denied_by_instead_of(vectors):
+    kept = check(
+        "Quantization turns high-precision floating-point values such as FP32 or FP16 into "
+        "lower-precision integer formats such as INT8 or INT4.",
+        INSTEAD,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    denied = check(
+        "Quantization keeps high-precision floating-point values such as FP32 or FP16.",
+        INSTEAD,
+        vectors,
+    )
+    assert denied.verdict == CONTRADICTED, denied.reason

@@ -131,6 +131,9 @@ IDIOMS = {
 #: ("instead of adding scores we fuse ranks" denies the adding, not the fusing).
 SUBJECT_PRONOUNS = frozenset("i we you they he she it this these".split())
 
+#: Verbs of changing one thing into another, by stem: "converts A into B" runs from A to B.
+CHANGE_VERBS = frozenset("convert turn chang transform switch map".split())
+
 #: Words that open a new subject after "and" ("... and each call is unique").
 DISTRIBUTIVES = frozenset("each every".split())
 

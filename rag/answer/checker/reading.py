@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.answer.checker.lexicon import (
+    CHANGE_VERBS,
     DISTRIBUTIVES,
     IDIOMS,
     RELATION_WORDS,
     STATEMENT_VERBS,
     SUBJECT_PRONOUNS,
 )
-from rag.answer.checker.words import IDIOM, Token, all_words, initials, names, tokenize
+from rag.answer.checker.words import IDIOM, Token, all_words, initials, names, stem, tokenize
 from rag.core import strip_citations
 
 #: What a number counts: at most this many words after it.
@@ -355,16 +356,24 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
 SIDE_WORDS = 6
 
 
+#: What a verb of change names before "into" ("converts high-precision values such as FP32 or
+#: FP16 into ...") is at most this many words.
+CHANGED_WORDS = 12
+
+
 def _transitions(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]:
-    """Each "from A to B" (or "into B") of one sentence: what changes into what ("switching
-    from FP32 to INT8", "from 32-bit floats into lower precision")."""
+    """Each "from A to B" (or "into B") of one sentence, and each "converts A into B": what
+    changes into what ("switching from FP32 to INT8", "from 32-bit floats into lower
+    precision", "turns FP32 values into INT8")."""
     found = []
     for i, token in enumerate(tokens):
-        if token.text.lower() != "from":
+        if token.text.lower() != "from" and stem(token.text.lower()) not in CHANGE_VERBS:
             continue
         sentence = [t for t in tokens[i + 1 :] if t.sentence == token.sentence]
-        ends = [j for j, t in enumerate(sentence) if t.text.lower() in ("to", "into")]
-        if not ends or ends[0] > SIDE_WORDS:
+        verb = token.text.lower() != "from"
+        into = ("into",) if verb else ("to", "into")
+        ends = [j for j, t in enumerate(sentence) if t.text.lower() in into]
+        if not ends or ends[0] > (CHANGED_WORDS if verb else SIDE_WORDS):
             continue
         after = sentence[ends[0] + 1 : ends[0] + 1 + SIDE_WORDS]
         start = _term_keys(sentence[: ends[0]])

@@ -150,11 +150,15 @@ def negation_conflict(claim: Reading, unit: Reading) -> str:
     claim_phrases = [_unprefixed(p) for c in claim.clauses for p in c.phrases]
     claim_negated = {t for p in claim_phrases for t in p.negated}
     claim_affirmed = {t for p in claim_phrases for t in p.affirmed}
+    # What a change starts from is no longer there: "converts FP32 values into INT8" does not
+    # affirm the FP32 that "instead of using FP32, ..." denies.
+    origins = {t for start, _ in claim.transitions for t in start}
     # A term is held in another form of it too ("customized", "customizable").
     negated, affirmed = frozenset(unit_negated), frozenset(unit_affirmed)
     for phrase in claim_phrases:
         if not phrase.negation and any(
-            held(t, negated) and not held(t, affirmed) for t in phrase.affirmed - claim_negated
+            held(t, negated) and not held(t, affirmed)
+            for t in phrase.affirmed - claim_negated - origins
         ):
             return "denies it"
         denied = phrase.negated - phrase.affirmed
