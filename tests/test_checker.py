@@ -798,3 +798,20 @@ def test_what_a_change_starts_from_is_not_denied_by_instead_of(vectors):
         vectors,
     )
     assert denied.verdict == CONTRADICTED, denied.reason
+
+
+BASE_MODEL = """- Choose a base model: Select a pre-trained model that best fits your task requirements and
+matches the domain of your fine-tuning dataset. Common choices include BERT, ResNet, GPT, etc.,
+depending on whether your task involves natural language processing (NLP), computer vision, or
+other domains.
+"""
+
+
+def test_one_thing_the_unit_writes_beside_both_is_no_swap(vectors):
+    kept = check(
+        "BERT, ResNet and GPT are common choices of base model, depending on whether the task "
+        "is in NLP, computer vision or another domain.",
+        BASE_MODEL,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

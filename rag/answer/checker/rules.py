@@ -230,14 +230,18 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
                 if part in together:
                     continue
                 others = [k for k in keys if k in unit_where and not claim_where[k] & together]
-                if _beside(first, others, unit_where) and _beside(second, others, unit_where):
+                ours = _beside(first, others, unit_where)
+                theirs = _beside(second, others, unit_where)
+                # Two things: one other beside both is no swap ("domain" with the model
+                # chosen and with what it depends on).
+                if ours and theirs and len(ours | theirs) > 1:
                     return "ties these things to other things"
     return ""
 
 
-def _beside(key: str, others: list[str], unit_where: dict[str, set[int]]) -> bool:
-    """Whether ``key`` shares a clause of the unit with one of ``others``."""
-    return any(unit_where[key] & unit_where[other] for other in others if other != key)
+def _beside(key: str, others: list[str], unit_where: dict[str, set[int]]) -> set[str]:
+    """Which of ``others`` share a clause of the unit with ``key``."""
+    return {other for other in others if other != key and unit_where[key] & unit_where[other]}
 
 
 def _fit(ours: Mapping[str, float], theirs: Mapping[str, float]) -> float:
