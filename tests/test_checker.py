@@ -815,3 +815,19 @@ def test_one_thing_the_unit_writes_beside_both_is_no_swap(vectors):
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+TRUNCATION = """* **Truncation:** The extra bits of information that cannot be represented in the
+lower-precision format are simply discarded (truncated).
+"""
+
+
+def test_a_negation_in_a_relative_clause_turns_neither_a_dashed_kind_nor_the_main_verb(vectors):
+    for claim in [
+        "With truncation, the extra bits that the lower-precision format cannot represent are "
+        "simply thrown away.",
+        "With truncation, any extra bits that the lower-precision format cannot represent are "
+        "simply dropped.",
+    ]:
+        judged = check(claim, TRUNCATION, vectors)
+        assert judged.verdict == SUPPORTED, (claim, judged.reason)

@@ -172,6 +172,7 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
     aside = 0  # the quotation or aside the negation stands in: it reaches no further
     word: int | None = None  # the word "non" is glued to: it reaches no further
     before: list[tuple[Phrase, Token]] = []
+    said_since = 0  # the terms denied since the last negation
     for phrase, tokens in zip(phrases, groups, strict=True):
         joined = tokens[0].joined_by
         terms = {k for t in tokens for k in t.keys if not k.startswith("#")}
@@ -186,7 +187,11 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
             negated = negated and not (aside and token.aside != aside) and not token.after_colon
             # "non-English text": "non" denies the word it is glued to, no further.
             negated = negated and not (word is not None and token.compound != word)
+            # "bits that cannot be represented ... are simply discarded": a verb of being after
+            # what the negation denied opens the sentence's own predicate.
+            negated = negated and not (said_since and token.text.lower() in STATEMENT_VERBS)
             negated = (negated and token.text.lower() not in SUBJECT_PRONOUNS) or token.negation
+            said_since = 0 if token.negation else said_since + bool(negated and token.keys)
             if token.negation:
                 aside = token.aside
                 word = token.compound if token.text.lower() == "non" else None
@@ -207,8 +212,11 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
             terms = {k for k in token.keys if not k.startswith("#")}
             (phrase.negated if negated else phrase.affirmed).update(terms)
             before.append((phrase, token))
-            # "don't give any example": "any" after a negation says "no", not "all".
-            if negated and token.direction and token.text.lower() != "any":
+            # "don't give any example": "any" after a negation says "no", not "all"; a
+            # direction word dashed to the next word names a kind of thing ("cannot be
+            # represented in the lower-precision format" says nothing of higher precision).
+            glued = any(t.compound == token.compound and t is not token for t in tokens)
+            if negated and token.direction and token.text.lower() != "any" and not glued:
                 phrase.negated_scales.add(token.direction[0])
 
 
