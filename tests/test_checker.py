@@ -831,3 +831,33 @@ def test_a_negation_in_a_relative_clause_turns_neither_a_dashed_kind_nor_the_mai
     ]:
         judged = check(claim, TRUNCATION, vectors)
         assert judged.verdict == SUPPORTED, (claim, judged.reason)
+
+
+DOUBLE_QUANTIZATION = """Step 2: Double Quantization
+
+The second step in QLoRA involves a process known as double quantization. This technique further
+compresses the model weights in two stages. First, the weights are quantized to an intermediate
+bit-width, often 8-bit, which strikes a balance between size and precision. Then, these 8-bit
+weights are quantized again to the final 4-bit representation.
+
+Step 3: Paged Optimizer
+
+LoRA adapters are trained while the base model stays frozen.
+"""
+
+
+def test_a_chain_of_sentences_pointing_back_is_read_with_the_one_naming_the_subject(vectors):
+    kept = check(
+        "In QLoRA's double quantization, the weights are first quantized to an intermediate "
+        "bit-width, often 8-bit.",
+        DOUBLE_QUANTIZATION,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check(
+        "In QLoRA's double quantization, the weights are first quantized to an intermediate "
+        "bit-width, often 16-bit.",
+        DOUBLE_QUANTIZATION,
+        vectors,
+    )
+    assert moved.verdict == CONTRADICTED, moved.reason

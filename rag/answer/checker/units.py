@@ -40,7 +40,7 @@ WRAPPED_LINE_CHARS = 60
 _BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,60}?)(?:\*\*|__)")
 _LABEL = re.compile(r"^([^:\n]{1,50}?)(?::\s|\s-\s|\s->\s)")
 # A sentence opening with a word that points back ("This optimizer ...", "These models ...").
-_POINTS_BACK = re.compile(r"(?:This|These|That|Those|Such|It|They)\b")
+_POINTS_BACK = re.compile(r"(?:This|These|That|Those|Such|It|They|First|Then|Next|Finally)\b")
 # A list item opening with "i.e." says again what the item above it says ("- 1 petaflop/s-day:
 # ..." / "- ie, 8 V100 GPUs for 24 hrs").
 _RESTATES = re.compile(r"(?i)(?:i\.?e\.?|that is)[,:]?\s")
@@ -171,7 +171,10 @@ def passage_units(passage: Passage) -> list[Unit]:
             first.kind == ITEM and _RESTATES.match(first.text)
         )
         if points_back and before and before.block == first.block:
-            lead = " ".join(p for p in (lead, before.text) if p)
+            # A chain of them ("This technique ... in two stages. First, ...") goes back to
+            # the sentence that names what they speak of.
+            back = before.lead if before.kind == first.kind else ""
+            lead = " ".join(dict.fromkeys(p for p in (lead, back, before.text) if p))
         if first.kind == TEXT and first.block not in titles and is_title(first.text):
             titles[first.block] = first.text
         headings = " ".join(first.headings) or section
