@@ -861,3 +861,23 @@ def test_a_chain_of_sentences_pointing_back_is_read_with_the_one_naming_the_subj
         vectors,
     )
     assert moved.verdict == CONTRADICTED, moved.reason
+
+
+SIZES = """| Family | Maker | Sizes I noted | Licence |
+|---|---|---|---|
+| SmolLM2 | Hugging Face | 135M, 360M, 1.7B | Apache 2.0 |
+| Gemma 2 | Google | 2B, 9B, 27B | Gemma Terms of Use |
+| Claude 3.5 Sonnet | Anthropic | $3.00 / $15.00 | closed |
+"""
+
+
+def test_numbers_listed_bare_after_a_label_share_what_it_says(vectors):
+    kept = check(
+        "Hugging Face's SmolLM2 comes in 135M, 360M and 1.7B sizes and is licensed under "
+        "Apache 2.0.",
+        SIZES,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check("Hugging Face's SmolLM2 comes in 135M, 360M and 27B sizes.", SIZES, vectors)
+    assert moved.verdict == CONTRADICTED, moved.reason

@@ -54,6 +54,8 @@ class Phrase:
     #: The scales of its direction words a negation reaches ("not always faster": scope,
     #: speed).
     negated_scales: set[str] = field(default_factory=set)
+    #: Whether it opens after a comma, as the next member of a list ("135M, 360M, 1.7B").
+    after_comma: bool = False
 
 
 @dataclass
@@ -153,6 +155,7 @@ def _phrase(tokens: list[Token]) -> Phrase:
         _keys_of(tokens),
         {n[1:] for t in tokens if t.quantity for n in t.keys if n.startswith("#")},
         joined_by=tokens[0].joined_by,
+        after_comma=tokens[0].after_comma,
     )
 
 

@@ -274,6 +274,22 @@ def _better_placed(quantity: Quantity, unit: Reading, names: set[str]) -> str:
     return best
 
 
+def _listed_numbers(phrases: list[Phrase]) -> set[str]:
+    """The numbers of the phrases listed after the first (after a comma, "and" or "or") that
+    hold nothing but a number, up to the first that holds more. A slash pairs, it doesn't
+    list ("$3.00 / $15.00" for input and output)."""
+    found: set[str] = set()
+    for phrase in phrases[1:]:
+        if (
+            not (phrase.after_comma or phrase.joined_by)
+            or not phrase.quantities
+            or any(not k.startswith("#") and not any(c.isdigit() for c in k) for k in phrase.keys)
+        ):
+            break
+        found |= phrase.quantities
+    return found
+
+
 def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     """Why a number of the claim stands beside other things in the unit ("" if it doesn't):
     another number of the unit counts what it counts, in words more like the claim's ("8
@@ -283,6 +299,10 @@ def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     however many parts it has: "all-MiniLM-L6-v2 has 6 layers" is held by "has 6 layers" as
     much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors"."""
     unit_phrases = [p for c in unit.clauses for p in c.phrases]
+    # The numbers listed bare after a phrase share what it says ("Sizes: 135M, 360M, 1.7B").
+    listed = {
+        id(p): _listed_numbers(c.phrases[i:]) for c in unit.clauses for i, p in enumerate(c.phrases)
+    }
     # A claim's first word is a name when the unit writes it as one ("Llama 3's vocabulary").
     names = {stem(n) for n in claim.names | unit.names}
     for quantity in claim.quantities:
@@ -295,7 +315,7 @@ def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
         # number counts: "the Diamond subset has 198").
         aligned = _aligned_phrases(set(quantity.beside), unit_phrases, quantity.beside)
         nearest = _aligned_phrases(set(quantity.near), unit_phrases, quantity.near)
-        if any(f"#{number}" in p.keys for p in aligned + nearest):
+        if any(f"#{number}" in p.keys or number in listed[id(p)] for p in aligned + nearest):
             continue
         others = sorted({n for p in aligned for n in p.quantities})
         if others:
