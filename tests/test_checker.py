@@ -881,3 +881,20 @@ def test_numbers_listed_bare_after_a_label_share_what_it_says(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check("Hugging Face's SmolLM2 comes in 135M, 360M and 27B sizes.", SIZES, vectors)
     assert moved.verdict == CONTRADICTED, moved.reason
+
+
+CHINCHILLA = """- Chinchilla scaling laws for model and dataset size
+    - very large models may be over-parametrized and under-trained
+    - smaller models trained on more data could outperform large models
+    - compute optimal training datasize is ~20x the no of parameters
+"""
+
+
+def test_under_as_a_preposition_is_no_term_a_sibling_could_hold(vectors):
+    kept = check(
+        "Under the Chinchilla scaling laws, a compute-optimal training dataset is roughly 20 "
+        "times the number of parameters.",
+        CHINCHILLA,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
