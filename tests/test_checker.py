@@ -898,3 +898,34 @@ def test_under_as_a_preposition_is_no_term_a_sibling_could_hold(vectors):
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+STEPS = """- **Planning**: ask the model to write a plan first, then execute steps; re-plan when a step fails.
+- **Pipeline**: agent A's output is agent B's input.
+
+In practice, RAG works by first using the retriever to identify relevant documents from the
+knowledge base in response to a query. These retrieved pieces of information are then fed into
+the language model, which uses them to generate a response. This combined approach allows the
+language model to produce answers that are coherent and relevant.
+"""
+
+
+def test_steps_said_in_the_other_order_are_contradicted(vectors):
+    for reversed_claim, kept_claim in [
+        (
+            "For planning, the model should execute the steps first and write its plan afterwards.",
+            "For planning, the model should write a plan first and execute the steps afterwards.",
+        ),
+        (
+            # The order is told across two sentences: "first ..." and "... are then fed".
+            "In RAG, the language model first generates a response, and the retriever then "
+            "looks up relevant documents in the knowledge base.",
+            "In RAG, the retriever first looks up relevant documents in the knowledge base, and "
+            "the language model then generates a response from them.",
+        ),
+    ]:
+        judged = check(reversed_claim, STEPS, vectors)
+        assert judged.verdict == CONTRADICTED, (reversed_claim, judged.reason)
+        assert "other way round" in judged.reason
+        kept = check(kept_claim, STEPS, vectors)
+        assert kept.verdict == SUPPORTED, (kept_claim, kept.reason)

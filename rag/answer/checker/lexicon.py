@@ -131,6 +131,14 @@ IDIOMS = {
 #: ("instead of adding scores we fuse ranks" denies the adding, not the fusing).
 SUBJECT_PRONOUNS = frozenset("i we you they he she it this these".split())
 
+#: Words that put a step before the others ("write a plan first"), or after the one before
+#: ("then execute it", "execute it afterwards"); a new step opens at "then".
+FIRST_STEPS = frozenset("first firstly initially".split())
+LATER_STEPS = frozenset(
+    "then afterwards afterward later finally lastly subsequently second secondly third".split()
+)
+STEP_OPENERS = frozenset("then".split())
+
 #: Verbs of changing one thing into another, by stem: "converts A into B" runs from A to B.
 CHANGE_VERBS = frozenset("convert turn chang transform switch map".split())
 

@@ -14,6 +14,7 @@ A text is cut three ways, each for a rule (:mod:`rag.answer.checker.rules`):
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,9 +23,12 @@ from functools import lru_cache
 from rag.answer.checker.lexicon import (
     CHANGE_VERBS,
     DISTRIBUTIVES,
+    FIRST_STEPS,
     IDIOMS,
+    LATER_STEPS,
     RELATION_WORDS,
     STATEMENT_VERBS,
+    STEP_OPENERS,
     SUBJECT_PRONOUNS,
 )
 from rag.answer.checker.words import IDIOM, Token, all_words, initials, names, stem, tokenize
@@ -140,6 +144,9 @@ class Reading:
     quantities: list[Quantity]
     #: Each change "from A to B": the keys of A and of B.
     transitions: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    #: Each two steps it puts in order ("write a plan first, then execute"): the keys of the
+    #: earlier and of the later.
+    steps: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
 
     @property
     def keys(self) -> list[str]:
@@ -394,6 +401,45 @@ def _transitions(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[st
     return found
 
 
+# The keys of the step words themselves ("afterwards" is no part of a step).
+_SEQUENCE = frozenset(k for w in FIRST_STEPS | LATER_STEPS for k in _term_keys(tokenize(w)))
+
+
+def _steps(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """The steps a sentence puts in order, earlier and later, when a word says so ("write a
+    plan first, then execute the steps"; "execute the steps first and write the plan
+    afterwards"; "researcher, then writer, then reviewer"). Parts are cut at phrase and clause
+    breaks and before "then"; a part holding "first" comes before the parts beside it, one
+    holding "then", "afterwards", "later" or "finally" after the part before it."""
+    parts: list[tuple[list[Token], int]] = []  # (tokens, sign: -1 first, +1 later, 0 none)
+    last: Token | None = None
+    for token in tokens:
+        word = token.text.lower()
+        new = (
+            last is None
+            or token.phrase != last.phrase
+            or token.clause != last.clause
+            or word in STEP_OPENERS
+        )
+        if new:
+            parts.append(([], 0))
+        part, sign = parts[-1]
+        part.append(token)
+        if word in LATER_STEPS:
+            sign = 1
+        elif word in FIRST_STEPS and sign == 0:
+            sign = -1
+        parts[-1] = (part, sign)
+        last = token
+    found = []
+    for (first, first_sign), (second, second_sign) in itertools.pairwise(parts):
+        if first_sign == -1 or second_sign == 1:
+            earlier, later = _term_keys(first) - _SEQUENCE, _term_keys(second) - _SEQUENCE
+            if earlier and later:
+                found.append((earlier, later))
+    return found
+
+
 #: Readings remembered: the same passages come back for each sentence ``rag check`` checks.
 READINGS = 8192
 
@@ -421,4 +467,5 @@ def read(text: str) -> Reading:
         _modifiers(tokens),
         _quantities(tokens),
         _transitions(tokens),
+        _steps(tokens),
     )

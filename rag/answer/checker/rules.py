@@ -375,6 +375,20 @@ def transition_conflict(claim: Reading, unit: Reading) -> str:
     return ""
 
 
+def step_conflict(claim: Reading, unit: Reading) -> str:
+    """Two steps the claim puts in one order that the unit puts in the other ("" if none):
+    "execute the steps first and write the plan afterwards" against "write a plan first, then
+    execute steps". Each side must share a term with the unit's other side, and more with it
+    than with the unit's same side (the subject may be in both: "the model")."""
+    for ours_first, ours_then in claim.steps:
+        for theirs_first, theirs_then in unit.steps:
+            straight = len(ours_first & theirs_first) + len(ours_then & theirs_then)
+            crossed = len(ours_first & theirs_then) + len(ours_then & theirs_first)
+            if ours_first & theirs_then and ours_then & theirs_first and crossed > straight:
+                return "puts the steps the other way round"
+    return ""
+
+
 def modifier_conflict(claim: Reading, unit: Reading) -> str:
     """A term the claim qualifies one way ("fewer tokens") that the unit, speaking of the same
     thing, only qualifies the other way on the same scale ("more tokens"). What the unit says

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.answer.checker.lexicon import LATER_STEPS
 from rag.answer.checker.reading import Reading, read
 from rag.core import (
     GAP,
@@ -40,7 +41,9 @@ WRAPPED_LINE_CHARS = 60
 _BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,60}?)(?:\*\*|__)")
 _LABEL = re.compile(r"^([^:\n]{1,50}?)(?::\s|\s-\s|\s->\s)")
 # A sentence opening with a word that points back ("This optimizer ...", "These models ...").
-_POINTS_BACK = re.compile(r"(?:This|These|That|Those|Such|It|They|First|Then|Next|Finally)\b")
+_POINTS_BACK = re.compile(
+    r"(?:This|These|That|Those|Such|It|They|First|Second|Third|Then|Next|Finally|Lastly)\b"
+)
 # A list item opening with "i.e." says again what the item above it says ("- 1 petaflop/s-day:
 # ..." / "- ie, 8 V100 GPUs for 24 hrs").
 _RESTATES = re.compile(r"(?i)(?:i\.?e\.?|that is)[,:]?\s")
@@ -179,6 +182,9 @@ def passage_units(passage: Passage) -> list[Unit]:
             titles[first.block] = first.text
         headings = " ".join(first.headings) or section
         text = " ".join(s.text for s in group)
+        reading = read(_read_text(passage.body, group))
+        if points_back and before and before.block == first.block:
+            reading = _after(reading, before.reading)
         unit = Unit(
             passage.n,
             text,
@@ -188,7 +194,7 @@ def passage_units(passage: Passage) -> list[Unit]:
             first.block,
             headings,
             lead,
-            read(_read_text(passage.body, group)),
+            reading,
             read(" ".join(part for part in (headings, lead) if part)),
             label=_label(passage.body[first.start : group[-1].end], text),
             heading=first.heading,
@@ -196,6 +202,19 @@ def passage_units(passage: Passage) -> list[Unit]:
         units.append(unit)
     _give_keys(units)
     return units
+
+
+def _after(reading: Reading, before: Reading) -> Reading:
+    """The reading of a sentence that goes on from the one before with a step word ("These
+    pieces are then fed into the language model"): what it does comes after what the one
+    before does ("RAG works by first using the retriever ...")."""
+    if not any(t.text.lower() in LATER_STEPS for t in reading.tokens):
+        return reading
+    own, earlier = set(reading.terms), set(before.terms)
+    step = (frozenset(earlier - own), frozenset(own - earlier))
+    if not all(step):
+        return reading
+    return dataclasses.replace(reading, steps=[*reading.steps, step])
 
 
 def _label(raw: str, text: str) -> frozenset[str]:

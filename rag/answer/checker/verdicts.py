@@ -29,6 +29,7 @@ from rag.answer.checker.rules import (
     number_conflict,
     polarity_conflict,
     role_conflict,
+    step_conflict,
     transition_conflict,
 )
 from rag.answer.checker.units import Unit, source_units
@@ -194,6 +195,10 @@ def conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
         or comparison_conflict(claim, unit.reading, weights)
         or modifier_conflict(claim, unit.reading)
         or transition_conflict(claim, unit.reading)
+        # Steps the lead puts in order are what the unit goes on from ("These pieces are
+        # then fed into the model. This combined approach ...").
+        or step_conflict(claim, unit.reading)
+        or step_conflict(claim, unit.context_reading)
         or role_conflict(claim, unit.reading)
         or attribute_conflict(claim, unit.reading)
         or number_conflict(claim, unit.reading, weights)
