@@ -929,3 +929,24 @@ def test_steps_said_in_the_other_order_are_contradicted(vectors):
         assert "other way round" in judged.reason
         kept = check(kept_claim, STEPS, vectors)
         assert kept.verdict == SUPPORTED, (kept_claim, kept.reason)
+
+
+TOOLS = """# Agents and Tools
+
+Notes on letting a model *do* things: call functions, look things up, and work through multi-step
+tasks. The model never executes anything itself; it asks, and our code decides and executes.
+
+## Key takeaways
+
+- Tool calling = the model returns a function name plus JSON arguments; our code executes it.
+- Describe tools with clear descriptions and strict JSON Schemas.
+"""
+
+
+def test_a_unit_lacking_what_a_later_one_denies_does_not_support_it(vectors):
+    # The best aligned unit names calling functions but says nothing of who runs them.
+    denied = check("When a model uses tools, it runs the functions itself.", TOOLS, vectors)
+    assert denied.verdict == CONTRADICTED, denied.reason
+    assert "never executes" in denied.evidence[0].text
+    kept = check("When a model uses tools, our code runs the functions.", TOOLS, vectors)
+    assert kept.verdict == SUPPORTED, kept.reason

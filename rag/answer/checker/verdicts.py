@@ -187,8 +187,9 @@ def _share_with_synonyms(claim: Reading, candidate: Match, embed: Embed) -> floa
     return (len(candidate.held) + found) / total
 
 
-def conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
-    """Why the unit says otherwise than the claim ("" when no rule finds it does)."""
+def conflict(claim: Reading, unit: Unit, weights: Weights, numbers: bool = True) -> str:
+    """Why the unit says otherwise than the claim ("" when no rule finds it does); with
+    ``numbers`` False, numbers placed otherwise don't count."""
     return (
         negation_conflict(claim, unit.reading)
         or polarity_conflict(claim, unit.reading, weights)
@@ -201,7 +202,7 @@ def conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
         or step_conflict(claim, unit.context_reading)
         or role_conflict(claim, unit.reading)
         or attribute_conflict(claim, unit.reading)
-        or number_conflict(claim, unit.reading, weights)
+        or (numbers and number_conflict(claim, unit.reading, weights))
     )
 
 
@@ -242,7 +243,8 @@ def judge(
     contradiction: Judgement | None = None
     lacking = ""
     words = _words(claim_text)
-    for candidate in sources.matches(claim, vector, among):
+    candidates = sources.matches(claim, vector, among)
+    for i, candidate in enumerate(candidates):
         unit = candidate.unit
         if words and words in _words(unit.text):
             return Judgement(SUPPORTED, unit)  # the unit says it word for word
@@ -272,10 +274,38 @@ def judge(
             continue
         if contradiction is not None:
             break
+        denial = _denied_elsewhere(claim, candidate, candidates[i + 1 :], sources)
+        if denial is not None:
+            return denial
         return Judgement(SUPPORTED, unit)
     if contradiction is not None:
         return contradiction
     return Judgement(NOT_IN_NOTES, None, lacking or "no passage says this")
+
+
+#: A unit that says otherwise of what a supporting unit lacks holds at least this share.
+MIN_DENYING_SHARE = 0.5
+
+
+def _denied_elsewhere(
+    claim: Reading, support: Match, others: Sequence[Match], sources: SourceUnits
+) -> Judgement | None:
+    """A contradiction by a unit after ``support`` that holds what the claim says and
+    ``support`` lacks ("you get a copy of the weights", held by "You never get the weights"
+    where the unit that best names frontier models says nothing of weights)."""
+    lacking = {k for k in support.missing if k[:1] not in "#~" and sources.rare(k)}
+    if not lacking:
+        return None
+    for other in others:
+        if not lacking & other.held or other.share < MIN_DENYING_SHARE:
+            continue
+        if other.similarity < MIN_CONTRADICTING_SIMILARITY:
+            continue
+        # A number is placed by the unit that speaks of what it counts: the supporting one.
+        disagreement = conflict(claim, other.unit, sources.weights, numbers=False)
+        if disagreement:
+            return Judgement(CONTRADICTED, other.unit, f"[{other.unit.n}] {disagreement}")
+    return None
 
 
 class ClaimChecker:
