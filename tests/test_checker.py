@@ -950,3 +950,26 @@ def test_a_unit_lacking_what_a_later_one_denies_does_not_support_it(vectors):
     assert "never executes" in denied.evidence[0].text
     kept = check("When a model uses tools, our code runs the functions.", TOOLS, vectors)
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+GLOSSES = """- Claude 3 family: Haiku (fast, cheap), Sonnet (balanced), Opus (largest).
+- ReAct (Yao et al., 2022) popularised interleaving reasoning ("thought"), actions (tool calls)
+  and observations (tool results).
+"""
+
+
+def test_what_a_bracket_gives_one_name_given_to_another_is_contradicted(vectors):
+    swapped = check(
+        "In the Claude 3 family, Opus is the fast, cheap model and Haiku is the largest.",
+        GLOSSES,
+        vectors,
+    )
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    for claim in [
+        "In the Claude 3 family, Haiku is the fast, cheap model and Opus is the largest.",
+        # A citation in brackets glosses nothing; each thing named keeps its own gloss.
+        "ReAct made popular the interleaving of reasoning steps, tool-call actions and "
+        "observations of tool results.",
+    ]:
+        kept = check(claim, GLOSSES, vectors)
+        assert kept.verdict == SUPPORTED, (claim, kept.reason)

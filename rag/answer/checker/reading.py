@@ -144,6 +144,9 @@ class Reading:
     quantities: list[Quantity]
     #: Each change "from A to B": the keys of A and of B.
     transitions: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    #: Each word glossed by the aside after it ("Haiku (fast, cheap)"): the word's keys and
+    #: the aside's.
+    glosses: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
     #: Each two steps it puts in order ("write a plan first, then execute"): the keys of the
     #: earlier and of the later.
     steps: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
@@ -405,6 +408,26 @@ def _transitions(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[st
 _SEQUENCE = frozenset(k for w in FIRST_STEPS | LATER_STEPS for k in _term_keys(tokenize(w)))
 
 
+def _glosses(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Each word an aside in brackets glosses, with the aside: "Haiku (fast, cheap), Sonnet
+    (balanced), Opus (largest)" says which is fast and which is largest. A quotation glosses
+    nothing."""
+    found = []
+    for before, token in itertools.pairwise(tokens):
+        if token.bracketed and not before.aside and before.keys:
+            aside = [t for t in tokens if t.aside == token.aside]
+            if len(aside) == 1 and token.text.isupper():
+                continue  # an acronym names its head: "large language model (LLM)"
+            said = _term_keys(aside) | {f"~{t.direction[0]}" for t in aside if t.direction}
+            head = frozenset(k for k in before.keys if not k.startswith("#"))
+            # A citation ("Yao et al., 2022") glosses nothing.
+            if head and said and not any(k.startswith("#") for k in said):
+                found.append((head, frozenset(said), before.sentence))
+    # Glosses tell things apart where one sentence glosses several.
+    per_sentence = Counter(sentence for _, _, sentence in found)
+    return [(head, said) for head, said, sentence in found if per_sentence[sentence] > 1]
+
+
 def _steps(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]:
     """The steps a sentence puts in order, earlier and later, when a word says so ("write a
     plan first, then execute the steps"; "execute the steps first and write the plan
@@ -467,5 +490,6 @@ def read(text: str) -> Reading:
         _modifiers(tokens),
         _quantities(tokens),
         _transitions(tokens),
+        _glosses(tokens),
         _steps(tokens),
     )

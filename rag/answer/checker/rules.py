@@ -375,6 +375,22 @@ def transition_conflict(claim: Reading, unit: Reading) -> str:
     return ""
 
 
+def gloss_conflict(claim: Reading, unit: Reading) -> str:
+    """What the unit's bracket gives one thing that the claim gives another ("" if nothing):
+    "Opus is the fast, cheap model" against "Haiku (fast, cheap), Sonnet (balanced), Opus
+    (largest)". The claim names the one and not the other, and none of the one's own gloss."""
+    for tie in claim.ties:
+        named = [(head, gloss) for head, gloss in unit.glosses if head & tie]
+        # What the things the claim names are glossed with is theirs to say.
+        theirs = {k for head, gloss in named for k in head | gloss}
+        if not any(not gloss & tie for _, gloss in named):
+            continue
+        for other_head, other_gloss in unit.glosses:
+            if not other_head & tie and (other_gloss - theirs) & tie:
+                return "gives it what the notes give another"
+    return ""
+
+
 def step_conflict(claim: Reading, unit: Reading) -> str:
     """Two steps the claim puts in one order that the unit puts in the other ("" if none):
     "execute the steps first and write the plan afterwards" against "write a plan first, then

@@ -24,6 +24,7 @@ from rag.answer.checker.rules import (
     Weights,
     attribute_conflict,
     comparison_conflict,
+    gloss_conflict,
     modifier_conflict,
     negation_conflict,
     number_conflict,
@@ -201,6 +202,7 @@ def conflict(claim: Reading, unit: Unit, weights: Weights, numbers: bool = True)
         or step_conflict(claim, unit.reading)
         or step_conflict(claim, unit.context_reading)
         or role_conflict(claim, unit.reading)
+        or gloss_conflict(claim, unit.reading)
         or attribute_conflict(claim, unit.reading)
         or (numbers and number_conflict(claim, unit.reading, weights))
     )

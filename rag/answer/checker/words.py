@@ -139,6 +139,8 @@ class Token:
     compound: int = 0
     #: The quotation or bracketed aside it stands in, counted from 1 (0: none).
     aside: int = 0
+    #: Whether that aside is in brackets, not quotation marks.
+    bracketed: bool = False
     #: Opens what a colon introduces: a negation before the colon does not reach it.
     after_colon: bool = False
 
@@ -219,6 +221,7 @@ def tokenize(text: str) -> list[Token]:
         glued = tokens and start == last_end + 1 and text[last_end] == "-"
         token.compound = tokens[-1].compound if glued else len(tokens)
         token.aside = next((i for i, (a, b) in enumerate(asides, 1) if a < start < b), 0)
+        token.bracketed = token.aside > len(quoted)
         last_end = end
         tokens.append(token)
 
