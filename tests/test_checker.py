@@ -973,3 +973,30 @@ def test_what_a_bracket_gives_one_name_given_to_another_is_contradicted(vectors)
     ]:
         kept = check(claim, GLOSSES, vectors)
         assert kept.verdict == SUPPORTED, (claim, kept.reason)
+
+
+LIBRARIES = """- HuggingFace libraries
+    - hub
+    - datasets
+    - transformers
+    - peft (parameter, efficient fine tuning)
+    - trl (transformer reinforcement learning)
+    - accelerate (allows tranformers to run on distributed set-ups)
+"""
+
+
+def test_an_item_naming_a_thing_and_its_gloss_is_labelled_by_the_name(vectors):
+    swapped = check(
+        "In the HuggingFace libraries, accelerate is for parameter-efficient fine tuning, while "
+        "peft lets transformers run on distributed set-ups.",
+        LIBRARIES,
+        vectors,
+    )
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    kept = check(
+        "In the HuggingFace libraries, peft is for parameter-efficient fine tuning, while "
+        "accelerate lets transformers run on distributed set-ups.",
+        LIBRARIES,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

@@ -40,6 +40,8 @@ WRAPPED_LINE_CHARS = 60
 # A label opening a statement: bold, or a few words before a colon, a spaced dash or an arrow.
 _BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,60}?)(?:\*\*|__)")
 _LABEL = re.compile(r"^([^:\n]{1,50}?)(?::\s|\s-\s|\s->\s)")
+# A name glossed in brackets opening an item: "peft (parameter-efficient fine tuning)".
+_GLOSSED = re.compile(r"^\s*([\w\-./]+)\s+\([^()]+\)\s*$")
 # A sentence opening with a word that points back ("This optimizer ...", "These models ...").
 _POINTS_BACK = re.compile(
     r"(?:This|These|That|Those|Such|It|They|First|Second|Third|Then|Next|Finally|Lastly)\b"
@@ -219,7 +221,7 @@ def _after(reading: Reading, before: Reading) -> Reading:
 
 def _label(raw: str, text: str) -> frozenset[str]:
     """The keys of the label a unit opens with (empty when it opens with none)."""
-    match = _BOLD_LABEL.match(raw) or _LABEL.match(text)
+    match = _BOLD_LABEL.match(raw) or _LABEL.match(text) or _GLOSSED.match(text)
     if match is None or len(match.group(1).split()) > LABEL_WORDS:
         return frozenset()
     return frozenset(read(match.group(1)).terms)
