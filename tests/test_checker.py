@@ -1000,3 +1000,17 @@ def test_an_item_naming_a_thing_and_its_gloss_is_labelled_by_the_name(vectors):
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+SETTINGS = """Training is when you teach a model to do something. It does this by updating its internal
+settings - the parameters or weights of the model.
+"""
+
+
+def test_a_clause_naming_what_the_one_before_changes_is_read_with_it(vectors):
+    denied = check(
+        "During training, a model's parameters or weights are left unchanged.", SETTINGS, vectors
+    )
+    assert denied.verdict == CONTRADICTED, denied.reason
+    kept = check("During training, a model updates its parameters or weights.", SETTINGS, vectors)
+    assert kept.verdict == SUPPORTED, kept.reason

@@ -184,11 +184,17 @@ def polarity_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
             # what it says of it, on the claim's scale, is in the next. A clause of direction
             # words alone ("..., slower and pricier") says it of the unit's subject.
             terms = {k for k in clause.keys if not k.startswith(("~", "#"))}
+            # ... or in the one before it, when it names what that one speaks of ("by
+            # updating its internal settings - the parameters or weights of the model").
+            places = {i for i, o in enumerate(unit.clauses) if o in aligned}
             aligned = [
                 o
-                for o in unit.clauses
+                for i, o in enumerate(unit.clauses)
                 if _shared_scales(clause, o)
-                and ((naming and terms & o.keys) or all(k.startswith("~") for k in o.keys))
+                and (
+                    (naming and (terms & o.keys or i + 1 in places))
+                    or all(k.startswith("~") for k in o.keys)
+                )
             ] or aligned
         aligned = [
             other
