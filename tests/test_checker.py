@@ -1014,3 +1014,18 @@ def test_a_clause_naming_what_the_one_before_changes_is_read_with_it(vectors):
     assert denied.verdict == CONTRADICTED, denied.reason
     kept = check("During training, a model updates its parameters or weights.", SETTINGS, vectors)
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+MRR = """- **MRR** (mean reciprocal rank): average of 1 / rank of the first relevant chunk (0 if none).
+  First relevant at ranks 1, 2 and "not found" for three questions gives (1 + 0.5 + 0) / 3 = 0.5.
+"""
+
+
+def test_a_quantity_written_in_several_places_ties_nothing_to_anything(vectors):
+    kept = check(
+        "Mean reciprocal rank averages 1 divided by the rank of the first relevant chunk, "
+        "counting 0 when nothing relevant is found.",
+        MRR,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

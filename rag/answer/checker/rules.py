@@ -226,7 +226,11 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
     is read by what it ties (:attr:`Reading.ties`), the unit clause by clause."""
     claim_where = _places(claim.ties)
     unit_where = _places([c.keys for c in unit.clauses])
-    shared = [k for k in claim_where if k in unit_where]
+    # Quantities are placed by the number rules (a number written twice, "4096 x 4096", ties
+    # nothing); a number that is part of a name ("Level 2", "GPT-4o") is a thing like any.
+    named = {k for t in claim.tokens if not t.quantity for k in t.keys}
+    counts = {f"#{q.number}" for q in claim.quantities} - named
+    shared = [k for k in claim_where if k in unit_where and k not in counts]
     for i, first in enumerate(shared):
         for second in shared[i + 1 :]:
             together = claim_where[first] & claim_where[second]
@@ -235,7 +239,11 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
             for part, keys in enumerate(claim.ties):
                 if part in together:
                     continue
-                others = [k for k in keys if k in unit_where and not claim_where[k] & together]
+                others = [
+                    k
+                    for k in keys
+                    if k in unit_where and not claim_where[k] & together and k not in counts
+                ]
                 ours = _beside(first, others, unit_where)
                 theirs = _beside(second, others, unit_where)
                 # Two things: one other beside both is no swap ("domain" with the model
