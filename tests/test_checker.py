@@ -1029,3 +1029,21 @@ def test_a_quantity_written_in_several_places_ties_nothing_to_anything(vectors):
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+PRICES = """Prices per million tokens (input / output):
+- GPT-4o mini: $0.15 / $0.60
+- Claude 3.5 Sonnet: $3.00 / $15.00
+"""
+
+
+def test_cents_and_trailing_zeros_read_as_the_same_price(vectors):
+    kept = check(
+        "GPT-4o mini costs 15 cents per million input tokens and 60 cents per million output "
+        "tokens.",
+        PRICES,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check("GPT-4o mini costs 30 cents per million input tokens.", PRICES, vectors)
+    assert moved.verdict != SUPPORTED, moved.reason

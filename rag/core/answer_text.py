@@ -63,7 +63,8 @@ def numbers(text: str) -> list[str]:
     return found
 
 
-#: What a scale written after a number multiplies it by: "128k", "16.8M", "70B", "2 million".
+#: What a scale written after a number multiplies it by: "128k", "16.8M", "70B", "2 million",
+#: "15 cents".
 SCALES = {
     "k": 10**3,
     "thousand": 10**3,
@@ -74,6 +75,8 @@ SCALES = {
     "billion": 10**9,
     "t": 10**12,
     "trillion": 10**12,
+    # "15 cents" is $0.15.
+    "cents": Decimal("0.01"),
 }
 #: Numbers written as words (not "one": "one tokenizer for another model" counts nothing).
 NUMBER_WORDS = {

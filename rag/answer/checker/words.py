@@ -197,6 +197,11 @@ def _is_name_number(text: str, start: int, value: str) -> bool:
     return bool(before and short and not re.match(r"[\w.,%]|\s*percent", after))
 
 
+def _plain_number(number: str) -> str:
+    """A decimal without its trailing zeros ("$0.60" is 0.6, "15 cents" 0.15)."""
+    return number.rstrip("0").rstrip(".") if re.fullmatch(r"\d+\.\d+", number) else number
+
+
 def tokenize(text: str) -> list[Token]:
     """The tokens of ``text`` with their sentence, clause, phrase and tie numbers."""
     tokens: list[Token] = []
@@ -258,7 +263,7 @@ def tokenize(text: str) -> list[Token]:
             if _SCIENTIFIC.fullmatch(value):  # "1e-4" is 0.0001
                 keys = (f"#{format(Decimal(value).normalize(), 'f')}",)
             else:
-                keys = tuple(f"#{scaled(n, scale)}" for n in numbers(value))
+                keys = tuple(f"#{_plain_number(scaled(n, scale))}" for n in numbers(value))
             if suffix:
                 keys += (stem((value + suffix).lower()),)
             quantity = not _is_name_number(text, match.start(), value)
