@@ -1047,3 +1047,20 @@ def test_cents_and_trailing_zeros_read_as_the_same_price(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check("GPT-4o mini costs 30 cents per million input tokens.", PRICES, vectors)
     assert moved.verdict != SUPPORTED, moved.reason
+
+
+GQA = """- Grouped-query attention (GQA) shares each key/value head across several query heads.
+- Llama 3 8B has 32 query heads but only 8 KV heads.
+
+## Key takeaways
+
+- Multi-head attention runs several smaller attentions in parallel; GQA shares K/V heads to save
+  memory.
+"""
+
+
+def test_a_slash_inside_a_name_ties_its_parts_together(vectors):
+    kept = check(
+        "Grouped-query attention shares key/value heads in a way that saves memory.", GQA, vectors
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

@@ -249,7 +249,10 @@ def tokenize(text: str) -> list[Token]:
         elif kind == "colon":  # what follows says what it is: a negation stops there
             after_colon = True
         elif kind == "slash":
-            cut("phrase", "tie")
+            # "key/value heads" names one thing; "input / output" sets two side by side.
+            glued = match.start() > 0 and match.end() < len(text)
+            glued = glued and text[match.start() - 1].isalpha() and text[match.end()].isalpha()
+            cut("phrase") if glued else cut("phrase", "tie")
         elif kind == "plus":  # "4-bit NF4 base + bf16 LoRA adapters": two things, as "and"
             cut("phrase", "tie")
             joined_by = "plus"
