@@ -1064,3 +1064,13 @@ def test_a_slash_inside_a_name_ties_its_parts_together(vectors):
         "Grouped-query attention shares key/value heads in a way that saves memory.", GQA, vectors
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+def test_a_direction_the_supporting_unit_lacks_is_judged_by_the_unit_holding_it(vectors):
+    reversed_claim = check(
+        "Grouped-query attention shares key/value heads in a way that increases memory use.",
+        GQA,
+        vectors,
+    )
+    assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
+    assert "save memory" in reversed_claim.evidence[0].text

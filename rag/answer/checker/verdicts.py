@@ -293,9 +293,11 @@ def _denied_elsewhere(
     claim: Reading, support: Match, others: Sequence[Match], sources: SourceUnits
 ) -> Judgement | None:
     """A contradiction by a unit after ``support`` that holds what the claim says and
-    ``support`` lacks ("you get a copy of the weights", held by "You never get the weights"
-    where the unit that best names frontier models says nothing of weights)."""
-    lacking = {k for k in support.missing if k[:1] not in "#~" and sources.rare(k)}
+    ``support`` lacks, a rare term or a direction ("it runs the functions itself", denied by
+    "The model never executes anything itself" where the unit that best names functions says
+    nothing of who runs them; "GQA ... increases memory use" against "GQA shares K/V heads to
+    save memory")."""
+    lacking = {k for k in support.missing if k[:1] == "~" or (k[:1] != "#" and sources.rare(k))}
     if not lacking:
         return None
     for other in others:
