@@ -39,7 +39,7 @@ from rag.core import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, Claim, Evidence, Pas
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 #: Units the claim is judged against, best aligned first.
-CANDIDATES = 3
+CANDIDATES = 4
 #: A supporting unit holds at least this share of the claim's keys (terms, numbers, scales)...
 MIN_SHARE = 0.5
 #: ... and is at least this close in meaning (cosine).
