@@ -1074,3 +1074,18 @@ def test_a_direction_the_supporting_unit_lacks_is_judged_by_the_unit_holding_it(
     )
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
     assert "save memory" in reversed_claim.evidence[0].text
+
+
+RULE_OF_THUMB = """A rule of thumb for English: 1 token is roughly 0.75 words, so 100 tokens is about 75 words.
+"""
+
+
+def test_numbers_written_in_words_past_twelve_are_read(vectors):
+    kept = check(
+        "As a rough guide for English, a hundred tokens corresponds to roughly seventy-five words.",
+        RULE_OF_THUMB,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check("A hundred tokens corresponds to roughly sixty words.", RULE_OF_THUMB, vectors)
+    assert moved.verdict != SUPPORTED, moved.reason

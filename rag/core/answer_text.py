@@ -79,12 +79,23 @@ SCALES = {
     "cents": Decimal("0.01"),
 }
 #: Numbers written as words (not "one": "one tokenizer for another model" counts nothing).
-NUMBER_WORDS = {
-    word: str(value)
-    for value, word in enumerate(
-        "two three four five six seven eight nine ten eleven twelve".split(), start=2
-    )
-} | {"twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100"}
+NUMBER_WORDS = (
+    {
+        word: str(value)
+        for value, word in enumerate(
+            """two three four five six seven eight nine ten eleven twelve thirteen fourteen
+        fifteen sixteen seventeen eighteen nineteen""".split(),
+            start=2,
+        )
+    }
+    | {
+        word: str(10 * tens)
+        for tens, word in enumerate(
+            "twenty thirty forty fifty sixty seventy eighty ninety".split(), 2
+        )
+    }
+    | {"hundred": "100"}
+)
 
 
 def scaled(number: str, scale: str) -> str:

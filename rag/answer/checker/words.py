@@ -202,8 +202,22 @@ def _plain_number(number: str) -> str:
     return number.rstrip("0").rstrip(".") if re.fullmatch(r"\d+\.\d+", number) else number
 
 
+# A number written as two words joined by a dash: "seventy-five".
+_TENS_AND_UNITS = re.compile(
+    r"\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-"
+    r"(one|two|three|four|five|six|seven|eight|nine)\b",
+    re.IGNORECASE,
+)
+
+
+def _tens_and_units(match: re.Match) -> str:
+    tens, units = (NUMBER_WORDS[w.lower()] for w in match.groups())
+    return str(int(tens) + int(units))
+
+
 def tokenize(text: str) -> list[Token]:
     """The tokens of ``text`` with their sentence, clause, phrase and tie numbers."""
+    text = _TENS_AND_UNITS.sub(_tens_and_units, text)
     tokens: list[Token] = []
     place = {"sentence": 0, "clause": 0, "phrase": 0, "tie": 0}
     after_comma = False
