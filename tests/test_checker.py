@@ -1089,3 +1089,20 @@ def test_numbers_written_in_words_past_twelve_are_read(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check("A hundred tokens corresponds to roughly sixty words.", RULE_OF_THUMB, vectors)
     assert moved.verdict != SUPPORTED, moved.reason
+
+
+GGUF_TYPES = """- GGUF files run through llama.cpp, Ollama and LM Studio; Q4_K_M is the common default, Q8_0 is
+near-lossless, Q4_0 is the older, lossier 4-bit type.
+"""
+
+
+def test_a_short_clause_with_a_verb_of_its_own_is_a_statement_not_a_list_item(vectors):
+    swapped = check(
+        "Among the GGUF quant types, Q8_0 is the common default, while Q4_K_M is the one "
+        "described as near-lossless.",
+        GGUF_TYPES,
+        vectors,
+    )
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    kept = check("Q4_K_M is the common default and Q8_0 is near-lossless.", GGUF_TYPES, vectors)
+    assert kept.verdict == SUPPORTED, kept.reason

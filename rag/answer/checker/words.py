@@ -27,6 +27,7 @@ from rag.answer.checker.lexicon import (
     JOINING_WORDS,
     META,
     NEGATIONS,
+    STATEMENT_VERBS,
 )
 from rag.core import (
     NUMBER_WORDS,
@@ -377,7 +378,9 @@ def _merge_list_items(tokens: list[Token]) -> None:
         same_sentence = members[0].sentence == by_clause[previous][-1].sentence
         # A piece that points a way or denies says something of its own: "works with any
         # model" is a clause, "classification and RAG answers" an item.
-        says = any(t.direction or t.negation for t in members)
+        # A verb of being or having makes it a statement too ("Q4_K_M is the common default,
+        # Q8_0 is near-lossless").
+        says = any(t.direction or t.negation or t.text.lower() in STATEMENT_VERBS for t in members)
         if members[0].after_comma and same_sentence and not says and len(keys) <= LIST_ITEM_KEYS:
             merged_into[current] = merged_into.get(previous, previous)
     for token in tokens:
