@@ -1106,3 +1106,24 @@ def test_a_short_clause_with_a_verb_of_its_own_is_a_statement_not_a_list_item(ve
     assert swapped.verdict == CONTRADICTED, swapped.reason
     kept = check("Q4_K_M is the common default and Q8_0 is near-lossless.", GGUF_TYPES, vectors)
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+PRECISIONS = """- bf16 (brain float): 1 sign, 8 exponent, 7 mantissa bits. Same range as fp32 with less
+  precision; the standard on modern GPUs.
+- **Gradient checkpointing** trades about 20-30 percent speed for much less activation memory.
+"""
+
+
+def test_much_after_a_direction_says_how_much_and_give_up_points_no_way(vectors):
+    for claim in [
+        "Turning on gradient checkpointing saves a lot of activation memory at the cost of "
+        "roughly 20 to 30 percent of training speed.",
+        "bf16 keeps the same numeric range as fp32 but gives up some precision, and it has "
+        "become the standard format on modern GPUs.",
+    ]:
+        kept = check(claim, PRECISIONS, vectors)
+        assert kept.verdict == SUPPORTED, (claim, kept.reason)
+    reversed_claim = check(
+        "Gradient checkpointing uses much more activation memory.", PRECISIONS, vectors
+    )
+    assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason

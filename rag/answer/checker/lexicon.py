@@ -122,6 +122,11 @@ IDIOMS = {
     "instead of": "not",
     "in place of": "not",
     "a lot of": "much",
+    # "gives up some precision" loses it: "up" points no way.
+    "give up": "lose",
+    "gives up": "loses",
+    "gave up": "lost",
+    "giving up": "losing",
     "a couple of": "two",
     "lots of": "many",
     "inversely proportional": "inverse",
@@ -141,6 +146,10 @@ STEP_OPENERS = frozenset("then".split())
 
 #: Verbs of changing one thing into another, by stem: "converts A into B" runs from A to B.
 CHANGE_VERBS = frozenset("convert turn chang transform switch map".split())
+
+#: Direction words that may only say how much of another direction there is ("saves much
+#: memory", "much less memory").
+INTENSIFIERS = frozenset("much many".split())
 
 #: Words that open a new subject after "and" ("... and each call is unique").
 DISTRIBUTIVES = frozenset("each every".split())

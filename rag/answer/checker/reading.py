@@ -25,6 +25,7 @@ from rag.answer.checker.lexicon import (
     DISTRIBUTIVES,
     FIRST_STEPS,
     IDIOMS,
+    INTENSIFIERS,
     LATER_STEPS,
     RELATION_WORDS,
     STATEMENT_VERBS,
@@ -299,6 +300,10 @@ def _modifiers(tokens: list[Token]) -> list[Modifier]:
     found = []
     for i, token in enumerate(tokens):
         if not token.direction or token.text.lower() in RELATION_WORDS:
+            continue
+        # "saves much memory": "much" says how much is saved, not how much memory there is.
+        after = i and tokens[i - 1].direction and tokens[i - 1].phrase == token.phrase
+        if after and token.text.lower() in INTENSIFIERS:
             continue
         for other in tokens[i + 1 : i + 1 + MODIFIER_REACH]:
             if other.phrase != token.phrase or other.direction:
