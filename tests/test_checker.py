@@ -1127,3 +1127,18 @@ def test_much_after_a_direction_says_how_much_and_give_up_points_no_way(vectors)
         "Gradient checkpointing uses much more activation memory.", PRECISIONS, vectors
     )
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
+
+
+SHOTS = """- Zero shot prompting - You don't give an example, LLM figure all the things on its own
+- One shot prompting - You give an example with the question in the prompt
+"""
+
+
+def test_at_all_after_a_negation_points_no_way(vectors):
+    kept = check(
+        "With zero-shot prompting you include no example at all and the LLM has to work "
+        "everything out by itself.",
+        SHOTS,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

@@ -101,6 +101,8 @@ RELATION_WORDS = frozenset("successor predecessor before after".split())
 #: longer" is a negation, "inversely proportional" one direction.
 IDIOMS = {
     "at least": "",
+    # "no example at all" is no example: "all" there points no way.
+    "at all": "",
     "at most": "",
     "or more": "",
     "or less": "",
