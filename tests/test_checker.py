@@ -1142,3 +1142,19 @@ def test_at_all_after_a_negation_points_no_way(vectors):
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+KV_BUDGET = """Real usage is higher: add roughly 10-20 percent for quantization scales and buffers, plus the
+KV cache, which grows with context length and batch size.
+"""
+
+
+def test_things_said_to_move_the_other_way_together_are_contradicted(vectors):
+    reversed_claim = check(
+        "On top of the weights, the KV cache shrinks as context length and batch size grow.",
+        KV_BUDGET,
+        vectors,
+    )
+    assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
+    kept = check("The KV cache grows as context length and batch size grow.", KV_BUDGET, vectors)
+    assert kept.verdict == SUPPORTED, kept.reason

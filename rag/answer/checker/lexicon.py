@@ -153,6 +153,10 @@ CHANGE_VERBS = frozenset("convert turn chang transform switch map".split())
 #: memory", "much less memory").
 INTENSIFIERS = frozenset("much many".split())
 
+#: Words joining a thing that moves to what it moves with ("grows with context length",
+#: "shrinks as the context grows").
+COVARYING = frozenset("with as".split())
+
 #: Words that open a new subject after "and" ("... and each call is unique").
 DISTRIBUTIVES = frozenset("each every".split())
 

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from rag.answer.checker.lexicon import (
     CHANGE_VERBS,
+    COVARYING,
     DISTRIBUTIVES,
     FIRST_STEPS,
     IDIOMS,
@@ -148,6 +149,10 @@ class Reading:
     #: Each word glossed by the aside after it ("Haiku (fast, cheap)"): the word's keys and
     #: the aside's.
     glosses: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    #: Each thing said to move with another ("memory grows with context length", "the cache
+    #: shrinks as the context grows"): the keys of the one, of the other, and +1 when they
+    #: move the same way, -1 when opposite ways.
+    covariations: list[tuple[frozenset[str], frozenset[str], int]] = field(default_factory=list)
     #: Each two steps it puts in order ("write a plan first, then execute"): the keys of the
     #: earlier and of the later.
     steps: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
@@ -433,6 +438,33 @@ def _glosses(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]
     return [(head, said) for head, said, sentence in found if per_sentence[sentence] > 1]
 
 
+def _covariations(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str], int]]:
+    """Each "A grows with B" or "A shrinks as B grows" of a clause: a direction word right
+    before "with" or "as", the terms before it (A) and after (B), and the sign of the second
+    direction word, if any, after the connector (none: B grows)."""
+    found = []
+    for i, token in enumerate(tokens):
+        # "with" joins phrases and is no token: the token after it carries it.
+        joined = token.joined_by in COVARYING
+        if not (token.text.lower() in COVARYING or joined) or i == 0:
+            continue
+        moving = [t for t in tokens[max(0, i - 2) : i] if t.direction and t.clause == token.clause]
+        if not moving:
+            continue
+        clause = [t for t in tokens if t.clause == token.clause]
+        before = [t for t in clause if tokens.index(t) < tokens.index(moving[-1])]
+        if not _term_keys(before) and clause[0] is not tokens[0]:
+            # "the KV cache, which grows with ...": what moves is what the clause before ends on.
+            last = tokens[tokens.index(clause[0]) - 1]
+            before = [t for t in tokens if t.clause == last.clause and t.phrase == last.phrase]
+        after = [t for t in clause if tokens.index(t) >= i + (not joined)]
+        then = next((t.direction[1] for t in after if t.direction), 1)
+        one, other = _term_keys(before), _term_keys(after)
+        if one and other:
+            found.append((one, other, moving[-1].direction[1] * then))
+    return found
+
+
 def _steps(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]:
     """The steps a sentence puts in order, earlier and later, when a word says so ("write a
     plan first, then execute the steps"; "execute the steps first and write the plan
@@ -496,5 +528,6 @@ def read(text: str) -> Reading:
         _quantities(tokens),
         _transitions(tokens),
         _glosses(tokens),
+        _covariations(tokens),
         _steps(tokens),
     )

@@ -405,6 +405,17 @@ def gloss_conflict(claim: Reading, unit: Reading) -> str:
     return ""
 
 
+def covariation_conflict(claim: Reading, unit: Reading) -> str:
+    """Two things the claim says move one way together that the unit says move the other way
+    ("" if none): "the KV cache shrinks as the context grows" against "the KV cache, which
+    grows with context length"."""
+    for ours_one, ours_other, ours in claim.covariations:
+        for theirs_one, theirs_other, theirs in unit.covariations:
+            if ours_one & theirs_one and ours_other & theirs_other and ours != theirs:
+                return "says they move the other way"
+    return ""
+
+
 def step_conflict(claim: Reading, unit: Reading) -> str:
     """Two steps the claim puts in one order that the unit puts in the other ("" if none):
     "execute the steps first and write the plan afterwards" against "write a plan first, then

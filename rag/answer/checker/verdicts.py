@@ -24,6 +24,7 @@ from rag.answer.checker.rules import (
     Weights,
     attribute_conflict,
     comparison_conflict,
+    covariation_conflict,
     gloss_conflict,
     modifier_conflict,
     negation_conflict,
@@ -199,6 +200,7 @@ def conflict(claim: Reading, unit: Unit, weights: Weights, numbers: bool = True)
         or transition_conflict(claim, unit.reading)
         # Steps the lead puts in order are what the unit goes on from ("These pieces are
         # then fed into the model. This combined approach ...").
+        or covariation_conflict(claim, unit.reading)
         or step_conflict(claim, unit.reading)
         or step_conflict(claim, unit.context_reading)
         or role_conflict(claim, unit.reading)
