@@ -1158,3 +1158,19 @@ def test_things_said_to_move_the_other_way_together_are_contradicted(vectors):
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
     kept = check("The KV cache grows as context length and batch size grow.", KV_BUDGET, vectors)
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+KNOWLEDGE_BASE = """Knowledge Base
+The knowledge base in RAG is a specialized and mutable repository of information. Unlike the
+static data encoded in the weights of a pre-trained model, it can be updated at any time.
+"""
+
+
+def test_a_unit_holding_as_much_as_support_needs_may_say_otherwise(vectors):
+    denied = check(
+        "In RAG, the knowledge base is a static, immutable store that cannot be updated after it "
+        "is built.",
+        KNOWLEDGE_BASE,
+        vectors,
+    )
+    assert denied.verdict == CONTRADICTED, denied.reason

@@ -56,8 +56,10 @@ HOLDING_SHARE = 0.8
 #: "model" or "use" in a unit of every three).
 SUBJECT_UNITS = 2
 SUBJECT_SHARE = 0.15
-#: A unit that says otherwise contradicts the claim when it holds this share of its keys...
-MIN_CONTRADICTING_SHARE = 0.6
+#: A unit that says otherwise contradicts the claim when it holds this share of its keys, as
+#: much as a supporting one must hold (a unit holding half of "the knowledge base is a static
+#: store that cannot be updated" and saying it is mutable speaks of it)...
+MIN_CONTRADICTING_SHARE = MIN_SHARE
 #: ... and is this close in meaning.
 MIN_CONTRADICTING_SIMILARITY = 0.5
 
