@@ -1174,3 +1174,16 @@ def test_a_unit_holding_as_much_as_support_needs_may_say_otherwise(vectors):
         vectors,
     )
     assert denied.verdict == CONTRADICTED, denied.reason
+
+
+FP16 = """- **fp16**: 1 sign, 5 exponent, 10 mantissa bits. Maximum value 65,504, so activations can
+  overflow.
+- **bf16**: 1 sign, 8 exponent, 7 mantissa bits. Same range as fp32 with less precision.
+"""
+
+
+def test_a_number_in_a_later_sentence_of_an_item_belongs_to_what_its_label_names(vectors):
+    kept = check("Since fp16 tops out at 65,504, activations can overflow.", FP16, vectors)
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check("fp16 has 8 exponent bits.", FP16, vectors)
+    assert moved.verdict == CONTRADICTED, moved.reason

@@ -304,7 +304,9 @@ def _listed_numbers(phrases: list[Phrase]) -> set[str]:
     return found
 
 
-def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
+def number_conflict(
+    claim: Reading, unit: Reading, weights: Weights, label: frozenset[str] = frozenset()
+) -> str:
     """Why a number of the claim stands beside other things in the unit ("" if it doesn't):
     another number of the unit counts what it counts, in words more like the claim's ("8
     heads of 64 dimensions" against "64 heads"), or the unit's phrases holding most of the
@@ -312,10 +314,21 @@ def number_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     "truncates input at 256 word pieces"). A name is one word
     however many parts it has: "all-MiniLM-L6-v2 has 6 layers" is held by "has 6 layers" as
     much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors"."""
-    unit_phrases = [p for c in unit.clauses for p in c.phrases]
+    # Each phrase speaks of what the unit's label names too ("**fp16**: 1 sign, ... Maximum
+    # value 65,504": the maximum is fp16's).
+    unit_phrases = [
+        dataclasses.replace(p, keys=p.keys | label) if label else p
+        for c in unit.clauses
+        for p in c.phrases
+    ]
     # The numbers listed bare after a phrase share what it says ("Sizes: 135M, 360M, 1.7B").
     listed = {
-        id(p): _listed_numbers(c.phrases[i:]) for c in unit.clauses for i, p in enumerate(c.phrases)
+        id(phrase): _listed_numbers(c.phrases[i:])
+        for phrase, (c, i) in zip(
+            unit_phrases,
+            [(c, i) for c in unit.clauses for i in range(len(c.phrases))],
+            strict=True,
+        )
     }
     # A claim's first word is a name when the unit writes it as one ("Llama 3's vocabulary").
     names = {stem(n) for n in claim.names | unit.names}

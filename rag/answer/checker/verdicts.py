@@ -208,7 +208,7 @@ def conflict(claim: Reading, unit: Unit, weights: Weights, numbers: bool = True)
         or role_conflict(claim, unit.reading)
         or gloss_conflict(claim, unit.reading)
         or attribute_conflict(claim, unit.reading)
-        or (numbers and number_conflict(claim, unit.reading, weights))
+        or (numbers and number_conflict(claim, unit.reading, weights, unit.label))
     )
 
 
