@@ -1187,3 +1187,19 @@ def test_a_number_in_a_later_sentence_of_an_item_belongs_to_what_its_label_names
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check("fp16 has 8 exponent bits.", FP16, vectors)
     assert moved.verdict == CONTRADICTED, moved.reason
+
+
+D_MODEL = """The original paper used d_model = 512 with 8 heads of 64 dimensions each.
+"""
+
+
+def test_an_identifier_is_read_by_its_words_too(vectors):
+    kept = check(
+        "The original transformer had a model dimension of 512 split across 8 heads of 64 "
+        "dimensions each.",
+        D_MODEL,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check("The original transformer had a model dimension of 64.", D_MODEL, vectors)
+    assert moved.verdict == CONTRADICTED, moved.reason

@@ -323,6 +323,10 @@ def tokenize(text: str) -> list[Token]:
                 # "HuggingFace" holds "Hugging Face": a word joined in camel case is also
                 # read by its parts.
                 parts = [word, *_CAMEL.split(word)] if _CAMEL.search(word) else [word]
+                # "d_model" speaks of the model's dimension: an identifier is read by its
+                # words too (written whole, it is still a name: "lora_alpha").
+                if "_" in word:
+                    parts += [part for part in word.split("_") if len(part) > 2]
                 keys = tuple(dict.fromkeys(k for k in map(_term_key, map(str.lower, parts)) if k))
                 if _LETTER_NAME.fullmatch(word) and not (word in "AI" and _opens(text, match)):
                     keys = (word.lower(),)  # "top K", "top P", "B ... and A with zeros"
