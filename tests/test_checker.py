@@ -1203,3 +1203,19 @@ def test_an_identifier_is_read_by_its_words_too(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check("The original transformer had a model dimension of 64.", D_MODEL, vectors)
     assert moved.verdict == CONTRADICTED, moved.reason
+
+
+FACTOR = """For example, switching from FP32 (32 bits per parameter) to INT8 (8 bits per parameter) can
+reduce the model size by a factor of four.
+"""
+
+
+def test_a_number_that_counts_nothing_after_it_measures_what_is_named_before_it(vectors):
+    moved = check(
+        "Switching from FP32 to INT8 can shrink a model by a factor of eight.", FACTOR, vectors
+    )
+    assert moved.verdict == CONTRADICTED, moved.reason
+    kept = check(
+        "Switching from FP32 to INT8 can shrink a model by a factor of four.", FACTOR, vectors
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

@@ -375,6 +375,14 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
             ):
                 break
             counted.update(k for k in other.keys if not k.startswith("#"))
+        if not counted:
+            # Nothing after it: what it measures is named just before ("a factor of eight").
+            for other in reversed(tokens[max(0, i - COUNTED_WORDS) : i]):
+                if other.phrase != token.phrase or other.quantity:
+                    break
+                counted.update(k for k in other.keys if not k.startswith("#"))
+                if counted:
+                    break
         found.extend(
             Quantity(key[1:], beside, near, frozenset(counted))
             for key in token.keys
