@@ -1219,3 +1219,29 @@ def test_a_number_that_counts_nothing_after_it_measures_what_is_named_before_it(
         "Switching from FP32 to INT8 can shrink a model by a factor of four.", FACTOR, vectors
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+QKV = """Attention lets each token build its representation by looking at other tokens and deciding how
+much each one matters. Every token vector is projected into three vectors:
+
+- **Query (Q)**: what this token is looking for.
+- **Key (K)**: what this token offers to others.
+- **Value (V)**: the information it passes on if selected.
+"""
+
+
+def test_a_swap_between_two_items_the_claim_names_each_in_a_part_is_contradicted(vectors):
+    swapped = check(
+        "In attention, the key vector represents what a token is looking for, and the query "
+        "represents what it offers to other tokens.",
+        QKV,
+        vectors,
+    )
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    kept = check(
+        "In attention, the query represents what a token is looking for, and the key "
+        "represents what it offers to other tokens.",
+        QKV,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

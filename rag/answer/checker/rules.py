@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer.checker.align import held
 from rag.answer.checker.lexicon import CLAUSE_WORDS, RELATIONAL_SCALES
@@ -224,8 +224,15 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
     for knowledge and RAG for format"), while the unit keeps a and b apart and ties a to one
     of c, d, and b to one of them ("fine-tune for format; use RAG for knowledge"). The claim
     is read by what it ties (:attr:`Reading.ties`), the unit clause by clause."""
+    return parts_conflict(claim, [c.keys for c in unit.clauses])
+
+
+def parts_conflict(claim: Reading, parts: Sequence[Iterable[str]]) -> str:
+    """:func:`role_conflict` against the keys of some parts of a source: a unit's clauses, or
+    the items of one list ("Query (Q): what this token is looking for" / "Key (K): what this
+    token offers to others")."""
     claim_where = _places(claim.ties)
-    unit_where = _places([c.keys for c in unit.clauses])
+    unit_where = _places([set(p) for p in parts])
     # Quantities are placed by the number rules (a number written twice, "4096 x 4096", ties
     # nothing); a number that is part of a name ("Level 2", "GPT-4o") is a thing like any.
     named = {k for t in claim.tokens if not t.quantity for k in t.keys}

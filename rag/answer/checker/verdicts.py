@@ -29,13 +29,14 @@ from rag.answer.checker.rules import (
     modifier_conflict,
     negation_conflict,
     number_conflict,
+    parts_conflict,
     polarity_conflict,
     role_conflict,
     step_conflict,
     transition_conflict,
 )
 from rag.answer.checker.units import Unit, source_units
-from rag.core import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, Claim, Evidence, Passage
+from rag.core import CONTRADICTED, ITEM, NOT_IN_NOTES, SUPPORTED, Claim, Evidence, Passage
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -283,6 +284,9 @@ def judge(
         denial = _denied_elsewhere(claim, candidate, candidates[i + 1 :], sources)
         if denial is not None:
             return denial
+        swap = _swapped_across_items(claim, unit, sources)
+        if swap:
+            return Judgement(CONTRADICTED, unit, f"[{unit.n}] {swap}")
         return Judgement(SUPPORTED, unit)
     if contradiction is not None:
         return contradiction
@@ -314,6 +318,29 @@ def _denied_elsewhere(
         if disagreement:
             return Judgement(CONTRADICTED, other.unit, f"[{other.unit.n}] {disagreement}")
     return None
+
+
+def _swapped_across_items(claim: Reading, unit: Unit, sources: SourceUnits) -> str:
+    """A swap between the items of the list ``unit`` is in ("the key represents what a token
+    is looking for, and the query what it offers", against "Query (Q): what this token is
+    looking for" / "Key (K): what this token offers to others"), each item read with its
+    label ("" when there is none)."""
+    if unit.kind != ITEM:
+        return ""
+    # The items whose labels the claim names: a swap between them gives one's to the other.
+    terms = set(claim.terms)
+    items = [
+        u
+        for u in sources.units
+        if u.n == unit.n and u.block == unit.block and u.label and u.label & terms
+    ]
+    if len(items) < 2 or unit not in items:
+        return ""
+    # ... each in a part of its own ("X is A, and Y is B").
+    named = [{i for i, u in enumerate(items) if u.label & tie} for tie in claim.ties]
+    if sum(len(n) == 1 for n in named) < 2 or len(set().union(*named)) < 2:
+        return ""
+    return parts_conflict(claim, [set(u.reading.keys) | u.label for u in items])
 
 
 class ClaimChecker:
