@@ -1245,3 +1245,18 @@ def test_a_swap_between_two_items_the_claim_names_each_in_a_part_is_contradicted
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+VENV = """- Run `python3.11 -m venv llms`. Python 3.11 is the only compartible one at the moment (August 2025).
+- Run `pip install -r requirements.txt` to install requirements.
+"""
+
+
+def test_a_term_the_notes_misspell_is_held(vectors):
+    kept = check(
+        "According to the notes, Python 3.11 was the only compatible Python version as of "
+        "August 2025.",
+        VENV,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -167,6 +168,31 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
     return None
 
 
+#: A claim's term is held by a unit's word this alike letter by letter (difflib's ratio), of
+#: at least :data:`TYPO_LETTERS` letters and the same first letter: a learner's typo
+#: ("compartible", "availabe", "tranformers").
+TYPO_LIKENESS = 0.85
+TYPO_LETTERS = 5
+
+
+def _share_with_typos(claim: Reading, candidate: Match) -> float:
+    """The share of the claim's keys the unit holds, counting a term the unit misspells as
+    held. Only a term, never a name or a number."""
+    words = [k for k in candidate.unit.keys if len(k) >= TYPO_LETTERS and k[0].isalpha()]
+    found = sum(
+        1
+        for key in candidate.missing
+        if len(key) >= TYPO_LETTERS
+        and key[0].isalpha()
+        and key not in claim.names
+        and any(
+            w[0] == key[0] and SequenceMatcher(None, key, w).ratio() >= TYPO_LIKENESS for w in words
+        )
+    )
+    total = len(candidate.held) + len(candidate.missing)
+    return (len(candidate.held) + found) / total if total else 1.0
+
+
 def _share_with_synonyms(claim: Reading, candidate: Match, embed: Embed) -> float:
     """The share of the claim's keys the unit holds, counting a term the unit words otherwise
     (:data:`SYNONYM_SIMILARITY`) as held. Names and numbers must be there as written."""
@@ -277,7 +303,7 @@ def judge(
         if share < MIN_SHARE and candidate.similarity >= MIN_SIMILARITY:
             share = _share_with_synonyms(claim, candidate, sources.embed)
         close = share >= MIN_SHARE and candidate.similarity >= MIN_SIMILARITY
-        if not close and candidate.share < HOLDING_SHARE:
+        if not close and _share_with_typos(claim, candidate) < HOLDING_SHARE:
             continue
         if contradiction is not None:
             break
