@@ -1260,3 +1260,17 @@ def test_a_term_the_notes_misspell_is_held(vectors):
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+OLLAMA = """- Visit ollama.com and install! Follow http://localhost:11434/ to find a message "Ollama is running".
+- Otherwise, run `ollama serve`.
+"""
+
+
+def test_a_negation_in_a_condition_denies_nothing(vectors):
+    kept = check(
+        "If Ollama isn't already running, it can be started with the ollama serve command.",
+        OLLAMA,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

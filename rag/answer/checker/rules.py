@@ -147,7 +147,14 @@ def negation_conflict(claim: Reading, unit: Reading) -> str:
     for before, phrase in itertools.pairwise(phrases):
         if phrase.negation and not phrase.keys:
             unit_negated |= before.affirmed
-    claim_phrases = [_unprefixed(p) for c in claim.clauses for p in c.phrases]
+    # A condition asserts nothing: "if Ollama isn't already running, start it with ollama
+    # serve" does not deny that Ollama runs.
+    claim_phrases = [
+        _unprefixed(p)
+        for c in claim.clauses
+        if not c.text.lower().startswith("if ")
+        for p in c.phrases
+    ]
     claim_negated = {t for p in claim_phrases for t in p.negated}
     claim_affirmed = {t for p in claim_phrases for t in p.affirmed}
     # What a change starts from is no longer there: "converts FP32 values into INT8" does not
