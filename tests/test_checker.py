@@ -1274,3 +1274,18 @@ def test_a_negation_in_a_condition_denies_nothing(vectors):
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+FUSION = """BM25 scores and cosine similarities are on different scales, so instead of adding scores we fuse
+**ranks**.
+"""
+
+
+def test_a_fronted_because_clause_is_a_statement_apart_from_the_main_one(vectors):
+    kept = check(
+        "Because BM25 scores and cosine similarities sit on different scales, hybrid search "
+        "fuses the ranks rather than adding the scores together.",
+        FUSION,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

@@ -157,6 +157,9 @@ INTENSIFIERS = frozenset("much many".split())
 #: "shrinks as the context grows").
 COVARYING = frozenset("with as".split())
 
+#: Words opening a clause that comes before the sentence's own statement ("Because A, B").
+SUBORDINATORS = frozenset("because since although though as if when once".split())
+
 #: Words that open a new subject after "and" ("... and each call is unique").
 DISTRIBUTIVES = frozenset("each every".split())
 

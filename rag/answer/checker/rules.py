@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer.checker.align import held
-from rag.answer.checker.lexicon import CLAUSE_WORDS, RELATIONAL_SCALES
+from rag.answer.checker.lexicon import CLAUSE_WORDS, RELATIONAL_SCALES, SUBORDINATORS
 from rag.answer.checker.reading import Clause, Comparison, Phrase, Quantity, Reading
 from rag.answer.checker.words import stem
 
@@ -234,11 +234,25 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
     return parts_conflict(claim, [c.keys for c in unit.clauses])
 
 
+def _claim_parts(claim: Reading) -> list[set[str]]:
+    """What the claim ties together, a tie cut where a clause it opens with "because", "since",
+    "although" ... ends ("Because A and B sit on different scales, hybrid search fuses the
+    ranks": the scales and the ranks are two statements)."""
+    tokens = claim.tokens
+    fronted = bool(tokens) and tokens[0].text.lower() in SUBORDINATORS
+    first_clause = tokens[0].clause if tokens else 0
+    parts: dict[tuple[int, bool], set[str]] = {}
+    for token in tokens:
+        keys = set(token.keys) | ({f"~{token.direction[0]}"} if token.direction else set())
+        parts.setdefault((token.tie, fronted and token.clause == first_clause), set()).update(keys)
+    return [keys for keys in parts.values() if keys]
+
+
 def parts_conflict(claim: Reading, parts: Sequence[Iterable[str]]) -> str:
     """:func:`role_conflict` against the keys of some parts of a source: a unit's clauses, or
     the items of one list ("Query (Q): what this token is looking for" / "Key (K): what this
     token offers to others")."""
-    claim_where = _places(claim.ties)
+    claim_where = _places(_claim_parts(claim))
     unit_where = _places([set(p) for p in parts])
     # Quantities are placed by the number rules (a number written twice, "4096 x 4096", ties
     # nothing); a number that is part of a name ("Level 2", "GPT-4o") is a thing like any.
@@ -250,7 +264,7 @@ def parts_conflict(claim: Reading, parts: Sequence[Iterable[str]]) -> str:
             together = claim_where[first] & claim_where[second]
             if not together or unit_where[first] & unit_where[second]:
                 continue
-            for part, keys in enumerate(claim.ties):
+            for part, keys in enumerate(_claim_parts(claim)):
                 if part in together:
                     continue
                 others = [
