@@ -1289,3 +1289,22 @@ def test_a_fronted_because_clause_is_a_statement_apart_from_the_main_one(vectors
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+WHY_CONTEXT = """### Why context length matters
+
+- **Grounding.** RAG works by stuffing retrieved passages into the prompt, so the window limits how
+  many passages you can include.
+- **Quality.** Models often use information at the start and end of a long prompt better than in
+  the middle ("lost in the middle"), so more context is not automatically better.
+"""
+
+
+def test_a_neighbour_using_the_claims_first_word_in_passing_is_not_its_subject(vectors):
+    kept = check(
+        "Stuffing more into a long prompt doesn't automatically help, because models tend to use "
+        "what's at the beginning and end better than what's buried in the middle.",
+        WHY_CONTEXT,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

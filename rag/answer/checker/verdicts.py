@@ -132,6 +132,10 @@ def _missing_numbers(claim: Reading, unit: Unit) -> list[str]:
     return sorted(claim.numbers - held)
 
 
+#: A neighbour speaks of a term when it is among its first this many terms.
+SUBJECT_TERMS = 2
+
+
 def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit | None:
     """The unit beside ``unit`` (same list, table or paragraph) whose subject the claim
     speaks of while ``unit`` doesn't hold it: the claim mixes up what the two say.
@@ -152,7 +156,9 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
         if other is unit or other.n != unit.n or other.block != unit.block:
             continue
         own = other.reading.terms
-        if first in missing and first in own:
+        # The neighbour speaks of it: it names it first, or in its label ("Zero-shot means
+        # describing the task"), not merely somewhere ("RAG works by stuffing passages").
+        if first in missing and (first in own[:SUBJECT_TERMS] or first in other.label):
             return other
         if own and own[0] in missing & other.label and not speaks_of_unit:
             return other
