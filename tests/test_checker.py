@@ -1308,3 +1308,18 @@ def test_a_neighbour_using_the_claims_first_word_in_passing_is_not_its_subject(v
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+PROMPT_ENGINEERING = """Prompt engineering involves using an LLM out-of-the-box without altering any model
+parameters.
+"""
+
+
+def test_any_after_a_negation_points_no_way_on_the_scope_scale(vectors):
+    kept = check(
+        "Prompt engineering just means using an LLM as it comes, without changing any of the "
+        "model's parameters.",
+        PROMPT_ENGINEERING,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

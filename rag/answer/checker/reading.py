@@ -179,7 +179,7 @@ def _phrase(tokens: list[Token]) -> Phrase:
 DENIED_AFTER_AND = 2
 
 
-def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
+def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
     """What each phrase of a clause affirms and denies. A negation denies what follows it in
     its phrase and in the phrases joined to it ("never sees characters or words"), up to a
     pronoun that opens a statement of its own ("give no example and it works it out"). After
@@ -192,6 +192,7 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
     word: int | None = None  # the word "non" is glued to: it reaches no further
     before: list[tuple[Phrase, Token]] = []
     said_since = 0  # the terms denied since the last negation
+    no_reach: set[int] = set()  # "any" after a negation: it says "no", it reaches nowhere
     for phrase, tokens in zip(phrases, groups, strict=True):
         joined = tokens[0].joined_by
         terms = {k for t in tokens for k in t.keys if not k.startswith("#")}
@@ -237,6 +238,9 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> None:
             glued = any(t.compound == token.compound and t is not token for t in tokens)
             if negated and token.direction and token.text.lower() != "any" and not glued:
                 phrase.negated_scales.add(token.direction[0])
+            if negated and token.text.lower() == "any":
+                no_reach.add(id(token))
+    return no_reach
 
 
 def _groups(tokens: Iterable[Token], attribute: str) -> list[list[Token]]:
@@ -249,15 +253,17 @@ def _groups(tokens: Iterable[Token], attribute: str) -> list[list[Token]]:
 def _clause(tokens: list[Token]) -> Clause:
     groups = _groups(tokens, "phrase")
     phrases = [_phrase(p) for p in groups]
-    _negate(phrases, groups)
+    denied_any = _negate(phrases, groups)
     qualified: dict[str, set[str]] = {}
     for modifier in _modifiers(tokens):
         qualified.setdefault(modifier.scale, set()).add(modifier.term)
+    # "without altering any parameters" points no way on the scope scale.
+    pointing = [t for t in tokens if t.direction and id(t) not in denied_any]
     return Clause(
         " ".join(t.text for t in tokens),
-        {k for t in tokens for k in t.keys} | {f"~{t.direction[0]}" for t in tokens if t.direction},
+        {k for t in tokens for k in t.keys} | {f"~{t.direction[0]}" for t in pointing},
         {k[1:] for t in tokens for k in t.keys if k.startswith("#")},
-        [t.direction for t in tokens if t.direction],
+        [t.direction for t in pointing],
         phrases,
         tokens[0].after_comma,
         qualified,
