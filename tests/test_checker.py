@@ -1323,3 +1323,24 @@ def test_any_after_a_negation_points_no_way_on_the_scope_scale(vectors):
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+SCALED = """The dot products `Q K^T` score how well each query matches each key; dividing by `sqrt(d_k)`
+keeps the scores from growing with the dimension (which would push softmax into tiny gradients).
+"""
+
+
+def test_keeping_something_from_happening_denies_it(vectors):
+    reversed_claim = check(
+        "Dividing the attention scores by sqrt(d_k) makes them grow with the dimension.",
+        SCALED,
+        vectors,
+    )
+    assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
+    for claim in [
+        "The attention scores are divided by the square root of d_k so they don't grow with the "
+        "dimension and push the softmax into tiny gradients.",
+        "Dividing by the square root of d_k stops the scores growing with the dimension.",
+    ]:
+        kept = check(claim, SCALED, vectors)
+        assert kept.verdict == SUPPORTED, (claim, kept.reason)

@@ -15,6 +15,7 @@ A text is cut three ways, each for a rule (:mod:`rag.answer.checker.rules`):
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -514,6 +515,23 @@ def _steps(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]:
     return found
 
 
+# "keeps the scores from growing" denies the growing: "from" there says "not".
+# "stops the scores growing" too ("keeps the scores growing" says the opposite: "keep" needs
+# its "from").
+_KEEPS_FROM = re.compile(
+    r"\b(keeps?|kept|keeping|stops?|stopped|stopping|prevents?|prevented|preventing)"
+    r"((?:\s+\w+){1,3}?)\s+from\b(?=\s+\w+ing\b)"
+    r"|\b(stops?|stopped|stopping|prevents?|prevented|preventing)"
+    r"((?:\s+\w+){1,3}?)(?=\s+\w+ing\b)",
+    re.IGNORECASE,
+)
+
+
+def _keeps_from(match: re.Match) -> str:
+    verb, between = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+    return f"{verb}{between} not"
+
+
 #: Readings remembered: the same passages come back for each sentence ``rag check`` checks.
 READINGS = 8192
 
@@ -522,7 +540,7 @@ READINGS = 8192
 def read(text: str) -> Reading:
     """``text`` (a sentence, or a source's unit with its context) read for checking. The
     reading is shared by every caller that reads the same text: it is not to be changed."""
-    text = strip_citations(text)
+    text = _KEEPS_FROM.sub(_keeps_from, strip_citations(text))
     tokens = tokenize(IDIOM.sub(lambda m: IDIOMS[m.group(0).lower()], text))
     terms = list(dict.fromkeys(k for t in tokens for k in t.keys if not k.startswith("#")))
     return Reading(
