@@ -14,7 +14,6 @@ A text is cut three ways, each for a rule (:mod:`rag.answer.checker.rules`):
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -22,19 +21,23 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.answer.checker.lexicon import (
-    CHANGE_VERBS,
-    COVARYING,
     DISTRIBUTIVES,
-    FIRST_STEPS,
     IDIOMS,
     INTENSIFIERS,
-    LATER_STEPS,
     RELATION_WORDS,
     STATEMENT_VERBS,
-    STEP_OPENERS,
     SUBJECT_PRONOUNS,
 )
-from rag.answer.checker.words import IDIOM, Token, all_words, initials, names, stem, tokenize
+from rag.answer.checker.relations import (
+    Covariation,
+    Pair,
+    covariations,
+    glosses,
+    steps,
+    term_keys,
+    transitions,
+)
+from rag.answer.checker.words import IDIOM, Token, all_words, initials, names, tokenize
 from rag.core import strip_citations
 
 #: What a number counts: at most this many words after it.
@@ -146,17 +149,17 @@ class Reading:
     #: Each number that counts something, with the words beside it.
     quantities: list[Quantity]
     #: Each change "from A to B": the keys of A and of B.
-    transitions: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    transitions: list[Pair] = field(default_factory=list)
     #: Each word glossed by the aside after it ("Haiku (fast, cheap)"): the word's keys and
     #: the aside's.
-    glosses: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    glosses: list[Pair] = field(default_factory=list)
     #: Each thing said to move with another ("memory grows with context length", "the cache
     #: shrinks as the context grows"): the keys of the one, of the other, and +1 when they
     #: move the same way, -1 when opposite ways.
-    covariations: list[tuple[frozenset[str], frozenset[str], int]] = field(default_factory=list)
+    covariations: list[Covariation] = field(default_factory=list)
     #: Each two steps it puts in order ("write a plan first, then execute"): the keys of the
     #: earlier and of the later.
-    steps: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    steps: list[Pair] = field(default_factory=list)
 
     @property
     def keys(self) -> list[str]:
@@ -271,10 +274,6 @@ def _clause(tokens: list[Token]) -> Clause:
     )
 
 
-def _term_keys(tokens: Iterable[Token]) -> frozenset[str]:
-    return frozenset(k for t in tokens for k in t.keys)
-
-
 def _comparisons(tokens: list[Token]) -> list[Comparison]:
     """Each "A ... -er than B", and each "A ... successor of B" (a relation word between two
     sides of one clause)."""
@@ -289,16 +288,14 @@ def _comparisons(tokens: list[Token]) -> list[Comparison]:
                     scale, sign = tokens[j].direction
                     subject = [t for t in tokens[:j] if t.sentence == token.sentence]
                     complement = [t for t in tokens[i:] if t.clause == token.clause]
-                    found.append(
-                        Comparison(scale, sign, _term_keys(subject), _term_keys(complement))
-                    )
+                    found.append(Comparison(scale, sign, term_keys(subject), term_keys(complement)))
                     break
         elif token.direction and token.text.lower() in RELATION_WORDS:
             subject = [t for t in tokens[:i] if t.sentence == token.sentence]
             complement = [t for t in tokens[i + 1 :] if t.clause == token.clause]
-            if _term_keys(subject) and _term_keys(complement):
+            if term_keys(subject) and term_keys(complement):
                 scale, sign = token.direction
-                found.append(Comparison(scale, sign, _term_keys(subject), _term_keys(complement)))
+                found.append(Comparison(scale, sign, term_keys(subject), term_keys(complement)))
     return found
 
 
@@ -398,123 +395,6 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
     return found
 
 
-#: The side of a change "from A to B" holds at most this many words.
-SIDE_WORDS = 6
-
-
-#: What a verb of change names before "into" ("converts high-precision values such as FP32 or
-#: FP16 into ...") is at most this many words.
-CHANGED_WORDS = 12
-
-
-def _transitions(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]:
-    """Each "from A to B" (or "into B") of one sentence, and each "converts A into B": what
-    changes into what ("switching from FP32 to INT8", "from 32-bit floats into lower
-    precision", "turns FP32 values into INT8")."""
-    found = []
-    for i, token in enumerate(tokens):
-        if token.text.lower() != "from" and stem(token.text.lower()) not in CHANGE_VERBS:
-            continue
-        sentence = [t for t in tokens[i + 1 :] if t.sentence == token.sentence]
-        verb = token.text.lower() != "from"
-        into = ("into",) if verb else ("to", "into")
-        ends = [j for j, t in enumerate(sentence) if t.text.lower() in into]
-        if not ends or ends[0] > (CHANGED_WORDS if verb else SIDE_WORDS):
-            continue
-        after = sentence[ends[0] + 1 : ends[0] + 1 + SIDE_WORDS]
-        start = _term_keys(sentence[: ends[0]])
-        end = _term_keys(t for t in after if t.clause == token.clause)
-        if start and end:
-            found.append((start, end))
-    return found
-
-
-# The keys of the step words themselves ("afterwards" is no part of a step).
-_SEQUENCE = frozenset(k for w in FIRST_STEPS | LATER_STEPS for k in _term_keys(tokenize(w)))
-
-
-def _glosses(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]:
-    """Each word an aside in brackets glosses, with the aside: "Haiku (fast, cheap), Sonnet
-    (balanced), Opus (largest)" says which is fast and which is largest. A quotation glosses
-    nothing."""
-    found = []
-    for before, token in itertools.pairwise(tokens):
-        if token.bracketed and not before.aside and before.keys:
-            aside = [t for t in tokens if t.aside == token.aside]
-            if len(aside) == 1 and token.text.isupper():
-                continue  # an acronym names its head: "large language model (LLM)"
-            said = _term_keys(aside) | {f"~{t.direction[0]}" for t in aside if t.direction}
-            head = frozenset(k for k in before.keys if not k.startswith("#"))
-            # A citation ("Yao et al., 2022") glosses nothing.
-            if head and said and not any(k.startswith("#") for k in said):
-                found.append((head, frozenset(said), before.sentence))
-    # Glosses tell things apart where one sentence glosses several.
-    per_sentence = Counter(sentence for _, _, sentence in found)
-    return [(head, said) for head, said, sentence in found if per_sentence[sentence] > 1]
-
-
-def _covariations(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str], int]]:
-    """Each "A grows with B" or "A shrinks as B grows" of a clause: a direction word right
-    before "with" or "as", the terms before it (A) and after (B), and the sign of the second
-    direction word, if any, after the connector (none: B grows)."""
-    found = []
-    for i, token in enumerate(tokens):
-        # "with" joins phrases and is no token: the token after it carries it.
-        joined = token.joined_by in COVARYING
-        if not (token.text.lower() in COVARYING or joined) or i == 0:
-            continue
-        moving = [t for t in tokens[max(0, i - 2) : i] if t.direction and t.clause == token.clause]
-        if not moving:
-            continue
-        clause = [t for t in tokens if t.clause == token.clause]
-        before = [t for t in clause if tokens.index(t) < tokens.index(moving[-1])]
-        if not _term_keys(before) and clause[0] is not tokens[0]:
-            # "the KV cache, which grows with ...": what moves is what the clause before ends on.
-            last = tokens[tokens.index(clause[0]) - 1]
-            before = [t for t in tokens if t.clause == last.clause and t.phrase == last.phrase]
-        after = [t for t in clause if tokens.index(t) >= i + (not joined)]
-        then = next((t.direction[1] for t in after if t.direction), 1)
-        one, other = _term_keys(before), _term_keys(after)
-        if one and other:
-            found.append((one, other, moving[-1].direction[1] * then))
-    return found
-
-
-def _steps(tokens: list[Token]) -> list[tuple[frozenset[str], frozenset[str]]]:
-    """The steps a sentence puts in order, earlier and later, when a word says so ("write a
-    plan first, then execute the steps"; "execute the steps first and write the plan
-    afterwards"; "researcher, then writer, then reviewer"). Parts are cut at phrase and clause
-    breaks and before "then"; a part holding "first" comes before the parts beside it, one
-    holding "then", "afterwards", "later" or "finally" after the part before it."""
-    parts: list[tuple[list[Token], int]] = []  # (tokens, sign: -1 first, +1 later, 0 none)
-    last: Token | None = None
-    for token in tokens:
-        word = token.text.lower()
-        new = (
-            last is None
-            or token.phrase != last.phrase
-            or token.clause != last.clause
-            or word in STEP_OPENERS
-        )
-        if new:
-            parts.append(([], 0))
-        part, sign = parts[-1]
-        part.append(token)
-        if word in LATER_STEPS:
-            sign = 1
-        elif word in FIRST_STEPS and sign == 0:
-            sign = -1
-        parts[-1] = (part, sign)
-        last = token
-    found = []
-    for (first, first_sign), (second, second_sign) in itertools.pairwise(parts):
-        if first_sign == -1 or second_sign == 1:
-            earlier, later = _term_keys(first) - _SEQUENCE, _term_keys(second) - _SEQUENCE
-            if earlier and later:
-                found.append((earlier, later))
-    return found
-
-
 # "keeps the scores from growing" denies the growing: "from" there says "not".
 # "stops the scores growing" too ("keeps the scores growing" says the opposite: "keep" needs
 # its "from").
@@ -552,14 +432,14 @@ def read(text: str) -> Reading:
         names(text),
         all_words(text) | initials(tokens),
         [
-            set(_term_keys(t)) | {f"~{x.direction[0]}" for x in t if x.direction}
+            set(term_keys(t)) | {f"~{x.direction[0]}" for x in t if x.direction}
             for t in _groups(tokens, "tie")
         ],
         _comparisons(tokens),
         _modifiers(tokens),
         _quantities(tokens),
-        _transitions(tokens),
-        _glosses(tokens),
-        _covariations(tokens),
-        _steps(tokens),
+        transitions(tokens),
+        glosses(tokens),
+        covariations(tokens),
+        steps(tokens),
     )

@@ -418,59 +418,6 @@ def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     return ""
 
 
-def transition_conflict(claim: Reading, unit: Reading) -> str:
-    """A change the claim says runs from A to B that the unit says runs from B to A ("" if
-    not): "switching from INT8 to FP32" against "switching from FP32 to INT8"."""
-    for ours_from, ours_to in claim.transitions:
-        for theirs_from, theirs_to in unit.transitions:
-            straight = len(ours_from & theirs_from) + len(ours_to & theirs_to)
-            crossed = len(ours_from & theirs_to) + len(ours_to & theirs_from)
-            if crossed > straight:
-                return "says the change runs the other way"
-    return ""
-
-
-def gloss_conflict(claim: Reading, unit: Reading) -> str:
-    """What the unit's bracket gives one thing that the claim gives another ("" if nothing):
-    "Opus is the fast, cheap model" against "Haiku (fast, cheap), Sonnet (balanced), Opus
-    (largest)". The claim names the one and not the other, and none of the one's own gloss."""
-    for tie in claim.ties:
-        named = [(head, gloss) for head, gloss in unit.glosses if head & tie]
-        # What the things the claim names are glossed with is theirs to say.
-        theirs = {k for head, gloss in named for k in head | gloss}
-        if not any(not gloss & tie for _, gloss in named):
-            continue
-        for other_head, other_gloss in unit.glosses:
-            if not other_head & tie and (other_gloss - theirs) & tie:
-                return "gives it what the notes give another"
-    return ""
-
-
-def covariation_conflict(claim: Reading, unit: Reading) -> str:
-    """Two things the claim says move one way together that the unit says move the other way
-    ("" if none): "the KV cache shrinks as the context grows" against "the KV cache, which
-    grows with context length"."""
-    for ours_one, ours_other, ours in claim.covariations:
-        for theirs_one, theirs_other, theirs in unit.covariations:
-            if ours_one & theirs_one and ours_other & theirs_other and ours != theirs:
-                return "says they move the other way"
-    return ""
-
-
-def step_conflict(claim: Reading, unit: Reading) -> str:
-    """Two steps the claim puts in one order that the unit puts in the other ("" if none):
-    "execute the steps first and write the plan afterwards" against "write a plan first, then
-    execute steps". Each side must share a term with the unit's other side, and more with it
-    than with the unit's same side (the subject may be in both: "the model")."""
-    for ours_first, ours_then in claim.steps:
-        for theirs_first, theirs_then in unit.steps:
-            straight = len(ours_first & theirs_first) + len(ours_then & theirs_then)
-            crossed = len(ours_first & theirs_then) + len(ours_then & theirs_first)
-            if ours_first & theirs_then and ours_then & theirs_first and crossed > straight:
-                return "puts the steps the other way round"
-    return ""
-
-
 def modifier_conflict(claim: Reading, unit: Reading) -> str:
     """A term the claim qualifies one way ("fewer tokens") that the unit, speaking of the same
     thing, only qualifies the other way on the same scale ("more tokens"). What the unit says

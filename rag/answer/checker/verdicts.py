@@ -21,20 +21,22 @@ import numpy as np
 
 from rag.answer.checker.align import Match, best_matches, key_weights
 from rag.answer.checker.reading import Reading, read
+from rag.answer.checker.relations import (
+    covariation_conflict,
+    gloss_conflict,
+    step_conflict,
+    transition_conflict,
+)
 from rag.answer.checker.rules import (
     Weights,
     attribute_conflict,
     comparison_conflict,
-    covariation_conflict,
-    gloss_conflict,
     modifier_conflict,
     negation_conflict,
     number_conflict,
     parts_conflict,
     polarity_conflict,
     role_conflict,
-    step_conflict,
-    transition_conflict,
 )
 from rag.answer.checker.units import Unit, source_units
 from rag.core import CONTRADICTED, ITEM, NOT_IN_NOTES, SUPPORTED, Claim, Evidence, Passage
@@ -232,14 +234,14 @@ def conflict(claim: Reading, unit: Unit, weights: Weights, numbers: bool = True)
         or polarity_conflict(claim, unit.reading, weights)
         or comparison_conflict(claim, unit.reading, weights)
         or modifier_conflict(claim, unit.reading)
-        or transition_conflict(claim, unit.reading)
+        or transition_conflict(claim.transitions, unit.reading.transitions)
         # Steps the lead puts in order are what the unit goes on from ("These pieces are
         # then fed into the model. This combined approach ...").
-        or covariation_conflict(claim, unit.reading)
-        or step_conflict(claim, unit.reading)
-        or step_conflict(claim, unit.context_reading)
+        or covariation_conflict(claim.covariations, unit.reading.covariations)
+        or step_conflict(claim.steps, unit.reading.steps)
+        or step_conflict(claim.steps, unit.context_reading.steps)
         or role_conflict(claim, unit.reading)
-        or gloss_conflict(claim, unit.reading)
+        or gloss_conflict(claim.ties, unit.reading.glosses)
         or attribute_conflict(claim, unit.reading)
         or (numbers and number_conflict(claim, unit.reading, weights, unit.label))
     )
