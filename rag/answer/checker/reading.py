@@ -379,14 +379,13 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
             ):
                 break
             counted.update(k for k in other.keys if not k.startswith("#"))
-        if not counted:
-            # Nothing after it: what it measures is named just before ("a factor of eight").
-            for other in reversed(tokens[max(0, i - COUNTED_WORDS) : i]):
-                if other.phrase != token.phrase or other.quantity:
-                    break
-                counted.update(k for k in other.keys if not k.startswith("#"))
-                if counted:
-                    break
+        if not counted and i >= 2 and tokens[i - 1].text.lower() == "of":
+            # Nothing after it: what it measures is named just before "of" ("a factor of
+            # eight"). Elsewhere a number may leave out what it counts ("the Diamond subset
+            # has 198"): it counts nothing then.
+            before = tokens[i - 2]
+            if before.phrase == token.phrase and not before.quantity:
+                counted.update(k for k in before.keys if not k.startswith("#"))
         found.extend(
             Quantity(key[1:], beside, near, frozenset(counted))
             for key in token.keys
