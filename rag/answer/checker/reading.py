@@ -239,8 +239,8 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
             # "don't give any example": "any" after a negation says "no", not "all"; a
             # direction word dashed to the next word names a kind of thing ("cannot be
             # represented in the lower-precision format" says nothing of higher precision).
-            glued = any(t.compound == token.compound and t is not token for t in tokens)
-            if negated and token.direction and token.text.lower() != "any" and not glued:
+            turned = negated and token.direction and token.text.lower() != "any"
+            if turned and not any(t.compound == token.compound and t is not token for t in tokens):
                 phrase.negated_scales.add(token.direction[0])
             if negated and token.text.lower() == "any":
                 no_reach.add(id(token))

@@ -98,20 +98,24 @@ def covariations(tokens: list[Token]) -> list[Covariation]:
         joined = token.joined_by in COVARYING
         if not (token.text.lower() in COVARYING or joined) or i == 0:
             continue
-        moving = [t for t in tokens[max(0, i - 2) : i] if t.direction and t.clause == token.clause]
+        moving = [
+            j
+            for j in range(max(0, i - 2), i)
+            if tokens[j].direction and tokens[j].clause == token.clause
+        ]
         if not moving:
             continue
-        clause = [t for t in tokens if t.clause == token.clause]
-        before = [t for t in clause if tokens.index(t) < tokens.index(moving[-1])]
-        if not term_keys(before) and clause[0] is not tokens[0]:
+        clause = [j for j, t in enumerate(tokens) if t.clause == token.clause]
+        before = [tokens[j] for j in clause if j < moving[-1]]
+        if not term_keys(before) and clause[0] > 0:
             # "the KV cache, which grows with ...": what moves is what the clause before ends on.
-            last = tokens[tokens.index(clause[0]) - 1]
+            last = tokens[clause[0] - 1]
             before = [t for t in tokens if t.clause == last.clause and t.phrase == last.phrase]
-        after = [t for t in clause if tokens.index(t) >= i + (not joined)]
+        after = [tokens[j] for j in clause if j >= i + (not joined)]
         then = next((t.direction[1] for t in after if t.direction), 1)
         one, other = term_keys(before), term_keys(after)
         if one and other:
-            found.append((one, other, moving[-1].direction[1] * then))
+            found.append((one, other, tokens[moving[-1]].direction[1] * then))
     return found
 
 

@@ -252,7 +252,8 @@ def parts_conflict(claim: Reading, parts: Sequence[Iterable[str]]) -> str:
     """:func:`role_conflict` against the keys of some parts of a source: a unit's clauses, or
     the items of one list ("Query (Q): what this token is looking for" / "Key (K): what this
     token offers to others")."""
-    claim_where = _places(_claim_parts(claim))
+    claim_parts = _claim_parts(claim)
+    claim_where = _places(claim_parts)
     unit_where = _places([set(p) for p in parts])
     # Quantities are placed by the number rules (a number written twice, "4096 x 4096", ties
     # nothing); a number that is part of a name ("Level 2", "GPT-4o") is a thing like any.
@@ -264,7 +265,7 @@ def parts_conflict(claim: Reading, parts: Sequence[Iterable[str]]) -> str:
             together = claim_where[first] & claim_where[second]
             if not together or unit_where[first] & unit_where[second]:
                 continue
-            for part, keys in enumerate(_claim_parts(claim)):
+            for part, keys in enumerate(claim_parts):
                 if part in together:
                     continue
                 others = [
@@ -344,20 +345,14 @@ def number_conflict(
     much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors"."""
     # Each phrase speaks of what the unit's label names too ("**fp16**: 1 sign, ... Maximum
     # value 65,504": the maximum is fp16's).
-    unit_phrases = [
-        dataclasses.replace(p, keys=p.keys | label) if label else p
-        for c in unit.clauses
-        for p in c.phrases
-    ]
+    unit_phrases: list[Phrase] = []
     # The numbers listed bare after a phrase share what it says ("Sizes: 135M, 360M, 1.7B").
-    listed = {
-        id(phrase): _listed_numbers(c.phrases[i:])
-        for phrase, (c, i) in zip(
-            unit_phrases,
-            [(c, i) for c in unit.clauses for i in range(len(c.phrases))],
-            strict=True,
-        )
-    }
+    listed: dict[int, set[str]] = {}
+    for clause in unit.clauses:
+        for i, phrase in enumerate(clause.phrases):
+            placed = dataclasses.replace(phrase, keys=phrase.keys | label) if label else phrase
+            unit_phrases.append(placed)
+            listed[id(placed)] = _listed_numbers(clause.phrases[i:])
     # A claim's first word is a name when the unit writes it as one ("Llama 3's vocabulary").
     names = {stem(n) for n in claim.names | unit.names}
     for quantity in claim.quantities:

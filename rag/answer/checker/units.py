@@ -175,7 +175,8 @@ def passage_units(passage: Passage) -> list[Unit]:
         points_back = (first.kind == TEXT and _POINTS_BACK.match(first.text)) or (
             first.kind == ITEM and _RESTATES.match(first.text)
         )
-        if points_back and before and before.block == first.block:
+        goes_on = bool(points_back and before and before.block == first.block)
+        if goes_on:
             # A chain of them ("This technique ... in two stages. First, ...") goes back to
             # the sentence that names what they speak of.
             back = before.lead if before.kind == first.kind else ""
@@ -185,7 +186,7 @@ def passage_units(passage: Passage) -> list[Unit]:
         headings = " ".join(first.headings) or section
         text = " ".join(s.text for s in group)
         reading = read(_read_text(passage.body, group))
-        if points_back and before and before.block == first.block:
+        if goes_on:
             reading = _after(reading, before.reading)
         unit = Unit(
             passage.n,

@@ -235,10 +235,10 @@ def conflict(claim: Reading, unit: Unit, weights: Weights, numbers: bool = True)
         or comparison_conflict(claim, unit.reading, weights)
         or modifier_conflict(claim, unit.reading)
         or transition_conflict(claim.transitions, unit.reading.transitions)
-        # Steps the lead puts in order are what the unit goes on from ("These pieces are
-        # then fed into the model. This combined approach ...").
         or covariation_conflict(claim.covariations, unit.reading.covariations)
         or step_conflict(claim.steps, unit.reading.steps)
+        # Steps the lead puts in order are what the unit goes on from ("These pieces are
+        # then fed into the model. This combined approach ...").
         or step_conflict(claim.steps, unit.context_reading.steps)
         or role_conflict(claim, unit.reading)
         or gloss_conflict(claim.ties, unit.reading.glosses)
@@ -311,7 +311,8 @@ def judge(
         if share < MIN_SHARE and candidate.similarity >= MIN_SIMILARITY:
             share = _share_with_synonyms(claim, candidate, sources.embed)
         close = share >= MIN_SHARE and candidate.similarity >= MIN_SIMILARITY
-        if not close and _share_with_typos(claim, candidate) < HOLDING_SHARE:
+        holding = candidate.share >= HOLDING_SHARE
+        if not (close or holding or _share_with_typos(claim, candidate) >= HOLDING_SHARE):
             continue
         if contradiction is not None:
             break
@@ -327,10 +328,6 @@ def judge(
     return Judgement(NOT_IN_NOTES, None, lacking or "no passage says this")
 
 
-#: A unit that says otherwise of what a supporting unit lacks holds at least this share.
-MIN_DENYING_SHARE = 0.5
-
-
 def _denied_elsewhere(
     claim: Reading, support: Match, others: Sequence[Match], sources: SourceUnits
 ) -> Judgement | None:
@@ -343,7 +340,7 @@ def _denied_elsewhere(
     if not lacking:
         return None
     for other in others:
-        if not lacking & other.held or other.share < MIN_DENYING_SHARE:
+        if not lacking & other.held or other.share < MIN_CONTRADICTING_SHARE:
             continue
         if other.similarity < MIN_CONTRADICTING_SIMILARITY:
             continue

@@ -204,16 +204,14 @@ def _plain_number(number: str) -> str:
 
 
 # A number written as two words joined by a dash: "seventy-five".
-_TENS_AND_UNITS = re.compile(
-    r"\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-"
-    r"(one|two|three|four|five|six|seven|eight|nine)\b",
-    re.IGNORECASE,
-)
+_TENS = [w for w, v in NUMBER_WORDS.items() if 20 <= int(v) < 100 and int(v) % 10 == 0]
+_UNITS = {"one": 1} | {w: int(v) for w, v in NUMBER_WORDS.items() if int(v) < 10}
+_TENS_AND_UNITS = re.compile(rf"\b({'|'.join(_TENS)})-({'|'.join(_UNITS)})\b", re.IGNORECASE)
 
 
 def _tens_and_units(match: re.Match) -> str:
-    tens, units = (NUMBER_WORDS[w.lower()] for w in match.groups())
-    return str(int(tens) + int(units))
+    tens, units = match.group(1).lower(), match.group(2).lower()
+    return str(int(NUMBER_WORDS[tens]) + _UNITS[units])
 
 
 def tokenize(text: str) -> list[Token]:
@@ -265,9 +263,11 @@ def tokenize(text: str) -> list[Token]:
             after_colon = True
         elif kind == "slash":
             # "key/value heads" names one thing; "input / output" sets two side by side.
-            glued = match.start() > 0 and match.end() < len(text)
-            glued = glued and text[match.start() - 1].isalpha() and text[match.end()].isalpha()
-            cut("phrase") if glued else cut("phrase", "tie")
+            inside = match.start() > 0 and match.end() < len(text)
+            if inside and text[match.start() - 1].isalpha() and text[match.end()].isalpha():
+                cut("phrase")
+            else:
+                cut("phrase", "tie")
         elif kind == "plus":  # "4-bit NF4 base + bf16 LoRA adapters": two things, as "and"
             cut("phrase", "tie")
             joined_by = "plus"
