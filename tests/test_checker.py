@@ -1344,3 +1344,20 @@ def test_keeping_something_from_happening_denies_it(vectors):
     ]:
         kept = check(claim, SCALED, vectors)
         assert kept.verdict == SUPPORTED, (claim, kept.reason)
+
+
+SFT = """- **Supervised fine-tuning:** Adjust the parameters of the pre-trained model with the labelled dataset.
+  This means feeding the examples to the model and updating its weights by backpropagation to reduce
+  the prediction error on the labels.
+"""
+
+
+def test_a_phrase_setting_the_scene_ties_nothing_to_one_part_of_the_claim(vectors):
+    for claim in [
+        "In supervised fine-tuning, the weights are updated by backpropagation so as to reduce "
+        "the prediction error on the labels.",
+        "For supervised fine-tuning, the weights are updated by backpropagation, which reduces "
+        "the prediction error on the labels.",
+    ]:
+        kept = check(claim, SFT, vectors)
+        assert kept.verdict == SUPPORTED, (claim, kept.reason)

@@ -160,6 +160,10 @@ COVARYING = frozenset("with as".split())
 #: Words opening a clause that comes before the sentence's own statement ("Because A, B").
 SUBORDINATORS = frozenset("because since although though as if when once".split())
 
+#: Prepositions that open a phrase setting the scene of the whole sentence when a comma closes
+#: it ("In supervised fine-tuning, the weights are updated ..."): it is tied to every part.
+FRAMING_PREPOSITIONS = frozenset("in for at on before after during under with by".split())
+
 #: Words that open a new subject after "and" ("... and each call is unique").
 DISTRIBUTIVES = frozenset("each every".split())
 

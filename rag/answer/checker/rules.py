@@ -22,7 +22,12 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer.checker.align import held
-from rag.answer.checker.lexicon import CLAUSE_WORDS, RELATIONAL_SCALES, SUBORDINATORS
+from rag.answer.checker.lexicon import (
+    CLAUSE_WORDS,
+    FRAMING_PREPOSITIONS,
+    RELATIONAL_SCALES,
+    SUBORDINATORS,
+)
 from rag.answer.checker.reading import Clause, Comparison, Phrase, Quantity, Reading
 from rag.answer.checker.words import stem
 
@@ -237,12 +242,19 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
 def _claim_parts(claim: Reading) -> list[set[str]]:
     """What the claim ties together, a tie cut where a clause it opens with "because", "since",
     "although" ... ends ("Because A and B sit on different scales, hybrid search fuses the
-    ranks": the scales and the ranks are two statements)."""
+    ranks": the scales and the ranks are two statements). A phrase that sets the scene of the
+    whole sentence ("In supervised fine-tuning, the weights are updated ...") ties nothing:
+    it speaks of every part, as a heading does of its list."""
     tokens = claim.tokens
-    fronted = bool(tokens) and tokens[0].text.lower() in SUBORDINATORS
     first_clause = tokens[0].clause if tokens else 0
+    opener = tokens[0].text.lower() if tokens else ""
+    closed = any(t.after_comma and t.clause == first_clause + 1 for t in tokens)
+    framed = opener in FRAMING_PREPOSITIONS and closed
+    fronted = opener in SUBORDINATORS
     parts: dict[tuple[int, bool], set[str]] = {}
     for token in tokens:
+        if framed and token.clause == first_clause:
+            continue
         keys = set(token.keys) | ({f"~{token.direction[0]}"} if token.direction else set())
         parts.setdefault((token.tie, fronted and token.clause == first_clause), set()).update(keys)
     return [keys for keys in parts.values() if keys]
