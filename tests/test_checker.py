@@ -1361,3 +1361,24 @@ def test_a_phrase_setting_the_scene_ties_nothing_to_one_part_of_the_claim(vector
     ]:
         kept = check(claim, SFT, vectors)
         assert kept.verdict == SUPPORTED, (claim, kept.reason)
+
+
+SCORES = """- **GPQA**: 448 hard science questions. PhD-level experts reach about 65 percent, skilled
+  non-experts with web access only about 34 percent.
+"""
+
+
+def test_a_comparison_the_numbers_of_its_two_sides_turn_round_is_contradicted(vectors):
+    reversed_claim = check(
+        "On GPQA, skilled non-experts with web access score higher than PhD-level experts.",
+        SCORES,
+        vectors,
+    )
+    assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
+    assert "65" in reversed_claim.reason and "34" in reversed_claim.reason
+    kept = check(
+        "On GPQA, PhD-level experts score higher than skilled non-experts with web access.",
+        SCORES,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

@@ -41,6 +41,8 @@ DEFAULT_WEIGHT = 1.0
 Weights = Mapping[str, float]
 #: A member of a list ("bf16 LoRA adapters") holds at most this many keys.
 LIST_MEMBER_KEYS = 4
+#: The scale on which numbers compare as their sides do: "more", "higher", "fewer".
+AMOUNT = "amount"
 #: Words that open a clause as a statement of its own rather than a list's next member.
 STATEMENT_OPENERS = CLAUSE_WORDS - {"then"}
 #: The words that join members of one list.
@@ -422,6 +424,39 @@ def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
                 best, best_score = (theirs, 1 if straight >= crossed else -1), score
         if best is not None and best[0].sign * best[1] != ours.sign:
             return "compares the other way round"
+        if best is None and ours.scale == AMOUNT:
+            reversed_by = _numbers_reversed(ours, unit, weights)
+            if reversed_by:
+                return reversed_by
+    return ""
+
+
+def _side_number(side: set[str], other: set[str], unit: Reading, weights: Weights) -> str:
+    """The number of the unit's clause that speaks most of ``side`` and not of ``other``, when
+    that clause gives one number ("" when none, or two such clauses tie)."""
+    counts = {f"#{q.number}" for q in unit.quantities}
+    scored = []
+    for clause in unit.clauses:
+        numbers = clause.keys & counts
+        score = overlap(side, clause.keys, weights)
+        if len(numbers) == 1 and score and not other & clause.keys:
+            scored.append((score, numbers.pop()[1:]))
+    best = max((score for score, _ in scored), default=0.0)
+    found = {number for score, number in scored if score == best}
+    return found.pop() if len(found) == 1 else ""
+
+
+def _numbers_reversed(comparison: Comparison, unit: Reading, weights: Weights) -> str:
+    """Why the numbers the unit gives the two sides of "A ... more than B" say the other way
+    round ("" when they don't, or the unit gives no number to one side): "non-experts score
+    higher than experts" against "experts reach about 65 percent, non-experts only 34"."""
+    subject, complement = _sides(comparison)
+    ours = _side_number(subject, complement, unit, weights)
+    theirs = _side_number(complement, subject, unit, weights)
+    if not ours or not theirs or ours == theirs:
+        return ""
+    if (float(ours) - float(theirs)) * comparison.sign < 0:
+        return f"gives {ours} and {theirs}: the other way round"
     return ""
 
 
