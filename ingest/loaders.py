@@ -12,6 +12,8 @@ import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.pdf_tables import with_markdown_tables
+
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
@@ -164,7 +166,7 @@ def _load_pdf(path: Path, max_stream_mb: float) -> list[Document]:
                     path, f"the PDF has {len(reader.pages)} pages, over {PDF_MAX_PAGES}"
                 )
             for number, page in enumerate(reader.pages, start=1):
-                documents.append(_document(page.extract_text() or "", format="pdf", page=number))
+                documents.append(_document(_page_text(page), format="pdf", page=number))
     except LoadError:
         raise
     except LimitReachedError as exc:
@@ -186,6 +188,18 @@ def _load_pdf(path: Path, max_stream_mb: float) -> list[Document]:
     except Exception as exc:  # pypdf raises a zoo of errors on damaged files
         raise LoadError(path, f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
     return documents
+
+
+def _page_text(page) -> str:
+    """A PDF page's text, its tables written as markdown tables (:mod:`ingest.pdf_tables`)."""
+    from pypdf.errors import PyPdfError
+
+    plain = page.extract_text() or ""
+    try:
+        layout = page.extract_text(extraction_mode="layout")
+    except (PyPdfError, ValueError, KeyError, TypeError):
+        return plain  # the layout of an odd page can't be read: its plain text still can
+    return with_markdown_tables(plain, layout)
 
 
 def _load_docx(path: Path) -> list[Document]:
