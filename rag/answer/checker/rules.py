@@ -241,22 +241,30 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
     return parts_conflict(claim, [c.keys for c in unit.clauses])
 
 
+def scene(claim: Reading) -> int:
+    """How many tokens the phrase setting the scene of the whole claim takes ("In supervised
+    fine-tuning, the weights are updated ...": a preposition opening it, a comma closing it);
+    0 when it opens with none."""
+    tokens = claim.tokens
+    if not tokens or tokens[0].text.lower() not in FRAMING_PREPOSITIONS:
+        return 0
+    first_clause = tokens[0].clause
+    for i, token in enumerate(tokens):
+        if token.clause != first_clause:
+            return i if token.after_comma and token.clause == first_clause + 1 else 0
+    return 0
+
+
 def _claim_parts(claim: Reading) -> list[set[str]]:
     """What the claim ties together, a tie cut where a clause it opens with "because", "since",
     "although" ... ends ("Because A and B sit on different scales, hybrid search fuses the
-    ranks": the scales and the ranks are two statements). A phrase that sets the scene of the
-    whole sentence ("In supervised fine-tuning, the weights are updated ...") ties nothing:
-    it speaks of every part, as a heading does of its list."""
+    ranks": the scales and the ranks are two statements). The phrase that sets the scene
+    (:func:`scene`) ties nothing: it speaks of every part, as a heading does of its list."""
     tokens = claim.tokens
     first_clause = tokens[0].clause if tokens else 0
-    opener = tokens[0].text.lower() if tokens else ""
-    closed = any(t.after_comma and t.clause == first_clause + 1 for t in tokens)
-    framed = opener in FRAMING_PREPOSITIONS and closed
-    fronted = opener in SUBORDINATORS
+    fronted = bool(tokens) and tokens[0].text.lower() in SUBORDINATORS
     parts: dict[tuple[int, bool], set[str]] = {}
-    for token in tokens:
-        if framed and token.clause == first_clause:
-            continue
+    for token in tokens[scene(claim) :]:
         keys = set(token.keys) | ({f"~{token.direction[0]}"} if token.direction else set())
         parts.setdefault((token.tie, fronted and token.clause == first_clause), set()).update(keys)
     return [keys for keys in parts.values() if keys]
