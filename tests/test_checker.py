@@ -1382,3 +1382,19 @@ def test_a_comparison_the_numbers_of_its_two_sides_turn_round_is_contradicted(ve
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+MASKED_DECODER = """- Decoder: similar to an encoder, but without self-attention to future tokens.
+- Encoder: its self-attention sees future tokens too, which costs much more compute than a
+  decoder's masked attention.
+"""
+
+
+def test_much_like_says_alike_and_points_to_no_amount(vectors):
+    kept = check(
+        "A decoder works much like an encoder, except that it has no self-attention to future "
+        "tokens.",
+        MASKED_DECODER,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason

@@ -132,6 +132,8 @@ IDIOMS = {
     "a couple of": "two",
     "lots of": "many",
     "inversely proportional": "inverse",
+    # "works much like an encoder" is alike, not more of anything.
+    "much like": "like",
 }
 
 #: Pronouns that open a statement of their own: a negation before one does not reach past it
