@@ -12,7 +12,7 @@ import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.pdf_tables import with_markdown_tables
+from ingest.pdf_structure import heading_levels, with_headings, with_markdown_tables
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -165,8 +165,8 @@ def _load_pdf(path: Path, max_stream_mb: float) -> list[Document]:
                 raise LoadError(
                     path, f"the PDF has {len(reader.pages)} pages, over {PDF_MAX_PAGES}"
                 )
-            for number, page in enumerate(reader.pages, start=1):
-                documents.append(_document(_page_text(page), format="pdf", page=number))
+            for number, text in enumerate(_pages_text(reader.pages), start=1):
+                documents.append(_document(text, format="pdf", page=number))
     except LoadError:
         raise
     except LimitReachedError as exc:
@@ -190,16 +190,27 @@ def _load_pdf(path: Path, max_stream_mb: float) -> list[Document]:
     return documents
 
 
-def _page_text(page) -> str:
-    """A PDF page's text, its tables written as markdown tables (:mod:`ingest.pdf_tables`)."""
+def _pages_text(pages) -> list[str]:
+    """The text of each PDF page, tables and headings written as markdown ones
+    (:mod:`ingest.pdf_structure`); headings are told by font sizes over the whole document."""
     from pypdf.errors import PyPdfError
 
-    plain = page.extract_text() or ""
-    try:
-        layout = page.extract_text(extraction_mode="layout")
-    except (PyPdfError, ValueError, KeyError, TypeError):
-        return plain  # the layout of an odd page can't be read: its plain text still can
-    return with_markdown_tables(plain, layout)
+    runs: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        # The size a run is drawn at: its font size scaled by the text and page matrices.
+        runs.append((round(abs(size * tm[3] * cm[3]), 1), text))
+
+    texts = []
+    for page in pages:
+        plain = page.extract_text(visitor_text=visit) or ""
+        try:
+            layout = page.extract_text(extraction_mode="layout")
+        except (PyPdfError, ValueError, KeyError, TypeError):
+            layout = ""  # the layout of an odd page can't be read: its plain text still can
+        texts.append(with_markdown_tables(plain, layout))
+    levels = heading_levels(runs)
+    return [with_headings(text, levels) for text in texts]
 
 
 def _load_docx(path: Path) -> list[Document]:

@@ -20,8 +20,8 @@ HEADER_SEPARATOR = "\n\n"
 #: Changes whenever the same file and settings would be cut into different chunks, or stored
 #: differently, so that stores written by an older version are recognised and re-chunked.
 #: 3: the header travels as metadata; the stored text is the body alone. 4: a PDF's tables are
-#: read as markdown tables (:mod:`ingest.pdf_tables`).
-CHUNKER_VERSION = "4"
+#: read as markdown tables. 5: and its headings as markdown headings (:mod:`ingest.pdf_structure`).
+CHUNKER_VERSION = "5"
 #: Metadata key of the "document | section" line.
 HEADER_KEY = "header"
 

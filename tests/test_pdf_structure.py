@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.loaders import load_file
-from ingest.pdf_tables import aligned_tables, with_markdown_tables
+from ingest.pdf_structure import aligned_tables, with_markdown_tables
 from rag.answer import ClaimChecker
 from rag.core import CONTRADICTED, SUPPORTED, Passage
 from rag.embedding import SentenceVectors
@@ -36,6 +36,13 @@ def write_table_pdf(path: Path) -> None:
     pdf.output(str(path))
 
 
+def checker_of(path: Path, embedder) -> ClaimChecker:
+    """The checker over the one page of the PDF at ``path``, as loaded for ingestion."""
+    [page] = load_file(path, [".pdf"], 5)
+    passage = Passage(1, path.name, page.page_content, {"source": path.name}, 1.0)
+    return ClaimChecker([passage], SentenceVectors(embedder))
+
+
 def test_a_pdf_table_is_loaded_as_a_markdown_table_between_its_prose(tmp_path):
     path = tmp_path / "memory.pdf"
     write_table_pdf(path)
@@ -52,9 +59,7 @@ def test_a_pdf_table_is_loaded_as_a_markdown_table_between_its_prose(tmp_path):
 def test_a_number_of_a_pdf_table_is_checked_against_its_own_column(tmp_path, embedder):
     path = tmp_path / "memory.pdf"
     write_table_pdf(path)
-    [page] = load_file(path, [".pdf"], 5)
-    passage = Passage(1, "memory.pdf", page.page_content, {"source": "memory.pdf"}, 1.0)
-    checker = ClaimChecker([passage], SentenceVectors(embedder))
+    checker = checker_of(path, embedder)
 
     kept = checker.check("In fp16 or bf16, the weights of a 70B model take about 140 GB.")
     moved = checker.check("In fp16 or bf16, the weights of a 70B model take about 280 GB.")
@@ -80,3 +85,52 @@ def test_a_table_the_plain_text_words_otherwise_is_left_as_it_is():
     plain = "A B C\n1 2 3\n4 5 7"
     assert len(aligned_tables(layout)) == 1
     assert with_markdown_tables(plain, layout) == plain
+
+
+def write_sectioned_pdf(path: Path) -> None:
+    """A title, two sections under headings in a larger bold font, body text in the body font
+    (a heading line has no full stop: the plain text runs it into the next sentence)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    for size, text in [
+        (18, "Quantization"),
+        (11, "Smaller blocks mean more overhead but less error."),
+        (14, "bitsandbytes (transformers on a GPU)"),
+        (
+            11,
+            "The bitsandbytes library quantizes weights at load time, no calibration data needed.",
+        ),
+        (14, "Other methods"),
+        (11, "GPTQ and AWQ use a small calibration dataset to choose the quantized values."),
+    ]:
+        pdf.set_font("Helvetica", style="B" if size > 11 else "", size=size)
+        pdf.multi_cell(0, size * 0.6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+
+
+def test_lines_in_a_larger_font_are_loaded_as_headings_by_size(tmp_path):
+    path = tmp_path / "sections.pdf"
+    write_sectioned_pdf(path)
+
+    [page] = load_file(path, [".pdf"], 5)
+
+    lines = page.page_content.splitlines()
+    assert "# Quantization" in lines
+    assert "## bitsandbytes (transformers on a GPU)" in lines
+    assert "## Other methods" in lines
+    assert "Smaller blocks mean more overhead but less error." in lines
+
+
+def test_a_pdf_sentence_is_checked_under_its_heading_not_run_into_it(tmp_path, embedder):
+    path = tmp_path / "sections.pdf"
+    write_sectioned_pdf(path)
+    checker = checker_of(path, embedder)
+
+    kept = checker.check(
+        "bitsandbytes quantizes the weights at load time, without calibration data."
+    )
+
+    assert kept.verdict == SUPPORTED, kept.reason
+    assert kept.evidence[0].text.startswith("The bitsandbytes library")

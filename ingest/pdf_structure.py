@@ -1,15 +1,21 @@
-"""Tables of a PDF page written back as markdown tables.
+"""What a PDF page's plain text loses, written back as markdown: its tables and headings.
 
 pypdf's plain text runs a table's cells together ("fp16 / bf16 2 16 GB 140 GB"), so nothing
 tells which number is in which column. Its layout mode keeps each cell where it stands on the
 page: lines whose cells start in the same columns are a table. Those lines of the plain text
 are written as a markdown table, which the sentence splitter reads row by row with the header
 ("Precision: fp16 / bf16; 8B model: 16 GB; ...").
+
+A heading is set in a larger font than the body; in the plain text it is one more line, which
+the sentence splitter runs into the sentence after it ("bitsandbytes (transformers on a GPU)
+The bitsandbytes library ..."). Lines set in a larger font are written as markdown headings,
+the largest size first ("#", "##", ...), so each sentence is read under its heading.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 #: Cells of a layout line: runs of words, apart by at least two spaces.
@@ -19,6 +25,10 @@ MIN_COLUMNS = 3
 MIN_LINES = 3
 #: Cells of one column start within this many characters of each other.
 COLUMN_SLACK = 2
+#: A heading's font is at least this much larger than the body's (12 pt over 10.5 pt).
+HEADING_SCALE = 1.1
+#: The deepest heading level written.
+MAX_HEADING_LEVEL = 4
 
 
 @dataclass(frozen=True)
@@ -87,4 +97,29 @@ def with_markdown_tables(plain: str, layout: str) -> str:
                 # Blank lines around it: a table opens a block of its own.
                 lines[i : i + len(wanted)] = ["", *table.markdown(), ""]
                 break
+    return "\n".join(lines)
+
+
+def heading_levels(runs: list[tuple[float, str]]) -> dict[str, int]:
+    """Each line set in a larger font than the body (the size most letters are set in) -> its
+    heading level, the largest size 1. ``runs``: (font size, text) of the text runs of the
+    whole document, as pypdf's visitor gives them: one page may hold no body text, or no
+    title."""
+    letters: Counter[float] = Counter()
+    for size, text in runs:
+        letters[size] += len(text.strip())
+    if not letters:
+        return {}
+    body = letters.most_common(1)[0][0]
+    sizes = sorted({size for size in letters if size >= body * HEADING_SCALE}, reverse=True)
+    levels = {size: min(i + 1, MAX_HEADING_LEVEL) for i, size in enumerate(sizes)}
+    return {text.strip(): levels[size] for size, text in runs if size in levels and text.strip()}
+
+
+def with_headings(plain: str, levels: dict[str, int]) -> str:
+    """``plain`` with each line that is a heading (``levels``) written as a markdown one."""
+    lines = []
+    for line in plain.splitlines():
+        level = levels.get(line.strip())
+        lines.extend(["", f"{'#' * level} {line.strip()}", ""] if level else [line])
     return "\n".join(lines)
