@@ -1398,3 +1398,26 @@ def test_much_like_says_alike_and_points_to_no_amount(vectors):
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+STATELESS = """## Notes
+
+- LLMs are stateless, so they don't keep track of any info and every API call is unique.
+  - Exceeding the context window is usually handled by truncating older parts of the chat
+    history, or by chunking the data to keep the logic coherent across API calls.
+"""
+
+
+def test_an_item_holding_the_claim_only_through_its_lead_is_checked_against_the_lead(vectors):
+    denied = check("LLMs keep track of information from earlier calls.", STATELESS, vectors)
+    assert denied.verdict == CONTRADICTED, denied.reason
+    assert denied.evidence[0].text.startswith("LLMs are stateless")
+    said = check("LLMs are stateless and keep no track of any info.", STATELESS, vectors)
+    assert said.verdict == SUPPORTED, said.reason
+    nested = check(
+        "Exceeding the context window is usually handled by truncating older parts of the chat "
+        "history.",
+        STATELESS,
+        vectors,
+    )
+    assert nested.verdict == SUPPORTED, nested.reason

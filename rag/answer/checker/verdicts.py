@@ -247,6 +247,41 @@ def conflict(claim: Reading, unit: Unit, weights: Weights, numbers: bool = True)
     )
 
 
+def _held_by_context(claim: Reading, unit: Unit) -> bool:
+    """Whether the unit holds most of the claim only through its headings and lead: its own
+    text holds less than half of the claim's keys."""
+    keys = set(claim.keys)
+    return len(keys & set(unit.reading.keys)) < MIN_SHARE * len(keys)
+
+
+def _context_conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
+    """Why the lead a unit holds the claim through says otherwise than the claim ("" if it
+    doesn't): "Exceeding the context window is handled by ..." under "LLMs are stateless, so
+    they don't keep track of any info" holds "LLMs keep track of information" only there. A
+    heading is a title, not a statement: it is not read for what it denies."""
+    if not unit.lead:
+        return ""
+    lead = read(unit.lead)
+    return negation_conflict(claim, lead) or polarity_conflict(claim, lead, weights)
+
+
+def _disagreement(claim: Reading, unit: Unit, sources: SourceUnits) -> tuple[str, Unit]:
+    """Why the unit says otherwise than the claim ("" if it doesn't), and the unit that says
+    it: the unit itself, or the item it goes on from when it holds the claim only through
+    its lead (:func:`_context_conflict`)."""
+    found = conflict(claim, unit, sources.weights)
+    if found or not _held_by_context(claim, unit):
+        return found, unit
+    found = _context_conflict(claim, unit, sources.weights)
+    if not found:
+        return "", unit
+    lead = next(
+        (u for u in sources.units if u.n == unit.n and u.text and unit.lead.endswith(u.text)),
+        unit,
+    )
+    return found, lead
+
+
 def _words(text: str) -> str:
     """The words of a text, lower-cased and joined by single spaces (punctuation and markup
     dropped): a claim whose words run unbroken in a unit quotes it."""
@@ -289,7 +324,7 @@ def judge(
         unit = candidate.unit
         if words and words in _words(unit.text):
             return Judgement(SUPPORTED, unit)  # the unit says it word for word
-        disagreement = conflict(claim, unit, sources.weights)
+        disagreement, speaker = _disagreement(claim, unit, sources)
         beside = None if disagreement else subject_elsewhere(claim, unit, sources)
         if disagreement or beside is not None:
             if (
@@ -301,7 +336,9 @@ def judge(
                     reason = f'[{beside.n}] says this of another thing: "{_short(beside.text)}"'
                     contradiction = Judgement(CONTRADICTED, beside, reason)
                 else:
-                    contradiction = Judgement(CONTRADICTED, unit, f"[{unit.n}] {disagreement}")
+                    contradiction = Judgement(
+                        CONTRADICTED, speaker, f"[{speaker.n}] {disagreement}"
+                    )
             continue
         missing = _missing_names(claim, unit) or _missing_numbers(claim, unit)
         if missing:
