@@ -1049,7 +1049,7 @@ def test_cents_and_trailing_zeros_read_as_the_same_price(vectors):
     assert moved.verdict != SUPPORTED, moved.reason
 
 
-GQA = """- Grouped-query attention (GQA) shares each key/value head across several query heads.
+GQA_TAKEAWAYS = """- Grouped-query attention (GQA) shares each key/value head across several query heads.
 - Llama 3 8B has 32 query heads but only 8 KV heads.
 
 ## Key takeaways
@@ -1061,7 +1061,9 @@ GQA = """- Grouped-query attention (GQA) shares each key/value head across sever
 
 def test_a_slash_inside_a_name_ties_its_parts_together(vectors):
     kept = check(
-        "Grouped-query attention shares key/value heads in a way that saves memory.", GQA, vectors
+        "Grouped-query attention shares key/value heads in a way that saves memory.",
+        GQA_TAKEAWAYS,
+        vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
 
@@ -1069,7 +1071,7 @@ def test_a_slash_inside_a_name_ties_its_parts_together(vectors):
 def test_a_direction_the_supporting_unit_lacks_is_judged_by_the_unit_holding_it(vectors):
     reversed_claim = check(
         "Grouped-query attention shares key/value heads in a way that increases memory use.",
-        GQA,
+        GQA_TAKEAWAYS,
         vectors,
     )
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
@@ -1276,7 +1278,7 @@ def test_a_negation_in_a_condition_denies_nothing(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
 
 
-FUSION = """BM25 scores and cosine similarities are on different scales, so instead of adding scores we fuse
+FUSED_RANKS = """BM25 scores and cosine similarities are on different scales, so instead of adding scores we fuse
 **ranks**.
 """
 
@@ -1285,7 +1287,7 @@ def test_a_fronted_because_clause_is_a_statement_apart_from_the_main_one(vectors
     kept = check(
         "Because BM25 scores and cosine similarities sit on different scales, hybrid search "
         "fuses the ranks rather than adding the scores together.",
-        FUSION,
+        FUSED_RANKS,
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
@@ -1400,7 +1402,7 @@ def test_much_like_says_alike_and_points_to_no_amount(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
 
 
-STATELESS = """## Notes
+NESTED_STATELESS = """## Notes
 
 - LLMs are stateless, so they don't keep track of any info and every API call is unique.
   - Exceeding the context window is usually handled by truncating older parts of the chat
@@ -1409,15 +1411,15 @@ STATELESS = """## Notes
 
 
 def test_an_item_holding_the_claim_only_through_its_lead_is_checked_against_the_lead(vectors):
-    denied = check("LLMs keep track of information from earlier calls.", STATELESS, vectors)
+    denied = check("LLMs keep track of information from earlier calls.", NESTED_STATELESS, vectors)
     assert denied.verdict == CONTRADICTED, denied.reason
     assert denied.evidence[0].text.startswith("LLMs are stateless")
-    said = check("LLMs are stateless and keep no track of any info.", STATELESS, vectors)
+    said = check("LLMs are stateless and keep no track of any info.", NESTED_STATELESS, vectors)
     assert said.verdict == SUPPORTED, said.reason
     nested = check(
         "Exceeding the context window is usually handled by truncating older parts of the chat "
         "history.",
-        STATELESS,
+        NESTED_STATELESS,
         vectors,
     )
     assert nested.verdict == SUPPORTED, nested.reason
