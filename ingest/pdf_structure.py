@@ -65,12 +65,12 @@ def aligned_tables(layout: str) -> list[AlignedTable]:
     """The tables of a page's layout text: runs of lines whose cells stand the same distances
     apart (at least :data:`MIN_COLUMNS` of them, over :data:`MIN_LINES` lines)."""
     tables = []
-    run: list[list[tuple[int, str]]] = []
+    run: list[list[str]] = []  # the cells of each line of the table being read
+    first: list[int] = []  # where the cells of its first line start
 
     def close() -> None:
         if len(run) >= MIN_LINES:
-            header, *rows = ([text for _, text in cells] for cells in run)
-            tables.append(AlignedTable(header, rows))
+            tables.append(AlignedTable(run[0], run[1:]))
         run.clear()
 
     for line in layout.splitlines():
@@ -79,9 +79,11 @@ def aligned_tables(layout: str) -> list[AlignedTable]:
             close()
             continue
         starts = [start for start, _ in cells]
-        if run and not _aligned(starts, [start for start, _ in run[0]]):
+        if run and not _aligned(starts, first):
             close()
-        run.append(cells)
+        if not run:
+            first = starts
+        run.append([text for _, text in cells])
     close()
     return tables
 

@@ -111,6 +111,8 @@ class Unit:
     label: frozenset[str] = frozenset()
     #: The heading right above it (the last of :attr:`headings`).
     heading: str = ""
+    #: Its lead read alone (None when it has none): what the item it goes on from says.
+    lead_reading: Reading | None = None
 
     @property
     def context(self) -> str:
@@ -255,6 +257,7 @@ def _give_keys(units: list[Unit]) -> None:
         subjects = {_subject(u) for u in siblings} & own_heading
         for unit in siblings:
             lead = read(unit.lead) if unit.lead else None
+            unit.lead_reading = lead
             own = set(unit.reading.keys)
             mixed = _subject(unit) in own_heading
             others = subjects - {_subject(unit)} - own if mixed else set()

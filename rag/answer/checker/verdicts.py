@@ -259,9 +259,9 @@ def _context_conflict(claim: Reading, unit: Unit, weights: Weights) -> str:
     doesn't): "Exceeding the context window is handled by ..." under "LLMs are stateless, so
     they don't keep track of any info" holds "LLMs keep track of information" only there. A
     heading is a title, not a statement: it is not read for what it denies."""
-    if not unit.lead:
+    lead = unit.lead_reading
+    if lead is None:
         return ""
-    lead = read(unit.lead)
     return negation_conflict(claim, lead) or polarity_conflict(claim, lead, weights)
 
 
