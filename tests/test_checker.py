@@ -1423,3 +1423,22 @@ def test_an_item_holding_the_claim_only_through_its_lead_is_checked_against_the_
         vectors,
     )
     assert nested.verdict == SUPPORTED, nested.reason
+
+
+MCP_NOTE = """## Tools
+
+The **Model Context Protocol (MCP)**, introduced by Anthropic in November 2024, standardises how
+applications expose tools and data to models, so one tool server works with many clients.
+"""
+
+
+def test_the_words_spelling_out_an_acronym_tie_nothing_to_it(vectors):
+    kept = check(
+        "Anthropic introduced MCP in November 2024 to standardise how apps expose tools and data "
+        "to models, so that one tool server works with many clients.",
+        MCP_NOTE,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check("Anthropic introduced MCP in November 2023.", MCP_NOTE, vectors)
+    assert moved.verdict != SUPPORTED, moved.reason

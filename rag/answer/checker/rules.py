@@ -29,7 +29,7 @@ from rag.answer.checker.lexicon import (
     SUBORDINATORS,
 )
 from rag.answer.checker.reading import Clause, Comparison, Phrase, Quantity, Reading
-from rag.answer.checker.words import stem
+from rag.answer.checker.words import Token, stem
 
 #: A unit's clause is compared with a claim's clause when it holds at least this many of its
 #: keys (and more than any other clause of the unit).
@@ -238,7 +238,32 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
     for knowledge and RAG for format"), while the unit keeps a and b apart and ties a to one
     of c, d, and b to one of them ("fine-tune for format; use RAG for knowledge"). The claim
     is read by what it ties (:attr:`Reading.ties`), the unit clause by clause."""
-    return parts_conflict(claim, [c.keys for c in unit.clauses])
+    spelled = [_spelled_out(tokens) for tokens in _clause_tokens(unit)]
+    return parts_conflict(
+        claim, [c.keys - own for c, own in zip(unit.clauses, spelled, strict=True)]
+    )
+
+
+def _clause_tokens(reading: Reading) -> list[list[Token]]:
+    """The tokens of each clause of ``reading``, in the order of its clauses."""
+    groups: dict[int, list[Token]] = {}
+    for token in reading.tokens:
+        groups.setdefault(token.clause, []).append(token)
+    return [groups[i] for i in sorted(groups)]
+
+
+def _spelled_out(tokens: list[Token]) -> set[str]:
+    """The keys of the words that spell out an acronym written beside them: "Model Context
+    Protocol (MCP)" names one thing, it ties no model to MCP."""
+    acronyms = {t.text.lower() for t in tokens if t.text.isupper() and 2 <= len(t.text) <= 5}
+    words = [t for t in tokens if t.text[:1].isalpha() and t.text.lower() not in acronyms]
+    found: set[str] = set()
+    for size in range(2, 6):
+        for i in range(len(words) - size + 1):
+            run = words[i : i + size]
+            if "".join(t.text[0].lower() for t in run) in acronyms:
+                found |= {k for t in run for k in t.keys}
+    return found
 
 
 def scene(claim: Reading) -> int:
