@@ -1442,3 +1442,43 @@ def test_the_words_spelling_out_an_acronym_tie_nothing_to_it(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check("Anthropic introduced MCP in November 2023.", MCP_NOTE, vectors)
     assert moved.verdict != SUPPORTED, moved.reason
+
+
+PERPLEXITY = """## Quality
+
+Quality, measured as perplexity, barely moves at 8 bits, degrades slightly at 4-5 bits and drops
+sharply below about 3 bits.
+"""
+
+
+def test_a_little_says_how_far_not_which_way(vectors):
+    kept = check(
+        "Quality, as measured by perplexity, hardly shifts at 8 bits, slips a little at 4-5 bits "
+        "and drops steeply below about 3 bits.",
+        PERPLEXITY,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check(
+        "Quality slips a little at 8 bits and drops sharply below 5 bits.", PERPLEXITY, vectors
+    )
+    assert moved.verdict == CONTRADICTED, moved.reason
+
+
+PAD_TOKEN = """## Tokenizers
+
+Special tokens such as end-of-text and padding differ between models; many causal models have no
+pad token, so people set the pad token to the end-of-text token.
+"""
+
+
+def test_a_fix_is_a_remedy_not_something_fixed(vectors):
+    kept = check(
+        "Since many causal models have no padding token, a common fix is to use the end-of-text "
+        "token as the pad token.",
+        PAD_TOKEN,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    same = check("Special tokens such as padding are the same in every model.", PAD_TOKEN, vectors)
+    assert same.verdict == CONTRADICTED, same.reason

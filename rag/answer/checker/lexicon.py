@@ -53,7 +53,8 @@ _SCALES: dict[str, tuple[str, str]] = {
     ),
     "change": (
         """changes changed vary varies different dynamic mutable update updates updated
-        updating adjust adjusts adjusted adjusting modify modifies modified modifying""",
+        updating adjust adjusts adjusted adjusting modify modifies modified modifying alter
+        alters altered altering""",
         "same identical unchanged constant static fixed immutable exactly",
     ),
     "dependence": (
@@ -73,6 +74,10 @@ DIRECTIONS: dict[str, tuple[str, int]] = {
     for sign, words in zip((1, -1), sides, strict=True)
     for word in words.split()
 }
+
+#: Words sharing a stem with a direction word that point no way: "a common fix" is a remedy,
+#: not "fixed" (unchanging).
+NOT_DIRECTIONS = frozenset("fix fixes fixing".split())
 
 #: Words that talk about the notes rather than their subject ("the notes say that ...").
 META = frozenset(
@@ -124,6 +129,8 @@ IDIOMS = {
     "instead of": "not",
     "in place of": "not",
     "a lot of": "much",
+    # "slips a little at 4-5 bits" says how far, not which way.
+    "a little": "slightly",
     # "gives up some precision" loses it: "up" points no way.
     "give up": "lose",
     "gives up": "loses",

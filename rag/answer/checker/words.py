@@ -27,6 +27,7 @@ from rag.answer.checker.lexicon import (
     JOINING_WORDS,
     META,
     NEGATIONS,
+    NOT_DIRECTIONS,
     STATEMENT_VERBS,
 )
 from rag.core import (
@@ -100,7 +101,7 @@ _DIRECTIONS = {stem(word): value for word, value in DIRECTIONS.items()}
 
 def direction(word: str) -> tuple[str, int] | None:
     """(scale, sign) of a direction word (lower-case), None for any other word."""
-    return _DIRECTIONS.get(stem(word))
+    return None if word in NOT_DIRECTIONS else _DIRECTIONS.get(stem(word))
 
 
 @lru_cache(maxsize=65536)
