@@ -1482,3 +1482,23 @@ def test_a_fix_is_a_remedy_not_something_fixed(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
     same = check("Special tokens such as padding are the same in every model.", PAD_TOKEN, vectors)
     assert same.verdict == CONTRADICTED, same.reason
+
+
+NOT_ALWAYS_FASTER = """## Quantization
+
+4-bit saves memory; it is not always faster.
+"""
+
+
+def test_a_denied_expectation_denies_what_is_expected(vectors):
+    kept = check(
+        "Quantizing a model to 4-bit cuts its memory footprint, but you shouldn't assume it will "
+        "always make inference faster.",
+        NOT_ALWAYS_FASTER,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    expected = check(
+        "You can assume 4-bit will always make inference faster.", NOT_ALWAYS_FASTER, vectors
+    )
+    assert expected.verdict == CONTRADICTED, expected.reason

@@ -147,6 +147,10 @@ IDIOMS = {
 #: ("instead of adding scores we fuse ranks" denies the adding, not the fusing).
 SUBJECT_PRONOUNS = frozenset("i we you they he she it this these".split())
 
+#: Verbs of expecting: a negation before one reaches into what is expected ("don't assume it
+#: will always be faster" says it is not always faster).
+BELIEF_VERBS = frozenset("assume assumes assuming expect expects expecting believe think".split())
+
 #: Words that put a step before the others ("write a plan first"), or after the one before
 #: ("then execute it", "execute it afterwards"); a new step opens at "then".
 FIRST_STEPS = frozenset("first firstly initially".split())

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.answer.checker.lexicon import (
+    BELIEF_VERBS,
     DISTRIBUTIVES,
     IDIOMS,
     INTENSIFIERS,
@@ -197,6 +198,7 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
     before: list[tuple[Phrase, Token]] = []
     said_since = 0  # the terms denied since the last negation
     no_reach: set[int] = set()  # "any" after a negation: it says "no", it reaches nowhere
+    expecting = False  # just after a denied verb of expecting: its subject is still denied
     for phrase, tokens in zip(phrases, groups, strict=True):
         joined = tokens[0].joined_by
         terms = {k for t in tokens for k in t.keys if not k.startswith("#")}
@@ -214,8 +216,12 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
             # "bits that cannot be represented ... are simply discarded": a verb of being after
             # what the negation denied opens the sentence's own predicate.
             negated = negated and not (said_since and token.text.lower() in STATEMENT_VERBS)
-            negated = (negated and token.text.lower() not in SUBJECT_PRONOUNS) or token.negation
+            pronoun = token.text.lower() in SUBJECT_PRONOUNS and not expecting
+            expecting = negated and token.text.lower() in BELIEF_VERBS
+            negated = (negated and not pronoun) or token.negation
             said_since = 0 if token.negation else said_since + bool(negated and token.keys)
+            # What is expected is still to come: its verb of being is not the predicate.
+            said_since = 0 if expecting else said_since
             if token.negation:
                 aside = token.aside
                 word = token.compound if token.text.lower() == "non" else None
