@@ -1502,3 +1502,28 @@ def test_a_denied_expectation_denies_what_is_expected(vectors):
         "You can assume 4-bit will always make inference faster.", NOT_ALWAYS_FASTER, vectors
     )
     assert expected.verdict == CONTRADICTED, expected.reason
+
+
+ATTENTION_COST = """## Self-attention
+
+Cost: the score matrix is n x n for n tokens, so naive attention is O(n^2) in time and memory.
+This is the main reason long contexts are expensive; tricks like FlashAttention make it much faster
+by never materialising the full matrix in slow GPU memory.
+"""
+
+
+def test_a_later_unit_does_not_deny_what_the_supporting_unit_affirms(vectors):
+    kept = check(
+        "With n tokens the score matrix is n by n, so plain attention grows quadratically, "
+        "O(n^2), in both compute time and memory.",
+        ATTENTION_COST,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    denied = check(
+        "FlashAttention materialises the full score matrix in slow GPU memory.",
+        ATTENTION_COST,
+        vectors,
+    )
+    assert denied.verdict == CONTRADICTED, denied.reason
+    assert "FlashAttention" in denied.evidence[0].text

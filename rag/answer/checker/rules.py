@@ -133,7 +133,7 @@ def _un_bases(terms: set[str]) -> set[str]:
     return {base for base in map(_un_base, terms) if base}
 
 
-def negation_conflict(claim: Reading, unit: Reading) -> str:
+def negation_conflict(claim: Reading, unit: Reading, agreed: Reading | None = None) -> str:
     """A term the claim affirms that the unit only denies, or the other way round ("not for
     generation" against "suited to text generation"). A phrase of the claim that holds a
     negation is compared by what it denies ("give no example" and "don't give an example"
@@ -141,7 +141,8 @@ def negation_conflict(claim: Reading, unit: Reading) -> str:
     both ways ("when you don't pass a model, it downloads a default model") tells nothing,
     and a denial the unit shares ("you never get the weights of frontier models" with
     "frontier models: ... You never get the weights") is not turned by the terms it affirms
-    elsewhere."""
+    elsewhere. A term that ``agreed`` (a unit holding the claim better) says the claim's
+    way is not compared: that unit speaks of it."""
     phrases = [p for c in unit.clauses for p in c.phrases]
     unit_negated = {t for p in phrases for t in p.negated}
     unit_affirmed = {t for p in phrases for t in p.affirmed}
@@ -169,15 +170,19 @@ def negation_conflict(claim: Reading, unit: Reading) -> str:
     origins = {t for start, _ in claim.transitions for t in start}
     # A term is held in another form of it too ("customized", "customizable").
     negated, affirmed = frozenset(unit_negated), frozenset(unit_affirmed)
+    agreed_phrases = [p for c in agreed.clauses for p in c.phrases] if agreed else []
+    agreed_affirmed = frozenset(t for p in agreed_phrases for t in p.affirmed)
+    agreed_negated = frozenset(t for p in agreed_phrases for t in p.negated)
     for phrase in claim_phrases:
         if not phrase.negation and any(
             held(t, negated) and not held(t, affirmed)
-            for t in phrase.affirmed - claim_negated - origins
+            for t in phrase.affirmed - claim_negated - origins - agreed_affirmed
         ):
             return "denies it"
         denied = phrase.negated - phrase.affirmed
         if not any(held(t, negated) for t in denied) and any(
-            held(t, affirmed) and not held(t, negated) for t in denied - claim_affirmed
+            held(t, affirmed) and not held(t, negated)
+            for t in denied - claim_affirmed - agreed_negated
         ):
             return "affirms it"
     return ""

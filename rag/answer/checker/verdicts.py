@@ -226,11 +226,18 @@ def _share_with_synonyms(claim: Reading, candidate: Match, embed: Embed) -> floa
     return (len(candidate.held) + found) / total
 
 
-def conflict(claim: Reading, unit: Unit, weights: Weights, numbers: bool = True) -> str:
+def conflict(
+    claim: Reading,
+    unit: Unit,
+    weights: Weights,
+    numbers: bool = True,
+    agreed: Reading | None = None,
+) -> str:
     """Why the unit says otherwise than the claim ("" when no rule finds it does); with
-    ``numbers`` False, numbers placed otherwise don't count."""
+    ``numbers`` False, numbers placed otherwise don't count; what ``agreed`` affirms or
+    denies as the claim does is not denied by the unit (:func:`negation_conflict`)."""
     return (
-        negation_conflict(claim, unit.reading)
+        negation_conflict(claim, unit.reading, agreed)
         or polarity_conflict(claim, unit.reading, weights)
         or comparison_conflict(claim, unit.reading, weights)
         or modifier_conflict(claim, unit.reading)
@@ -382,7 +389,12 @@ def _denied_elsewhere(
         if other.similarity < MIN_CONTRADICTING_SIMILARITY:
             continue
         # A number is placed by the unit that speaks of what it counts: the supporting one.
-        disagreement = conflict(claim, other.unit, sources.weights, numbers=False)
+        # What the supporting unit says of a term, it says: another's word on it doesn't
+        # turn that ("naive attention is O(n^2) in time and memory" is not denied by "never
+        # materialising the full matrix in slow GPU memory").
+        disagreement = conflict(
+            claim, other.unit, sources.weights, numbers=False, agreed=support.unit.reading
+        )
         if disagreement:
             return Judgement(CONTRADICTED, other.unit, f"[{other.unit.n}] {disagreement}")
     return None
