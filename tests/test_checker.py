@@ -1527,3 +1527,25 @@ def test_a_later_unit_does_not_deny_what_the_supporting_unit_affirms(vectors):
     )
     assert denied.verdict == CONTRADICTED, denied.reason
     assert "FlashAttention" in denied.evidence[0].text
+
+
+COLAB_TYPO = """### Google Colaab
+- Run Jupyter notebooks on Google's servers, to share and collaborate with colleagues.
+- Different runtimes availabe; CPU-based, Lower spec GPU, Higher spec GPU for resource-intensive stuff.
+
+Mistral is released under the Apache 2.0 licence.
+"""
+
+
+def test_a_name_the_notes_misspell_by_a_letter_is_held_but_another_name_is_not(vectors):
+    kept = check(
+        "Google Colab offers CPU-based, lower-spec GPU and higher-spec GPU runtimes, the latter "
+        "for resource-intensive work.",
+        COLAB_TYPO,
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    other = check(
+        "The model Mixtral is released under the Apache 2.0 licence.", COLAB_TYPO, vectors
+    )
+    assert other.verdict != SUPPORTED, other.reason

@@ -121,7 +121,25 @@ def _holds_name(name: str, unit: Unit) -> bool:
         return True
     if "/" in name:
         return all(_holds_name(part, unit) for part in name.split("/") if part)
-    return bool({name.removesuffix("s"), f"{name}s"} & unit.words)
+    return bool({name.removesuffix("s"), f"{name}s"} & unit.words) or _misspelt(name, unit)
+
+
+#: A name the unit misspells ("Google Colaab", "HugginFace") is held when the two spellings
+#: are this alike; stricter than for terms: "Mistral" and "Mixtral" are two names.
+NAME_TYPO_LIKENESS = 0.9
+
+
+def _misspelt(name: str, unit: Unit) -> bool:
+    """Whether the unit writes ``name`` (letters only, :data:`TYPO_LETTERS` or more) with a
+    letter more, less or wrong."""
+    if len(name) < TYPO_LETTERS or not name.isalpha():
+        return False
+    return any(
+        word[:1] == name[0]
+        and word.isalpha()
+        and SequenceMatcher(None, name, word).ratio() >= NAME_TYPO_LIKENESS
+        for word in unit.words
+    )
 
 
 def _missing_names(claim: Reading, unit: Unit) -> list[str]:
