@@ -143,3 +143,15 @@ def test_plain_text_drops_html_tags_but_keeps_special_tokens_and_comparisons():
     assert plain("Llama 3 uses `<|start_header_id|>`<br/>and r << d") == (
         "Llama 3 uses `<|start_header_id|>` and r << d"
     )
+
+
+def test_a_full_stop_before_a_name_written_in_lower_case_ends_the_sentence():
+    text = (
+        "The weights need about 16 GB. bitsandbytes needs no calibration data, so it is quick. "
+        "Use e.g. the 8B model... and then llama.cpp on approx. four cores."
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "The weights need about 16 GB.",
+        "bitsandbytes needs no calibration data, so it is quick.",
+        "Use e.g. the 8B model... and then llama.cpp on approx. four cores.",
+    ]

@@ -40,10 +40,19 @@ _SPACES = re.compile(r"\s+")
 #: The mark between two excerpts of one document in a passage.
 _GAP = re.compile(r"^\s*" + re.escape(GAP.strip()) + r"\s*$")
 # A sentence ends at . ! or ? (after closing quotes or brackets and any [n] citations) followed
-# by space and something that does not continue a sentence (a lower-case word does).
-_END = re.compile(r"[.!?]+[\"'”’)\]]*(?:\s*" + CITATION_MARK + r")*(?=\s+[^\sa-z,;:\[]|\s*$)")
+# by space and something that does not continue a sentence (a comma or "..." and a lower-case
+# word do). One full stop before a lower-case word ends one too: technical prose opens
+# sentences with names written in lower case ("... about 16 GB. bitsandbytes needs ..."), and
+# abbreviations ("e.g.", "approx.") are told apart by :func:`abbreviated`, and so is a short
+# capitalised word, which is one more often than not ("Stellar Insurance Co. agrees").
+_CLOSE = r"[\"'”’)\]]*(?:\s*" + CITATION_MARK + r")*"
+_SHORT_CAPITALISED = r"(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z]{2})(?<!\b[A-Z][a-z]{3})"
+_END = re.compile(
+    r"(?:(?<![.!?])" + _SHORT_CAPITALISED + r"\.(?![.!?])" + _CLOSE + r"(?=\s+[a-z])"
+    r"|[.!?]+" + _CLOSE + r"(?=\s+[^\sa-z,;:\[]|\s*$))"
+)
 _ABBREVIATIONS = (
-    "e.g i.e etc al vs cf approx fig no dr mr mrs ms st inc ltd "
+    "e.g i.e etc al vs cf approx fig no dr mr mrs ms st inc ltd incl esp resp max min avg "
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
 _ABBREVIATION = re.compile(
