@@ -53,8 +53,7 @@ _SCALES: dict[str, tuple[str, str]] = {
     ),
     "change": (
         """changes changed vary varies different dynamic mutable update updates updated
-        updating adjust adjusts adjusted adjusting modify modifies modified modifying alter
-        alters altered altering""",
+        updating adjust adjusts adjusted adjusting modify modifies modified modifying""",
         "same identical unchanged constant static fixed immutable exactly",
     ),
     "dependence": (
