@@ -76,7 +76,7 @@ DIRECTIONS: dict[str, tuple[str, int]] = {
 
 #: Words sharing a stem with a direction word that point no way: "a common fix" is a remedy,
 #: not "fixed" (unchanging).
-NOT_DIRECTIONS = frozenset("fix fixes fixing".split())
+NOT_DIRECTIONS = frozenset("fix fixes fixing speed".split())
 
 #: Words that talk about the notes rather than their subject ("the notes say that ...").
 META = frozenset(
