@@ -89,9 +89,17 @@ IDIOM = re.compile(
 )
 
 
+# A noun naming what does something ("tokenizer", "quantizer"): the stemmer would make it the
+# thing it works on ("token").
+_AGENT_NOUN = re.compile(r"(?:iz|is)ers?$")
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """The stem a term is compared by (lower-case in, lower-case out)."""
+    """The stem a term is compared by (lower-case in, lower-case out); a tool is not what it
+    works on: "tokenizer" stays apart from "token"."""
+    if _AGENT_NOUN.search(word):
+        return _STEMMER.stem_word(word.removesuffix("s").removesuffix("er")) + "er"
     return _STEMMER.stem_word(word)
 
 
