@@ -1587,3 +1587,13 @@ def test_a_tokenizer_is_not_the_tokens_it_makes(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
     turned = check("A bigger vocabulary means more tokens for the same text.", VOCABULARY, vectors)
     assert turned.verdict == CONTRADICTED, turned.reason
+
+
+def test_a_unit_lacking_the_claims_name_does_not_place_its_number(vectors):
+    # The quantization PDF's table gives int8 8 GB for an 8B model; its Q8_0 line gives "about
+    # 8.5 GB for an 8B model", which is not int8's.
+    pdf = source_text("knowledge_base/06_quantization.pdf")
+    kept = check("Keeping the weights of an 8B model in int8 takes about 8 GB.", pdf, vectors)
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check("An 8B model in int8 takes about 16 GB.", pdf, vectors)
+    assert moved.verdict == CONTRADICTED, moved.reason

@@ -295,6 +295,11 @@ def _disagreement(claim: Reading, unit: Unit, sources: SourceUnits) -> tuple[str
     it: the unit itself, or the item it goes on from when it holds the claim only through
     its lead (:func:`_context_conflict`)."""
     found = conflict(claim, unit, sources.weights)
+    # A unit that lacks a name of the claim speaks of another thing: where it puts a number
+    # says nothing of the claim's ("about 8.5 GB for an 8B model" under Q8_0 does not place
+    # the 8 GB of "an 8B model in int8").
+    if found and _missing_names(claim, unit):
+        found = conflict(claim, unit, sources.weights, numbers=False)
     if found or not _held_by_context(claim, unit):
         return found, unit
     found = _context_conflict(claim, unit, sources.weights)
