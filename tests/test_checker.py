@@ -1571,7 +1571,7 @@ def test_speed_named_as_what_is_traded_points_no_way(vectors):
     assert turned.verdict == CONTRADICTED, turned.reason
 
 
-VOCABULARY = """## Tokens
+BIGGER_VOCABULARY = """## Tokens
 
 A bigger vocabulary means fewer tokens for the same text, at the cost of a larger embedding matrix.
 """
@@ -1581,11 +1581,13 @@ def test_a_tokenizer_is_not_the_tokens_it_makes(vectors):
     kept = check(
         "Using a larger tokenizer vocabulary splits the same text into fewer tokens, but the price "
         "is a bigger embedding matrix.",
-        VOCABULARY,
+        BIGGER_VOCABULARY,
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-    turned = check("A bigger vocabulary means more tokens for the same text.", VOCABULARY, vectors)
+    turned = check(
+        "A bigger vocabulary means more tokens for the same text.", BIGGER_VOCABULARY, vectors
+    )
     assert turned.verdict == CONTRADICTED, turned.reason
 
 
