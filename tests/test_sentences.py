@@ -145,13 +145,20 @@ def test_plain_text_drops_html_tags_but_keeps_special_tokens_and_comparisons():
     )
 
 
-def test_a_full_stop_before_a_name_written_in_lower_case_ends_the_sentence():
-    text = (
+def test_in_an_answer_a_full_stop_before_a_name_written_in_lower_case_ends_the_sentence():
+    answer = (
         "The weights need about 16 GB. bitsandbytes needs no calibration data, so it is quick. "
-        "Use e.g. the 8B model... and then llama.cpp on approx. four cores."
+        "Use e.g. the 8B model... and then llama.cpp on approx. four cores. "
+        "Stellar Insurance Co. agrees to pay."
     )
-    assert [s.text for s in split_sentences(text)] == [
+    assert [s.text for s in split_sentences(answer, lower_case_starts=True)] == [
         "The weights need about 16 GB.",
         "bitsandbytes needs no calibration data, so it is quick.",
         "Use e.g. the 8B model... and then llama.cpp on approx. four cores.",
+        "Stellar Insurance Co. agrees to pay.",
     ]
+
+
+def test_in_notes_a_full_stop_before_a_lower_case_word_is_read_as_a_mistyped_comma():
+    notes = "It's a platform providing tools, datasets. libraries to develop LLM applications."
+    assert [s.text for s in split_sentences(notes)] == [notes]

@@ -72,7 +72,7 @@ def _computed_claim(text: str, checks: dict[str, ComputedCheck]) -> Claim:
 
 def verify(answer: str, chunks: Sequence[Passage], embed: Embed) -> CheckedAnswer:
     """Check every sentence of ``answer`` against ``chunks`` (see the module doc)."""
-    sentences = [s for s in split_sentences(answer) if s.kind != HEADING]
+    sentences = [s for s in split_sentences(answer, lower_case_starts=True) if s.kind != HEADING]
     if not sentences:
         return CheckedAnswer(answer, [])
     checker = ClaimChecker(chunks, embed)

@@ -398,7 +398,9 @@ class RagService:
         if self.store.count() == 0:
             raise UserError(NO_NOTES)
         sentences = [
-            strip_citations(s.text).strip() for s in split_sentences(text) if s.kind != HEADING
+            strip_citations(s.text).strip()
+            for s in split_sentences(text, lower_case_starts=True)
+            if s.kind != HEADING
         ]
         sentences = [s for s in sentences if is_claim(s)]
         vectors = self.sentence_vectors(sentences) if sentences else []

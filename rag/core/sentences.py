@@ -41,15 +41,18 @@ _SPACES = re.compile(r"\s+")
 _GAP = re.compile(r"^\s*" + re.escape(GAP.strip()) + r"\s*$")
 # A sentence ends at . ! or ? (after closing quotes or brackets and any [n] citations) followed
 # by space and something that does not continue a sentence (a comma or "..." and a lower-case
-# word do). One full stop before a lower-case word ends one too: technical prose opens
-# sentences with names written in lower case ("... about 16 GB. bitsandbytes needs ..."), and
-# abbreviations ("e.g.", "approx.") are told apart by :func:`abbreviated`, and so is a short
-# capitalised word, which is one more often than not ("Stellar Insurance Co. agrees").
+# word do).
 _CLOSE = r"[\"'”’)\]]*(?:\s*" + CITATION_MARK + r")*"
+_END = re.compile(r"[.!?]+" + _CLOSE + r"(?=\s+[^\sa-z,;:\[]|\s*$)")
+# In an answer, one full stop before a lower-case word ends a sentence too: technical prose
+# opens sentences with names written in lower case ("... about 16 GB. bitsandbytes needs ...").
+# Not in notes, where it is more often a comma mistyped ("tools, datasets. libraries to ...").
+# Abbreviations ("e.g.", "approx.") are told apart by :func:`abbreviated`, and so is a short
+# capitalised word, which is one more often than not ("Stellar Insurance Co. agrees").
 _SHORT_CAPITALISED = r"(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z]{2})(?<!\b[A-Z][a-z]{3})"
-_END = re.compile(
+_END_BEFORE_LOWER_CASE = re.compile(
     r"(?:(?<![.!?])" + _SHORT_CAPITALISED + r"\.(?![.!?])" + _CLOSE + r"(?=\s+[a-z])"
-    r"|[.!?]+" + _CLOSE + r"(?=\s+[^\sa-z,;:\[]|\s*$))"
+    r"|" + _END.pattern + r")"
 )
 _ABBREVIATIONS = (
     "e.g i.e etc al vs cf approx fig no dr mr mrs ms st inc ltd incl esp resp max min avg "
@@ -187,10 +190,11 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
         offset += len(line)
 
 
-def _split_run(text: str, start: int) -> Iterator[tuple[int, int]]:
-    """(start, end) of each sentence of one run of prose beginning at ``start``."""
+def _split_run(text: str, start: int, ends: re.Pattern[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each sentence of one run of prose beginning at ``start``, cut where
+    ``ends`` matches."""
     begin = 0
-    for match in _END.finditer(text):
+    for match in ends.finditer(text):
         end = match.end()
         if abbreviated(text[begin : match.start() + 1]):
             continue
@@ -205,8 +209,11 @@ def _cells(line: str) -> list[str]:
     return [plain(cell) for cell in line.strip().strip("|").split("|")]
 
 
-def split_sentences(text: str) -> list[Sentence]:
-    """Every sentence of ``text``, in order, with where it is and what heading it is under."""
+def split_sentences(text: str, *, lower_case_starts: bool = False) -> list[Sentence]:
+    """Every sentence of ``text``, in order, with where it is and what heading it is under.
+    With ``lower_case_starts`` (an answer, or a text pasted to be checked), a full stop before
+    a lower-case word ends a sentence."""
+    ends = _END_BEFORE_LOWER_CASE if lower_case_starts else _END
     sentences: list[Sentence] = []
     heading = ""
     outline: list[tuple[int, str]] = []  # (level, text) of the headings above, outermost first
@@ -280,7 +287,7 @@ def split_sentences(text: str) -> list[Sentence]:
             run = run[1:]
         first = run[0][0]
         last_offset, last_line = run[-1]
-        for start, end in _split_run(text[first : last_offset + len(last_line)], first):
+        for start, end in _split_run(text[first : last_offset + len(last_line)], first, ends):
             emit(start, end, run_kind)
         run = []
         if run_kind == TEXT:

@@ -122,7 +122,7 @@ def mark_claims(answer: str, claims: Sequence[Claim]) -> str:
     """The answer as safe Markdown, each sentence no source holds wrapped in a marked span:
     ⚠ for one that is not in the notes, ✗ for one the notes contradict; its title (shown on
     hover) gives the reason, and for a contradiction the evidence."""
-    sentences = [s for s in split_sentences(answer) if s.kind != HEADING]
+    sentences = [s for s in split_sentences(answer, lower_case_starts=True) if s.kind != HEADING]
     if len(sentences) != len(claims) or all(c.supported for c in claims):
         return safe_markdown(answer)
     parts, position = [], 0
