@@ -75,7 +75,8 @@ DIRECTIONS: dict[str, tuple[str, int]] = {
 }
 
 #: Words sharing a stem with a direction word that point no way: "a common fix" is a remedy,
-#: not "fixed" (unchanging).
+#: not "fixed" (unchanging); "trades 20-30 percent speed" names the scale, neither faster nor
+#: slower.
 NOT_DIRECTIONS = frozenset("fix fixes fixing speed".split())
 
 #: Words that talk about the notes rather than their subject ("the notes say that ...").
