@@ -11,7 +11,10 @@ from rag.answer import ClaimChecker
 from rag.core import CONTRADICTED, NOT_IN_NOTES, SUPPORTED, Passage, plain
 from rag.embedding import SentenceVectors
 
-PROMPTING = """# Prompting
+#: The notes each test checks claims against, by name. One dict, so that a second note
+#: under a name already used is an error (ruff F601), not a silent replacement of the first.
+NOTES = {
+    "prompting": """# Prompting
 
 ## Zero-shot and few-shot
 
@@ -19,57 +22,367 @@ PROMPTING = """# Prompting
 - **Few-shot** means including a handful of worked examples so the model copies the pattern.
 
 Fine-tune for format, style and narrow tasks; use RAG for knowledge.
-"""
-ARITHMETIC = "Integer arithmetic is generally much faster than floating-point arithmetic.\n"
-MEMORY = """## Memory for the weights
+""",
+    "arithmetic": "Integer arithmetic is generally much faster than floating-point arithmetic.\n",
+    "memory": """## Memory for the weights
 
 | Precision | Bytes per parameter | 8B model |
 |---|---|---|
 | fp16 | 2 | 16 GB |
 | int8 | 1 | 8 GB |
-"""
-HUB = """Hugging Face
+""",
+    "hub": """Hugging Face
 - It has 3 main features
   - Models - Over 800,000 open source models
   - Datasets - About 200,000 datasets
-"""
-HUB_FACTS = "Every repository on the Hub is a git repo with large files stored via LFS.\n"
-HEADS = """The original paper used d_model = 512 with 8 heads of 64 dimensions each.
+""",
+    "hub_facts": "Every repository on the Hub is a git repo with large files stored via LFS.\n",
+    "heads": """The original paper used d_model = 512 with 8 heads of 64 dimensions each.
 Llama 3 8B has 32 query heads but only 8 KV heads, which cuts the KV cache to a quarter.
-"""
-FUSION = """## Hybrid search: BM25 + dense
+""",
+    "fusion": """## Hybrid search: BM25 + dense
 
 ### Reciprocal rank fusion
 
 BM25 scores and cosine similarities are on different scales, so instead of adding scores we fuse
 **ranks**. Reciprocal rank fusion (Cormack et al., 2009):
-"""
-GQA = """**Grouped-query attention (GQA)** shares each key/value head across several query heads. Llama
+""",
+    "gqa": """**Grouped-query attention (GQA)** shares each key/value head across several query heads. Llama
 3 8B has 32 query heads but only 8 KV heads, which cuts the KV cache to a quarter.
-"""
-SAMPLING = """- greedy vs random sampling
+""",
+    "sampling": """- greedy vs random sampling
     - greedy: word with the highest probability is selected from the softmax output. Prone to repetition
     - random: select a token using random-weighted sampling across the softmax outputs. For more creativity
-"""
-BENCHMARKS = """New harder Benchmarks to overcome the limitation
+""",
+    "benchmarks": """New harder Benchmarks to overcome the limitation
 1. MMLU-PRO -> Harder MMLU -> harder mmlu with 10 choices instead of 4 in the test
-"""
-GPQA_NOTE = """- **GPQA** (Graduate-level Google-Proof Q&A, 2023): 448 multiple-choice questions in biology,
+""",
+    "gpqa_note": """- **GPQA** (Graduate-level Google-Proof Q&A, 2023): 448 multiple-choice questions in biology,
   physics and chemistry written by domain experts. The **Diamond** subset (198
   questions) is the one usually quoted.
-"""
-LEVELS = """Level 2: Model Fine-tuning
+""",
+    "levels": """Level 2: Model Fine-tuning
 Model fine-tuning involves adjusting at least one internal parameter of a pre-trained LLM.
 
 Level 3: Build Your Own LLM
 Building your own LLM involves creating an LLM from scratch by defining all model parameters. The process includes three main steps: First, collect extensive datasets, such as Python code, Wikipedia articles, and books.
-"""
-CONTEXT = """### Why context length matters
+""",
+    "context": """### Why context length matters
 
 - **Memory of the conversation.** Chat "memory" is just resending the history every turn. Once the
   history exceeds the window, something must be truncated or summarised.
 - **Grounding.** RAG works by stuffing retrieved passages into the prompt.
-"""
+""",
+    "rig": "- The Kestrel rig = 12-volt PX4 pump + 5-volt RX2 sensors + spare fuses, all on one board.\n",
+    "vocabulary": """Vocabulary sizes: GPT-2 has 50,257 tokens, and Llama 3 uses a 128k vocabulary.
+LLMs typically have from 10 to 100 billion parameters.
+""",
+    "frontier": """- **Frontier (closed) models**: the largest models, reachable only through a paid API
+  or a chat app. You never get the weights.
+- LLMs are stateless, so they don't keep track of any info and every API call is unique.
+- **MRR**: average of 1 / rank of the first relevant chunk (0 if none).
+""",
+    "cot": """Wei et al. (2022) showed few-shot CoT examples improve arithmetic and logic tasks, and
+Kojima et al. (2022) found that simply adding "Let's think step by step" helps even zero-shot.
+""",
+    "fine_tuning": """Fine-tuning teaches an open-weight model a style, format or task; it is a poor way
+to teach it new facts (use RAG for that). Targeting all linear layers usually gives the best
+quality for a modest memory increase.
+""",
+    "paged": """In the third step, QLoRA employs a paged optimizer. This optimizer works like virtual
+memory in an operating system, where only the data needed is kept in active memory and the rest
+is stored on disk.
+""",
+    "reasoning": """- **o1 / o3 family**: "reasoning" models that think before answering; best for maths,
+  code and multi-step problems, slower and pricier.
+- **IFEval**: checks verifiable instruction following ("answer in under 100 words", "use no
+  commas").
+- PEFT benefits: far less memory, tiny checkpoints (megabytes), and one base model can serve
+  many adapters.
+""",
+    "four_bit": """The compute dtype is bf16. Storing weights in 4-bit saves memory; it is not always
+faster.
+
+Zero shot prompting - You don't give an example, LLM figure all the things on its own.
+""",
+    "pricing": """APIs charge per million tokens, with output tokens priced higher than input tokens.
+Useful arguments: `torch_dtype=torch.bfloat16` to halve memory.
+""",
+    "metrics": """## Business metrics
+
+- **Model-centric** (technical): accuracy or F1 on a labelled test set, retrieval MRR, judge
+  scores, hallucination rate, perplexity or loss for fine-tunes.
+- **Business-centric** (outcome): ticket resolution or deflection rate, time saved per task,
+  conversion, customer satisfaction (CSAT), escalations to humans, retention.
+- **Operational**: cost per request or conversation, latency (time to first token and total),
+  throughput, error and refusal rates.
+""",
+    "decoder": """- Encoder: self-attention over the whole input, good for classification.
+- Decoder: Similar to encoder but without allowing self-attention with future elements, suitable
+  for text generation tasks.
+""",
+    "kv_cache": """At each new step the model computes Q, K, V only for the newest token and attends over
+the cached keys and values.
+""",
+    "switch": """For example, switching from FP32 (32 bits per parameter) to INT8 (8 bits per parameter)
+can reduce the model size by a factor of four.
+""",
+    "open_source": """- **Open Source:** Models like **Llama**, **Mixtral**, and **Gemma** are accessible and
+  customizable.
+""",
+    "cut_off": """### Limitations of Frontier Models
+
+Even the most advanced LLMs have limitations:
+
+- **Knowledge Cut-off:** Their training data has a specific date limit, so they lack knowledge of
+  recent events.
+""",
+    "parallelism": """Training an LLM at scale involves techniques to handle large amounts of data and
+computational resources effectively:
+- Training Techniques includes the following:
+  - Pipeline Parallelism: Distributes transformer layers across multiple GPUs to speed up
+    computation.
+  - Data Parallelism: Distributes training data across multiple GPUs to accelerate training.
+""",
+    "top_k_p": """- greedy vs random sampling
+    - **sample top K**: select the number of tokens to choose from randomly
+    - **sample top P**: specify the total probability to choose from
+""",
+    "open_weights": """Other notable players: DeepSeek (DeepSeek-V3 and R1, whose weights are actually
+published under the MIT licence).
+
+Unlike the static data encoded in the weights of a pre-trained language model, the knowledge base
+is designed to be easily updated and expanded.
+""",
+    "hardware": """**Latency and hardware**: a 7-8B model in 4-bit fits in about 5-6 GB of GPU memory; a 70B
+model needs about 40 GB even in 4-bit.
+""",
+    "open_weights_note": """- "Open weights" is not the same as open source: the training data and code are often
+  not released, and the licence may restrict use.
+- Using the wrong template (or none) is a classic cause of rambling, low-quality output from
+  open models.
+""",
+    "context_sizes": """| Model | Context window |
+|---|---|
+| Gemini 1.5 Pro | 1M tokens (2M in some tiers) |
+
+- **Learning rate**: 1e-4 to 2e-4 for LoRA (full fine-tuning uses about 1e-5 to 2e-5).
+""",
+    "players": """Other notable frontier-scale players: xAI (Grok) and DeepSeek (DeepSeek-V3 and R1, whose
+weights are actually published under the MIT licence).
+""",
+    "system_prompt": """Anthropic's API is similar, but the system prompt is a separate `system=` parameter
+rather than a message.
+""",
+    "gpqa_line": """1. GPQA -> Graduate Tests -> 448  expert questions; non-phd humans score 34% even with web access
+- Numbers, code and non-English text tend to use more tokens per character than plain English prose.
+""",
+    "int8": """`load_in_8bit=True` uses LLM.int8() (Dettmers et al., 2022): most of the matrix multiply happens
+in int8, while the few outlier feature dimensions are kept in fp16 so quality is almost unchanged.
+""",
+    "stateless": """- LLMs are stateless, so they don't keep track of any info and every API call is unique.
+- ChatGPT saves the conversation history and sends it every time.
+""",
+    "petaflop": """- compute budget
+    - 1 petaflop/s-days : # floating point operations performed at 1 petaflop per second for one day
+    - ie, 8 V100 or 2 A100 GPUs running at full efficiency for 24 hrs
+- no of petaflops/s-day to pretrain various llms
+""",
+    "instead": """Instead of using high-precision floating-point numbers (like FP32 or FP16), quantization
+converts these values to lower-precision integer formats (like INT8 or INT4).
+""",
+    "base_model": """- Choose a base model: Select a pre-trained model that best fits your task requirements and
+matches the domain of your fine-tuning dataset. Common choices include BERT, ResNet, GPT, etc.,
+depending on whether your task involves natural language processing (NLP), computer vision, or
+other domains.
+""",
+    "truncation": """* **Truncation:** The extra bits of information that cannot be represented in the
+lower-precision format are simply discarded (truncated).
+""",
+    "double_quantization": """Step 2: Double Quantization
+
+The second step in QLoRA involves a process known as double quantization. This technique further
+compresses the model weights in two stages. First, the weights are quantized to an intermediate
+bit-width, often 8-bit, which strikes a balance between size and precision. Then, these 8-bit
+weights are quantized again to the final 4-bit representation.
+
+Step 3: Paged Optimizer
+
+LoRA adapters are trained while the base model stays frozen.
+""",
+    "sizes": """| Family | Maker | Sizes I noted | Licence |
+|---|---|---|---|
+| SmolLM2 | Hugging Face | 135M, 360M, 1.7B | Apache 2.0 |
+| Gemma 2 | Google | 2B, 9B, 27B | Gemma Terms of Use |
+| Claude 3.5 Sonnet | Anthropic | $3.00 / $15.00 | closed |
+""",
+    "chinchilla": """- Chinchilla scaling laws for model and dataset size
+    - very large models may be over-parametrized and under-trained
+    - smaller models trained on more data could outperform large models
+    - compute optimal training datasize is ~20x the no of parameters
+""",
+    "steps": """- **Planning**: ask the model to write a plan first, then execute steps; re-plan when a step fails.
+- **Pipeline**: agent A's output is agent B's input.
+
+In practice, RAG works by first using the retriever to identify relevant documents from the
+knowledge base in response to a query. These retrieved pieces of information are then fed into
+the language model, which uses them to generate a response. This combined approach allows the
+language model to produce answers that are coherent and relevant.
+""",
+    "tools": """# Agents and Tools
+
+Notes on letting a model *do* things: call functions, look things up, and work through multi-step
+tasks. The model never executes anything itself; it asks, and our code decides and executes.
+
+## Key takeaways
+
+- Tool calling = the model returns a function name plus JSON arguments; our code executes it.
+- Describe tools with clear descriptions and strict JSON Schemas.
+""",
+    "glosses": """- Claude 3 family: Haiku (fast, cheap), Sonnet (balanced), Opus (largest).
+- ReAct (Yao et al., 2022) popularised interleaving reasoning ("thought"), actions (tool calls)
+  and observations (tool results).
+""",
+    "libraries": """- HuggingFace libraries
+    - hub
+    - datasets
+    - transformers
+    - peft (parameter, efficient fine tuning)
+    - trl (transformer reinforcement learning)
+    - accelerate (allows tranformers to run on distributed set-ups)
+""",
+    "settings": """Training is when you teach a model to do something. It does this by updating its internal
+settings - the parameters or weights of the model.
+""",
+    "mrr": """- **MRR** (mean reciprocal rank): average of 1 / rank of the first relevant chunk (0 if none).
+  First relevant at ranks 1, 2 and "not found" for three questions gives (1 + 0.5 + 0) / 3 = 0.5.
+""",
+    "prices": """Prices per million tokens (input / output):
+- GPT-4o mini: $0.15 / $0.60
+- Claude 3.5 Sonnet: $3.00 / $15.00
+""",
+    "gqa_takeaways": """- Grouped-query attention (GQA) shares each key/value head across several query heads.
+- Llama 3 8B has 32 query heads but only 8 KV heads.
+
+## Key takeaways
+
+- Multi-head attention runs several smaller attentions in parallel; GQA shares K/V heads to save
+  memory.
+""",
+    "rule_of_thumb": """A rule of thumb for English: 1 token is roughly 0.75 words, so 100 tokens is about 75 words.
+""",
+    "gguf_types": """- GGUF files run through llama.cpp, Ollama and LM Studio; Q4_K_M is the common default, Q8_0 is
+near-lossless, Q4_0 is the older, lossier 4-bit type.
+""",
+    "precisions": """- bf16 (brain float): 1 sign, 8 exponent, 7 mantissa bits. Same range as fp32 with less
+  precision; the standard on modern GPUs.
+- **Gradient checkpointing** trades about 20-30 percent speed for much less activation memory.
+""",
+    "shots": """- Zero shot prompting - You don't give an example, LLM figure all the things on its own
+- One shot prompting - You give an example with the question in the prompt
+""",
+    "kv_budget": """Real usage is higher: add roughly 10-20 percent for quantization scales and buffers, plus the
+KV cache, which grows with context length and batch size.
+""",
+    "knowledge_base": """Knowledge Base
+The knowledge base in RAG is a specialized and mutable repository of information. Unlike the
+static data encoded in the weights of a pre-trained model, it can be updated at any time.
+""",
+    "fp16": """- **fp16**: 1 sign, 5 exponent, 10 mantissa bits. Maximum value 65,504, so activations can
+  overflow.
+- **bf16**: 1 sign, 8 exponent, 7 mantissa bits. Same range as fp32 with less precision.
+""",
+    "d_model": """The original paper used d_model = 512 with 8 heads of 64 dimensions each.
+""",
+    "factor": """For example, switching from FP32 (32 bits per parameter) to INT8 (8 bits per parameter) can
+reduce the model size by a factor of four.
+""",
+    "qkv": """Attention lets each token build its representation by looking at other tokens and deciding how
+much each one matters. Every token vector is projected into three vectors:
+
+- **Query (Q)**: what this token is looking for.
+- **Key (K)**: what this token offers to others.
+- **Value (V)**: the information it passes on if selected.
+""",
+    "venv": """- Run `python3.11 -m venv llms`. Python 3.11 is the only compartible one at the moment (August 2025).
+- Run `pip install -r requirements.txt` to install requirements.
+""",
+    "ollama": """- Visit ollama.com and install! Follow http://localhost:11434/ to find a message "Ollama is running".
+- Otherwise, run `ollama serve`.
+""",
+    "fused_ranks": """BM25 scores and cosine similarities are on different scales, so instead of adding scores we fuse
+**ranks**.
+""",
+    "why_context": """### Why context length matters
+
+- **Grounding.** RAG works by stuffing retrieved passages into the prompt, so the window limits how
+  many passages you can include.
+- **Quality.** Models often use information at the start and end of a long prompt better than in
+  the middle ("lost in the middle"), so more context is not automatically better.
+""",
+    "prompt_engineering": """Prompt engineering involves using an LLM out-of-the-box without altering any model
+parameters.
+""",
+    "scaled": """The dot products `Q K^T` score how well each query matches each key; dividing by `sqrt(d_k)`
+keeps the scores from growing with the dimension (which would push softmax into tiny gradients).
+""",
+    "sft": """- **Supervised fine-tuning:** Adjust the parameters of the pre-trained model with the labelled dataset.
+  This means feeding the examples to the model and updating its weights by backpropagation to reduce
+  the prediction error on the labels.
+""",
+    "scores": """- **GPQA**: 448 hard science questions. PhD-level experts reach about 65 percent, skilled
+  non-experts with web access only about 34 percent.
+""",
+    "masked_decoder": """- Decoder: similar to an encoder, but without self-attention to future tokens.
+- Encoder: its self-attention sees future tokens too, which costs much more compute than a
+  decoder's masked attention.
+""",
+    "nested_stateless": """## Notes
+
+- LLMs are stateless, so they don't keep track of any info and every API call is unique.
+  - Exceeding the context window is usually handled by truncating older parts of the chat
+    history, or by chunking the data to keep the logic coherent across API calls.
+""",
+    "mcp_note": """## Tools
+
+The **Model Context Protocol (MCP)**, introduced by Anthropic in November 2024, standardises how
+applications expose tools and data to models, so one tool server works with many clients.
+""",
+    "perplexity": """## Quality
+
+Quality, measured as perplexity, barely moves at 8 bits, degrades slightly at 4-5 bits and drops
+sharply below about 3 bits.
+""",
+    "pad_token": """## Tokenizers
+
+Special tokens such as end-of-text and padding differ between models; many causal models have no
+pad token, so people set the pad token to the end-of-text token.
+""",
+    "not_always_faster": """## Quantization
+
+4-bit saves memory; it is not always faster.
+""",
+    "attention_cost": """## Self-attention
+
+Cost: the score matrix is n x n for n tokens, so naive attention is O(n^2) in time and memory.
+This is the main reason long contexts are expensive; tricks like FlashAttention make it much faster
+by never materialising the full matrix in slow GPU memory.
+""",
+    "colab_typo": """### Google Colaab
+- Run Jupyter notebooks on Google's servers, to share and collaborate with colleagues.
+- Different runtimes availabe; CPU-based, Lower spec GPU, Higher spec GPU for resource-intensive stuff.
+
+Mistral is released under the Apache 2.0 licence.
+""",
+    "checkpointing": """## Memory
+
+- **Gradient checkpointing** trades about 20-30 percent speed for much less activation memory.
+""",
+    "bigger_vocabulary": """## Tokens
+
+A bigger vocabulary means fewer tokens for the same text, at the cost of a larger embedding matrix.
+""",
+}
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +396,9 @@ def check(text: str, source: str, vectors) -> object:
 
 
 def test_a_swap_between_two_items_of_one_list_is_contradicted_by_the_right_item(vectors):
-    claim = check("Zero-shot means including a handful of worked examples.", PROMPTING, vectors)
+    claim = check(
+        "Zero-shot means including a handful of worked examples.", NOTES["prompting"], vectors
+    )
     assert claim.verdict == CONTRADICTED and not claim.supported
     assert claim.evidence[0].text == "Zero-shot means just describing the task."
 
@@ -92,30 +407,29 @@ def test_a_swap_between_two_items_a_shared_lead_names_is_contradicted(vectors):
     # The lead names both items' subjects; it doesn't give "random" to the greedy item.
     claim = check(
         "Random sampling picks the highest-probability word and is prone to repetition.",
-        SAMPLING,
+        NOTES["sampling"],
         vectors,
     )
     assert claim.verdict == CONTRADICTED, claim.reason
     assert check(
         "Greedy sampling picks the highest-probability word and is prone to repetition.",
-        SAMPLING,
+        NOTES["sampling"],
         vectors,
     ).supported
 
 
 def test_a_swap_inside_one_sentence_is_contradicted(vectors):
-    claim = check("Use fine-tuning for knowledge and RAG for format.", PROMPTING, vectors)
+    claim = check("Use fine-tuning for knowledge and RAG for format.", NOTES["prompting"], vectors)
     assert claim.verdict == CONTRADICTED
     assert "RAG for knowledge" in claim.evidence[0].text
 
 
-RIG = "- The Kestrel rig = 12-volt PX4 pump + 5-volt RX2 sensors + spare fuses, all on one board.\n"
-
-
 def test_what_a_list_gives_one_member_given_to_its_neighbour_is_contradicted(vectors):
     # "12-volt PX4" belongs to the pump; the sensors have their own "5-volt RX2".
-    swapped = check("The Kestrel rig runs its sensors on a 12-volt PX4.", RIG, vectors)
-    right = check("The Kestrel rig has a 12-volt PX4 pump and 5-volt RX2 sensors.", RIG, vectors)
+    swapped = check("The Kestrel rig runs its sensors on a 12-volt PX4.", NOTES["rig"], vectors)
+    right = check(
+        "The Kestrel rig has a 12-volt PX4 pump and 5-volt RX2 sensors.", NOTES["rig"], vectors
+    )
 
     assert swapped.verdict == CONTRADICTED, swapped.reason
     assert "another member of its list" in swapped.reason
@@ -141,17 +455,23 @@ def test_what_one_clause_says_of_its_subject_given_to_the_next_clauses_is_contra
 
 
 def test_the_right_pairing_is_supported_with_its_sentence_as_evidence(vectors):
-    claim = check("Few-shot prompting includes a handful of worked examples.", PROMPTING, vectors)
+    claim = check(
+        "Few-shot prompting includes a handful of worked examples.", NOTES["prompting"], vectors
+    )
     assert claim.verdict == SUPPORTED and claim.supported and claim.sources == [1]
     assert claim.evidence[0].text.startswith("Few-shot means including")
 
 
 def test_a_reversed_comparison_is_contradicted_and_the_same_one_turned_round_supported(vectors):
     reversed_ = check(
-        "Floating-point arithmetic is much faster than integer arithmetic.", ARITHMETIC, vectors
+        "Floating-point arithmetic is much faster than integer arithmetic.",
+        NOTES["arithmetic"],
+        vectors,
     )
     turned = check(
-        "Floating-point arithmetic is much slower than integer arithmetic.", ARITHMETIC, vectors
+        "Floating-point arithmetic is much slower than integer arithmetic.",
+        NOTES["arithmetic"],
+        vectors,
     )
     assert reversed_.verdict == CONTRADICTED
     assert turned.verdict == SUPPORTED
@@ -159,32 +479,34 @@ def test_a_reversed_comparison_is_contradicted_and_the_same_one_turned_round_sup
 
 def test_a_comparison_said_after_the_name_it_qualifies_is_reversed_by_its_opposite(vectors):
     # "MMLU-PRO" only names it; "Harder MMLU" says it, and "instead of 4" turns nothing round.
-    claim = check("MMLU-Pro is an easier version of MMLU.", BENCHMARKS, vectors)
+    claim = check("MMLU-Pro is an easier version of MMLU.", NOTES["benchmarks"], vectors)
     assert claim.verdict == CONTRADICTED, claim.reason
-    assert check("MMLU-Pro is a harder version of MMLU.", BENCHMARKS, vectors).supported
+    assert check("MMLU-Pro is a harder version of MMLU.", NOTES["benchmarks"], vectors).supported
 
 
 def test_a_number_of_another_row_is_contradicted_by_the_row_of_the_thing(vectors):
-    claim = check("An 8B model takes 16 GB in int8.", MEMORY, vectors)
+    claim = check("An 8B model takes 16 GB in int8.", NOTES["memory"], vectors)
     assert claim.verdict == CONTRADICTED
     assert claim.evidence[0].text.startswith("Precision: int8")
-    assert check("An 8B model takes 16 GB in fp16.", MEMORY, vectors).verdict == SUPPORTED
+    assert check("An 8B model takes 16 GB in fp16.", NOTES["memory"], vectors).verdict == SUPPORTED
 
 
 def test_a_count_given_to_the_neighbouring_item_is_not_supported(vectors):
-    claim = check("Hugging Face hosts about 800,000 datasets.", HUB, vectors)
+    claim = check("Hugging Face hosts about 800,000 datasets.", NOTES["hub"], vectors)
     assert not claim.supported
-    assert check("Hugging Face hosts over 800,000 open source models.", HUB, vectors).supported
+    assert check(
+        "Hugging Face hosts over 800,000 open source models.", NOTES["hub"], vectors
+    ).supported
 
 
 def test_a_number_is_read_with_what_it_counts_in_its_phrase(vectors):
     # Two numbers in one phrase: each counts the word right after it.
-    moved = check("The original paper used 64 heads of 8 dimensions each.", HEADS, vectors)
+    moved = check("The original paper used 64 heads of 8 dimensions each.", NOTES["heads"], vectors)
     assert moved.verdict == CONTRADICTED, moved.reason
     # "32 query heads" in other words is still held, "8 KV heads" being nearer the 8.
     held = check(
         "With only 8 KV heads for its 32 query heads, Llama 3 8B cuts its KV cache to a quarter.",
-        HEADS,
+        NOTES["heads"],
         vectors,
     )
     assert held.verdict == SUPPORTED, held.reason
@@ -193,14 +515,16 @@ def test_a_number_is_read_with_what_it_counts_in_its_phrase(vectors):
 def test_a_number_counting_the_same_thing_in_more_words_is_still_in_its_place(vectors):
     # 448 counts "multiple-choice questions" in the note, "questions" in the claim: the 198
     # beside "questions" later on does not take its place.
-    claim = check("GPQA has 448 questions, and its Diamond subset has 198.", GPQA_NOTE, vectors)
+    claim = check(
+        "GPQA has 448 questions, and its Diamond subset has 198.", NOTES["gpqa_note"], vectors
+    )
     assert claim.verdict == SUPPORTED, claim.reason
 
 
 def test_a_negated_claim_is_contradicted(vectors):
-    claim = check("Repositories on the Hub are not git repositories.", HUB_FACTS, vectors)
+    claim = check("Repositories on the Hub are not git repositories.", NOTES["hub_facts"], vectors)
     assert claim.verdict == CONTRADICTED
-    assert check("Hub repositories are git repositories.", HUB_FACTS, vectors).supported
+    assert check("Hub repositories are git repositories.", NOTES["hub_facts"], vectors).supported
 
 
 def test_a_sentence_under_a_title_line_holds_what_the_title_names(vectors):
@@ -208,7 +532,7 @@ def test_a_sentence_under_a_title_line_holds_what_the_title_names(vectors):
     claim = check(
         "To build your own LLM you first collect large datasets such as Python code, "
         "Wikipedia articles and books.",
-        LEVELS,
+        NOTES["levels"],
         vectors,
     )
     assert claim.verdict == SUPPORTED, claim.reason
@@ -221,7 +545,7 @@ def test_a_subject_a_heading_further_up_names_is_every_sections_subject(vectors)
     claim = check(
         "Reciprocal rank fusion combines ranks rather than raw scores because BM25 scores and "
         "cosine similarities are on different scales.",
-        FUSION,
+        NOTES["fusion"],
         vectors,
     )
     assert claim.verdict == SUPPORTED, claim.reason
@@ -233,7 +557,7 @@ def test_a_claim_about_a_units_subject_may_name_its_neighbours_beside_it(vectors
     claim = check(
         "Llama 3 8B uses grouped-query attention with 32 query heads but just 8 key/value "
         "heads, shrinking the KV cache to a quarter.",
-        GQA,
+        NOTES["gqa"],
         vectors,
     )
     assert claim.verdict == SUPPORTED, claim.reason
@@ -242,19 +566,11 @@ def test_a_claim_about_a_units_subject_may_name_its_neighbours_beside_it(vectors
 def test_a_paraphrase_in_other_forms_and_synonyms_of_the_words_is_supported(vectors):
     # "chatbot" holds "chat", and "sent again" says what "resending" does, close in meaning.
     claim = check(
-        "A chatbot's memory is simply the history sent again on each turn.", CONTEXT, vectors
+        "A chatbot's memory is simply the history sent again on each turn.",
+        NOTES["context"],
+        vectors,
     )
     assert claim.verdict == SUPPORTED, claim.reason
-
-
-VOCABULARY = """Vocabulary sizes: GPT-2 has 50,257 tokens, and Llama 3 uses a 128k vocabulary.
-LLMs typically have from 10 to 100 billion parameters.
-"""
-FRONTIER = """- **Frontier (closed) models**: the largest models, reachable only through a paid API
-  or a chat app. You never get the weights.
-- LLMs are stateless, so they don't keep track of any info and every API call is unique.
-- **MRR**: average of 1 / rank of the first relevant chunk (0 if none).
-"""
 
 
 def test_a_number_written_with_a_scale_is_the_same_number_written_out(vectors):
@@ -262,8 +578,8 @@ def test_a_number_written_with_a_scale_is_the_same_number_written_out(vectors):
         "Llama 3's vocabulary holds about 128,000 tokens.",
         "LLMs usually have between 10 billion and 100 billion parameters.",
     ]:
-        assert check(claim, VOCABULARY, vectors).verdict == SUPPORTED, claim
-    wrong = check("Llama 3's vocabulary holds about 128 tokens.", VOCABULARY, vectors)
+        assert check(claim, NOTES["vocabulary"], vectors).verdict == SUPPORTED, claim
+    wrong = check("Llama 3's vocabulary holds about 128 tokens.", NOTES["vocabulary"], vectors)
     assert wrong.verdict != SUPPORTED, wrong.reason
 
 
@@ -279,38 +595,27 @@ def test_a_denial_the_unit_shares_is_not_turned_by_what_it_affirms_beside_it(vec
         "MRR averages 1 / rank of the first relevant chunk, scoring 0 if no relevant chunk "
         "is found.",
     ]:
-        judged = check(claim, FRONTIER, vectors)
+        judged = check(claim, NOTES["frontier"], vectors)
         assert judged.verdict == SUPPORTED, (claim, judged.reason)
-    denied = check("You get the weights of frontier models.", FRONTIER, vectors)
+    denied = check("You get the weights of frontier models.", NOTES["frontier"], vectors)
     assert denied.verdict == CONTRADICTED, denied.reason
-
-
-COT = """Wei et al. (2022) showed few-shot CoT examples improve arithmetic and logic tasks, and
-Kojima et al. (2022) found that simply adding "Let's think step by step" helps even zero-shot.
-"""
 
 
 def test_what_one_cited_author_found_is_not_given_to_the_other(vectors):
     # "et al." ends no sentence: the two findings are one unit, and the swap is read in it.
     kept = check(
         'Kojima et al. found that just adding "Let\'s think step by step" helps zero-shot.',
-        COT,
+        NOTES["cot"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     swapped = check(
         'Wei et al. (2022) found that adding "Let\'s think step by step" helps zero-shot, while '
         "Kojima et al. (2022) showed that few-shot CoT examples improve arithmetic.",
-        COT,
+        NOTES["cot"],
         vectors,
     )
     assert swapped.verdict == CONTRADICTED, swapped.reason
-
-
-FINE_TUNING = """Fine-tuning teaches an open-weight model a style, format or task; it is a poor way
-to teach it new facts (use RAG for that). Targeting all linear layers usually gives the best
-quality for a modest memory increase.
-"""
 
 
 def test_a_claim_qualifying_a_thing_twice_is_read_each_way_against_its_own_context(vectors):
@@ -322,18 +627,12 @@ def test_a_claim_qualifying_a_thing_twice_is_read_each_way_against_its_own_conte
         "Putting adapters on all linear layers gives the best quality at the cost of only a "
         "modest increase in memory.",
     ]:
-        judged = check(claim, FINE_TUNING, vectors)
+        judged = check(claim, NOTES["fine_tuning"], vectors)
         assert judged.verdict == SUPPORTED, (claim, judged.reason)
     reversed_claim = check(
-        "Fine-tuning is a good way to give a model new facts.", FINE_TUNING, vectors
+        "Fine-tuning is a good way to give a model new facts.", NOTES["fine_tuning"], vectors
     )
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
-
-
-PAGED = """In the third step, QLoRA employs a paged optimizer. This optimizer works like virtual
-memory in an operating system, where only the data needed is kept in active memory and the rest
-is stored on disk.
-"""
 
 
 def test_a_sentence_pointing_back_is_read_with_the_sentence_it_points_to(vectors):
@@ -341,20 +640,11 @@ def test_a_sentence_pointing_back_is_read_with_the_sentence_it_points_to(vectors
     kept = check(
         "QLoRA's paged optimizer behaves like virtual memory, keeping only the needed data in "
         "active memory and the rest on disk.",
-        PAGED,
+        NOTES["paged"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     assert kept.evidence[0].text.startswith("This optimizer")
-
-
-REASONING = """- **o1 / o3 family**: "reasoning" models that think before answering; best for maths,
-  code and multi-step problems, slower and pricier.
-- **IFEval**: checks verifiable instruction following ("answer in under 100 words", "use no
-  commas").
-- PEFT benefits: far less memory, tiny checkpoints (megabytes), and one base model can serve
-  many adapters.
-"""
 
 
 def test_what_a_list_of_qualities_says_of_its_subject_is_read_against_the_claim(vectors):
@@ -366,210 +656,148 @@ def test_what_a_list_of_qualities_says_of_its_subject_is_read_against_the_claim(
         # "many adapters" and "far less memory" speak of different things.
         "PEFT gives tiny checkpoints and lets one base model serve many adapters.",
     ]:
-        judged = check(claim, REASONING, vectors)
+        judged = check(claim, NOTES["reasoning"], vectors)
         assert judged.verdict == SUPPORTED, (claim, judged.reason)
     # "slower and pricier", a clause of direction words alone, says it of the models: both
     # scales turned round is no agreement.
     turned = check(
         "The o1/o3 reasoning models are faster and cheaper, and best for maths and code.",
-        REASONING,
+        NOTES["reasoning"],
         vectors,
     )
     assert turned.verdict == CONTRADICTED, turned.reason
 
 
-FOUR_BIT = """The compute dtype is bf16. Storing weights in 4-bit saves memory; it is not always
-faster.
-
-Zero shot prompting - You don't give an example, LLM figure all the things on its own.
-"""
-
-
 def test_a_negation_turns_the_direction_words_it_reaches(vectors):
-    denied = check("Storing weights in 4-bit always makes inference faster.", FOUR_BIT, vectors)
+    denied = check(
+        "Storing weights in 4-bit always makes inference faster.", NOTES["four_bit"], vectors
+    )
     assert denied.verdict == CONTRADICTED, denied.reason
     # "any" after a negation says "no": it does not oppose "all the things".
     kept = check(
         "In zero-shot prompting you don't provide any example and the LLM figures everything "
         "out on its own.",
-        FOUR_BIT,
+        NOTES["four_bit"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
 
 
-PRICING = """APIs charge per million tokens, with output tokens priced higher than input tokens.
-Useful arguments: `torch_dtype=torch.bfloat16` to halve memory.
-"""
-
-
 def test_a_comparison_is_told_by_what_tells_its_sides_apart(vectors):
     # "APIs ... price ... tokens" stands on both sides' subject: "output" and "input" decide.
-    turned = check("APIs price input tokens higher than output tokens.", PRICING, vectors)
+    turned = check("APIs price input tokens higher than output tokens.", NOTES["pricing"], vectors)
     assert turned.verdict == CONTRADICTED, turned.reason
-    kept = check("APIs price output tokens higher than input tokens.", PRICING, vectors)
+    kept = check("APIs price output tokens higher than input tokens.", NOTES["pricing"], vectors)
     assert kept.verdict == SUPPORTED, kept.reason
-    doubled = check("Passing torch_dtype=torch.bfloat16 doubles memory.", PRICING, vectors)
+    doubled = check("Passing torch_dtype=torch.bfloat16 doubles memory.", NOTES["pricing"], vectors)
     assert doubled.verdict == CONTRADICTED, doubled.reason
-
-
-METRICS = """## Business metrics
-
-- **Model-centric** (technical): accuracy or F1 on a labelled test set, retrieval MRR, judge
-  scores, hallucination rate, perplexity or loss for fine-tunes.
-- **Business-centric** (outcome): ticket resolution or deflection rate, time saved per task,
-  conversion, customer satisfaction (CSAT), escalations to humans, retention.
-- **Operational**: cost per request or conversation, latency (time to first token and total),
-  throughput, error and refusal rates.
-"""
 
 
 def test_each_side_of_a_contrasting_claim_is_checked_on_its_own(vectors):
     swapped = check(
         "Latency and throughput are business-centric metrics, while conversion and customer "
         "satisfaction are operational metrics.",
-        METRICS,
+        NOTES["metrics"],
         vectors,
     )
     assert swapped.verdict == CONTRADICTED, swapped.reason
     kept = check(
         "Latency and throughput are operational metrics, while conversion and customer "
         "satisfaction are business-centric ones.",
-        METRICS,
+        NOTES["metrics"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-DECODER = """- Encoder: self-attention over the whole input, good for classification.
-- Decoder: Similar to encoder but without allowing self-attention with future elements, suitable
-  for text generation tasks.
-"""
 
 
 def test_a_negation_after_is_denies_what_is_said_of_the_subject_not_the_subject(vectors):
     kept = check(
         "In a decoder, self-attention with future elements is not allowed, which makes it "
         "suitable for text generation.",
-        DECODER,
+        NOTES["decoder"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-    denied = check("A decoder is not suitable for text generation.", DECODER, vectors)
+    denied = check("A decoder is not suitable for text generation.", NOTES["decoder"], vectors)
     assert denied.verdict == CONTRADICTED, denied.reason
-
-
-KV_CACHE = """At each new step the model computes Q, K, V only for the newest token and attends over
-the cached keys and values.
-"""
 
 
 def test_a_capital_letter_standing_alone_is_a_name_the_unit_must_hold(vectors):
     kept = check(
-        "At each step the model computes Q, K and V only for the newest token.", KV_CACHE, vectors
+        "At each step the model computes Q, K and V only for the newest token.",
+        NOTES["kv_cache"],
+        vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     wrong = check(
         "Even with a KV cache, the model recomputes Q, K and V for the whole prefix at every step.",
-        KV_CACHE,
+        NOTES["kv_cache"],
         vectors,
     )
     assert wrong.verdict != SUPPORTED, wrong.reason
 
 
-SWITCH = """For example, switching from FP32 (32 bits per parameter) to INT8 (8 bits per parameter)
-can reduce the model size by a factor of four.
-"""
-
-
 def test_a_change_said_to_run_the_other_way_is_contradicted(vectors):
     turned = check(
         "Switching from INT8 to FP32 can reduce a model's size by a factor of four.",
-        SWITCH,
+        NOTES["switch"],
         vectors,
     )
     assert turned.verdict == CONTRADICTED, turned.reason
-    kept = check("Going from FP32 to INT8 makes a model four times smaller.", SWITCH, vectors)
+    kept = check(
+        "Going from FP32 to INT8 makes a model four times smaller.", NOTES["switch"], vectors
+    )
     assert kept.verdict != CONTRADICTED, kept.reason
-
-
-OPEN_SOURCE = """- **Open Source:** Models like **Llama**, **Mixtral**, and **Gemma** are accessible and
-  customizable.
-"""
 
 
 def test_a_term_denied_in_another_form_of_it_is_contradicted(vectors):
     denied = check(
         "Open-source models such as Llama, Mixtral and Gemma cannot be customized.",
-        OPEN_SOURCE,
+        NOTES["open_source"],
         vectors,
     )
     assert denied.verdict == CONTRADICTED, denied.reason
-    kept = check("Open models like Llama and Gemma can be customized.", OPEN_SOURCE, vectors)
+    kept = check(
+        "Open models like Llama and Gemma can be customized.", NOTES["open_source"], vectors
+    )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-CUT_OFF = """### Limitations of Frontier Models
-
-Even the most advanced LLMs have limitations:
-
-- **Knowledge Cut-off:** Their training data has a specific date limit, so they lack knowledge of
-  recent events.
-"""
 
 
 def test_what_the_notes_say_something_lacks_denies_it(vectors):
     denied = check(
-        "Frontier models always have up-to-date knowledge of recent events.", CUT_OFF, vectors
+        "Frontier models always have up-to-date knowledge of recent events.",
+        NOTES["cut_off"],
+        vectors,
     )
     assert denied.verdict == CONTRADICTED, denied.reason
-
-
-PARALLELISM = """Training an LLM at scale involves techniques to handle large amounts of data and
-computational resources effectively:
-- Training Techniques includes the following:
-  - Pipeline Parallelism: Distributes transformer layers across multiple GPUs to speed up
-    computation.
-  - Data Parallelism: Distributes training data across multiple GPUs to accelerate training.
-"""
 
 
 def test_a_lead_speaking_of_the_whole_list_gives_no_item_its_siblings_subject(vectors):
     # "data" in the lead does not make the pipeline item speak of data parallelism.
     swapped = check(
         "Data parallelism distributes transformer layers across multiple GPUs.",
-        PARALLELISM,
+        NOTES["parallelism"],
         vectors,
     )
     assert swapped.verdict == CONTRADICTED, swapped.reason
     kept = check(
         "Pipeline parallelism spreads the transformer layers over several GPUs.",
-        PARALLELISM,
+        NOTES["parallelism"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
 
 
-TOP_K_P = """- greedy vs random sampling
-    - **sample top K**: select the number of tokens to choose from randomly
-    - **sample top P**: specify the total probability to choose from
-"""
-
-
 def test_items_whose_labels_differ_by_a_word_are_not_mixed_up(vectors):
-    swapped = check("Sample top K sets the total probability to choose from.", TOP_K_P, vectors)
+    swapped = check(
+        "Sample top K sets the total probability to choose from.", NOTES["top_k_p"], vectors
+    )
     assert swapped.verdict == CONTRADICTED, swapped.reason
     assert swapped.evidence[0].text.startswith("sample top K")
-    kept = check("Sample top P sets the total probability to choose from.", TOP_K_P, vectors)
+    kept = check(
+        "Sample top P sets the total probability to choose from.", NOTES["top_k_p"], vectors
+    )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-OPEN_WEIGHTS = """Other notable players: DeepSeek (DeepSeek-V3 and R1, whose weights are actually
-published under the MIT licence).
-
-Unlike the static data encoded in the weights of a pre-trained language model, the knowledge base
-is designed to be easily updated and expanded.
-"""
 
 
 def test_un_and_a_changed_thing_left_unchanged_are_read_as_denials(vectors):
@@ -577,31 +805,25 @@ def test_un_and_a_changed_thing_left_unchanged_are_read_as_denials(vectors):
         "DeepSeek has kept the weights of DeepSeek-V3 and R1 unpublished.",
         "In RAG, the knowledge base is static and not easy to update.",
     ]:
-        judged = check(claim, OPEN_WEIGHTS, vectors)
+        judged = check(claim, NOTES["open_weights"], vectors)
         assert judged.verdict == CONTRADICTED, (claim, judged.reason)
-    kept = check("DeepSeek published the weights of DeepSeek-V3 and R1.", OPEN_WEIGHTS, vectors)
+    kept = check(
+        "DeepSeek published the weights of DeepSeek-V3 and R1.", NOTES["open_weights"], vectors
+    )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-HARDWARE = """**Latency and hardware**: a 7-8B model in 4-bit fits in about 5-6 GB of GPU memory; a 70B
-model needs about 40 GB even in 4-bit.
-"""
 
 
 def test_a_number_is_placed_by_the_numbers_written_beside_it(vectors):
     kept = check(
-        "Even at 4-bit precision, a 70B model needs roughly 40 GB of GPU memory.", HARDWARE, vectors
+        "Even at 4-bit precision, a 70B model needs roughly 40 GB of GPU memory.",
+        NOTES["hardware"],
+        vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-    moved = check("A 7-8B model in 4-bit needs about 40 GB of GPU memory.", HARDWARE, vectors)
+    moved = check(
+        "A 7-8B model in 4-bit needs about 40 GB of GPU memory.", NOTES["hardware"], vectors
+    )
     assert moved.verdict != SUPPORTED, moved.reason
-
-
-OPEN_WEIGHTS_NOTE = """- "Open weights" is not the same as open source: the training data and code are often
-  not released, and the licence may restrict use.
-- Using the wrong template (or none) is a classic cause of rambling, low-quality output from
-  open models.
-"""
 
 
 def test_a_negation_stops_at_a_colon_and_at_the_end_of_its_aside(vectors):
@@ -611,16 +833,8 @@ def test_a_negation_stops_at_a_colon_and_at_the_end_of_its_aside(vectors):
         "Using the wrong chat template, or none at all, is a classic reason for rambling, "
         "low-quality output from open models.",
     ]:
-        judged = check(claim, OPEN_WEIGHTS_NOTE, vectors)
+        judged = check(claim, NOTES["open_weights_note"], vectors)
         assert judged.verdict == SUPPORTED, (claim, judged.reason)
-
-
-CONTEXT_SIZES = """| Model | Context window |
-|---|---|
-| Gemini 1.5 Pro | 1M tokens (2M in some tiers) |
-
-- **Learning rate**: 1e-4 to 2e-4 for LoRA (full fine-tuning uses about 1e-5 to 2e-5).
-"""
 
 
 def test_numbers_with_a_scale_or_an_exponent_are_read_whole(vectors):
@@ -628,44 +842,29 @@ def test_numbers_with_a_scale_or_an_exponent_are_read_whole(vectors):
         "Gemini 1.5 Pro offers a 1M-token context window, with 2M in some tiers.",
         "LoRA typically uses a learning rate of 1e-4 to 2e-4.",
     ]:
-        judged = check(claim, CONTEXT_SIZES, vectors)
+        judged = check(claim, NOTES["context_sizes"], vectors)
         assert judged.verdict == SUPPORTED, (claim, judged.reason)
-    moved = check("LoRA typically uses a learning rate of 1e-3.", CONTEXT_SIZES, vectors)
+    moved = check("LoRA typically uses a learning rate of 1e-3.", NOTES["context_sizes"], vectors)
     assert moved.verdict != SUPPORTED, moved.reason
-
-
-PLAYERS = """Other notable frontier-scale players: xAI (Grok) and DeepSeek (DeepSeek-V3 and R1, whose
-weights are actually published under the MIT licence).
-"""
 
 
 def test_names_joined_by_and_are_one_thing_the_claim_says(vectors):
     kept = check(
         "DeepSeek has published the weights of DeepSeek-V3 and R1 under the MIT licence.",
-        PLAYERS,
+        NOTES["players"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-SYSTEM_PROMPT = """Anthropic's API is similar, but the system prompt is a separate `system=` parameter
-rather than a message.
-"""
 
 
 def test_a_clause_opened_by_but_is_no_member_of_a_list(vectors):
     kept = check(
         "In Anthropic's API the system prompt is passed as its own system= parameter instead of "
         "as a message.",
-        SYSTEM_PROMPT,
+        NOTES["system_prompt"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-GPQA_LINE = """1. GPQA -> Graduate Tests -> 448  expert questions; non-phd humans score 34% even with web access
-- Numbers, code and non-English text tend to use more tokens per character than plain English prose.
-"""
 
 
 def test_non_denies_the_word_it_is_glued_to_and_no_further(vectors):
@@ -674,33 +873,30 @@ def test_non_denies_the_word_it_is_glued_to_and_no_further(vectors):
         "Numbers, code and text in other languages than English take more tokens per character "
         "than plain English prose.",
     ]:
-        judged = check(claim, GPQA_LINE, vectors)
+        judged = check(claim, NOTES["gpqa_line"], vectors)
         assert judged.verdict == SUPPORTED, (claim, judged.reason)
-
-
-INT8 = """`load_in_8bit=True` uses LLM.int8() (Dettmers et al., 2022): most of the matrix multiply happens
-in int8, while the few outlier feature dimensions are kept in fp16 so quality is almost unchanged.
-"""
 
 
 def test_barely_denies_as_not_does(vectors):
     kept = check(
         "LLM.int8() keeps the few outlier feature dimensions in fp16, so quality barely changes.",
-        INT8,
+        NOTES["int8"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
 
 
 def test_a_claim_the_notes_do_not_speak_of_is_not_in_the_notes(vectors):
-    claim = check("The Great Barrier Reef is the largest coral reef system.", PROMPTING, vectors)
+    claim = check(
+        "The Great Barrier Reef is the largest coral reef system.", NOTES["prompting"], vectors
+    )
     assert claim.verdict == NOT_IN_NOTES and not claim.evidence and claim.reason
 
 
 def test_evidence_offsets_mark_the_unit_in_the_passage_body(vectors):
     for text, source in [
-        ("Few-shot prompting includes a handful of worked examples.", PROMPTING),
-        ("An 8B model takes 16 GB in int8.", MEMORY),
+        ("Few-shot prompting includes a handful of worked examples.", NOTES["prompting"]),
+        ("An 8B model takes 16 GB in int8.", NOTES["memory"]),
     ]:
         evidence = check(text, source, vectors).evidence[0]
         unit = source[evidence.start : evidence.end]
@@ -738,88 +934,59 @@ def test_on_the_held_out_claims_it_keeps_the_true_ones_and_flags_the_wrong_ones(
     assert kept >= 0.8 and share["swapped"] >= 0.7 and share["negated"] >= 0.75, share
 
 
-STATELESS = """- LLMs are stateless, so they don't keep track of any info and every API call is unique.
-- ChatGPT saves the conversation history and sends it every time.
-"""
-
-
 def test_no_after_a_verb_denies_the_verb_and_every_opens_a_new_subject(vectors):
     kept = check(
         "Because LLMs are stateless, they keep no information between requests and every API "
         "call stands on its own.",
-        STATELESS,
+        NOTES["stateless"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-    denied = check("LLMs keep track of information between API calls.", STATELESS, vectors)
+    denied = check("LLMs keep track of information between API calls.", NOTES["stateless"], vectors)
     assert denied.verdict == CONTRADICTED, denied.reason
-
-
-PETAFLOP = """- compute budget
-    - 1 petaflop/s-days : # floating point operations performed at 1 petaflop per second for one day
-    - ie, 8 V100 or 2 A100 GPUs running at full efficiency for 24 hrs
-- no of petaflops/s-day to pretrain various llms
-"""
 
 
 def test_an_item_opening_with_ie_is_read_with_the_item_it_restates(vectors):
     kept = check(
         "One petaflop/s-day corresponds to 8 V100 GPUs, or 2 A100 GPUs, running at full "
         "efficiency for a whole day.",
-        PETAFLOP,
+        NOTES["petaflop"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check(
         "One petaflop/s-day corresponds to 2 V100 GPUs, or 8 A100 GPUs, running at full "
         "efficiency for a whole day.",
-        PETAFLOP,
+        NOTES["petaflop"],
         vectors,
     )
     assert moved.verdict == CONTRADICTED, moved.reason
-
-
-INSTEAD = """Instead of using high-precision floating-point numbers (like FP32 or FP16), quantization
-converts these values to lower-precision integer formats (like INT8 or INT4).
-"""
 
 
 def test_what_a_change_starts_from_is_not_denied_by_instead_of(vectors):
     kept = check(
         "Quantization turns high-precision floating-point values such as FP32 or FP16 into "
         "lower-precision integer formats such as INT8 or INT4.",
-        INSTEAD,
+        NOTES["instead"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     denied = check(
         "Quantization keeps high-precision floating-point values such as FP32 or FP16.",
-        INSTEAD,
+        NOTES["instead"],
         vectors,
     )
     assert denied.verdict == CONTRADICTED, denied.reason
-
-
-BASE_MODEL = """- Choose a base model: Select a pre-trained model that best fits your task requirements and
-matches the domain of your fine-tuning dataset. Common choices include BERT, ResNet, GPT, etc.,
-depending on whether your task involves natural language processing (NLP), computer vision, or
-other domains.
-"""
 
 
 def test_one_thing_the_unit_writes_beside_both_is_no_swap(vectors):
     kept = check(
         "BERT, ResNet and GPT are common choices of base model, depending on whether the task "
         "is in NLP, computer vision or another domain.",
-        BASE_MODEL,
+        NOTES["base_model"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-TRUNCATION = """* **Truncation:** The extra bits of information that cannot be represented in the
-lower-precision format are simply discarded (truncated).
-"""
 
 
 def test_a_negation_in_a_relative_clause_turns_neither_a_dashed_kind_nor_the_main_verb(vectors):
@@ -829,85 +996,49 @@ def test_a_negation_in_a_relative_clause_turns_neither_a_dashed_kind_nor_the_mai
         "With truncation, any extra bits that the lower-precision format cannot represent are "
         "simply dropped.",
     ]:
-        judged = check(claim, TRUNCATION, vectors)
+        judged = check(claim, NOTES["truncation"], vectors)
         assert judged.verdict == SUPPORTED, (claim, judged.reason)
-
-
-DOUBLE_QUANTIZATION = """Step 2: Double Quantization
-
-The second step in QLoRA involves a process known as double quantization. This technique further
-compresses the model weights in two stages. First, the weights are quantized to an intermediate
-bit-width, often 8-bit, which strikes a balance between size and precision. Then, these 8-bit
-weights are quantized again to the final 4-bit representation.
-
-Step 3: Paged Optimizer
-
-LoRA adapters are trained while the base model stays frozen.
-"""
 
 
 def test_a_chain_of_sentences_pointing_back_is_read_with_the_one_naming_the_subject(vectors):
     kept = check(
         "In QLoRA's double quantization, the weights are first quantized to an intermediate "
         "bit-width, often 8-bit.",
-        DOUBLE_QUANTIZATION,
+        NOTES["double_quantization"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check(
         "In QLoRA's double quantization, the weights are first quantized to an intermediate "
         "bit-width, often 16-bit.",
-        DOUBLE_QUANTIZATION,
+        NOTES["double_quantization"],
         vectors,
     )
     assert moved.verdict == CONTRADICTED, moved.reason
-
-
-SIZES = """| Family | Maker | Sizes I noted | Licence |
-|---|---|---|---|
-| SmolLM2 | Hugging Face | 135M, 360M, 1.7B | Apache 2.0 |
-| Gemma 2 | Google | 2B, 9B, 27B | Gemma Terms of Use |
-| Claude 3.5 Sonnet | Anthropic | $3.00 / $15.00 | closed |
-"""
 
 
 def test_numbers_listed_bare_after_a_label_share_what_it_says(vectors):
     kept = check(
         "Hugging Face's SmolLM2 comes in 135M, 360M and 1.7B sizes and is licensed under "
         "Apache 2.0.",
-        SIZES,
+        NOTES["sizes"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-    moved = check("Hugging Face's SmolLM2 comes in 135M, 360M and 27B sizes.", SIZES, vectors)
+    moved = check(
+        "Hugging Face's SmolLM2 comes in 135M, 360M and 27B sizes.", NOTES["sizes"], vectors
+    )
     assert moved.verdict == CONTRADICTED, moved.reason
-
-
-CHINCHILLA = """- Chinchilla scaling laws for model and dataset size
-    - very large models may be over-parametrized and under-trained
-    - smaller models trained on more data could outperform large models
-    - compute optimal training datasize is ~20x the no of parameters
-"""
 
 
 def test_under_as_a_preposition_is_no_term_a_sibling_could_hold(vectors):
     kept = check(
         "Under the Chinchilla scaling laws, a compute-optimal training dataset is roughly 20 "
         "times the number of parameters.",
-        CHINCHILLA,
+        NOTES["chinchilla"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-STEPS = """- **Planning**: ask the model to write a plan first, then execute steps; re-plan when a step fails.
-- **Pipeline**: agent A's output is agent B's input.
-
-In practice, RAG works by first using the retriever to identify relevant documents from the
-knowledge base in response to a query. These retrieved pieces of information are then fed into
-the language model, which uses them to generate a response. This combined approach allows the
-language model to produce answers that are coherent and relevant.
-"""
 
 
 def test_steps_said_in_the_other_order_are_contradicted(vectors):
@@ -924,44 +1055,28 @@ def test_steps_said_in_the_other_order_are_contradicted(vectors):
             "the language model then generates a response from them.",
         ),
     ]:
-        judged = check(reversed_claim, STEPS, vectors)
+        judged = check(reversed_claim, NOTES["steps"], vectors)
         assert judged.verdict == CONTRADICTED, (reversed_claim, judged.reason)
         assert "other way round" in judged.reason
-        kept = check(kept_claim, STEPS, vectors)
+        kept = check(kept_claim, NOTES["steps"], vectors)
         assert kept.verdict == SUPPORTED, (kept_claim, kept.reason)
-
-
-TOOLS = """# Agents and Tools
-
-Notes on letting a model *do* things: call functions, look things up, and work through multi-step
-tasks. The model never executes anything itself; it asks, and our code decides and executes.
-
-## Key takeaways
-
-- Tool calling = the model returns a function name plus JSON arguments; our code executes it.
-- Describe tools with clear descriptions and strict JSON Schemas.
-"""
 
 
 def test_a_unit_lacking_what_a_later_one_denies_does_not_support_it(vectors):
     # The best aligned unit names calling functions but says nothing of who runs them.
-    denied = check("When a model uses tools, it runs the functions itself.", TOOLS, vectors)
+    denied = check(
+        "When a model uses tools, it runs the functions itself.", NOTES["tools"], vectors
+    )
     assert denied.verdict == CONTRADICTED, denied.reason
     assert "never executes" in denied.evidence[0].text
-    kept = check("When a model uses tools, our code runs the functions.", TOOLS, vectors)
+    kept = check("When a model uses tools, our code runs the functions.", NOTES["tools"], vectors)
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-GLOSSES = """- Claude 3 family: Haiku (fast, cheap), Sonnet (balanced), Opus (largest).
-- ReAct (Yao et al., 2022) popularised interleaving reasoning ("thought"), actions (tool calls)
-  and observations (tool results).
-"""
 
 
 def test_what_a_bracket_gives_one_name_given_to_another_is_contradicted(vectors):
     swapped = check(
         "In the Claude 3 family, Opus is the fast, cheap model and Haiku is the largest.",
-        GLOSSES,
+        NOTES["glosses"],
         vectors,
     )
     assert swapped.verdict == CONTRADICTED, swapped.reason
@@ -971,98 +1086,66 @@ def test_what_a_bracket_gives_one_name_given_to_another_is_contradicted(vectors)
         "ReAct made popular the interleaving of reasoning steps, tool-call actions and "
         "observations of tool results.",
     ]:
-        kept = check(claim, GLOSSES, vectors)
+        kept = check(claim, NOTES["glosses"], vectors)
         assert kept.verdict == SUPPORTED, (claim, kept.reason)
-
-
-LIBRARIES = """- HuggingFace libraries
-    - hub
-    - datasets
-    - transformers
-    - peft (parameter, efficient fine tuning)
-    - trl (transformer reinforcement learning)
-    - accelerate (allows tranformers to run on distributed set-ups)
-"""
 
 
 def test_an_item_naming_a_thing_and_its_gloss_is_labelled_by_the_name(vectors):
     swapped = check(
         "In the HuggingFace libraries, accelerate is for parameter-efficient fine tuning, while "
         "peft lets transformers run on distributed set-ups.",
-        LIBRARIES,
+        NOTES["libraries"],
         vectors,
     )
     assert swapped.verdict == CONTRADICTED, swapped.reason
     kept = check(
         "In the HuggingFace libraries, peft is for parameter-efficient fine tuning, while "
         "accelerate lets transformers run on distributed set-ups.",
-        LIBRARIES,
+        NOTES["libraries"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
 
 
-SETTINGS = """Training is when you teach a model to do something. It does this by updating its internal
-settings - the parameters or weights of the model.
-"""
-
-
 def test_a_clause_naming_what_the_one_before_changes_is_read_with_it(vectors):
     denied = check(
-        "During training, a model's parameters or weights are left unchanged.", SETTINGS, vectors
+        "During training, a model's parameters or weights are left unchanged.",
+        NOTES["settings"],
+        vectors,
     )
     assert denied.verdict == CONTRADICTED, denied.reason
-    kept = check("During training, a model updates its parameters or weights.", SETTINGS, vectors)
+    kept = check(
+        "During training, a model updates its parameters or weights.", NOTES["settings"], vectors
+    )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-MRR = """- **MRR** (mean reciprocal rank): average of 1 / rank of the first relevant chunk (0 if none).
-  First relevant at ranks 1, 2 and "not found" for three questions gives (1 + 0.5 + 0) / 3 = 0.5.
-"""
 
 
 def test_a_quantity_written_in_several_places_ties_nothing_to_anything(vectors):
     kept = check(
         "Mean reciprocal rank averages 1 divided by the rank of the first relevant chunk, "
         "counting 0 when nothing relevant is found.",
-        MRR,
+        NOTES["mrr"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-PRICES = """Prices per million tokens (input / output):
-- GPT-4o mini: $0.15 / $0.60
-- Claude 3.5 Sonnet: $3.00 / $15.00
-"""
 
 
 def test_cents_and_trailing_zeros_read_as_the_same_price(vectors):
     kept = check(
         "GPT-4o mini costs 15 cents per million input tokens and 60 cents per million output "
         "tokens.",
-        PRICES,
+        NOTES["prices"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-    moved = check("GPT-4o mini costs 30 cents per million input tokens.", PRICES, vectors)
+    moved = check("GPT-4o mini costs 30 cents per million input tokens.", NOTES["prices"], vectors)
     assert moved.verdict != SUPPORTED, moved.reason
-
-
-GQA_TAKEAWAYS = """- Grouped-query attention (GQA) shares each key/value head across several query heads.
-- Llama 3 8B has 32 query heads but only 8 KV heads.
-
-## Key takeaways
-
-- Multi-head attention runs several smaller attentions in parallel; GQA shares K/V heads to save
-  memory.
-"""
 
 
 def test_a_slash_inside_a_name_ties_its_parts_together(vectors):
     kept = check(
         "Grouped-query attention shares key/value heads in a way that saves memory.",
-        GQA_TAKEAWAYS,
+        NOTES["gqa_takeaways"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
@@ -1071,49 +1154,38 @@ def test_a_slash_inside_a_name_ties_its_parts_together(vectors):
 def test_a_direction_the_supporting_unit_lacks_is_judged_by_the_unit_holding_it(vectors):
     reversed_claim = check(
         "Grouped-query attention shares key/value heads in a way that increases memory use.",
-        GQA_TAKEAWAYS,
+        NOTES["gqa_takeaways"],
         vectors,
     )
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
     assert "save memory" in reversed_claim.evidence[0].text
 
 
-RULE_OF_THUMB = """A rule of thumb for English: 1 token is roughly 0.75 words, so 100 tokens is about 75 words.
-"""
-
-
 def test_numbers_written_in_words_past_twelve_are_read(vectors):
     kept = check(
         "As a rough guide for English, a hundred tokens corresponds to roughly seventy-five words.",
-        RULE_OF_THUMB,
+        NOTES["rule_of_thumb"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-    moved = check("A hundred tokens corresponds to roughly sixty words.", RULE_OF_THUMB, vectors)
+    moved = check(
+        "A hundred tokens corresponds to roughly sixty words.", NOTES["rule_of_thumb"], vectors
+    )
     assert moved.verdict != SUPPORTED, moved.reason
-
-
-GGUF_TYPES = """- GGUF files run through llama.cpp, Ollama and LM Studio; Q4_K_M is the common default, Q8_0 is
-near-lossless, Q4_0 is the older, lossier 4-bit type.
-"""
 
 
 def test_a_short_clause_with_a_verb_of_its_own_is_a_statement_not_a_list_item(vectors):
     swapped = check(
         "Among the GGUF quant types, Q8_0 is the common default, while Q4_K_M is the one "
         "described as near-lossless.",
-        GGUF_TYPES,
+        NOTES["gguf_types"],
         vectors,
     )
     assert swapped.verdict == CONTRADICTED, swapped.reason
-    kept = check("Q4_K_M is the common default and Q8_0 is near-lossless.", GGUF_TYPES, vectors)
+    kept = check(
+        "Q4_K_M is the common default and Q8_0 is near-lossless.", NOTES["gguf_types"], vectors
+    )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-PRECISIONS = """- bf16 (brain float): 1 sign, 8 exponent, 7 mantissa bits. Same range as fp32 with less
-  precision; the standard on modern GPUs.
-- **Gradient checkpointing** trades about 20-30 percent speed for much less activation memory.
-"""
 
 
 def test_much_after_a_direction_says_how_much_and_give_up_points_no_way(vectors):
@@ -1123,219 +1195,153 @@ def test_much_after_a_direction_says_how_much_and_give_up_points_no_way(vectors)
         "bf16 keeps the same numeric range as fp32 but gives up some precision, and it has "
         "become the standard format on modern GPUs.",
     ]:
-        kept = check(claim, PRECISIONS, vectors)
+        kept = check(claim, NOTES["precisions"], vectors)
         assert kept.verdict == SUPPORTED, (claim, kept.reason)
     reversed_claim = check(
-        "Gradient checkpointing uses much more activation memory.", PRECISIONS, vectors
+        "Gradient checkpointing uses much more activation memory.", NOTES["precisions"], vectors
     )
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
-
-
-SHOTS = """- Zero shot prompting - You don't give an example, LLM figure all the things on its own
-- One shot prompting - You give an example with the question in the prompt
-"""
 
 
 def test_at_all_after_a_negation_points_no_way(vectors):
     kept = check(
         "With zero-shot prompting you include no example at all and the LLM has to work "
         "everything out by itself.",
-        SHOTS,
+        NOTES["shots"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-KV_BUDGET = """Real usage is higher: add roughly 10-20 percent for quantization scales and buffers, plus the
-KV cache, which grows with context length and batch size.
-"""
 
 
 def test_things_said_to_move_the_other_way_together_are_contradicted(vectors):
     reversed_claim = check(
         "On top of the weights, the KV cache shrinks as context length and batch size grow.",
-        KV_BUDGET,
+        NOTES["kv_budget"],
         vectors,
     )
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
-    kept = check("The KV cache grows as context length and batch size grow.", KV_BUDGET, vectors)
+    kept = check(
+        "The KV cache grows as context length and batch size grow.", NOTES["kv_budget"], vectors
+    )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-KNOWLEDGE_BASE = """Knowledge Base
-The knowledge base in RAG is a specialized and mutable repository of information. Unlike the
-static data encoded in the weights of a pre-trained model, it can be updated at any time.
-"""
 
 
 def test_a_unit_holding_as_much_as_support_needs_may_say_otherwise(vectors):
     denied = check(
         "In RAG, the knowledge base is a static, immutable store that cannot be updated after it "
         "is built.",
-        KNOWLEDGE_BASE,
+        NOTES["knowledge_base"],
         vectors,
     )
     assert denied.verdict == CONTRADICTED, denied.reason
 
 
-FP16 = """- **fp16**: 1 sign, 5 exponent, 10 mantissa bits. Maximum value 65,504, so activations can
-  overflow.
-- **bf16**: 1 sign, 8 exponent, 7 mantissa bits. Same range as fp32 with less precision.
-"""
-
-
 def test_a_number_in_a_later_sentence_of_an_item_belongs_to_what_its_label_names(vectors):
-    kept = check("Since fp16 tops out at 65,504, activations can overflow.", FP16, vectors)
+    kept = check("Since fp16 tops out at 65,504, activations can overflow.", NOTES["fp16"], vectors)
     assert kept.verdict == SUPPORTED, kept.reason
-    moved = check("fp16 has 8 exponent bits.", FP16, vectors)
+    moved = check("fp16 has 8 exponent bits.", NOTES["fp16"], vectors)
     assert moved.verdict == CONTRADICTED, moved.reason
-
-
-D_MODEL = """The original paper used d_model = 512 with 8 heads of 64 dimensions each.
-"""
 
 
 def test_an_identifier_is_read_by_its_words_too(vectors):
     kept = check(
         "The original transformer had a model dimension of 512 split across 8 heads of 64 "
         "dimensions each.",
-        D_MODEL,
+        NOTES["d_model"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-    moved = check("The original transformer had a model dimension of 64.", D_MODEL, vectors)
+    moved = check(
+        "The original transformer had a model dimension of 64.", NOTES["d_model"], vectors
+    )
     assert moved.verdict == CONTRADICTED, moved.reason
-
-
-FACTOR = """For example, switching from FP32 (32 bits per parameter) to INT8 (8 bits per parameter) can
-reduce the model size by a factor of four.
-"""
 
 
 def test_a_number_that_counts_nothing_after_it_measures_what_is_named_before_it(vectors):
     moved = check(
-        "Switching from FP32 to INT8 can shrink a model by a factor of eight.", FACTOR, vectors
+        "Switching from FP32 to INT8 can shrink a model by a factor of eight.",
+        NOTES["factor"],
+        vectors,
     )
     assert moved.verdict == CONTRADICTED, moved.reason
     kept = check(
-        "Switching from FP32 to INT8 can shrink a model by a factor of four.", FACTOR, vectors
+        "Switching from FP32 to INT8 can shrink a model by a factor of four.",
+        NOTES["factor"],
+        vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-QKV = """Attention lets each token build its representation by looking at other tokens and deciding how
-much each one matters. Every token vector is projected into three vectors:
-
-- **Query (Q)**: what this token is looking for.
-- **Key (K)**: what this token offers to others.
-- **Value (V)**: the information it passes on if selected.
-"""
 
 
 def test_a_swap_between_two_items_the_claim_names_each_in_a_part_is_contradicted(vectors):
     swapped = check(
         "In attention, the key vector represents what a token is looking for, and the query "
         "represents what it offers to other tokens.",
-        QKV,
+        NOTES["qkv"],
         vectors,
     )
     assert swapped.verdict == CONTRADICTED, swapped.reason
     kept = check(
         "In attention, the query represents what a token is looking for, and the key "
         "represents what it offers to other tokens.",
-        QKV,
+        NOTES["qkv"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-VENV = """- Run `python3.11 -m venv llms`. Python 3.11 is the only compartible one at the moment (August 2025).
-- Run `pip install -r requirements.txt` to install requirements.
-"""
 
 
 def test_a_term_the_notes_misspell_is_held(vectors):
     kept = check(
         "According to the notes, Python 3.11 was the only compatible Python version as of "
         "August 2025.",
-        VENV,
+        NOTES["venv"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-OLLAMA = """- Visit ollama.com and install! Follow http://localhost:11434/ to find a message "Ollama is running".
-- Otherwise, run `ollama serve`.
-"""
 
 
 def test_a_negation_in_a_condition_denies_nothing(vectors):
     kept = check(
         "If Ollama isn't already running, it can be started with the ollama serve command.",
-        OLLAMA,
+        NOTES["ollama"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-FUSED_RANKS = """BM25 scores and cosine similarities are on different scales, so instead of adding scores we fuse
-**ranks**.
-"""
 
 
 def test_a_fronted_because_clause_is_a_statement_apart_from_the_main_one(vectors):
     kept = check(
         "Because BM25 scores and cosine similarities sit on different scales, hybrid search "
         "fuses the ranks rather than adding the scores together.",
-        FUSED_RANKS,
+        NOTES["fused_ranks"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-WHY_CONTEXT = """### Why context length matters
-
-- **Grounding.** RAG works by stuffing retrieved passages into the prompt, so the window limits how
-  many passages you can include.
-- **Quality.** Models often use information at the start and end of a long prompt better than in
-  the middle ("lost in the middle"), so more context is not automatically better.
-"""
 
 
 def test_a_neighbour_using_the_claims_first_word_in_passing_is_not_its_subject(vectors):
     kept = check(
         "Stuffing more into a long prompt doesn't automatically help, because models tend to use "
         "what's at the beginning and end better than what's buried in the middle.",
-        WHY_CONTEXT,
+        NOTES["why_context"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-PROMPT_ENGINEERING = """Prompt engineering involves using an LLM out-of-the-box without altering any model
-parameters.
-"""
 
 
 def test_any_after_a_negation_points_no_way_on_the_scope_scale(vectors):
     kept = check(
         "Prompt engineering just means using an LLM as it comes, without changing any of the "
         "model's parameters.",
-        PROMPT_ENGINEERING,
+        NOTES["prompt_engineering"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
 
 
-SCALED = """The dot products `Q K^T` score how well each query matches each key; dividing by `sqrt(d_k)`
-keeps the scores from growing with the dimension (which would push softmax into tiny gradients).
-"""
-
-
 def test_keeping_something_from_happening_denies_it(vectors):
     reversed_claim = check(
         "Dividing the attention scores by sqrt(d_k) makes them grow with the dimension.",
-        SCALED,
+        NOTES["scaled"],
         vectors,
     )
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
@@ -1344,14 +1350,8 @@ def test_keeping_something_from_happening_denies_it(vectors):
         "dimension and push the softmax into tiny gradients.",
         "Dividing by the square root of d_k stops the scores growing with the dimension.",
     ]:
-        kept = check(claim, SCALED, vectors)
+        kept = check(claim, NOTES["scaled"], vectors)
         assert kept.verdict == SUPPORTED, (claim, kept.reason)
-
-
-SFT = """- **Supervised fine-tuning:** Adjust the parameters of the pre-trained model with the labelled dataset.
-  This means feeding the examples to the model and updating its weights by backpropagation to reduce
-  the prediction error on the labels.
-"""
 
 
 def test_a_phrase_setting_the_scene_ties_nothing_to_one_part_of_the_claim(vectors):
@@ -1361,232 +1361,170 @@ def test_a_phrase_setting_the_scene_ties_nothing_to_one_part_of_the_claim(vector
         "For supervised fine-tuning, the weights are updated by backpropagation, which reduces "
         "the prediction error on the labels.",
     ]:
-        kept = check(claim, SFT, vectors)
+        kept = check(claim, NOTES["sft"], vectors)
         assert kept.verdict == SUPPORTED, (claim, kept.reason)
-
-
-SCORES = """- **GPQA**: 448 hard science questions. PhD-level experts reach about 65 percent, skilled
-  non-experts with web access only about 34 percent.
-"""
 
 
 def test_a_comparison_the_numbers_of_its_two_sides_turn_round_is_contradicted(vectors):
     reversed_claim = check(
         "On GPQA, skilled non-experts with web access score higher than PhD-level experts.",
-        SCORES,
+        NOTES["scores"],
         vectors,
     )
     assert reversed_claim.verdict == CONTRADICTED, reversed_claim.reason
     assert "65" in reversed_claim.reason and "34" in reversed_claim.reason
     kept = check(
         "On GPQA, PhD-level experts score higher than skilled non-experts with web access.",
-        SCORES,
+        NOTES["scores"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-
-
-MASKED_DECODER = """- Decoder: similar to an encoder, but without self-attention to future tokens.
-- Encoder: its self-attention sees future tokens too, which costs much more compute than a
-  decoder's masked attention.
-"""
 
 
 def test_much_like_says_alike_and_points_to_no_amount(vectors):
     kept = check(
         "A decoder works much like an encoder, except that it has no self-attention to future "
         "tokens.",
-        MASKED_DECODER,
+        NOTES["masked_decoder"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
 
 
-NESTED_STATELESS = """## Notes
-
-- LLMs are stateless, so they don't keep track of any info and every API call is unique.
-  - Exceeding the context window is usually handled by truncating older parts of the chat
-    history, or by chunking the data to keep the logic coherent across API calls.
-"""
-
-
 def test_an_item_holding_the_claim_only_through_its_lead_is_checked_against_the_lead(vectors):
-    denied = check("LLMs keep track of information from earlier calls.", NESTED_STATELESS, vectors)
+    denied = check(
+        "LLMs keep track of information from earlier calls.", NOTES["nested_stateless"], vectors
+    )
     assert denied.verdict == CONTRADICTED, denied.reason
     assert denied.evidence[0].text.startswith("LLMs are stateless")
-    said = check("LLMs are stateless and keep no track of any info.", NESTED_STATELESS, vectors)
+    said = check(
+        "LLMs are stateless and keep no track of any info.", NOTES["nested_stateless"], vectors
+    )
     assert said.verdict == SUPPORTED, said.reason
     nested = check(
         "Exceeding the context window is usually handled by truncating older parts of the chat "
         "history.",
-        NESTED_STATELESS,
+        NOTES["nested_stateless"],
         vectors,
     )
     assert nested.verdict == SUPPORTED, nested.reason
-
-
-MCP_NOTE = """## Tools
-
-The **Model Context Protocol (MCP)**, introduced by Anthropic in November 2024, standardises how
-applications expose tools and data to models, so one tool server works with many clients.
-"""
 
 
 def test_the_words_spelling_out_an_acronym_tie_nothing_to_it(vectors):
     kept = check(
         "Anthropic introduced MCP in November 2024 to standardise how apps expose tools and data "
         "to models, so that one tool server works with many clients.",
-        MCP_NOTE,
+        NOTES["mcp_note"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-    moved = check("Anthropic introduced MCP in November 2023.", MCP_NOTE, vectors)
+    moved = check("Anthropic introduced MCP in November 2023.", NOTES["mcp_note"], vectors)
     assert moved.verdict != SUPPORTED, moved.reason
-
-
-PERPLEXITY = """## Quality
-
-Quality, measured as perplexity, barely moves at 8 bits, degrades slightly at 4-5 bits and drops
-sharply below about 3 bits.
-"""
 
 
 def test_a_little_says_how_far_not_which_way(vectors):
     kept = check(
         "Quality, as measured by perplexity, hardly shifts at 8 bits, slips a little at 4-5 bits "
         "and drops steeply below about 3 bits.",
-        PERPLEXITY,
+        NOTES["perplexity"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check(
-        "Quality slips a little at 8 bits and drops sharply below 5 bits.", PERPLEXITY, vectors
+        "Quality slips a little at 8 bits and drops sharply below 5 bits.",
+        NOTES["perplexity"],
+        vectors,
     )
     assert moved.verdict == CONTRADICTED, moved.reason
-
-
-PAD_TOKEN = """## Tokenizers
-
-Special tokens such as end-of-text and padding differ between models; many causal models have no
-pad token, so people set the pad token to the end-of-text token.
-"""
 
 
 def test_a_fix_is_a_remedy_not_something_fixed(vectors):
     kept = check(
         "Since many causal models have no padding token, a common fix is to use the end-of-text "
         "token as the pad token.",
-        PAD_TOKEN,
+        NOTES["pad_token"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
-    same = check("Special tokens such as padding are the same in every model.", PAD_TOKEN, vectors)
+    same = check(
+        "Special tokens such as padding are the same in every model.", NOTES["pad_token"], vectors
+    )
     assert same.verdict == CONTRADICTED, same.reason
-
-
-NOT_ALWAYS_FASTER = """## Quantization
-
-4-bit saves memory; it is not always faster.
-"""
 
 
 def test_a_denied_expectation_denies_what_is_expected(vectors):
     kept = check(
         "Quantizing a model to 4-bit cuts its memory footprint, but you shouldn't assume it will "
         "always make inference faster.",
-        NOT_ALWAYS_FASTER,
+        NOTES["not_always_faster"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     expected = check(
-        "You can assume 4-bit will always make inference faster.", NOT_ALWAYS_FASTER, vectors
+        "You can assume 4-bit will always make inference faster.",
+        NOTES["not_always_faster"],
+        vectors,
     )
     assert expected.verdict == CONTRADICTED, expected.reason
-
-
-ATTENTION_COST = """## Self-attention
-
-Cost: the score matrix is n x n for n tokens, so naive attention is O(n^2) in time and memory.
-This is the main reason long contexts are expensive; tricks like FlashAttention make it much faster
-by never materialising the full matrix in slow GPU memory.
-"""
 
 
 def test_a_later_unit_does_not_deny_what_the_supporting_unit_affirms(vectors):
     kept = check(
         "With n tokens the score matrix is n by n, so plain attention grows quadratically, "
         "O(n^2), in both compute time and memory.",
-        ATTENTION_COST,
+        NOTES["attention_cost"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     denied = check(
         "FlashAttention materialises the full score matrix in slow GPU memory.",
-        ATTENTION_COST,
+        NOTES["attention_cost"],
         vectors,
     )
     assert denied.verdict == CONTRADICTED, denied.reason
     assert "FlashAttention" in denied.evidence[0].text
 
 
-COLAB_TYPO = """### Google Colaab
-- Run Jupyter notebooks on Google's servers, to share and collaborate with colleagues.
-- Different runtimes availabe; CPU-based, Lower spec GPU, Higher spec GPU for resource-intensive stuff.
-
-Mistral is released under the Apache 2.0 licence.
-"""
-
-
 def test_a_name_the_notes_misspell_by_a_letter_is_held_but_another_name_is_not(vectors):
     kept = check(
         "Google Colab offers CPU-based, lower-spec GPU and higher-spec GPU runtimes, the latter "
         "for resource-intensive work.",
-        COLAB_TYPO,
+        NOTES["colab_typo"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     other = check(
-        "The model Mixtral is released under the Apache 2.0 licence.", COLAB_TYPO, vectors
+        "The model Mixtral is released under the Apache 2.0 licence.", NOTES["colab_typo"], vectors
     )
     assert other.verdict != SUPPORTED, other.reason
-
-
-CHECKPOINTING = """## Memory
-
-- **Gradient checkpointing** trades about 20-30 percent speed for much less activation memory.
-"""
 
 
 def test_speed_named_as_what_is_traded_points_no_way(vectors):
     kept = check(
         "Gradient checkpointing saves a lot of activation memory at the price of roughly 20-30 "
         "percent slower training.",
-        CHECKPOINTING,
+        NOTES["checkpointing"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     turned = check(
-        "Gradient checkpointing needs much more activation memory.", CHECKPOINTING, vectors
+        "Gradient checkpointing needs much more activation memory.", NOTES["checkpointing"], vectors
     )
     assert turned.verdict == CONTRADICTED, turned.reason
-
-
-BIGGER_VOCABULARY = """## Tokens
-
-A bigger vocabulary means fewer tokens for the same text, at the cost of a larger embedding matrix.
-"""
 
 
 def test_a_tokenizer_is_not_the_tokens_it_makes(vectors):
     kept = check(
         "Using a larger tokenizer vocabulary splits the same text into fewer tokens, but the price "
         "is a bigger embedding matrix.",
-        BIGGER_VOCABULARY,
+        NOTES["bigger_vocabulary"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
     turned = check(
-        "A bigger vocabulary means more tokens for the same text.", BIGGER_VOCABULARY, vectors
+        "A bigger vocabulary means more tokens for the same text.",
+        NOTES["bigger_vocabulary"],
+        vectors,
     )
     assert turned.verdict == CONTRADICTED, turned.reason
 
