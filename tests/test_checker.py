@@ -382,6 +382,7 @@ Mistral is released under the Apache 2.0 licence.
 
 A bigger vocabulary means fewer tokens for the same text, at the cost of a larger embedding matrix.
 """,
+    "frozen_parameters": "Adapters are trained on their own. None of the model's parameters are changed.\n",
 }
 
 
@@ -1466,6 +1467,16 @@ def test_a_denied_expectation_denies_what_is_expected(vectors):
         vectors,
     )
     assert expected.verdict == CONTRADICTED, expected.reason
+
+
+def test_a_negation_opening_the_subject_denies_what_is_said_of_it(vectors):
+    # "None of the parameters are changed" denies "changed", not only "parameters".
+    for claim in (
+        "The model's parameters are never changed.",
+        "The model's parameters are not changed.",
+    ):
+        judged = check(claim, NOTES["frozen_parameters"], vectors)
+        assert judged.verdict == SUPPORTED, (claim, judged.reason)
 
 
 def test_a_later_unit_does_not_deny_what_the_supporting_unit_affirms(vectors):

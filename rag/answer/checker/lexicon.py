@@ -147,6 +147,10 @@ IDIOMS = {
 #: ("instead of adding scores we fuse ranks" denies the adding, not the fusing).
 SUBJECT_PRONOUNS = frozenset("i we you they he she it this these".split())
 
+#: Negations that open a clause as its subject ("None of the weights are changed", "No model
+#: is perfect"): they deny what the clause says of the subject, past its verb of being.
+SUBJECT_NEGATIONS = frozenset("no none nothing nobody neither".split())
+
 #: Verbs of expecting: a negation before one reaches into what is expected ("don't assume it
 #: will always be faster" says it is not always faster).
 BELIEF_VERBS = frozenset("assume assumes assuming expect expects expecting believe think".split())

@@ -27,6 +27,7 @@ from rag.answer.checker.lexicon import (
     INTENSIFIERS,
     RELATION_WORDS,
     STATEMENT_VERBS,
+    SUBJECT_NEGATIONS,
     SUBJECT_PRONOUNS,
 )
 from rag.answer.checker.relations import (
@@ -199,6 +200,10 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
     said_since = 0  # the terms denied since the last negation
     no_reach: set[int] = set()  # "any" after a negation: it says "no", it reaches nowhere
     expecting = False  # just after a denied verb of expecting: its subject is still denied
+    subject_denied = False  # the negation opens the clause as its subject ("None of ...")
+    # A verb of being or having since the clause or a colon opened: a negation after it is
+    # no subject ("there is no pad token", "they have no state").
+    verb_said = False
     for phrase, tokens in zip(phrases, groups, strict=True):
         joined = tokens[0].joined_by
         terms = {k for t in tokens for k in t.keys if not k.startswith("#")}
@@ -211,11 +216,16 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
         negated = negated and bool(joined) and (joined != "and" or not statement)
         for token in tokens:
             negated = negated and not (aside and token.aside != aside) and not token.after_colon
+            verb_said = verb_said and not token.after_colon
             # "non-English text": "non" denies the word it is glued to, no further.
             negated = negated and not (word is not None and token.compound != word)
             # "bits that cannot be represented ... are simply discarded": a verb of being after
             # what the negation denied opens the sentence's own predicate.
-            negated = negated and not (said_since and token.text.lower() in STATEMENT_VERBS)
+            # Not after a negation that is the clause's subject: "None of the weights are
+            # changed" denies "changed".
+            negated = negated and not (
+                said_since and token.text.lower() in STATEMENT_VERBS and not subject_denied
+            )
             pronoun = token.text.lower() in SUBJECT_PRONOUNS and not expecting
             expecting = negated and token.text.lower() in BELIEF_VERBS
             negated = (negated and not pronoun) or token.negation
@@ -223,6 +233,7 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
             # What is expected is still to come: its verb of being is not the predicate.
             said_since = 0 if expecting else said_since
             if token.negation:
+                subject_denied = token.text.lower() in SUBJECT_NEGATIONS and not verb_said
                 aside = token.aside
                 word = token.compound if token.text.lower() == "non" else None
                 if before and before[-1][1].text.lower() in STATEMENT_VERBS:
@@ -242,6 +253,7 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
             terms = {k for k in token.keys if not k.startswith("#")}
             (phrase.negated if negated else phrase.affirmed).update(terms)
             before.append((phrase, token))
+            verb_said = verb_said or token.text.lower() in STATEMENT_VERBS
             # "don't give any example": "any" after a negation says "no", not "all"; a
             # direction word dashed to the next word names a kind of thing ("cannot be
             # represented in the lower-precision format" says nothing of higher precision).
