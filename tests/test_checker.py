@@ -383,6 +383,8 @@ Mistral is released under the Apache 2.0 licence.
 A bigger vocabulary means fewer tokens for the same text, at the cost of a larger embedding matrix.
 """,
     "frozen_parameters": "Adapters are trained on their own. None of the model's parameters are changed.\n",
+    "memory_per_billion": "- approximate GPU RAM for 1B parameters\nmemory to store model: 4GB @ 32bit full precision\n",
+    "words_per_thousand": "**1,000 tokens** typically equate to around **750 words**.\n",
 }
 
 
@@ -1467,6 +1469,28 @@ def test_a_denied_expectation_denies_what_is_expected(vectors):
         vectors,
     )
     assert expected.verdict == CONTRADICTED, expected.reason
+
+
+def test_a_unit_glued_to_its_number_is_the_unit_written_apart(vectors):
+    held = check(
+        "Storing the model takes about 4 GB at 32-bit full precision.",
+        NOTES["memory_per_billion"],
+        vectors,
+    )
+    assert held.verdict == SUPPORTED, held.reason
+    other_unit = check(
+        "Storing the model takes about 4 MB at 32-bit full precision.",
+        NOTES["memory_per_billion"],
+        vectors,
+    )
+    assert other_unit.verdict != SUPPORTED
+
+
+def test_a_thousand_or_a_million_written_in_words_is_a_number(vectors):
+    held = check("About 750 words make up a thousand tokens.", NOTES["words_per_thousand"], vectors)
+    assert held.verdict == SUPPORTED, held.reason
+    moved = check("About 750 words make up a million tokens.", NOTES["words_per_thousand"], vectors)
+    assert moved.verdict == CONTRADICTED, moved.reason
 
 
 def test_a_negation_opening_the_subject_denies_what_is_said_of_it(vectors):

@@ -52,6 +52,9 @@ _NOT_TERMS = NEGATIONS | CLAUSE_WORDS | JOINING_WORDS | FUNCTION_WORDS | META
 # "8B", "128k"), a word.
 # The scales written as words after a number ("2 million"), as rag.core.SCALES knows them.
 _SCALE_WORDS = "|".join(word for word in SCALES if len(word) > 2)
+# A scale written alone after "a" or "one" is a number: "a thousand words", "one million".
+_SCALE_WORDS_ALONE = frozenset(w for w in SCALES if len(w) > 2 and isinstance(SCALES[w], int))
+_A_BEFORE = re.compile(r"\b(?:a|one)\s+$", re.IGNORECASE)
 _TOKEN = re.compile(
     r"(?P<end>[.!?](?=\s|$)|[\n;—–]|\s-\s|->|=>)"
     r"|(?P<comma>,(?!\d))"
@@ -183,6 +186,8 @@ def all_words(text: str) -> set[str]:
         | {w.strip("-./+") for w in raw}
         | set(re.findall(r"[^\W_]+", lowered))
         | set(re.findall(r"\w+", lowered))
+        # A unit glued to its number: "4GB" holds the "GB" of "4 GB".
+        | set(re.findall(r"(?<![a-z])\d+(?:[.,]\d+)*([a-z]{2,})\b", lowered))
     )
 
 
@@ -297,6 +302,11 @@ def tokenize(text: str) -> list[Token]:
             add(Token(value + suffix, keys, quantity=quantity), match.start(), match.end())
         elif match.group(0).lower() in NUMBER_WORDS:  # "four characters": 4 characters
             keys = (f"#{NUMBER_WORDS[match.group(0).lower()]}",)
+            add(Token(match.group(0), keys, quantity=True), match.start(), match.end())
+        elif match.group(0).lower() in _SCALE_WORDS_ALONE and _A_BEFORE.search(
+            text, 0, match.start()
+        ):  # "a thousand words": 1,000 words
+            keys = (f"#{SCALES[match.group(0).lower()]}",)
             add(Token(match.group(0), keys, quantity=True), match.start(), match.end())
         else:
             word = match.group(0)
