@@ -385,6 +385,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "frozen_parameters": "Adapters are trained on their own. None of the model's parameters are changed.\n",
     "memory_per_billion": "- approximate GPU RAM for 1B parameters\nmemory to store model: 4GB @ 32bit full precision\n",
     "words_per_thousand": "**1,000 tokens** typically equate to around **750 words**.\n",
+    "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
+    "- **warmup**: a few hundred steps.\n",
 }
 
 
@@ -1491,6 +1493,23 @@ def test_a_thousand_or_a_million_written_in_words_is_a_number(vectors):
     assert held.verdict == SUPPORTED, held.reason
     moved = check("About 750 words make up a million tokens.", NOTES["words_per_thousand"], vectors)
     assert moved.verdict == CONTRADICTED, moved.reason
+
+
+def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):
+    # "throughput grows with it": "it" is the batch_size the item is labelled by.
+    for claim in (
+        "Increasing the batch size lowers throughput.",
+        "Throughput shrinks as batch_size grows.",
+    ):
+        judged = check(claim, NOTES["batch_size"], vectors)
+        assert judged.verdict == CONTRADICTED, (claim, judged.reason)
+        assert "move the other way" in judged.reason
+    for claim in (
+        "Raising batch_size increases throughput.",
+        "Throughput rises as the batch size is increased.",
+    ):
+        judged = check(claim, NOTES["batch_size"], vectors)
+        assert judged.verdict == SUPPORTED, (claim, judged.reason)
 
 
 def test_a_negation_opening_the_subject_denies_what_is_said_of_it(vectors):

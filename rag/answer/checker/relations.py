@@ -19,6 +19,7 @@ from rag.answer.checker.lexicon import (
     FIRST_STEPS,
     LATER_STEPS,
     STEP_OPENERS,
+    SUBJECT_PRONOUNS,
 )
 from rag.answer.checker.words import Token, stem, tokenize
 
@@ -114,8 +115,36 @@ def covariations(tokens: list[Token]) -> list[Covariation]:
         after = [tokens[j] for j in clause if j >= i + (not joined)]
         then = next((t.direction[1] for t in after if t.direction), 1)
         one, other = term_keys(before), term_keys(after)
+        if not other and after and after[0].text.lower() in SUBJECT_PRONOUNS:
+            # "max_length: ...; memory grows with it": "it" is what the label names.
+            other = term_keys(_label(tokens))
         if one and other:
             found.append((one, other, tokens[moving[-1]].direction[1] * then))
+    return found + _caused_changes(tokens)
+
+
+def _label(tokens: list[Token]) -> list[Token]:
+    """The tokens before the sentence's first colon ("max_length: ..."), none if it has none."""
+    colon = next((i for i, t in enumerate(tokens) if t.after_colon), 0)
+    return tokens[:colon]
+
+
+def _caused_changes(tokens: list[Token]) -> list[Covariation]:
+    """Each "Increasing A reduces B" of a clause: a direction word ending in "-ing" opening it,
+    the terms up to the next direction word (A), and those after (B), which moves with A."""
+    found = []
+    for i, token in enumerate(tokens):
+        opens = i == 0 or tokens[i - 1].clause != token.clause
+        if not (opens and token.direction and token.text.lower().endswith("ing")):
+            continue
+        clause = [j for j in range(i + 1, len(tokens)) if tokens[j].clause == token.clause]
+        turns = [j for j in clause if tokens[j].direction and term_keys(tokens[i + 1 : j])]
+        if not turns:
+            continue
+        moving = term_keys(tokens[i + 1 : turns[0]])
+        moved = term_keys([tokens[j] for j in clause if j > turns[0]])
+        if moving and moved:
+            found.append((moved, moving, token.direction[1] * tokens[turns[0]].direction[1]))
     return found
 
 
