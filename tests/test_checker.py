@@ -400,6 +400,13 @@ def check(text: str, source: str, vectors) -> object:
     return ClaimChecker([passage], vectors).check(text)
 
 
+def assert_each(verdict: str, claims: tuple[str, ...], source: str, vectors) -> None:
+    """Each claim checked against ``source`` gets ``verdict``."""
+    for claim in claims:
+        judged = check(claim, source, vectors)
+        assert judged.verdict == verdict, (claim, judged.reason)
+
+
 def test_a_swap_between_two_items_of_one_list_is_contradicted_by_the_right_item(vectors):
     claim = check(
         "Zero-shot means including a handful of worked examples.", NOTES["prompting"], vectors
@@ -1497,29 +1504,27 @@ def test_a_thousand_or_a_million_written_in_words_is_a_number(vectors):
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):
     # "throughput grows with it": "it" is the batch_size the item is labelled by.
-    for claim in (
+    reversed_claims = (
         "Increasing the batch size lowers throughput.",
         "Throughput shrinks as batch_size grows.",
-    ):
-        judged = check(claim, NOTES["batch_size"], vectors)
-        assert judged.verdict == CONTRADICTED, (claim, judged.reason)
-        assert "move the other way" in judged.reason
-    for claim in (
+    )
+    assert_each(CONTRADICTED, reversed_claims, NOTES["batch_size"], vectors)
+    reason = check(reversed_claims[0], NOTES["batch_size"], vectors).reason
+    assert "move the other way" in reason
+    same_way = (
         "Raising batch_size increases throughput.",
         "Throughput rises as the batch size is increased.",
-    ):
-        judged = check(claim, NOTES["batch_size"], vectors)
-        assert judged.verdict == SUPPORTED, (claim, judged.reason)
+    )
+    assert_each(SUPPORTED, same_way, NOTES["batch_size"], vectors)
 
 
 def test_a_negation_opening_the_subject_denies_what_is_said_of_it(vectors):
     # "None of the parameters are changed" denies "changed", not only "parameters".
-    for claim in (
+    denied = (
         "The model's parameters are never changed.",
         "The model's parameters are not changed.",
-    ):
-        judged = check(claim, NOTES["frozen_parameters"], vectors)
-        assert judged.verdict == SUPPORTED, (claim, judged.reason)
+    )
+    assert_each(SUPPORTED, denied, NOTES["frozen_parameters"], vectors)
 
 
 def test_a_later_unit_does_not_deny_what_the_supporting_unit_affirms(vectors):
