@@ -387,6 +387,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "words_per_thousand": "**1,000 tokens** typically equate to around **750 words**.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
     "- **warmup**: a few hundred steps.\n",
+    "workflow": "A common workflow: begin with a hosted API to validate the idea, then try a local "
+    "model that matches its quality.\n",
 }
 
 
@@ -1516,6 +1518,24 @@ def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):
         "Throughput rises as the batch size is increased.",
     )
     assert_each(SUPPORTED, same_way, NOTES["batch_size"], vectors)
+
+
+def test_the_step_a_claim_begins_with_is_its_first(vectors):
+    turned = check(
+        "A common workflow is to begin with a local model and only move to a hosted API once the "
+        "idea has been validated.",
+        NOTES["workflow"],
+        vectors,
+    )
+    assert turned.verdict == CONTRADICTED, turned.reason
+    assert "steps the other way round" in turned.reason
+    kept = check(
+        "A common workflow is to begin with a hosted API to validate the idea and then try a local "
+        "model of matching quality.",
+        NOTES["workflow"],
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
 
 
 def test_a_negation_opening_the_subject_denies_what_is_said_of_it(vectors):

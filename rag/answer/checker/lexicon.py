@@ -162,6 +162,8 @@ LATER_STEPS = frozenset(
     "then afterwards afterward later finally lastly subsequently second secondly third".split()
 )
 STEP_OPENERS = frozenset("then".split())
+#: Verbs that put the step after them first: "start with a frontier API, then ...".
+START_STEPS = frozenset("start starts begin begins".split())
 
 #: Verbs of changing one thing into another, by stem: "converts A into B" runs from A to B.
 CHANGE_VERBS = frozenset("convert turn chang transform switch map".split())

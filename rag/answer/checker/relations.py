@@ -18,6 +18,7 @@ from rag.answer.checker.lexicon import (
     COVARYING,
     FIRST_STEPS,
     LATER_STEPS,
+    START_STEPS,
     STEP_OPENERS,
     SUBJECT_PRONOUNS,
 )
@@ -174,6 +175,11 @@ def steps(tokens: list[Token]) -> list[Pair]:
             sign = -1
         parts[-1] = (part, sign)
         last = token
+    for k, (part, _sign) in enumerate(parts[:-1]):
+        # "start with an open model and only move to ...": the step after "start" is first.
+        following, then_sign = parts[k + 1]
+        if part[-1].text.lower() in START_STEPS and then_sign == 0:
+            parts[k + 1] = (following, -1)
     found = []
     for (first, first_sign), (second, second_sign) in itertools.pairwise(parts):
         if first_sign == -1 or second_sign == 1:
