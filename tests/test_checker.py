@@ -389,6 +389,7 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "- **warmup**: a few hundred steps.\n",
     "workflow": "A common workflow: begin with a hosted API to validate the idea, then try a local "
     "model that matches its quality.\n",
+    "few_examples": "With too few examples the adapter ends up over-fitted and under-regularised.\n",
 }
 
 
@@ -1533,6 +1534,21 @@ def test_the_step_a_claim_begins_with_is_its_first(vectors):
         "A common workflow is to begin with a hosted API to validate the idea and then try a local "
         "model of matching quality.",
         NOTES["workflow"],
+        vectors,
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+
+
+def test_over_and_under_dashed_to_a_word_say_more_and_less_of_it(vectors):
+    swapped = check(
+        "With too few examples the adapter ends up under-fitted and over-regularised.",
+        NOTES["few_examples"],
+        vectors,
+    )
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    kept = check(
+        "Too few examples leave the adapter over-fitted and under-regularised.",
+        NOTES["few_examples"],
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason

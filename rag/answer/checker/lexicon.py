@@ -151,6 +151,10 @@ SUBJECT_PRONOUNS = frozenset("i we you they he she it this these".split())
 #: is perfect"): they deny what the clause says of the subject, past its verb of being.
 SUBJECT_NEGATIONS = frozenset("no none nothing nobody neither".split())
 
+#: Prefixes written with a dash that say more or less of the word they are glued to
+#: ("over-parametrized", "under-trained"); alone, "over" and "under" say where, not how much.
+PREFIX_DIRECTIONS = {"over": ("amount", 1), "under": ("amount", -1)}
+
 #: Verbs of expecting: a negation before one reaches into what is expected ("don't assume it
 #: will always be faster" says it is not always faster).
 BELIEF_VERBS = frozenset("assume assumes assuming expect expects expecting believe think".split())

@@ -28,6 +28,7 @@ from rag.answer.checker.lexicon import (
     META,
     NEGATIONS,
     NOT_DIRECTIONS,
+    PREFIX_DIRECTIONS,
     STATEMENT_VERBS,
 )
 from rag.core import (
@@ -349,10 +350,22 @@ def tokenize(text: str) -> list[Token]:
                 keys = tuple(dict.fromkeys(k for k in map(_term_key, map(str.lower, parts)) if k))
                 if _LETTER_NAME.fullmatch(word) and not (word in "AI" and _opens(text, match)):
                     keys = (word.lower(),)  # "top K", "top P", "B ... and A with zeros"
-            token = Token(word, keys, None if named else direction(lower), negation)
+            pointing = None if named else direction(lower)
+            if lower in PREFIX_DIRECTIONS and _dashed_to_next(text, match):
+                # "over-parametrized and under-trained": more of one, less of the other.
+                keys, pointing = (), PREFIX_DIRECTIONS[lower]
+            token = Token(word, keys, pointing, negation)
             add(token, match.start(), match.end())
     _merge_list_items(tokens)
     return tokens
+
+
+def _dashed_to_next(text: str, match: re.Match) -> bool:
+    """Whether the word is glued by a dash to the word after it ("over-trained")."""
+    return (
+        text[match.end() : match.end() + 1] == "-"
+        and text[match.end() + 1 : match.end() + 2].isalpha()
+    )
 
 
 def _names_either_side(text: str, match: re.Match) -> bool:
