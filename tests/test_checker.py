@@ -390,6 +390,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "workflow": "A common workflow: begin with a hosted API to validate the idea, then try a local "
     "model that matches its quality.\n",
     "few_examples": "With too few examples the adapter ends up over-fitted and under-regularised.\n",
+    "no_pad_token": "Special tokens such as padding differ between models; many causal models have no "
+    "pad token, so people set the pad token to the end-of-text token.\n",
 }
 
 
@@ -1552,6 +1554,16 @@ def test_over_and_under_dashed_to_a_word_say_more_and_less_of_it(vectors):
         vectors,
     )
     assert kept.verdict == SUPPORTED, kept.reason
+
+
+def test_a_phrase_denying_all_a_claim_affirms_denies_it_whatever_the_unit_says_elsewhere(vectors):
+    denied = check("Every causal model has its own pad token.", NOTES["no_pad_token"], vectors)
+    assert denied.verdict == CONTRADICTED, denied.reason
+    kept = (
+        "Many causal models come without a pad token.",
+        "People set the pad token to the end-of-text token.",
+    )
+    assert_each(SUPPORTED, kept, NOTES["no_pad_token"], vectors)
 
 
 def test_a_negation_opening_the_subject_denies_what_is_said_of_it(vectors):

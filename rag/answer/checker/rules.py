@@ -185,7 +185,21 @@ def negation_conflict(claim: Reading, unit: Reading, agreed: Reading | None = No
             for t in denied - claim_affirmed - agreed_negated
         ):
             return "affirms it"
+    # One phrase of the unit denying all a phrase of the claim affirms denies it, whatever the
+    # unit affirms elsewhere ("many causal models have no pad token" beside "padding differ
+    # between models" against "every causal model has its own pad token").
+    for phrase in claim_phrases:
+        said = phrase.affirmed - claim_negated - origins - agreed_affirmed
+        if phrase.negation or len(said) < MIN_DENIED_TERMS:
+            continue
+        if any(all(held(t, frozenset(p.negated)) for t in said) for p in phrases):
+            return "denies it"
     return ""
+
+
+#: The fewest terms a claim's phrase affirms for one phrase of the unit denying them all to
+#: deny the claim.
+MIN_DENIED_TERMS = 2
 
 
 #: Negations are compared clause by clause when the unit's clause holds this share of the
