@@ -392,6 +392,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "few_examples": "With too few examples the adapter ends up over-fitted and under-regularised.\n",
     "no_pad_token": "Special tokens such as padding differ between models; many causal models have no "
     "pad token, so people set the pad token to the end-of-text token.\n",
+    "lora_share": "## LoRA rank\n\nApplied to the q/k/v/o projections of all 32 layers of Llama 3 8B, r = 16 gives "
+    "about 13.6M trainable parameters, about 0.17 percent of the model.\n",
 }
 
 
@@ -1564,6 +1566,17 @@ def test_a_phrase_denying_all_a_claim_affirms_denies_it_whatever_the_unit_says_e
         "People set the pad token to the end-of-text token.",
     )
     assert_each(SUPPORTED, kept, NOTES["no_pad_token"], vectors)
+
+
+def test_a_letter_given_a_value_names_the_number_it_is_given(vectors):
+    kept = check(
+        "LoRA with r = 16 trains about 0.17 percent of Llama 3 8B.", NOTES["lora_share"], vectors
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check(
+        "LoRA with r = 8 trains about 0.17 percent of Llama 3 8B.", NOTES["lora_share"], vectors
+    )
+    assert moved.verdict == CONTRADICTED, moved.reason
 
 
 def test_a_negation_opening_the_subject_denies_what_is_said_of_it(vectors):

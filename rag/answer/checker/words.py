@@ -76,6 +76,8 @@ _RANGE_START = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[kKMBT])?[-–]$")
 _NAMED = re.compile(r"^\w.*(?:[A-Z]|\d)")
 # A capital letter standing alone names something: "top K", "matrix A".
 _LETTER_NAME = re.compile(r"[A-Z]")
+# A lower-case letter given a value: "r = 16", "k = 60".
+_VARIABLE = re.compile(r"[a-z]\s?=(?!=)")
 # A number in scientific notation: "1e-4", "2E5".
 _SCIENTIFIC = re.compile(r"\d+(?:\.\d+)?[eE]-?\d+")
 # A quotation: "…" or “…”.
@@ -350,6 +352,8 @@ def tokenize(text: str) -> list[Token]:
                 keys = tuple(dict.fromkeys(k for k in map(_term_key, map(str.lower, parts)) if k))
                 if _LETTER_NAME.fullmatch(word) and not (word in "AI" and _opens(text, match)):
                     keys = (word.lower(),)  # "top K", "top P", "B ... and A with zeros"
+                elif _VARIABLE.match(text, match.start()):
+                    keys = (word,)  # "r = 16", "k = 60": a variable is named by its letter
             pointing = None if named else direction(lower)
             if lower in PREFIX_DIRECTIONS and _dashed_to_next(text, match):
                 # "over-parametrized and under-trained": more of one, less of the other.
