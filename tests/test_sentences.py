@@ -162,3 +162,12 @@ def test_in_an_answer_a_full_stop_before_a_name_written_in_lower_case_ends_the_s
 def test_in_notes_a_full_stop_before_a_lower_case_word_is_read_as_a_mistyped_comma():
     notes = "It's a platform providing tools, datasets. libraries to develop LLM applications."
     assert [s.text for s in split_sentences(notes)] == [notes]
+
+
+def test_a_lower_case_letter_before_a_full_stop_ends_the_sentence_while_an_initial_does_not():
+    text = "The update is scaled by alpha / r. Common values are 8 and 16. Written by J. Smith."
+    assert [s.text for s in split_sentences(text)] == [
+        "The update is scaled by alpha / r.",
+        "Common values are 8 and 16.",
+        "Written by J. Smith.",
+    ]

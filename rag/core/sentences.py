@@ -59,7 +59,9 @@ _ABBREVIATIONS = (
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
 _ABBREVIATION = re.compile(
-    r"(?:\b(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")|\b[A-Z]"
+    # An initial is a capital ("J. Smith"); a lower-case letter ends a sentence ("... add up
+    # to p. Use a low temperature ...").
+    r"(?:\b(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")|\b(?-i:[A-Z])"
     # "...two APIs: 1. Pipelines, 2. Tokenizers": a number opening an inline list.
     r"|(?:^|[:;,]\s*)\d{1,2})\.$",
     re.I,
