@@ -394,6 +394,7 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "pad token, so people set the pad token to the end-of-text token.\n",
     "lora_share": "## LoRA rank\n\nApplied to the q/k/v/o projections of all 32 layers of Llama 3 8B, r = 16 gives "
     "about 13.6M trainable parameters, about 0.17 percent of the model.\n",
+    "growth": "By 2020, the startup had reached a peak of 200 employees with 12 offices.\n",
 }
 
 
@@ -1576,6 +1577,15 @@ def test_a_letter_given_a_value_names_the_number_it_is_given(vectors):
     moved = check(
         "LoRA with r = 8 trains about 0.17 percent of Llama 3 8B.", NOTES["lora_share"], vectors
     )
+    assert moved.verdict == CONTRADICTED, moved.reason
+
+
+def test_a_year_is_set_against_years_only(vectors):
+    kept = check(
+        "By 2020 the startup had grown to 200 employees in 12 offices.", NOTES["growth"], vectors
+    )
+    assert kept.verdict == SUPPORTED, kept.reason
+    moved = check("By 2020 the startup had grown to 300 employees.", NOTES["growth"], vectors)
     assert moved.verdict == CONTRADICTED, moved.reason
 
 

@@ -127,6 +127,8 @@ class Quantity:
     near: dict[str, float]
     #: What it counts: the keys of the words right after it ("448 multiple-choice questions").
     counted: frozenset[str] = frozenset()
+    #: Whether it is written as a year ("2020", not "2,000"): it dates, it counts nothing.
+    year: bool = False
 
 
 @dataclass
@@ -405,11 +407,15 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
             if before.phrase == token.phrase and not before.quantity:
                 counted.update(k for k in before.keys if not k.startswith("#"))
         found.extend(
-            Quantity(key[1:], beside, near, frozenset(counted))
+            Quantity(key[1:], beside, near, frozenset(counted), bool(_YEAR.fullmatch(token.text)))
             for key in token.keys
             if key.startswith("#")
         )
     return found
+
+
+# A year as written: "2020", "1998".
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 # "keeps the scores from growing" denies the growing: "from" there says "not".

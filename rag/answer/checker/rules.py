@@ -378,6 +378,8 @@ def _better_placed(quantity: Quantity, unit: Reading, names: set[str]) -> str:
         fit = _fit(quantity.near, other.near)
         if named and not own <= other.beside.keys():
             continue
+        if other.year != quantity.year:
+            continue
         if other.number != quantity.number and counted & other.counted and fit > best_fit:
             best, best_fit = other.number, fit
     return best
@@ -433,7 +435,9 @@ def number_conflict(
         nearest = _aligned_phrases(set(quantity.near), unit_phrases, quantity.near)
         if any(f"#{number}" in p.keys or number in listed[id(p)] for p in aligned + nearest):
             continue
-        others = sorted({n for p in aligned for n in p.quantities})
+        # A year is set against years only: "By 2020 ... 200 employees" gives no 2020 employees.
+        years = {q.number for q in unit.quantities if q.year}
+        others = sorted({n for p in aligned for n in p.quantities if (n in years) == quantity.year})
         if others:
             return f"gives {', '.join(others)} there, not {number}"
     return ""
