@@ -164,10 +164,12 @@ def test_in_notes_a_full_stop_before_a_lower_case_word_is_read_as_a_mistyped_com
     assert [s.text for s in split_sentences(notes)] == [notes]
 
 
-def test_a_lower_case_letter_before_a_full_stop_ends_the_sentence_while_an_initial_does_not():
+def test_in_an_answer_a_lower_case_letter_before_a_full_stop_ends_the_sentence():
     text = "The update is scaled by alpha / r. Common values are 8 and 16. Written by J. Smith."
-    assert [s.text for s in split_sentences(text)] == [
+    assert [s.text for s in split_sentences(text, lower_case_starts=True)] == [
         "The update is scaled by alpha / r.",
         "Common values are 8 and 16.",
         "Written by J. Smith.",
     ]
+    # Notes are read as before: the line stays whole.
+    assert len(split_sentences(text)) == 2

@@ -59,13 +59,18 @@ _ABBREVIATIONS = (
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
 _ABBREVIATION = re.compile(
-    # An initial is a capital ("J. Smith"); a lower-case letter ends a sentence ("... add up
-    # to p. Use a low temperature ...").
-    r"(?:\b(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")|\b(?-i:[A-Z])"
+    r"(?:\b(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")|\b[A-Z]"
     # "...two APIs: 1. Pipelines, 2. Tokenizers": a number opening an inline list.
     r"|(?:^|[:;,]\s*)\d{1,2})\.$",
     re.I,
 )
+
+
+# In an answer or pasted text, a lower-case letter alone before a full stop is no initial: it
+# ends the sentence ("... whose probabilities add up to p. Use a low temperature ..."). Notes
+# are read as before: there it more often cuts a line a reader takes as one ("scales the
+# update by alpha / r. Common conventions are ...").
+_LETTER_ENDING = re.compile(r"(?<![\w.])[a-z]\.$")
 
 
 def abbreviated(text: str) -> bool:
@@ -196,9 +201,11 @@ def _split_run(text: str, start: int, ends: re.Pattern[str]) -> Iterator[tuple[i
     """(start, end) of each sentence of one run of prose beginning at ``start``, cut where
     ``ends`` matches."""
     begin = 0
+    letters_end = ends is _END_BEFORE_LOWER_CASE
     for match in ends.finditer(text):
         end = match.end()
-        if abbreviated(text[begin : match.start() + 1]):
+        before = text[begin : match.start() + 1]
+        if abbreviated(before) and not (letters_end and _LETTER_ENDING.search(before)):
             continue
         if text[begin:end].strip():
             yield start + begin, start + end
