@@ -1587,6 +1587,9 @@ def test_a_year_is_set_against_years_only(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check("By 2020 the startup had grown to 300 employees.", NOTES["growth"], vectors)
     assert moved.verdict == CONTRADICTED, moved.reason
+    # Four digits that count something are no year.
+    counted = check("By 2020 the startup had grown to 2000 employees.", NOTES["growth"], vectors)
+    assert counted.verdict == CONTRADICTED, counted.reason
 
 
 def test_a_negation_opening_the_subject_denies_what_is_said_of_it(vectors):

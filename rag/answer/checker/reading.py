@@ -407,7 +407,7 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
             if before.phrase == token.phrase and not before.quantity:
                 counted.update(k for k in before.keys if not k.startswith("#"))
         found.extend(
-            Quantity(key[1:], beside, near, frozenset(counted), bool(_YEAR.fullmatch(token.text)))
+            Quantity(key[1:], beside, near, frozenset(counted), _is_year(tokens, i))
             for key in token.keys
             if key.startswith("#")
         )
@@ -416,6 +416,23 @@ def _quantities(tokens: list[Token]) -> list[Quantity]:
 
 # A year as written: "2020", "1998".
 _YEAR = re.compile(r"(?:19|20)\d\d")
+#: Words a year follows: "by 2020", "since 2015", "August 2025" ("has 2000 questions" counts).
+_BEFORE_YEARS = frozenset(
+    """in by since until till from before after during of around circa early late mid as
+    january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+
+
+def _is_year(tokens: list[Token], i: int) -> bool:
+    """Whether the number token ``tokens[i]`` is a year: four digits as written, after a word
+    that dates ("by 2020") or alone in brackets ("Kojima et al. (2022)")."""
+    token = tokens[i]
+    if not _YEAR.fullmatch(token.text):
+        return False
+    before = tokens[i - 1].text.lower() if i else ""
+    opens_aside = bool(token.aside) and (i == 0 or tokens[i - 1].aside != token.aside)
+    return before in _BEFORE_YEARS or opens_aside
 
 
 # "keeps the scores from growing" denies the growing: "from" there says "not".
