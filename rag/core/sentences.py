@@ -197,15 +197,15 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
         offset += len(line)
 
 
-def _split_run(text: str, start: int, ends: re.Pattern[str]) -> Iterator[tuple[int, int]]:
-    """(start, end) of each sentence of one run of prose beginning at ``start``, cut where
-    ``ends`` matches."""
+def _split_run(text: str, start: int, lower_case_starts: bool) -> Iterator[tuple[int, int]]:
+    """(start, end) of each sentence of one run of prose beginning at ``start``
+    (``lower_case_starts``: as :func:`split_sentences`)."""
+    ends = _END_BEFORE_LOWER_CASE if lower_case_starts else _END
     begin = 0
-    letters_end = ends is _END_BEFORE_LOWER_CASE
     for match in ends.finditer(text):
         end = match.end()
         before = text[begin : match.start() + 1]
-        if abbreviated(before) and not (letters_end and _LETTER_ENDING.search(before)):
+        if abbreviated(before) and not (lower_case_starts and _LETTER_ENDING.search(before)):
             continue
         if text[begin:end].strip():
             yield start + begin, start + end
@@ -222,7 +222,6 @@ def split_sentences(text: str, *, lower_case_starts: bool = False) -> list[Sente
     """Every sentence of ``text``, in order, with where it is and what heading it is under.
     With ``lower_case_starts`` (an answer, or a text pasted to be checked), a full stop before
     a lower-case word ends a sentence."""
-    ends = _END_BEFORE_LOWER_CASE if lower_case_starts else _END
     sentences: list[Sentence] = []
     heading = ""
     outline: list[tuple[int, str]] = []  # (level, text) of the headings above, outermost first
@@ -296,7 +295,9 @@ def split_sentences(text: str, *, lower_case_starts: bool = False) -> list[Sente
             run = run[1:]
         first = run[0][0]
         last_offset, last_line = run[-1]
-        for start, end in _split_run(text[first : last_offset + len(last_line)], first, ends):
+        for start, end in _split_run(
+            text[first : last_offset + len(last_line)], first, lower_case_starts
+        ):
             emit(start, end, run_kind)
         run = []
         if run_kind == TEXT:

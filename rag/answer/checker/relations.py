@@ -139,13 +139,13 @@ def _caused_changes(tokens: list[Token]) -> list[Covariation]:
         if not (opens and token.direction and token.text.lower().endswith("ing")):
             continue
         clause = [j for j in range(i + 1, len(tokens)) if tokens[j].clause == token.clause]
-        turns = [j for j in clause if tokens[j].direction and term_keys(tokens[i + 1 : j])]
-        if not turns:
+        turn = next((j for j in clause if tokens[j].direction and term_keys(tokens[i + 1 : j])), 0)
+        if not turn:
             continue
-        moving = term_keys(tokens[i + 1 : turns[0]])
-        moved = term_keys([tokens[j] for j in clause if j > turns[0]])
+        moving = term_keys(tokens[i + 1 : turn])
+        moved = term_keys([tokens[j] for j in clause if j > turn])
         if moving and moved:
-            found.append((moved, moving, token.direction[1] * tokens[turns[0]].direction[1]))
+            found.append((moved, moving, token.direction[1] * tokens[turn].direction[1]))
     return found
 
 
@@ -166,7 +166,9 @@ def steps(tokens: list[Token]) -> list[Pair]:
             or word in STEP_OPENERS
         )
         if new:
-            parts.append(([], 0))
+            # "start with an open model and only move to ...": the step after "start" is first.
+            after_start = bool(parts) and parts[-1][0][-1].text.lower() in START_STEPS
+            parts.append(([], -1 if after_start else 0))
         part, sign = parts[-1]
         part.append(token)
         if word in LATER_STEPS:
@@ -175,11 +177,6 @@ def steps(tokens: list[Token]) -> list[Pair]:
             sign = -1
         parts[-1] = (part, sign)
         last = token
-    for k, (part, _sign) in enumerate(parts[:-1]):
-        # "start with an open model and only move to ...": the step after "start" is first.
-        following, then_sign = parts[k + 1]
-        if part[-1].text.lower() in START_STEPS and then_sign == 0:
-            parts[k + 1] = (following, -1)
     found = []
     for (first, first_sign), (second, second_sign) in itertools.pairwise(parts):
         if first_sign == -1 or second_sign == 1:

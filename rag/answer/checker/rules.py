@@ -423,6 +423,8 @@ def number_conflict(
             listed[id(placed)] = _listed_numbers(clause.phrases[i:])
     # A claim's first word is a name when the unit writes it as one ("Llama 3's vocabulary").
     names = {stem(n) for n in claim.names | unit.names}
+    # A year is set against years only: "By 2020 ... 200 employees" gives no 2020 employees.
+    years = {q.number for q in unit.quantities if q.year}
     for quantity in claim.quantities:
         number = quantity.number
         other = _better_placed(quantity, unit, names)
@@ -435,8 +437,6 @@ def number_conflict(
         nearest = _aligned_phrases(set(quantity.near), unit_phrases, quantity.near)
         if any(f"#{number}" in p.keys or number in listed[id(p)] for p in aligned + nearest):
             continue
-        # A year is set against years only: "By 2020 ... 200 employees" gives no 2020 employees.
-        years = {q.number for q in unit.quantities if q.year}
         others = sorted({n for p in aligned for n in p.quantities if (n in years) == quantity.year})
         if others:
             return f"gives {', '.join(others)} there, not {number}"

@@ -303,14 +303,8 @@ def tokenize(text: str) -> list[Token]:
                 keys += (stem((value + suffix).lower()),)
             quantity = not _is_name_number(text, match.start(), value)
             add(Token(value + suffix, keys, quantity=quantity), match.start(), match.end())
-        elif match.group(0).lower() in NUMBER_WORDS:  # "four characters": 4 characters
-            keys = (f"#{NUMBER_WORDS[match.group(0).lower()]}",)
-            add(Token(match.group(0), keys, quantity=True), match.start(), match.end())
-        elif match.group(0).lower() in _SCALE_WORDS_ALONE and _A_BEFORE.search(
-            text, 0, match.start()
-        ):  # "a thousand words": 1,000 words
-            keys = (f"#{SCALES[match.group(0).lower()]}",)
-            add(Token(match.group(0), keys, quantity=True), match.start(), match.end())
+        elif value := _number_word(text, match):  # "four characters", "a thousand words"
+            add(Token(match.group(0), (f"#{value}",), quantity=True), match.start(), match.end())
         else:
             word = match.group(0)
             lower = word.lower()
@@ -362,6 +356,17 @@ def tokenize(text: str) -> list[Token]:
             add(token, match.start(), match.end())
     _merge_list_items(tokens)
     return tokens
+
+
+def _number_word(text: str, match: re.Match) -> str:
+    """The number a word writes ("four": "4"; "thousand" after "a" or "one": "1000"), ""
+    for any other word."""
+    lower = match.group(0).lower()
+    if lower in NUMBER_WORDS:
+        return NUMBER_WORDS[lower]
+    if lower in _SCALE_WORDS_ALONE and _A_BEFORE.search(text, 0, match.start()):
+        return str(SCALES[lower])
+    return ""
 
 
 def _dashed_to_next(text: str, match: re.Match) -> bool:
