@@ -1504,10 +1504,9 @@ def test_a_unit_glued_to_its_number_is_the_unit_written_apart(vectors):
 
 
 def test_a_thousand_or_a_million_written_in_words_is_a_number(vectors):
-    held = check("About 750 words make up a thousand tokens.", NOTES["words_per_thousand"], vectors)
-    assert held.verdict == SUPPORTED, held.reason
-    moved = check("About 750 words make up a million tokens.", NOTES["words_per_thousand"], vectors)
-    assert moved.verdict == CONTRADICTED, moved.reason
+    note = NOTES["words_per_thousand"]
+    assert_each(SUPPORTED, ("About 750 words make up a thousand tokens.",), note, vectors)
+    assert_each(CONTRADICTED, ("About 750 words make up a million tokens.",), note, vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):
@@ -1545,18 +1544,10 @@ def test_the_step_a_claim_begins_with_is_its_first(vectors):
 
 
 def test_over_and_under_dashed_to_a_word_say_more_and_less_of_it(vectors):
-    swapped = check(
-        "With too few examples the adapter ends up under-fitted and over-regularised.",
-        NOTES["few_examples"],
-        vectors,
-    )
-    assert swapped.verdict == CONTRADICTED, swapped.reason
-    kept = check(
-        "Too few examples leave the adapter over-fitted and under-regularised.",
-        NOTES["few_examples"],
-        vectors,
-    )
-    assert kept.verdict == SUPPORTED, kept.reason
+    swapped = ("With too few examples the adapter ends up under-fitted and over-regularised.",)
+    assert_each(CONTRADICTED, swapped, NOTES["few_examples"], vectors)
+    kept = ("Too few examples leave the adapter over-fitted and under-regularised.",)
+    assert_each(SUPPORTED, kept, NOTES["few_examples"], vectors)
 
 
 def test_a_phrase_denying_all_a_claim_affirms_denies_it_whatever_the_unit_says_elsewhere(vectors):
@@ -1570,26 +1561,21 @@ def test_a_phrase_denying_all_a_claim_affirms_denies_it_whatever_the_unit_says_e
 
 
 def test_a_letter_given_a_value_names_the_number_it_is_given(vectors):
-    kept = check(
-        "LoRA with r = 16 trains about 0.17 percent of Llama 3 8B.", NOTES["lora_share"], vectors
-    )
-    assert kept.verdict == SUPPORTED, kept.reason
-    moved = check(
-        "LoRA with r = 8 trains about 0.17 percent of Llama 3 8B.", NOTES["lora_share"], vectors
-    )
-    assert moved.verdict == CONTRADICTED, moved.reason
+    kept = ("LoRA with r = 16 trains about 0.17 percent of Llama 3 8B.",)
+    assert_each(SUPPORTED, kept, NOTES["lora_share"], vectors)
+    moved = ("LoRA with r = 8 trains about 0.17 percent of Llama 3 8B.",)
+    assert_each(CONTRADICTED, moved, NOTES["lora_share"], vectors)
 
 
 def test_a_year_is_set_against_years_only(vectors):
-    kept = check(
-        "By 2020 the startup had grown to 200 employees in 12 offices.", NOTES["growth"], vectors
+    kept = ("By 2020 the startup had grown to 200 employees in 12 offices.",)
+    assert_each(SUPPORTED, kept, NOTES["growth"], vectors)
+    moved = (
+        "By 2020 the startup had grown to 300 employees.",
+        # Four digits that count something are no year.
+        "By 2020 the startup had grown to 2000 employees.",
     )
-    assert kept.verdict == SUPPORTED, kept.reason
-    moved = check("By 2020 the startup had grown to 300 employees.", NOTES["growth"], vectors)
-    assert moved.verdict == CONTRADICTED, moved.reason
-    # Four digits that count something are no year.
-    counted = check("By 2020 the startup had grown to 2000 employees.", NOTES["growth"], vectors)
-    assert counted.verdict == CONTRADICTED, counted.reason
+    assert_each(CONTRADICTED, moved, NOTES["growth"], vectors)
 
 
 def test_a_negation_opening_the_subject_denies_what_is_said_of_it(vectors):
