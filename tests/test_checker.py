@@ -385,6 +385,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "frozen_parameters": "Adapters are trained on their own. None of the model's parameters are changed.\n",
     "memory_per_billion": "- approximate GPU RAM for 1B parameters\nmemory to store model: 4GB @ 32bit full precision\n",
     "words_per_thousand": "**1,000 tokens** typically equate to around **750 words**.\n",
+    "token_share": "- 1 token is roughly 0.75 words, so 100 tokens is about 75 words.\n"
+    "- 1 token is roughly 4 characters.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
     "- **warmup**: a few hundred steps.\n",
     "workflow": "A common workflow: begin with a hosted API to validate the idea, then try a local "
@@ -1507,6 +1509,14 @@ def test_a_thousand_or_a_million_written_in_words_is_a_number(vectors):
     note = NOTES["words_per_thousand"]
     assert_each(SUPPORTED, ("About 750 words make up a thousand tokens.",), note, vectors)
     assert_each(CONTRADICTED, ("About 750 words make up a million tokens.",), note, vectors)
+
+
+def test_a_fraction_written_in_words_is_its_value(vectors):
+    # "three quarters" is 0.75, not the 3 that "three" alone would be.
+    note = NOTES["token_share"]
+    kept = ("One token is about three quarters of a word, so a hundred tokens make 75 words.",)
+    assert_each(SUPPORTED, kept, note, vectors)
+    assert_each(CONTRADICTED, ("One token is about three quarters of a character.",), note, vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):

@@ -56,6 +56,13 @@ _SCALE_WORDS = "|".join(word for word in SCALES if len(word) > 2)
 # A scale written alone after "a" or "one" is a number: "a thousand words", "one million".
 _SCALE_WORDS_ALONE = frozenset(w for w in SCALES if len(w) > 2 and isinstance(SCALES[w], int))
 _A_BEFORE = re.compile(r"\b(?:a|one)\s+$", re.IGNORECASE)
+# A fraction written in words: "three quarters" is 0.75, not 3. "Two thirds" has no exact
+# decimal, and "one quarter" or "a quarter" is as often a share the source writes another way
+# ("4x smaller"): neither is read as a number.
+_FRACTION_DENOMINATORS = {"quarter": 4, "fifth": 5, "tenth": 10}
+_FRACTION_NUMERATORS = {"two": 2, "three": 3, "four": 4, "nine": 9}
+_NUMERATORS = "|".join(_FRACTION_NUMERATORS)
+_DENOMINATORS = "|".join(_FRACTION_DENOMINATORS)
 _TOKEN = re.compile(
     r"(?P<end>[.!?](?=\s|$)|[\n;—–]|\s-\s|->|=>)"
     r"|(?P<comma>,(?!\d))"
@@ -64,6 +71,8 @@ _TOKEN = re.compile(
     r"|(?P<plus>(?<=\s)\+(?=\s))"
     r"|(?<![\w.])(?P<number>\d+(?:[.,]\d+)*(?:[eE]-?\d+\b)?)"
     rf"(?:(?P<suffix>[A-Za-z]+\b)|[\s-](?P<scale>{_SCALE_WORDS})\b)?"
+    # A fraction takes the "of a" after it: what it counts comes next ("of a word").
+    rf"|(?P<fraction>(?i:\b(?:{_NUMERATORS})[\s-](?:{_DENOMINATORS})s?\b(?:\s+of(?:\s+(?:a|an|the)\b)?)?))"
     r"|(?P<word>\w+(?:['’]\w+)?)"
 )
 # The scale of a range's upper end, read from just after its lower end ("10 to 100 billion").
@@ -303,6 +312,11 @@ def tokenize(text: str) -> list[Token]:
                 keys += (stem((value + suffix).lower()),)
             quantity = not _is_name_number(text, match.start(), value)
             add(Token(value + suffix, keys, quantity=quantity), match.start(), match.end())
+        elif kind == "fraction":
+            add(
+                Token(match.group(0), (f"#{_fraction(match.group(0))}",), quantity=True),
+                *match.span(),
+            )
         elif value := _number_word(text, match):  # "four characters", "a thousand words"
             add(Token(match.group(0), (f"#{value}",), quantity=True), match.start(), match.end())
         else:
@@ -356,6 +370,16 @@ def tokenize(text: str) -> list[Token]:
             add(token, match.start(), match.end())
     _merge_list_items(tokens)
     return tokens
+
+
+def _fraction(words: str) -> str:
+    """The value of a fraction written in words ("three quarters": "0.75")."""
+    numerator, denominator = re.split(r"[\s-]", words.lower())[:2]
+    value = (
+        Decimal(_FRACTION_NUMERATORS[numerator])
+        / _FRACTION_DENOMINATORS[denominator.removesuffix("s")]
+    )
+    return _plain_number(format(value.normalize(), "f"))
 
 
 def _number_word(text: str, match: re.Match) -> str:
