@@ -385,6 +385,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "frozen_parameters": "Adapters are trained on their own. None of the model's parameters are changed.\n",
     "memory_per_billion": "- approximate GPU RAM for 1B parameters\nmemory to store model: 4GB @ 32bit full precision\n",
     "words_per_thousand": "**1,000 tokens** typically equate to around **750 words**.\n",
+    "mmlu_size": "**MMLU**: about 16,000 four-option multiple-choice questions over 57 subjects.\n"
+    "Build a golden evaluation set of 50-200 real examples early.\n",
     "token_share": "- 1 token is roughly 0.75 words, so 100 tokens is about 75 words.\n"
     "- 1 token is roughly 4 characters.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
@@ -1517,6 +1519,18 @@ def test_a_fraction_written_in_words_is_its_value(vectors):
     kept = ("One token is about three quarters of a word, so a hundred tokens make 75 words.",)
     assert_each(SUPPORTED, kept, note, vectors)
     assert_each(CONTRADICTED, ("One token is about three quarters of a character.",), note, vectors)
+
+
+def test_a_number_spelt_beside_a_scale_or_a_range_is_read_as_its_digits(vectors):
+    # "sixteen thousand" is 16,000 (not 16 and 1,000), "fifty to two hundred" is 50-200.
+    note = NOTES["mmlu_size"]
+    kept = (
+        "MMLU holds roughly sixteen thousand four-choice questions spanning 57 subjects.",
+        "Build a golden evaluation set of fifty to two hundred real examples early.",
+    )
+    assert_each(SUPPORTED, kept, note, vectors)
+    moved = ("MMLU holds roughly sixteen hundred four-choice questions spanning 57 subjects.",)
+    assert_each(CONTRADICTED, moved, note, vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):

@@ -240,9 +240,35 @@ def _tens_and_units(match: re.Match) -> str:
     return str(int(NUMBER_WORDS[tens]) + _UNITS[units])
 
 
+# A number word that a scale or a range's other end follows is written as digits, so that it
+# is read as digits are: "sixteen thousand" is 16,000, "two hundred" 200, "ten to 100
+# billion" 10 billion to 100 billion. "One" counts only before a scale ("one hundred").
+_SPELT = {word: value for word, value in NUMBER_WORDS.items() if word != "hundred"}
+_BEFORE_SCALE = re.compile(
+    rf"\b({'|'.join([*_SPELT, 'one'])})(?=[\s-]+(?:hundred|{_SCALE_WORDS})\b)", re.IGNORECASE
+)
+# "2 hundred" is 200: "hundred" multiplies the number before it ("hundred" alone is 100).
+_HUNDREDS = re.compile(r"\b(\d+)[\s-]+hundred\b", re.IGNORECASE)
+_BEFORE_RANGE_END = re.compile(rf"\b({'|'.join(_SPELT)})(?=\s+(?:to|and|or)\s+\d)", re.IGNORECASE)
+
+
+def _digits(match: re.Match) -> str:
+    word = match.group(1).lower()
+    return _SPELT.get(word) or str(_UNITS[word])
+
+
+def _as_digits(text: str) -> str:
+    """``text`` with the numbers it spells in words beside a scale or a range written as
+    digits."""
+    text = _TENS_AND_UNITS.sub(_tens_and_units, text)
+    text = _BEFORE_SCALE.sub(_digits, text)
+    text = _HUNDREDS.sub(lambda m: str(int(m.group(1)) * 100), text)
+    return _BEFORE_RANGE_END.sub(_digits, text)
+
+
 def tokenize(text: str) -> list[Token]:
     """The tokens of ``text`` with their sentence, clause, phrase and tie numbers."""
-    text = _TENS_AND_UNITS.sub(_tens_and_units, text)
+    text = _as_digits(text)
     tokens: list[Token] = []
     place = {"sentence": 0, "clause": 0, "phrase": 0, "tie": 0}
     after_comma = False
