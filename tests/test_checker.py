@@ -387,6 +387,10 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "words_per_thousand": "**1,000 tokens** typically equate to around **750 words**.\n",
     "mmlu_size": "**MMLU**: about 16,000 four-option multiple-choice questions over 57 subjects.\n"
     "Build a golden evaluation set of 50-200 real examples early.\n",
+    "lower_energy": "Instead of using high-precision floating-point numbers (like FP32), "
+    "quantization converts these values to lower-precision integer formats (like INT8).\n\n"
+    "- Lower Energy Consumption: Performing computations with lower-precision numbers requires "
+    "less energy.\n",
     "token_share": "- 1 token is roughly 0.75 words, so 100 tokens is about 75 words.\n"
     "- 1 token is roughly 4 characters.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
@@ -1531,6 +1535,13 @@ def test_a_number_spelt_beside_a_scale_or_a_range_is_read_as_its_digits(vectors)
     assert_each(SUPPORTED, kept, note, vectors)
     moved = ("MMLU holds roughly sixteen hundred four-choice questions spanning 57 subjects.",)
     assert_each(CONTRADICTED, moved, note, vectors)
+
+
+def test_a_light_verb_another_unit_denies_does_not_deny_the_claim(vectors):
+    # "uses less energy": "use" says little alone; "Instead of using ... numbers"
+    # does not deny what the energy item says.
+    kept = ("Carrying out calculations with lower-precision numbers uses less energy.",)
+    assert_each(SUPPORTED, kept, NOTES["lower_energy"], vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):

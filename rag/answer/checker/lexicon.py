@@ -169,6 +169,11 @@ STEP_OPENERS = frozenset("then".split())
 #: Verbs that put the step after them first: "start with a frontier API, then ...".
 START_STEPS = frozenset("start starts begin begins".split())
 
+#: Verbs that say little alone, by stem: what they do is in the words beside them ("uses less
+#: energy", "makes it faster"). A unit that denies one ("instead of using floats") does not
+#: deny a claim that holds it.
+LIGHT_VERBS = frozenset("use make take do put".split())
+
 #: Verbs of changing one thing into another, by stem: "converts A into B" runs from A to B.
 CHANGE_VERBS = frozenset("convert turn chang transform switch map".split())
 

@@ -20,6 +20,7 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from rag.answer.checker.align import Match, best_matches, key_weights
+from rag.answer.checker.lexicon import LIGHT_VERBS
 from rag.answer.checker.reading import Reading, read
 from rag.answer.checker.relations import (
     covariation_conflict,
@@ -403,7 +404,11 @@ def _denied_elsewhere(
     "The model never executes anything itself" where the unit that best names functions says
     nothing of who runs them; "GQA ... increases memory use" against "GQA shares K/V heads to
     save memory")."""
-    lacking = {k for k in support.missing if k[:1] == "~" or (k[:1] != "#" and sources.rare(k))}
+    lacking = {
+        k
+        for k in support.missing
+        if k[:1] == "~" or (k[:1] != "#" and k not in LIGHT_VERBS and sources.rare(k))
+    }
     if not lacking:
         return None
     for other in others:
