@@ -391,6 +391,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "quantization converts these values to lower-precision integer formats (like INT8).\n\n"
     "- Lower Energy Consumption: Performing computations with lower-precision numbers requires "
     "less energy.\n",
+    "cutoff": "## Frontier models\n\nLimitations:\n\n1. They can be wrong.\n"
+    "2. Their knowledge is cut off to a certain date.\n",
     "token_share": "- 1 token is roughly 0.75 words, so 100 tokens is about 75 words.\n"
     "- 1 token is roughly 4 characters.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
@@ -1542,6 +1544,12 @@ def test_a_light_verb_another_unit_denies_does_not_deny_the_claim(vectors):
     # does not deny what the energy item says.
     kept = ("Carrying out calculations with lower-precision numbers uses less energy.",)
     assert_each(SUPPORTED, kept, NOTES["lower_energy"], vectors)
+
+
+def test_up_to_and_cut_off_point_no_way(vectors):
+    # "up to a date" is as far as it, "cut off" where it ends: neither more nor less.
+    kept = ("Frontier models only know about the world up to a particular cutoff date.",)
+    assert_each(SUPPORTED, kept, NOTES["cutoff"], vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):

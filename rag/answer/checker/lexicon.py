@@ -141,6 +141,11 @@ IDIOMS = {
     "inversely proportional": "inverse",
     # "works much like an encoder" is alike, not more of anything.
     "much like": "like",
+    # "up to a cutoff date", "up to 8 GB": as far as, at most; neither more nor less.
+    "up to": "",
+    # "knowledge is cut off at a date" says when it ends, not that something is cut.
+    "cut off": "cutoff",
+    "cuts off": "cutoff",
 }
 
 #: Pronouns that open a statement of their own: a negation before one does not reach past it
