@@ -393,6 +393,9 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "less energy.\n",
     "cutoff": "## Frontier models\n\nLimitations:\n\n1. They can be wrong.\n"
     "2. Their knowledge is cut off to a certain date.\n",
+    "labelled_dataset": "Steps of supervised fine-tuning:\n\n- Prepare training dataset: Gather "
+    "and preprocess a dataset that is annotated or labeled for the fine-tuning task.\n"
+    "- Fine-tune the model on it.\n",
     "token_share": "- 1 token is roughly 0.75 words, so 100 tokens is about 75 words.\n"
     "- 1 token is roughly 4 characters.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
@@ -1550,6 +1553,21 @@ def test_up_to_and_cut_off_point_no_way(vectors):
     # "up to a date" is as far as it, "cut off" where it ends: neither more nor less.
     kept = ("Frontier models only know about the world up to a particular cutoff date.",)
     assert_each(SUPPORTED, kept, NOTES["cutoff"], vectors)
+
+
+def test_a_negation_before_need_reaches_what_is_needed(vectors):
+    # "does not need to be annotated" denies "annotated", not only the needing.
+    note = NOTES["labelled_dataset"]
+    denied = (
+        "For supervised fine-tuning, the training dataset does not need to be annotated or "
+        "labelled for the task.",
+    )
+    assert_each(CONTRADICTED, denied, note, vectors)
+    kept = (
+        "For supervised fine-tuning, the training dataset needs to be annotated or labelled "
+        "for the task.",
+    )
+    assert_each(SUPPORTED, kept, note, vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):

@@ -163,6 +163,9 @@ PREFIX_DIRECTIONS = {"over": ("amount", 1), "under": ("amount", -1)}
 #: Verbs of expecting: a negation before one reaches into what is expected ("don't assume it
 #: will always be faster" says it is not always faster).
 BELIEF_VERBS = frozenset("assume assumes assuming expect expects expecting believe think".split())
+#: Verbs of needing: a negation before one reaches what is needed ("does not need to be
+#: annotated" says it is not annotated, not merely that nothing is needed).
+NEEDING_VERBS = frozenset("need needs require requires".split())
 
 #: Words that put a step before the others ("write a plan first"), or after the one before
 #: ("then execute it", "execute it afterwards"); a new step opens at "then".

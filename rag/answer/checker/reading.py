@@ -25,6 +25,7 @@ from rag.answer.checker.lexicon import (
     DISTRIBUTIVES,
     IDIOMS,
     INTENSIFIERS,
+    NEEDING_VERBS,
     RELATION_WORDS,
     STATEMENT_VERBS,
     SUBJECT_NEGATIONS,
@@ -229,7 +230,7 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
                 said_since and token.text.lower() in STATEMENT_VERBS and not subject_denied
             )
             pronoun = token.text.lower() in SUBJECT_PRONOUNS and not expecting
-            expecting = negated and token.text.lower() in BELIEF_VERBS
+            expecting = negated and token.text.lower() in BELIEF_VERBS | NEEDING_VERBS
             negated = (negated and not pronoun) or token.negation
             said_since = 0 if token.negation else said_since + bool(negated and token.keys)
             # What is expected is still to come: its verb of being is not the predicate.
