@@ -396,6 +396,9 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "labelled_dataset": "Steps of supervised fine-tuning:\n\n- Prepare training dataset: Gather "
     "and preprocess a dataset that is annotated or labeled for the fine-tuning task.\n"
     "- Fine-tune the model on it.\n",
+    "parallel_training": "The Transformer architecture is a type of neural network that processes "
+    "entire sequences of data, such as a sentence, in parallel, which makes training "
+    "significantly faster.\n",
     "token_share": "- 1 token is roughly 0.75 words, so 100 tokens is about 75 words.\n"
     "- 1 token is roughly 4 characters.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
@@ -1567,6 +1570,19 @@ def test_a_negation_before_need_reaches_what_is_needed(vectors):
         "For supervised fine-tuning, the training dataset needs to be annotated or labelled "
         "for the task.",
     )
+    assert_each(SUPPORTED, kept, note, vectors)
+
+
+def test_a_relative_clause_says_its_direction_of_the_clause_before(vectors):
+    # "..., which makes training significantly faster": faster is said of the parallel
+    # processing the clause before names.
+    note = NOTES["parallel_training"]
+    reversed_claims = (
+        "Processing a whole sentence in parallel makes training a Transformer considerably "
+        "slower than the sequential processing of older RNNs.",
+    )
+    assert_each(CONTRADICTED, reversed_claims, note, vectors)
+    kept = ("Processing a whole sentence in parallel makes training a Transformer much faster.",)
     assert_each(SUPPORTED, kept, note, vectors)
 
 
