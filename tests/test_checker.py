@@ -431,6 +431,14 @@ def assert_each(verdict: str, claims: tuple[str, ...], source: str, vectors) -> 
         assert judged.verdict == verdict, (claim, judged.reason)
 
 
+def assert_kept_and_caught(
+    note: str, kept: tuple[str, ...], caught: tuple[str, ...], vectors
+) -> None:
+    """Each of ``kept`` is supported by ``note``, each of ``caught`` contradicted."""
+    assert_each(SUPPORTED, kept, note, vectors)
+    assert_each(CONTRADICTED, caught, note, vectors)
+
+
 def test_a_swap_between_two_items_of_one_list_is_contradicted_by_the_right_item(vectors):
     claim = check(
         "Zero-shot means including a handful of worked examples.", NOTES["prompting"], vectors
@@ -1527,22 +1535,19 @@ def test_a_thousand_or_a_million_written_in_words_is_a_number(vectors):
 
 def test_a_fraction_written_in_words_is_its_value(vectors):
     # "three quarters" is 0.75, not the 3 that "three" alone would be.
-    note = NOTES["token_share"]
     kept = ("One token is about three quarters of a word, so a hundred tokens make 75 words.",)
-    assert_each(SUPPORTED, kept, note, vectors)
-    assert_each(CONTRADICTED, ("One token is about three quarters of a character.",), note, vectors)
+    moved = ("One token is about three quarters of a character.",)
+    assert_kept_and_caught(NOTES["token_share"], kept, moved, vectors)
 
 
 def test_a_number_spelt_beside_a_scale_or_a_range_is_read_as_its_digits(vectors):
     # "sixteen thousand" is 16,000 (not 16 and 1,000), "fifty to two hundred" is 50-200.
-    note = NOTES["mmlu_size"]
     kept = (
         "MMLU holds roughly sixteen thousand four-choice questions spanning 57 subjects.",
         "Build a golden evaluation set of fifty to two hundred real examples early.",
     )
-    assert_each(SUPPORTED, kept, note, vectors)
     moved = ("MMLU holds roughly sixteen hundred four-choice questions spanning 57 subjects.",)
-    assert_each(CONTRADICTED, moved, note, vectors)
+    assert_kept_and_caught(NOTES["mmlu_size"], kept, moved, vectors)
 
 
 def test_a_light_verb_another_unit_denies_does_not_deny_the_claim(vectors):
@@ -1560,30 +1565,26 @@ def test_up_to_and_cut_off_point_no_way(vectors):
 
 def test_a_negation_before_need_reaches_what_is_needed(vectors):
     # "does not need to be annotated" denies "annotated", not only the needing.
-    note = NOTES["labelled_dataset"]
-    denied = (
-        "For supervised fine-tuning, the training dataset does not need to be annotated or "
-        "labelled for the task.",
-    )
-    assert_each(CONTRADICTED, denied, note, vectors)
     kept = (
         "For supervised fine-tuning, the training dataset needs to be annotated or labelled "
         "for the task.",
     )
-    assert_each(SUPPORTED, kept, note, vectors)
+    denied = (
+        "For supervised fine-tuning, the training dataset does not need to be annotated or "
+        "labelled for the task.",
+    )
+    assert_kept_and_caught(NOTES["labelled_dataset"], kept, denied, vectors)
 
 
 def test_a_relative_clause_says_its_direction_of_the_clause_before(vectors):
     # "..., which makes training significantly faster": faster is said of the parallel
     # processing the clause before names.
-    note = NOTES["parallel_training"]
+    kept = ("Processing a whole sentence in parallel makes training a Transformer much faster.",)
     reversed_claims = (
         "Processing a whole sentence in parallel makes training a Transformer considerably "
         "slower than the sequential processing of older RNNs.",
     )
-    assert_each(CONTRADICTED, reversed_claims, note, vectors)
-    kept = ("Processing a whole sentence in parallel makes training a Transformer much faster.",)
-    assert_each(SUPPORTED, kept, note, vectors)
+    assert_kept_and_caught(NOTES["parallel_training"], kept, reversed_claims, vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):
