@@ -399,6 +399,10 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "parallel_training": "The Transformer architecture is a type of neural network that processes "
     "entire sequences of data, such as a sentence, in parallel, which makes training "
     "significantly faster.\n",
+    "shot_lists": "# LLM notes\n\n## Day 5\n\n- One shot prompting - You give an example with the question in the "
+    "prompt\n- Zero shot prompting - You don't give an example, LLM figure all the things on its "
+    "own\n\n## Day 8\n\n- System Prompt - Establish ground rules. Provide critical background "
+    "context\n- Multi Shot Prompting - Providing examples for the context\n",
     "token_share": "- 1 token is roughly 0.75 words, so 100 tokens is about 75 words.\n"
     "- 1 token is roughly 4 characters.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
@@ -1585,6 +1589,17 @@ def test_a_relative_clause_says_its_direction_of_the_clause_before(vectors):
         "slower than the sequential processing of older RNNs.",
     )
     assert_kept_and_caught(NOTES["parallel_training"], kept, reversed_claims, vectors)
+
+
+def test_an_item_labelled_for_another_thing_does_not_deny_the_supported_claim(vectors):
+    # "Multi Shot Prompting - Providing examples" speaks of multi-shot prompting, not of the
+    # zero-shot prompting the claim and its supporting item speak of.
+    kept = (
+        "With zero-shot prompting you provide no example at all, and the LLM has to work "
+        "everything out for itself.",
+    )
+    swapped = ("With zero-shot prompting you give an example with the question in the prompt.",)
+    assert_kept_and_caught(NOTES["shot_lists"], kept, swapped, vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):

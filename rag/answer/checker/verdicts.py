@@ -416,6 +416,12 @@ def _denied_elsewhere(
             continue
         if other.similarity < MIN_CONTRADICTING_SIMILARITY:
             continue
+        # An item labelled otherwise by a word the claim doesn't say speaks of another thing
+        # ("Multi Shot Prompting - Providing examples" beside "Zero shot prompting - You don't
+        # give an example").
+        other_label = other.unit.label - support.unit.label
+        if support.unit.label and other_label and not other_label & set(claim.terms):
+            continue
         # A number is placed by the unit that speaks of what it counts: the supporting one.
         # What the supporting unit says of a term, it says: another's word on it doesn't
         # turn that ("naive attention is O(n^2) in time and memory" is not denied by "never
