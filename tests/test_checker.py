@@ -403,6 +403,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "prompt\n- Zero shot prompting - You don't give an example, LLM figure all the things on its "
     "own\n\n## Day 8\n\n- System Prompt - Establish ground rules. Provide critical background "
     "context\n- Multi Shot Prompting - Providing examples for the context\n",
+    "learning_rates": "- **Learning rate**: 1e-4 to 2e-4 for LoRA (full fine-tuning uses about "
+    "1e-5 to 2e-5).\n- **Epochs**: 1-3.\n",
     "token_share": "- 1 token is roughly 0.75 words, so 100 tokens is about 75 words.\n"
     "- 1 token is roughly 4 characters.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
@@ -1600,6 +1602,20 @@ def test_an_item_labelled_for_another_thing_does_not_deny_the_supported_claim(ve
     )
     swapped = ("With zero-shot prompting you give an example with the question in the prompt.",)
     assert_kept_and_caught(NOTES["shot_lists"], kept, swapped, vectors)
+
+
+def test_an_aside_that_makes_a_statement_of_its_own_places_its_numbers(vectors):
+    # "(full fine-tuning uses about 1e-5 to 2e-5)": those rates are full fine-tuning's, not
+    # LoRA's, whose rates stand outside the brackets.
+    kept = (
+        "LoRA trains with a learning rate of about 1e-4 to 2e-4.",
+        "Full fine-tuning uses a learning rate of about 1e-5 to 2e-5.",
+    )
+    swapped = (
+        "LoRA uses a learning rate of about 1e-5 to 2e-5, while full fine-tuning uses 1e-4 to "
+        "2e-4.",
+    )
+    assert_kept_and_caught(NOTES["learning_rates"], kept, swapped, vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):

@@ -266,6 +266,12 @@ def _as_digits(text: str) -> str:
     return _BEFORE_RANGE_END.sub(_digits, text)
 
 
+#: An aside in brackets that opens with a word and holds this many words or more says
+#: something of its own (not "(32 in Llama 3 8B, 80 in Llama 3 70B)", a list of numbers, nor
+#: "(1 + 0.5 + 0)", a sum).
+STATEMENT_ASIDE_WORDS = 4
+
+
 def tokenize(text: str) -> list[Token]:
     """The tokens of ``text`` with their sentence, clause, phrase and tie numbers."""
     text = _as_digits(text)
@@ -292,6 +298,11 @@ def tokenize(text: str) -> list[Token]:
         token.compound = tokens[-1].compound if glued else len(tokens)
         token.aside = next((i for i, (a, b) in enumerate(asides, 1) if a < start < b), 0)
         token.bracketed = token.aside > len(quoted)
+        # An aside that makes a statement of its own ("(full fine-tuning uses about 1e-5 to
+        # 2e-5)") is a phrase of its own: what it says is not said of the words around it.
+        if tokens and token.aside != tokens[-1].aside and {token.aside, tokens[-1].aside} & told:
+            place["phrase"] += 1
+            token.phrase = place["phrase"]
         last_end = end
         tokens.append(token)
 
@@ -301,6 +312,13 @@ def tokenize(text: str) -> list[Token]:
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     # Where a negation's reach ends early: a quotation, or an aside in brackets ("(or none)").
     asides = quoted + [m.span() for m in _BRACKETED.finditer(text)]
+    told = {
+        i
+        for i, (a, b) in enumerate(asides, 1)
+        if i > len(quoted)
+        and text[a + 1 : a + 2].isalpha()
+        and len(text[a:b].split()) >= STATEMENT_ASIDE_WORDS
+    }
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
         if kind == "end":
