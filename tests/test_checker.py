@@ -405,6 +405,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "context\n- Multi Shot Prompting - Providing examples for the context\n",
     "learning_rates": "- **Learning rate**: 1e-4 to 2e-4 for LoRA (full fine-tuning uses about "
     "1e-5 to 2e-5).\n- **Epochs**: 1-3.\n",
+    "foundation_models": "Model fine-tuning means adjusting the internal parameters of a "
+    "pre-trained LLM for a specific task.\n\nIn general, always a foundational model is used.\n",
     "token_share": "- 1 token is roughly 0.75 words, so 100 tokens is about 75 words.\n"
     "- 1 token is roughly 4 characters.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
@@ -1616,6 +1618,15 @@ def test_an_aside_that_makes_a_statement_of_its_own_places_its_numbers(vectors):
         "2e-4.",
     )
     assert_kept_and_caught(NOTES["learning_rates"], kept, swapped, vectors)
+
+
+def test_untouched_and_rarely_point_the_other_way_from_adjusted_and_always(vectors):
+    kept = ("Model fine-tuning adjusts the internal parameters of a pre-trained LLM.",)
+    negated = (
+        "Model fine-tuning leaves all of a pre-trained LLM's internal parameters untouched.",
+        "In practice a pre-trained foundation model is rarely used.",
+    )
+    assert_kept_and_caught(NOTES["foundation_models"], kept, negated, vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):

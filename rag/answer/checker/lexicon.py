@@ -54,7 +54,7 @@ _SCALES: dict[str, tuple[str, str]] = {
     "change": (
         """changes changed vary varies different dynamic mutable update updates updated
         updating adjust adjusts adjusted adjusting modify modifies modified modifying""",
-        "same identical unchanged constant static fixed immutable exactly",
+        "same identical unchanged untouched constant static fixed immutable exactly",
     ),
     "dependence": (
         "proportional proportionally linear",
@@ -62,7 +62,7 @@ _SCALES: dict[str, tuple[str, str]] = {
     ),
     "scope": (
         "all every always any whole entire everything everywhere",
-        "only just some sometimes partially",
+        "only just some sometimes partially rarely seldom",
     ),
 }
 
