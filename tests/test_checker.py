@@ -407,6 +407,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "1e-5 to 2e-5).\n- **Epochs**: 1-3.\n",
     "foundation_models": "Model fine-tuning means adjusting the internal parameters of a "
     "pre-trained LLM for a specific task.\n\nIn general, always a foundational model is used.\n",
+    "few_shot_enough": "- very large models may be over-parametrized\n- generally, if the model "
+    "underperforms even with 5-6 examples consider fine-tuning\n",
     "token_share": "- 1 token is roughly 0.75 words, so 100 tokens is about 75 words.\n"
     "- 1 token is roughly 4 characters.\n",
     "batch_size": "- **batch_size**: as large as fits in memory; throughput grows with it.\n"
@@ -1627,6 +1629,18 @@ def test_untouched_and_rarely_point_the_other_way_from_adjusted_and_always(vecto
         "In practice a pre-trained foundation model is rarely used.",
     )
     assert_kept_and_caught(NOTES["foundation_models"], kept, negated, vectors)
+
+
+def test_a_paraphrase_very_close_in_meaning_is_kept_with_fewer_of_the_words(vectors):
+    # Cosine 0.85 to the item, a third of its keys worded otherwise ("performs poorly" for
+    # "underperforms", "five or six" for "5-6").
+    note = NOTES["few_shot_enough"]
+    kept = (
+        "If a model still performs poorly after being shown five or six examples, it is "
+        "usually time to think about fine-tuning.",
+    )
+    assert_each(SUPPORTED, kept, note, vectors)
+    assert_each(NOT_IN_NOTES, ("Fine-tuning needs five or six GPUs.",), note, vectors)
 
 
 def test_what_moves_with_the_thing_a_label_names_is_read_through_it(vectors):

@@ -50,6 +50,12 @@ CANDIDATES = 4
 MIN_SHARE = 0.5
 #: ... and is at least this close in meaning (cosine).
 MIN_SIMILARITY = 0.55
+#: A unit this close in meaning (cosine) supports the claim holding only this share of its
+#: keys: a paraphrase changes the words, not the meaning ("performs poorly after being shown
+#: five or six examples" for "underperforms even with 5-6 examples"). The rules still read
+#: it first.
+PARAPHRASE_SIMILARITY = 0.8
+PARAPHRASE_SHARE = 0.35
 #: A claim's term the unit words otherwise is held when one of the unit's words embeds this
 #: close to it ("simply" and "just", "chatbot" and "chat").
 SYNONYM_SIMILARITY = 0.6
@@ -378,7 +384,9 @@ def judge(
         share = candidate.share
         if share < MIN_SHARE and candidate.similarity >= MIN_SIMILARITY:
             share = _share_with_synonyms(claim, candidate, sources.embed)
-        close = share >= MIN_SHARE and candidate.similarity >= MIN_SIMILARITY
+        close = (share >= MIN_SHARE and candidate.similarity >= MIN_SIMILARITY) or (
+            share >= PARAPHRASE_SHARE and candidate.similarity >= PARAPHRASE_SIMILARITY
+        )
         holding = candidate.share >= HOLDING_SHARE
         if not (close or holding or _share_with_typos(claim, candidate) >= HOLDING_SHARE):
             continue
