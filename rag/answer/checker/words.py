@@ -253,6 +253,7 @@ _BEFORE_RANGE_END = re.compile(rf"\b({'|'.join(_SPELT)})(?=\s+(?:to|and|or)\s+\d
 
 
 def _digits(match: re.Match) -> str:
+    """The digits of the number word ``match`` holds ("sixteen": "16", "one": "1")."""
     word = match.group(1).lower()
     return _SPELT.get(word) or str(_UNITS[word])
 
@@ -300,7 +301,8 @@ def tokenize(text: str) -> list[Token]:
         token.bracketed = token.aside > len(quoted)
         # An aside that makes a statement of its own ("(full fine-tuning uses about 1e-5 to
         # 2e-5)") is a phrase of its own: what it says is not said of the words around it.
-        if tokens and token.aside != tokens[-1].aside and {token.aside, tokens[-1].aside} & told:
+        crossed = {token.aside, tokens[-1].aside} if tokens else set()  # two: into or out of one
+        if len(crossed) == 2 and crossed & statements:
             place["phrase"] += 1
             token.phrase = place["phrase"]
         last_end = end
@@ -312,7 +314,7 @@ def tokenize(text: str) -> list[Token]:
     quoted = [m.span() for m in _QUOTED.finditer(text)]
     # Where a negation's reach ends early: a quotation, or an aside in brackets ("(or none)").
     asides = quoted + [m.span() for m in _BRACKETED.finditer(text)]
-    told = {
+    statements = {
         i
         for i, (a, b) in enumerate(asides, 1)
         if i > len(quoted)
