@@ -239,11 +239,12 @@ def polarity_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
             return "says the opposite"
         # "..., which makes training faster" says it of the clause before it: a claim's clause
         # aligned with that one is compared with it too.
-        places = {i for i, o in enumerate(unit.clauses) if o in aligned}
         relative = [
             o
-            for i, o in enumerate(unit.clauses)
-            if i - 1 in places and o.text.lower().startswith("which ") and _shared_scales(clause, o)
+            for before, o in itertools.pairwise(unit.clauses)
+            if before in aligned
+            and o.text.lower().startswith("which ")
+            and _shared_scales(clause, o)
         ]
         if relative and all(_opposed(clause, other) for other in relative):
             return "says the opposite"

@@ -53,14 +53,11 @@ _NOT_TERMS = NEGATIONS | CLAUSE_WORDS | JOINING_WORDS | FUNCTION_WORDS | META
 # "8B", "128k"), a word.
 # The scales written as words after a number ("2 million"), as rag.core.SCALES knows them.
 _SCALE_WORDS = "|".join(word for word in SCALES if len(word) > 2)
-# A scale written alone after "a" or "one" is a number: "a thousand words", "one million".
-_SCALE_WORDS_ALONE = frozenset(w for w in SCALES if len(w) > 2 and isinstance(SCALES[w], int))
-_A_BEFORE = re.compile(r"\b(?:a|one)\s+$", re.IGNORECASE)
 # A fraction written in words: "three quarters" is 0.75, not 3. "Two thirds" has no exact
 # decimal, and "one quarter" or "a quarter" is as often a share the source writes another way
 # ("4x smaller"): neither is read as a number.
 _FRACTION_DENOMINATORS = {"quarter": 4, "fifth": 5, "tenth": 10}
-_FRACTION_NUMERATORS = {"two": 2, "three": 3, "four": 4, "nine": 9}
+_FRACTION_NUMERATORS = {w: int(NUMBER_WORDS[w]) for w in "two three four nine".split()}
 _NUMERATORS = "|".join(_FRACTION_NUMERATORS)
 _DENOMINATORS = "|".join(_FRACTION_DENOMINATORS)
 _TOKEN = re.compile(
@@ -242,10 +239,13 @@ def _tens_and_units(match: re.Match) -> str:
 
 # A number word that a scale or a range's other end follows is written as digits, so that it
 # is read as digits are: "sixteen thousand" is 16,000, "two hundred" 200, "ten to 100
-# billion" 10 billion to 100 billion. "One" counts only before a scale ("one hundred").
+# billion" 10 billion to 100 billion. "One" and "a" count only before a scale ("one hundred",
+# "a thousand words").
 _SPELT = {word: value for word, value in NUMBER_WORDS.items() if word != "hundred"}
+_SPELT_BEFORE_SCALE = _SPELT | {"one": "1", "a": "1"}
 _BEFORE_SCALE = re.compile(
-    rf"\b({'|'.join([*_SPELT, 'one'])})(?=[\s-]+(?:hundred|{_SCALE_WORDS})\b)", re.IGNORECASE
+    rf"\b({'|'.join(_SPELT_BEFORE_SCALE)})(?=[\s-]+(?:hundred|{_SCALE_WORDS})\b)",
+    re.IGNORECASE,
 )
 # "2 hundred" is 200: "hundred" multiplies the number before it ("hundred" alone is 100).
 _HUNDREDS = re.compile(r"\b(\d+)[\s-]+hundred\b", re.IGNORECASE)
@@ -253,9 +253,8 @@ _BEFORE_RANGE_END = re.compile(rf"\b({'|'.join(_SPELT)})(?=\s+(?:to|and|or)\s+\d
 
 
 def _digits(match: re.Match) -> str:
-    """The digits of the number word ``match`` holds ("sixteen": "16", "one": "1")."""
-    word = match.group(1).lower()
-    return _SPELT.get(word) or str(_UNITS[word])
+    """The digits of the number word ``match`` holds ("sixteen": "16", "a": "1")."""
+    return _SPELT_BEFORE_SCALE[match.group(1).lower()]
 
 
 def _as_digits(text: str) -> str:
@@ -363,8 +362,8 @@ def tokenize(text: str) -> list[Token]:
                 Token(match.group(0), (f"#{_fraction(match.group(0))}",), quantity=True),
                 *match.span(),
             )
-        elif value := _number_word(text, match):  # "four characters", "a thousand words"
-            add(Token(match.group(0), (f"#{value}",), quantity=True), match.start(), match.end())
+        elif (lower := match.group(0).lower()) in NUMBER_WORDS:  # "four characters"
+            add(Token(match.group(0), (f"#{NUMBER_WORDS[lower]}",), quantity=True), *match.span())
         else:
             word = match.group(0)
             lower = word.lower()
@@ -426,17 +425,6 @@ def _fraction(words: str) -> str:
         / _FRACTION_DENOMINATORS[denominator.removesuffix("s")]
     )
     return _plain_number(format(value.normalize(), "f"))
-
-
-def _number_word(text: str, match: re.Match) -> str:
-    """The number a word writes ("four": "4"; "thousand" after "a" or "one": "1000"), ""
-    for any other word."""
-    lower = match.group(0).lower()
-    if lower in NUMBER_WORDS:
-        return NUMBER_WORDS[lower]
-    if lower in _SCALE_WORDS_ALONE and _A_BEFORE.search(text, 0, match.start()):
-        return str(SCALES[lower])
-    return ""
 
 
 def _dashed_to_next(text: str, match: re.Match) -> bool:
