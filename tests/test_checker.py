@@ -403,6 +403,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "prompt\n- Zero shot prompting - You don't give an example, LLM figure all the things on its "
     "own\n\n## Day 8\n\n- System Prompt - Establish ground rules. Provide critical background "
     "context\n- Multi Shot Prompting - Providing examples for the context\n",
+    "model_sizes": "A decoder-only LLM is a stack of identical blocks (32 in Llama 3 8B, 80 in "
+    "Llama 3 70B).\n",
     "learning_rates": "- **Learning rate**: 1e-4 to 2e-4 for LoRA (full fine-tuning uses about "
     "1e-5 to 2e-5).\n- **Epochs**: 1-3.\n",
     "foundation_models": "Model fine-tuning means adjusting the internal parameters of a "
@@ -1620,6 +1622,16 @@ def test_an_aside_that_makes_a_statement_of_its_own_places_its_numbers(vectors):
         "2e-4.",
     )
     assert_kept_and_caught(NOTES["learning_rates"], kept, swapped, vectors)
+
+
+def test_a_model_named_by_its_size_places_the_numbers_written_beside_it(vectors):
+    # "Llama 3 8B" names a model: its "8B" is no count of anything for "32" to be set against.
+    kept = ("Llama 3 70B is a stack of 80 identical blocks, while Llama 3 8B has 32.",)
+    moved = (
+        "Llama 3 70B is built as a stack of 32 identical decoder blocks.",
+        "Llama 3 8B stacks 80 identical blocks.",
+    )
+    assert_kept_and_caught(NOTES["model_sizes"], kept, moved, vectors)
 
 
 def test_untouched_and_rarely_point_the_other_way_from_adjusted_and_always(vectors):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer.checker.align import held
@@ -396,6 +397,35 @@ def _better_placed(quantity: Quantity, unit: Reading, names: set[str]) -> str:
     return best
 
 
+#: A model's size as its name holds it ("8b" of "Llama 3 8B").
+_SIZE_NAME = re.compile(r"\d+(?:\.\d+)?[bm]")
+
+
+def _placed_by_name(quantity: Quantity, unit: Reading, names: set[str]) -> bool | str:
+    """Where the model named beside a number by its size places it in the unit: True when
+    every number the unit writes beside the same names is this one ("32 in Llama 3 8B, 80 in
+    Llama 3 70B" holds "Llama 3 70B is a stack of 80 blocks, while Llama 3 8B has 32"), the
+    others when none is ("Llama 3 70B has 32 blocks": the unit gives 80 there), False when
+    the names don't tell. A number of the unit that counts something else than the claim's
+    is no place of it ("all 32 layers of Llama 3 8B" against its 13.6M trainable
+    parameters)."""
+    own = names & quantity.beside.keys()
+    if not any(_SIZE_NAME.fullmatch(name) for name in own):
+        return False
+    holders = {
+        q.number
+        for q in unit.quantities
+        if own <= q.beside.keys()
+        and q.year == quantity.year
+        and (q.counted <= names or not quantity.counted or q.counted & quantity.counted)
+    }
+    if holders == {quantity.number}:
+        return True
+    if holders and quantity.number not in holders:
+        return ", ".join(sorted(holders))
+    return False
+
+
 def _listed_numbers(phrases: list[Phrase]) -> set[str]:
     """The numbers of the phrases listed after the first (after a comma, "and" or "or") that
     hold nothing but a number, up to the first that holds more. A slash pairs, it doesn't
@@ -438,6 +468,11 @@ def number_conflict(
     years = {q.number for q in unit.quantities if q.year}
     for quantity in claim.quantities:
         number = quantity.number
+        placed = _placed_by_name(quantity, unit, names)
+        if placed is True:
+            continue
+        if placed:
+            return f"gives {placed} there, not {number}"
         other = _better_placed(quantity, unit, names)
         if other:
             return f"gives {other} there, not {number}"

@@ -182,6 +182,11 @@ def names(text: str) -> set[str]:
         )
         if odd or (i > 0 and word[0].isupper()):
             found.add(word.lower())
+    found.update(
+        size.group(0).lower()
+        for size in _SIZE.finditer(text)
+        if _model_name_words(text, size.start(), size.group(0)[-1])
+    )
     return found
 
 
@@ -219,6 +224,24 @@ def _is_name_number(text: str, start: int, value: str) -> bool:
     after = text[start + len(value) : start + len(value) + 9]
     short = re.fullmatch(r"\d{1,2}(?:\.\d)?", value) is not None
     return bool(before and short and not re.match(r"[\w.,%]|\s*percent", after))
+
+
+_SIZE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[BM]\b")
+#: A model's size named after its family and version: "Llama 3 8B", "Llama 2 70B".
+_VERSIONED_FAMILY = re.compile(r"\b[A-Z][A-Za-z]+ \d{1,2}(?:\.\d)? $")
+#: The same without a version, inside a sentence: "... than Mistral 7B".
+_FAMILY = re.compile(r"[^\s.!?:;\n]\s+[A-Z][A-Za-z]+ $")
+
+
+def _model_name_words(text: str, start: int, suffix: str) -> int:
+    """How many words before a size ("8B", "135M") name the model it is the size of: 2 for
+    "Llama 3 8B", 1 for "... than Mistral 7B", 0 when it counts something ("about 13B")."""
+    if suffix not in ("B", "M"):
+        return 0
+    before = text[max(0, start - 40) : start]
+    if _VERSIONED_FAMILY.search(before):
+        return 2
+    return 1 if _FAMILY.search(before) else 0
 
 
 def _plain_number(number: str) -> str:
@@ -355,8 +378,13 @@ def tokenize(text: str) -> list[Token]:
                 keys = tuple(f"#{_plain_number(scaled(n, scale))}" for n in numbers(value))
             if suffix:
                 keys += (stem((value + suffix).lower()),)
-            quantity = not _is_name_number(text, match.start(), value)
+            model = _model_name_words(text, match.start(), suffix)
+            quantity = not (model or _is_name_number(text, match.start(), value))
             add(Token(value + suffix, keys, quantity=quantity), match.start(), match.end())
+            if model and len(tokens) > model:
+                # "Llama 3 8B" is one word, as "all-MiniLM-L6-v2" is: its parts share one.
+                for token in tokens[-model:]:
+                    token.compound = tokens[-model - 1].compound
         elif kind == "fraction":
             add(
                 Token(match.group(0), (f"#{_fraction(match.group(0))}",), quantity=True),
