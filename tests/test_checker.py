@@ -386,7 +386,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "memory_per_billion": "- approximate GPU RAM for 1B parameters\nmemory to store model: 4GB @ 32bit full precision\n",
     "words_per_thousand": "**1,000 tokens** typically equate to around **750 words**.\n",
     "mmlu_size": "**MMLU**: about 16,000 four-option multiple-choice questions over 57 subjects.\n"
-    "Build a golden evaluation set of 50-200 real examples early.\n",
+    "Build a golden evaluation set of 50-200 real examples early.\n"
+    "**GPT-1** (2018) had 117 million parameters.\n",
     "lower_energy": "Instead of using high-precision floating-point numbers (like FP32), "
     "quantization converts these values to lower-precision integer formats (like INT8).\n\n"
     "- Lower Energy Consumption: Performing computations with lower-precision numbers requires "
@@ -1559,6 +1560,13 @@ def test_a_number_spelt_beside_a_scale_or_a_range_is_read_as_its_digits(vectors)
         "Build a golden evaluation set of fifty to two hundred real examples early.",
     )
     moved = ("MMLU holds roughly sixteen hundred four-choice questions spanning 57 subjects.",)
+    assert_kept_and_caught(NOTES["mmlu_size"], kept, moved, vectors)
+
+
+def test_what_follows_a_spelt_hundred_adds_to_it(vectors):
+    # "one hundred and seventeen million" is 117 million, not 100 and 17 million.
+    kept = ("Back in 2018, GPT-1 had one hundred and seventeen million parameters.",)
+    moved = ("Back in 2018, GPT-1 had one hundred and seventy million parameters.",)
     assert_kept_and_caught(NOTES["mmlu_size"], kept, moved, vectors)
 
 

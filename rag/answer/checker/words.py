@@ -270,8 +270,21 @@ _BEFORE_SCALE = re.compile(
     rf"\b({'|'.join(_SPELT_BEFORE_SCALE)})(?=[\s-]+(?:hundred|{_SCALE_WORDS})\b)",
     re.IGNORECASE,
 )
-# "2 hundred" is 200: "hundred" multiplies the number before it ("hundred" alone is 100).
-_HUNDREDS = re.compile(r"\b(\d+)[\s-]+hundred\b", re.IGNORECASE)
+# "2 hundred" is 200: "hundred" multiplies the number before it ("hundred" alone is 100);
+# what follows it below a hundred adds to it ("one hundred and seventeen million" is 117
+# million, "a hundred and one" 101).
+_BELOW_HUNDRED = {w: v for w, v in (_SPELT | {"one": "1"}).items() if int(v) < 100}
+_HUNDREDS = re.compile(
+    rf"\b(\d+)[\s-]+hundred\b(?:(?:\s+and)?\s+(\d{{1,2}}|{'|'.join(_BELOW_HUNDRED)})\b(?![.,]\d))?",
+    re.IGNORECASE,
+)
+
+
+def _hundreds(match: re.Match) -> str:
+    rest = match.group(2) or "0"
+    return str(int(match.group(1)) * 100 + int(_BELOW_HUNDRED.get(rest.lower(), rest)))
+
+
 _BEFORE_RANGE_END = re.compile(rf"\b({'|'.join(_SPELT)})(?=\s+(?:to|and|or)\s+\d)", re.IGNORECASE)
 
 
@@ -285,7 +298,7 @@ def _as_digits(text: str) -> str:
     digits."""
     text = _TENS_AND_UNITS.sub(_tens_and_units, text)
     text = _BEFORE_SCALE.sub(_digits, text)
-    text = _HUNDREDS.sub(lambda m: str(int(m.group(1)) * 100), text)
+    text = _HUNDREDS.sub(_hundreds, text)
     return _BEFORE_RANGE_END.sub(_digits, text)
 
 
