@@ -385,6 +385,9 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "frozen_parameters": "Adapters are trained on their own. None of the model's parameters are changed.\n",
     "memory_per_billion": "- approximate GPU RAM for 1B parameters\nmemory to store model: 4GB @ 32bit full precision\n",
     "words_per_thousand": "**1,000 tokens** typically equate to around **750 words**.\n",
+    "temperature_advice": "- Use low temperature (0-0.3) for extraction, classification and RAG "
+    "answers; higher for brainstorming and creative writing.\n"
+    "- Usual advice: tune temperature or top_p, not both.\n",
     "mmlu_size": "**MMLU**: about 16,000 four-option multiple-choice questions over 57 subjects.\n"
     "Build a golden evaluation set of 50-200 real examples early.\n"
     "**GPT-1** (2018) had 117 million parameters.\n",
@@ -1561,6 +1564,17 @@ def test_a_number_spelt_beside_a_scale_or_a_range_is_read_as_its_digits(vectors)
     )
     moved = ("MMLU holds roughly sixteen hundred four-choice questions spanning 57 subjects.",)
     assert_kept_and_caught(NOTES["mmlu_size"], kept, moved, vectors)
+
+
+def test_usual_and_typical_name_no_subject(vectors):
+    # "the usual recommendation" is a hedge, as "usually" is: it does not speak of the item
+    # labelled "Usual advice".
+    kept = (
+        "For extraction, classification and RAG answers, a low temperature between zero and "
+        "0.3 is the usual recommendation.",
+    )
+    moved = ("For brainstorming, a low temperature between zero and 0.3 is the usual advice.",)
+    assert_kept_and_caught(NOTES["temperature_advice"], kept, moved, vectors)
 
 
 def test_what_follows_a_spelt_hundred_adds_to_it(vectors):

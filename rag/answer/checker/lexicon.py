@@ -90,7 +90,7 @@ META = frozenset(
 FUNCTION_WORDS = frozenset(
     """even each very too still both other another own rather quite really also its per via
     onto into upon within about around roughly approximately almost nearly usually typically
-    often generally mostly one under""".split()
+    often generally mostly one under usual typical""".split()
 )
 
 #: Words that join two things a sentence says: "fine-tuning for knowledge and RAG for format".
