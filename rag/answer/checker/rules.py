@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer.checker.align import held
@@ -30,7 +29,7 @@ from rag.answer.checker.lexicon import (
     SUBORDINATORS,
 )
 from rag.answer.checker.reading import Clause, Comparison, Phrase, Quantity, Reading
-from rag.answer.checker.words import Token, stem
+from rag.answer.checker.words import Token, is_model_size, stem
 
 #: A unit's clause is compared with a claim's clause when it holds at least this many of its
 #: keys (and more than any other clause of the unit).
@@ -397,10 +396,6 @@ def _better_placed(quantity: Quantity, unit: Reading, names: set[str]) -> str:
     return best
 
 
-#: A model's size as its name holds it ("8b" of "Llama 3 8B").
-_SIZE_NAME = re.compile(r"\d+(?:\.\d+)?[bm]")
-
-
 def _placed_by_name(quantity: Quantity, unit: Reading, names: set[str]) -> bool | str:
     """Where the model named beside a number by its size places it in the unit: True when
     every number the unit writes beside the same names is this one ("32 in Llama 3 8B, 80 in
@@ -410,7 +405,7 @@ def _placed_by_name(quantity: Quantity, unit: Reading, names: set[str]) -> bool 
     is no place of it ("all 32 layers of Llama 3 8B" against its 13.6M trainable
     parameters)."""
     own = names & quantity.beside.keys()
-    if not any(_SIZE_NAME.fullmatch(name) for name in own):
+    if not any(is_model_size(name) for name in own):
         return False
     holders = {
         q.number

@@ -226,11 +226,18 @@ def _is_name_number(text: str, start: int, value: str) -> bool:
     return bool(before and short and not re.match(r"[\w.,%]|\s*percent", after))
 
 
-_SIZE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[BM]\b")
+#: A size in billions or millions of parameters, as a model's name holds it ("8B", "135M").
+_SIZE_TEXT = r"\d+(?:\.\d+)?[BM]"
+_SIZE = re.compile(rf"(?<![\w.]){_SIZE_TEXT}\b")
 #: A model's size named after its family and version: "Llama 3 8B", "Llama 2 70B".
 _VERSIONED_FAMILY = re.compile(r"\b[A-Z][A-Za-z]+ \d{1,2}(?:\.\d)? $")
 #: The same without a version, inside a sentence: "... than Mistral 7B".
 _FAMILY = re.compile(r"[^\s.!?:;\n]\s+[A-Z][A-Za-z]+ $")
+
+
+def is_model_size(name: str) -> bool:
+    """Whether a name (lower-cased, as :func:`names` gives it) is a model's size ("8b")."""
+    return re.fullmatch(_SIZE_TEXT, name, re.IGNORECASE) is not None
 
 
 def _model_name_words(text: str, start: int, suffix: str) -> int:
