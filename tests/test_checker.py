@@ -388,6 +388,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "temperature_advice": "- Use low temperature (0-0.3) for extraction, classification and RAG "
     "answers; higher for brainstorming and creative writing.\n"
     "- Usual advice: tune temperature or top_p, not both.\n",
+    "lost_in_middle": "Models often use information at the start and end of a long prompt better "
+    'than in the middle ("lost in the middle").\n',
     "mmlu_size": "**MMLU**: about 16,000 four-option multiple-choice questions over 57 subjects.\n"
     "Build a golden evaluation set of 50-200 real examples early.\n"
     "**GPT-1** (2018) had 117 million parameters.\n",
@@ -1575,6 +1577,20 @@ def test_usual_and_typical_name_no_subject(vectors):
     )
     moved = ("For brainstorming, a low temperature between zero and 0.3 is the usual advice.",)
     assert_kept_and_caught(NOTES["temperature_advice"], kept, moved, vectors)
+
+
+def test_than_compares_by_the_comparative_before_it(vectors):
+    # "better use of ... a long prompt than ...": "better" compares, "long" does not; "at its
+    # start and end" is told from "in the middle" by its direction words.
+    kept = (
+        "Models make better use of information at the start and end of a long prompt than of "
+        "information in the middle.",
+    )
+    reversed_claims = (
+        "Models make better use of information in the middle of a long prompt than of "
+        "information at its start and end.",
+    )
+    assert_kept_and_caught(NOTES["lost_in_middle"], kept, reversed_claims, vectors)
 
 
 def test_what_follows_a_spelt_hundred_adds_to_it(vectors):

@@ -40,7 +40,7 @@ from rag.answer.checker.relations import (
     term_keys,
     transitions,
 )
-from rag.answer.checker.words import IDIOM, Token, all_words, initials, names, tokenize
+from rag.answer.checker.words import IDIOM, Token, all_words, initials, names, stem, tokenize
 from rag.core import strip_citations
 
 #: What a number counts: at most this many words after it.
@@ -301,16 +301,16 @@ def _comparisons(tokens: list[Token]) -> list[Comparison]:
     found = []
     for i, token in enumerate(tokens):
         if token.text.lower() == "than" and (i == 0 or tokens[i - 1].clause != token.clause):
-            # The direction word it compares by: the last one before it in its sentence.
-            for j in range(i - 1, -1, -1):
-                if tokens[j].sentence != token.sentence:
-                    break
-                if tokens[j].direction:
-                    scale, sign = tokens[j].direction
-                    subject = [t for t in tokens[:j] if t.sentence == token.sentence]
-                    complement = [t for t in tokens[i:] if t.clause == token.clause]
-                    found.append(Comparison(scale, sign, term_keys(subject), term_keys(complement)))
-                    break
+            # The direction word it compares by: the last comparative before it in its
+            # sentence ("make better use of ... a long prompt than ..." compares by "better",
+            # not "long"), else the last direction word.
+            before = [j for j in range(i - 1, -1, -1) if tokens[j].sentence == token.sentence]
+            pointing = [j for j in before if tokens[j].direction]
+            for j in ([j for j in pointing if _comparative(tokens[j].text)] or pointing)[:1]:
+                scale, sign = tokens[j].direction
+                subject = [t for t in tokens[:j] if t.sentence == token.sentence]
+                complement = [t for t in tokens[i:] if t.clause == token.clause]
+                found.append(Comparison(scale, sign, _side_keys(subject), _side_keys(complement)))
         elif token.direction and token.text.lower() in RELATION_WORDS:
             subject = [t for t in tokens[:i] if t.sentence == token.sentence]
             complement = [t for t in tokens[i + 1 :] if t.clause == token.clause]
@@ -318,6 +318,21 @@ def _comparisons(tokens: list[Token]) -> list[Comparison]:
                 scale, sign = token.direction
                 found.append(Comparison(scale, sign, term_keys(subject), term_keys(complement)))
     return found
+
+
+#: Comparatives not formed with "-er" ("faster", "cheaper").
+COMPARATIVES = frozenset("more less fewer better worse".split())
+
+
+def _comparative(word: str) -> bool:
+    lower = word.lower()
+    return lower in COMPARATIVES or (lower.endswith("er") and len(lower) > len("ever"))
+
+
+def _side_keys(tokens: list[Token]) -> frozenset[str]:
+    """The keys of one side of a comparison, its direction words' stems among them: "at its
+    start and end" is told from "in the middle" by "start" and "end"."""
+    return term_keys(tokens) | {stem(t.text.lower()) for t in tokens if t.direction}
 
 
 def _modifiers(tokens: list[Token]) -> list[Modifier]:
