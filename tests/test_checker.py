@@ -390,6 +390,8 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "- Usual advice: tune temperature or top_p, not both.\n",
     "lost_in_middle": "Models often use information at the start and end of a long prompt better "
     'than in the middle ("lost in the middle").\n',
+    "rank_fusion": "A chunk ranked 1st by BM25 and 3rd by dense search scores 1/61 + 1/63 = "
+    "0.0323, beating one ranked 1st by only one of them (1/61 = 0.0164).\n",
     "mmlu_size": "**MMLU**: about 16,000 four-option multiple-choice questions over 57 subjects.\n"
     "Build a golden evaluation set of 50-200 real examples early.\n"
     "**GPT-1** (2018) had 117 million parameters.\n",
@@ -1591,6 +1593,19 @@ def test_than_compares_by_the_comparative_before_it(vectors):
         "information at its start and end.",
     )
     assert_kept_and_caught(NOTES["lost_in_middle"], kept, reversed_claims, vectors)
+
+
+def test_a_verb_of_winning_compares_its_subject_with_its_object(vectors):
+    # "A beats B" / "A outscores B" relates two sides as "A is better than B" does.
+    kept = (
+        "A chunk ranked first by BM25 and third by dense search beats a chunk ranked first by "
+        "only one of them.",
+    )
+    reversed_claims = (
+        "A chunk ranked first by only one ranker outscores a chunk ranked first by BM25 and "
+        "third by dense search.",
+    )
+    assert_kept_and_caught(NOTES["rank_fusion"], kept, reversed_claims, vectors)
 
 
 def test_what_follows_a_spelt_hundred_adds_to_it(vectors):

@@ -35,7 +35,8 @@ _SCALES: dict[str, tuple[str, str]] = {
     ),
     "quality": (
         """better best good strong stronger strongest improve improves improved
-        improving outperform outperforms beat beats beating accurate robust""",
+        improving outperform outperforms beat beats beating outscore outscores accurate
+        robust""",
         """worse worst bad badly poor poorly weak weaker weakest degrade degrades degraded
         hurt hurts harm harms inaccurate fragile""",
     ),
@@ -100,7 +101,10 @@ JOINING_WORDS = frozenset("and or nor with plus versus vs".split())
 RELATIONAL_SCALES = frozenset({"order"})
 
 #: Direction words that relate two sides: "GGUF (successor of GGML)", "A before B".
-RELATION_WORDS = frozenset("successor predecessor before after".split())
+RELATION_WORDS = frozenset(
+    "successor predecessor before after beat beats beating outperform outperforms outscore "
+    "outscores".split()
+)
 
 #: Phrases whose words mean something else together: "one or more" points nowhere, "no
 #: longer" is a negation, "inversely proportional" one direction.
