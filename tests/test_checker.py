@@ -392,6 +392,7 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     'than in the middle ("lost in the middle").\n',
     "rank_fusion": "A chunk ranked 1st by BM25 and 3rd by dense search scores 1/61 + 1/63 = "
     "0.0323, beating one ranked 1st by only one of them (1/61 = 0.0164).\n",
+    "kv_memory": "- The KV cache avoids recomputation but costs memory linear in context length.\n",
     "mmlu_size": "**MMLU**: about 16,000 four-option multiple-choice questions over 57 subjects.\n"
     "Build a golden evaluation set of 50-200 real examples early.\n"
     "**GPT-1** (2018) had 117 million parameters.\n",
@@ -1606,6 +1607,14 @@ def test_a_verb_of_winning_compares_its_subject_with_its_object(vectors):
         "third by dense search.",
     )
     assert_kept_and_caught(NOTES["rank_fusion"], kept, reversed_claims, vectors)
+
+
+def test_linear_in_says_two_things_move_together(vectors):
+    # "memory linear in context length" grows with it; "needs less memory as the context gets
+    # longer" says memory moves the other way (what moves stands between "less" and "as").
+    kept = ("The KV cache needs more memory as the context gets longer.",)
+    reversed_claims = ("The KV cache needs less memory as the context gets longer.",)
+    assert_kept_and_caught(NOTES["kv_memory"], kept, reversed_claims, vectors)
 
 
 def test_what_follows_a_spelt_hundred_adds_to_it(vectors):
