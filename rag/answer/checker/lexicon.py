@@ -197,10 +197,6 @@ INTENSIFIERS = frozenset("much many".split())
 #: "shrinks as the context grows").
 COVARYING = frozenset("with as".split())
 
-#: Words joining what depends on something to it, after a word of dependence ("memory linear
-#: in context length", "proportional to the batch size").
-DEPENDING = frozenset("in to on".split())
-
 #: Words opening a clause that comes before the sentence's own statement ("Because A, B").
 SUBORDINATORS = frozenset("because since although though as if when once".split())
 

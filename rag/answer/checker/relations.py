@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from rag.answer.checker.lexicon import (
     CHANGE_VERBS,
     COVARYING,
-    DEPENDING,
     FIRST_STEPS,
     LATER_STEPS,
     START_STEPS,
@@ -99,13 +98,7 @@ def covariations(tokens: list[Token]) -> list[Covariation]:
     for i, token in enumerate(tokens):
         # "with" joins phrases and is no token: the token after it carries it.
         joined = token.joined_by in COVARYING
-        depending = (
-            token.text.lower() in DEPENDING
-            and i > 0
-            and tokens[i - 1].direction is not None
-            and tokens[i - 1].direction[0] == "dependence"
-        )
-        if not (token.text.lower() in COVARYING or joined or depending) or i == 0:
+        if not (token.text.lower() in COVARYING or joined) or i == 0:
             continue
         moving = [
             j
@@ -115,9 +108,7 @@ def covariations(tokens: list[Token]) -> list[Covariation]:
         if not moving:
             continue
         clause = [j for j, t in enumerate(tokens) if t.clause == token.clause]
-        # What moves: the terms before the direction word, and between it and the connector
-        # ("needs less memory as ...").
-        before = [tokens[j] for j in clause if j < i and j != moving[-1]]
+        before = [tokens[j] for j in clause if j < moving[-1]]
         if not term_keys(before) and clause[0] > 0:
             # "the KV cache, which grows with ...": what moves is what the clause before ends on.
             last = tokens[clause[0] - 1]

@@ -215,9 +215,7 @@ def polarity_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
         if aligned and not any(_shared_scales(clause, o) for o in aligned):
             # The clause holding the subject may only name it ("MMLU-PRO -> Harder MMLU"):
             # what it says of it, on the claim's scale, is in the next. A clause of direction
-            # words alone ("..., slower and pricier"), or of them and words the claim's clause
-            # says too ("MMLU-Pro: harder, reasoning-heavier version ..."), says it of the
-            # subject.
+            # words alone ("..., slower and pricier") says it of the unit's subject.
             terms = {k for k in clause.keys if not k.startswith(("~", "#"))}
             # ... or in the one before it, when it names what that one speaks of ("by
             # updating its internal settings - the parameters or weights of the model").
@@ -228,7 +226,7 @@ def polarity_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
                 if _shared_scales(clause, o)
                 and (
                     (naming and (terms & o.keys or i + 1 in places))
-                    or {k for k in o.keys if not k.startswith("~")} <= clause.keys
+                    or all(k.startswith("~") for k in o.keys)
                 )
             ] or aligned
         aligned = [
