@@ -100,6 +100,9 @@ JOINING_WORDS = frozenset("and or nor with plus versus vs".split())
 #: Scales whose words relate two sides ("A before B"): no clause leans one way on them alone.
 RELATIONAL_SCALES = frozenset({"order"})
 
+#: Comparatives not formed with "-er" ("faster", "cheaper"): the word "than" compares by.
+COMPARATIVES = frozenset("more less fewer better worse".split())
+
 #: Direction words that relate two sides: "GGUF (successor of GGML)", "A before B".
 RELATION_WORDS = frozenset(
     "successor predecessor before after beat beats beating outperform outperforms outscore "

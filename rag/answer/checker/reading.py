@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from rag.answer.checker.lexicon import (
     BELIEF_VERBS,
+    COMPARATIVES,
     DISTRIBUTIVES,
     IDIOMS,
     INTENSIFIERS,
@@ -320,11 +321,9 @@ def _comparisons(tokens: list[Token]) -> list[Comparison]:
     return found
 
 
-#: Comparatives not formed with "-er" ("faster", "cheaper").
-COMPARATIVES = frozenset("more less fewer better worse".split())
-
-
 def _comparative(word: str) -> bool:
+    """Whether a direction word compares: one of :data:`COMPARATIVES`, or a word of five
+    letters or more ending in "-er" ("faster", "cheaper")."""
     lower = word.lower()
     return lower in COMPARATIVES or (lower.endswith("er") and len(lower) > len("ever"))
 

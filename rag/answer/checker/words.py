@@ -258,7 +258,10 @@ def _plain_number(number: str) -> str:
 
 # A number written as two words joined by a dash: "seventy-five".
 _TENS = [w for w, v in NUMBER_WORDS.items() if 20 <= int(v) < 100 and int(v) % 10 == 0]
-_UNITS = {"one": 1} | {w: int(v) for w, v in NUMBER_WORDS.items() if int(v) < 10}
+# "one" is read as a number only beside other number words ("twenty-one", "one hundred"):
+# alone it counts nothing (NUMBER_WORDS leaves it out).
+_WITH_ONE = NUMBER_WORDS | {"one": "1"}
+_UNITS = {w: int(v) for w, v in _WITH_ONE.items() if int(v) < 10}
 _TENS_AND_UNITS = re.compile(rf"\b({'|'.join(_TENS)})-({'|'.join(_UNITS)})\b", re.IGNORECASE)
 
 
@@ -272,7 +275,7 @@ def _tens_and_units(match: re.Match) -> str:
 # billion" 10 billion to 100 billion. "One" and "a" count only before a scale ("one hundred",
 # "a thousand words").
 _SPELT = {word: value for word, value in NUMBER_WORDS.items() if word != "hundred"}
-_SPELT_BEFORE_SCALE = _SPELT | {"one": "1", "a": "1"}
+_SPELT_BEFORE_SCALE = {w: v for w, v in _WITH_ONE.items() if w != "hundred"} | {"a": "1"}
 _BEFORE_SCALE = re.compile(
     rf"\b({'|'.join(_SPELT_BEFORE_SCALE)})(?=[\s-]+(?:hundred|{_SCALE_WORDS})\b)",
     re.IGNORECASE,
@@ -280,7 +283,7 @@ _BEFORE_SCALE = re.compile(
 # "2 hundred" is 200: "hundred" multiplies the number before it ("hundred" alone is 100);
 # what follows it below a hundred adds to it ("one hundred and seventeen million" is 117
 # million, "a hundred and one" 101).
-_BELOW_HUNDRED = {w: v for w, v in (_SPELT | {"one": "1"}).items() if int(v) < 100}
+_BELOW_HUNDRED = {w: v for w, v in _WITH_ONE.items() if int(v) < 100}
 _HUNDREDS = re.compile(
     rf"\b(\d+)[\s-]+hundred\b(?:(?:\s+and)?\s+(\d{{1,2}}|{'|'.join(_BELOW_HUNDRED)})\b(?![.,]\d))?",
     re.IGNORECASE,
