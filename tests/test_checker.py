@@ -269,6 +269,7 @@ settings - the parameters or weights of the model.
 - Multi-head attention runs several smaller attentions in parallel; GQA shares K/V heads to save
   memory.
 """,
+    "dense_page": "- A dense page of text is about 500-700 tokens.\n",
     "rule_of_thumb": """A rule of thumb for English: 1 token is roughly 0.75 words, so 100 tokens is about 75 words.
 """,
     "gguf_types": """- GGUF files run through llama.cpp, Ollama and LM Studio; Q4_K_M is the common default, Q8_0 is
@@ -1613,6 +1614,22 @@ def test_what_follows_a_spelt_hundred_adds_to_it(vectors):
     kept = ("Back in 2018, GPT-1 had one hundred and seventeen million parameters.",)
     moved = ("Back in 2018, GPT-1 had one hundred and seventy million parameters.",)
     assert_kept_and_caught(NOTES["mmlu_size"], kept, moved, vectors)
+
+
+def test_two_spelt_hundreds_joined_by_and_are_two_numbers(vectors):
+    # "five hundred and seven hundred" is 500 and 700, not 507 and 100.
+    kept = ("A dense page of text comes to between five hundred and seven hundred tokens.",)
+    moved = ("A dense page of text comes to between five hundred and nine hundred tokens.",)
+    assert_kept_and_caught(NOTES["dense_page"], kept, moved, vectors)
+
+
+def test_a_range_with_a_hanging_dash_shares_its_scale(vectors):
+    # "a seven- or eight-billion-parameter model" is 7 or 8 billion, as "a 7-8B model" is.
+    kept = (
+        "In 4-bit, a seven- or eight-billion-parameter model fits in about 5 to 6 GB of GPU memory.",
+    )
+    moved = ("Even in 4-bit, a seven- or eight-billion-parameter model needs about 40 GB.",)
+    assert_kept_and_caught(NOTES["hardware"], kept, moved, vectors)
 
 
 def test_a_light_verb_another_unit_denies_does_not_deny_the_claim(vectors):

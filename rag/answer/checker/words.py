@@ -72,9 +72,10 @@ _TOKEN = re.compile(
     rf"|(?P<fraction>(?i:\b(?:{_NUMERATORS})[\s-](?:{_DENOMINATORS})s?\b(?:\s+of(?:\s+(?:a|an|the)\b)?)?))"
     r"|(?P<word>\w+(?:['’]\w+)?)"
 )
-# The scale of a range's upper end, read from just after its lower end ("10 to 100 billion").
+# The scale of a range's upper end, read from just after its lower end ("10 to 100 billion";
+# "7- or 8-billion", its dash left hanging, as "7 or 8 billion").
 _RANGE_SCALE = re.compile(
-    rf"\s*(?:to|and|or|-|–)\s*\d+(?:[.,]\d+)*[\s-]?(k|K|M|B|{_SCALE_WORDS})\b"
+    rf"\s*(?:[-–]\s+(?:to|and|or)|to|and|or|-|–)\s*\d+(?:[.,]\d+)*[\s-]?(k|K|M|B|{_SCALE_WORDS})\b"
 )
 # The lower end of a range and its dash, just before a number: "4k-", "200-".
 _RANGE_START = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:[kKMBT])?[-–]$")
@@ -282,10 +283,12 @@ _BEFORE_SCALE = re.compile(
 )
 # "2 hundred" is 200: "hundred" multiplies the number before it ("hundred" alone is 100);
 # what follows it below a hundred adds to it ("one hundred and seventeen million" is 117
-# million, "a hundred and one" 101).
+# million, "a hundred and one" 101), unless a "hundred" of its own follows it ("five hundred
+# and seven hundred" are two numbers, 500 and 700).
 _BELOW_HUNDRED = {w: v for w, v in _WITH_ONE.items() if int(v) < 100}
 _HUNDREDS = re.compile(
-    rf"\b(\d+)[\s-]+hundred\b(?:(?:\s+and)?\s+(\d{{1,2}}|{'|'.join(_BELOW_HUNDRED)})\b(?![.,]\d))?",
+    rf"\b(\d+)[\s-]+hundred\b(?:(?:\s+and)?\s+(\d{{1,2}}|{'|'.join(_BELOW_HUNDRED)})\b"
+    r"(?![.,]\d)(?![\s-]+hundred\b))?",
     re.IGNORECASE,
 )
 
@@ -295,7 +298,9 @@ def _hundreds(match: re.Match) -> str:
     return str(int(match.group(1)) * 100 + int(_BELOW_HUNDRED.get(rest.lower(), rest)))
 
 
-_BEFORE_RANGE_END = re.compile(rf"\b({'|'.join(_SPELT)})(?=\s+(?:to|and|or)\s+\d)", re.IGNORECASE)
+_BEFORE_RANGE_END = re.compile(
+    rf"\b({'|'.join(_SPELT)})(?=[-–]?\s+(?:to|and|or)\s+\d)", re.IGNORECASE
+)
 
 
 def _digits(match: re.Match) -> str:
