@@ -269,6 +269,7 @@ settings - the parameters or weights of the model.
 - Multi-head attention runs several smaller attentions in parallel; GQA shares K/V heads to save
   memory.
 """,
+    "streaming": "- Streaming: Stream the result back instead of just returing it in a big bulk.\n",
     "dense_page": "- A dense page of text is about 500-700 tokens.\n",
     "rule_of_thumb": """A rule of thumb for English: 1 token is roughly 0.75 words, so 100 tokens is about 75 words.
 """,
@@ -1614,6 +1615,20 @@ def test_what_follows_a_spelt_hundred_adds_to_it(vectors):
     kept = ("Back in 2018, GPT-1 had one hundred and seventeen million parameters.",)
     moved = ("Back in 2018, GPT-1 had one hundred and seventy million parameters.",)
     assert_kept_and_caught(NOTES["mmlu_size"], kept, moved, vectors)
+
+
+def test_instead_of_just_denies_what_follows_it_object_pronoun_included(vectors):
+    # "instead of just returing it in a big bulk" denies the big bulk: "just" stresses there,
+    # and "it" after a verb is its object, not a new statement the negation stops at.
+    kept = (
+        "With streaming, the result comes back bit by bit rather than all at once in one big bulk.",
+    )
+    caught = (
+        "With streaming, the result is returned in one big bulk instead of being sent back bit "
+        "by bit.",
+        "Streaming returns the result in one big bulk.",
+    )
+    assert_kept_and_caught(NOTES["streaming"], kept, caught, vectors)
 
 
 def test_two_spelt_hundreds_joined_by_and_are_two_numbers(vectors):

@@ -134,6 +134,9 @@ IDIOMS = {
     "no longer": "not",
     "rather than": "than not",
     "instead of": "not",
+    # "instead of just returning it in bulk" denies the returning as "instead of" does: "just"
+    # stresses it there, while "not just" alone sets a scope ("not only").
+    "instead of just": "not",
     "in place of": "not",
     "a lot of": "much",
     # "slips a little at 4-5 bits" says how far, not which way.
@@ -158,6 +161,9 @@ IDIOMS = {
 #: Pronouns that open a statement of their own: a negation before one does not reach past it
 #: ("instead of adding scores we fuse ranks" denies the adding, not the fusing).
 SUBJECT_PRONOUNS = frozenset("i we you they he she it this these".split())
+#: ... of which these are objects as often ("instead of returning it in bulk"): they open a
+#: statement only after a comma ("Instead of using FP32, it stores int8").
+OBJECT_PRONOUNS = frozenset("it you this these".split())
 
 #: Negations that open a clause as its subject ("None of the weights are changed", "No model
 #: is perfect"): they deny what the clause says of the subject, past its verb of being.

@@ -27,6 +27,7 @@ from rag.answer.checker.lexicon import (
     IDIOMS,
     INTENSIFIERS,
     NEEDING_VERBS,
+    OBJECT_PRONOUNS,
     RELATION_WORDS,
     STATEMENT_VERBS,
     SUBJECT_NEGATIONS,
@@ -230,7 +231,11 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
             negated = negated and not (
                 said_since and token.text.lower() in STATEMENT_VERBS and not subject_denied
             )
-            pronoun = token.text.lower() in SUBJECT_PRONOUNS and not expecting
+            pronoun = (
+                token.text.lower() in SUBJECT_PRONOUNS
+                and (token.text.lower() not in OBJECT_PRONOUNS or token.after_comma)
+                and not expecting
+            )
             expecting = negated and token.text.lower() in BELIEF_VERBS | NEEDING_VERBS
             negated = (negated and not pronoun) or token.negation
             said_since = 0 if token.negation else said_since + bool(negated and token.keys)
