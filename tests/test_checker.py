@@ -269,6 +269,11 @@ settings - the parameters or weights of the model.
 - Multi-head attention runs several smaller attentions in parallel; GQA shares K/V heads to save
   memory.
 """,
+    "kb_item": """- Knowledge Base: The knowledge base in RAG is a mutable store of information. Unlike the
+  fixed data held in a model's weights, the knowledge base is built to be updated and extended.
+  It can hold many kinds of data, such as documents, articles, databases, and other structured
+  or unstructured information.
+""",
     "streaming": "- Streaming: Stream the result back instead of just returing it in a big bulk.\n",
     "dense_page": "- A dense page of text is about 500-700 tokens.\n",
     "rule_of_thumb": """A rule of thumb for English: 1 token is roughly 0.75 words, so 100 tokens is about 75 words.
@@ -1615,6 +1620,17 @@ def test_what_follows_a_spelt_hundred_adds_to_it(vectors):
     kept = ("Back in 2018, GPT-1 had one hundred and seventeen million parameters.",)
     moved = ("Back in 2018, GPT-1 had one hundred and seventy million parameters.",)
     assert_kept_and_caught(NOTES["mmlu_size"], kept, moved, vectors)
+
+
+def test_an_item_of_several_sentences_ties_nothing_across_them(vectors):
+    # The knowledge base is named in one sentence, what it holds in the next ("It can hold
+    # ..."): the claim tying them is no swap.
+    kept = (
+        "A RAG knowledge base can hold many kinds of data, for example documents, articles, "
+        "databases and other structured or unstructured information.",
+    )
+    negated = ("The knowledge base in RAG is a fixed store of information that cannot be updated.",)
+    assert_kept_and_caught(NOTES["kb_item"], kept, negated, vectors)
 
 
 def test_instead_of_just_denies_what_follows_it_object_pronoun_included(vectors):

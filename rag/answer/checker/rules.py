@@ -267,10 +267,17 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
     A swap: the claim ties a to b in one part and speaks of c and d in another ("fine-tuning
     for knowledge and RAG for format"), while the unit keeps a and b apart and ties a to one
     of c, d, and b to one of them ("fine-tune for format; use RAG for knowledge"). The claim
-    is read by what it ties (:attr:`Reading.ties`), the unit clause by clause."""
-    spelled = [_spelled_out(tokens) for tokens in _clause_tokens(unit)]
-    return parts_conflict(
-        claim, [c.keys - own for c, own in zip(unit.clauses, spelled, strict=True)]
+    is read by what it ties (:attr:`Reading.ties`), the unit clause by clause, within each of
+    its full-stop sentences: an item of several sentences ties nothing across them ("The
+    knowledge base is designed to be updated. It can include documents, ..." keeps the
+    knowledge base beside the documents), while a semicolon or a line ("... compute-bound;
+    producing tokens (decode) is sequential ...") sets two statements side by side."""
+    statements: dict[int, list[set[str]]] = {}
+    for clause, tokens in zip(unit.clauses, _clause_tokens(unit), strict=True):
+        keys = clause.keys - _spelled_out(tokens)
+        statements.setdefault(tokens[0].statement, []).append(keys)
+    return next(
+        (found for parts in statements.values() if (found := parts_conflict(claim, parts))), ""
     )
 
 

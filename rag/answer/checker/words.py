@@ -150,6 +150,9 @@ class Token:
     negation: bool = False
     #: A number that counts something, not one that is part of a name ("GPT-4", "Llama 3").
     quantity: bool = False
+    #: The sentence it is in, counted by full stops ("!", "?") only: a semicolon, a dash or a
+    #: line break ends a ``sentence`` but not a statement.
+    statement: int = 0
     sentence: int = 0
     clause: int = 0
     phrase: int = 0
@@ -327,7 +330,7 @@ def tokenize(text: str) -> list[Token]:
     """The tokens of ``text`` with their sentence, clause, phrase and tie numbers."""
     text = _as_digits(text)
     tokens: list[Token] = []
-    place = {"sentence": 0, "clause": 0, "phrase": 0, "tie": 0}
+    place = {"statement": 0, "sentence": 0, "clause": 0, "phrase": 0, "tie": 0}
     after_comma = False
     after_colon = False
     joined_by = ""
@@ -377,6 +380,8 @@ def tokenize(text: str) -> list[Token]:
             if match.group(0) == "." and abbreviated(text[: match.end()]):
                 continue  # "Kojima et al. (2022) found ..." goes on
             cut("sentence", "clause", "phrase", "tie")
+            if match.group(0) in ".!?":
+                cut("statement")
             after_comma = False
         elif kind == "comma":
             cut("clause", "phrase")
