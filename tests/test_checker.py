@@ -269,10 +269,6 @@ settings - the parameters or weights of the model.
 - Multi-head attention runs several smaller attentions in parallel; GQA shares K/V heads to save
   memory.
 """,
-    "quantization_kinds": """- **Post-training quantization:** Quantizing a model after its training has finished.
-- **Quantization-aware training:** Training the model while simulating the effects of
-  quantization to make it more robust to the lower precision.
-""",
     "kb_item": """- Knowledge Base: The knowledge base in RAG is a mutable store of information. Unlike the
   fixed data held in a model's weights, the knowledge base is built to be updated and extended.
   It can hold many kinds of data, such as documents, articles, databases, and other structured
@@ -1624,19 +1620,6 @@ def test_what_follows_a_spelt_hundred_adds_to_it(vectors):
     kept = ("Back in 2018, GPT-1 had one hundred and seventeen million parameters.",)
     moved = ("Back in 2018, GPT-1 had one hundred and seventy million parameters.",)
     assert_kept_and_caught(NOTES["mmlu_size"], kept, moved, vectors)
-
-
-def test_while_before_a_participle_goes_on_about_the_same_subject(vectors):
-    # "Training the model while simulating ..." is one statement: the claim tying the
-    # simulation to quantization-aware training is no swap.
-    kept = (
-        "Quantization-aware training simulates the effects of quantization while the model "
-        "trains, making it more robust to lower precision.",
-    )
-    swapped = (
-        "Post-training quantization simulates the effects of quantization while the model trains.",
-    )
-    assert_kept_and_caught(NOTES["quantization_kinds"], kept, swapped, vectors)
 
 
 def test_an_item_of_several_sentences_ties_nothing_across_them(vectors):

@@ -326,17 +326,6 @@ def _as_digits(text: str) -> str:
 STATEMENT_ASIDE_WORDS = 4
 
 
-# "while" before a participle ("Training the model while simulating the effects of
-# quantization") says when, of the same subject: it opens no statement of its own, as "while"
-# before a subject does ("int8 for most values, while the outliers stay in fp16").
-_PARTICIPLE = re.compile(r"\s+\w+ing\b")
-
-
-def _same_subject(word: str, text: str, match: re.Match) -> bool:
-    """Whether the clause word ``match`` holds goes on about the same subject."""
-    return word == "while" and bool(_PARTICIPLE.match(text, match.end()))
-
-
 def tokenize(text: str) -> list[Token]:
     """The tokens of ``text`` with their sentence, clause, phrase and tie numbers."""
     text = _as_digits(text)
@@ -439,7 +428,7 @@ def tokenize(text: str) -> list[Token]:
         else:
             word = match.group(0)
             lower = word.lower()
-            if lower in CLAUSE_WORDS and not _same_subject(lower, text, match):
+            if lower in CLAUSE_WORDS:
                 cut("clause", "phrase", "tie")
             elif lower in JOINING_WORDS:
                 # "DeepSeek-V3 and R1", "ResNet and GPT": names joined are one thing said,
