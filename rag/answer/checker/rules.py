@@ -276,9 +276,11 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
     for clause, tokens in zip(unit.clauses, _clause_tokens(unit), strict=True):
         keys = clause.keys - _spelled_out(tokens)
         statements.setdefault(tokens[0].statement, []).append(keys)
-    return next(
-        (found for parts in statements.values() if (found := parts_conflict(claim, parts))), ""
-    )
+    for parts in statements.values():
+        found = parts_conflict(claim, parts)
+        if found:
+            return found
+    return ""
 
 
 def _clause_tokens(reading: Reading) -> list[list[Token]]:
