@@ -438,6 +438,10 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
     "lora_share": "## LoRA rank\n\nApplied to the q/k/v/o projections of all 32 layers of Llama 3 8B, r = 16 gives "
     "about 13.6M trainable parameters, about 0.17 percent of the model.\n",
     "growth": "By 2020, the startup had reached a peak of 200 employees with 12 offices.\n",
+    "window_covers": """The **context window** is the maximum number of tokens the model can attend to in one
+call, and it covers *everything*: system prompt, conversation history, retrieved documents, and the
+tokens the model generates in its answer.
+""",
 }
 
 
@@ -1903,3 +1907,17 @@ def test_a_unit_lacking_the_claims_name_does_not_place_its_number(vectors):
     assert kept.verdict == SUPPORTED, kept.reason
     moved = check("An 8B model in int8 takes about 16 GB.", pdf, vectors)
     assert moved.verdict == CONTRADICTED, moved.reason
+
+
+def test_a_phrase_summing_up_the_answer_points_no_way(vectors):
+    # "In short" says how the sentence is put, not that anything is short.
+    assert_kept_and_caught(
+        NOTES["window_covers"],
+        kept=(
+            "In short, the context window has to hold everything in a call: the system prompt, "
+            "the history, the retrieved documents and the answer.",
+            "Above all, the context window covers everything in one call, the answer included.",
+        ),
+        caught=("In short, the context window covers only the system prompt and the history.",),
+        vectors=vectors,
+    )

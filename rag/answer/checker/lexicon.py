@@ -128,6 +128,14 @@ IDIOMS = {
     "no of": "number of",
     "no. of": "number of",
     "for instance": "",
+    # Words that order or sum up what is said, not the thing it is said of: "In short, the
+    # window holds everything" says nothing short.
+    "in short": "",
+    "above all": "",
+    "first of all": "",
+    "most importantly": "",
+    "more importantly": "",
+    "last but not least": "",
     # "at the cost of only a modest increase": "only" before "a" softens, it does not limit.
     "only a": "a",
     "just a": "a",
