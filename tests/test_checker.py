@@ -442,6 +442,10 @@ A bigger vocabulary means fewer tokens for the same text, at the cost of a large
 call, and it covers *everything*: system prompt, conversation history, retrieved documents, and the
 tokens the model generates in its answer.
 """,
+    "temperature_range": """- **temperature**: divides the logits before the softmax. `0` is (near) greedy and
+  deterministic; `0.7-1.0` is a normal creative range; higher values get random. OpenAI accepts 0 to 2.
+- Many causal models have no pad token, so people set `tokenizer.pad_token = tokenizer.eos_token`.
+""",
 }
 
 
@@ -1919,5 +1923,17 @@ def test_a_phrase_summing_up_the_answer_points_no_way(vectors):
             "Above all, the context window covers everything in one call, the answer included.",
         ),
         caught=("In short, the context window covers only the system prompt and the history.",),
+        vectors=vectors,
+    )
+
+
+def test_an_acronym_used_as_a_common_noun_need_not_be_written_in_the_unit(vectors):
+    assert_kept_and_caught(
+        NOTES["temperature_range"],
+        kept=(
+            "OpenAI's API lets you set the temperature anywhere between 0 and 2.",
+            "Since many causal LMs have no pad token, people set the pad token to the eos token.",
+        ),
+        caught=("OpenAI's API accepts temperatures from 0 to 1.",),
         vectors=vectors,
     )

@@ -87,6 +87,11 @@ META = frozenset(
     such like would could should may might can""".split()
 )
 
+#: Acronyms used as common nouns: "an API", "the GPU", "causal LMs" name a kind of thing, not
+#: one thing, so a unit need not write them to speak of what the claim does ("OpenAI accepts
+#: 0 to 2" holds "OpenAI's API takes a temperature from 0 to 2"). They are still terms.
+COMMON_ACRONYMS = frozenset("api apis llm llms lm lms".split())
+
 #: Words that tie a sentence together but say nothing of its subject.
 FUNCTION_WORDS = frozenset(
     """even each very too still both other another own rather quite really also its per via

@@ -21,6 +21,7 @@ from py_rust_stemmers import SnowballStemmer
 
 from rag.answer.checker.lexicon import (
     CLAUSE_WORDS,
+    COMMON_ACRONYMS,
     DIRECTIONS,
     FUNCTION_WORDS,
     IDIOMS,
@@ -177,7 +178,7 @@ def names(text: str) -> set[str]:
     found = set()
     for i, match in enumerate(_NAME.finditer(strip_citations(text))):
         word = match.group(0).strip("-./+")
-        if len(word) < 2:
+        if len(word) < 2 or word.lower() in COMMON_ACRONYMS:
             continue
         odd = (
             any(c.isdigit() for c in word)
