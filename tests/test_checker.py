@@ -1937,3 +1937,19 @@ def test_an_acronym_used_as_a_common_noun_need_not_be_written_in_the_unit(vector
         caught=("OpenAI's API accepts temperatures from 0 to 1.",),
         vectors=vectors,
     )
+
+
+def test_a_clause_about_another_named_thing_does_not_deny_the_claim(vectors):
+    # Wei's examples are not Kojima's: "helps even without any examples" is Kojima's finding.
+    assert_kept_and_caught(
+        NOTES["cot"],
+        kept=(
+            'According to Kojima et al., simply adding "Let\'s think step by step" helps even '
+            "without any examples.",
+            "Wei et al. showed that CoT examples improve arithmetic and logic tasks.",
+        ),
+        caught=(
+            'Kojima et al. found that adding "Let\'s think step by step" does not help zero-shot.',
+        ),
+        vectors=vectors,
+    )

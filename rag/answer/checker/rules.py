@@ -143,7 +143,8 @@ def negation_conflict(claim: Reading, unit: Reading, agreed: Reading | None = No
     "frontier models: ... You never get the weights") is not turned by the terms it affirms
     elsewhere. A term that ``agreed`` (a unit holding the claim better) says the claim's
     way is not compared: that unit speaks of it."""
-    phrases = [p for c in unit.clauses for p in c.phrases]
+    elsewhere = _of_other_names(claim, unit)
+    phrases = [p for i, c in enumerate(unit.clauses) if i not in elsewhere for p in c.phrases]
     unit_negated = {t for p in phrases for t in p.negated}
     unit_affirmed = {t for p in phrases for t in p.affirmed}
     # "untrusted" denies "trusted": a term with "un" before it is negated.
@@ -195,6 +196,32 @@ def negation_conflict(claim: Reading, unit: Reading, agreed: Reading | None = No
         if any(all(held(t, frozenset(p.negated)) for t in said) for p in phrases):
             return "denies it"
     return ""
+
+
+def _of_other_names(claim: Reading, unit: Reading) -> set[int]:
+    """The unit's clauses (by index) that speak of another named thing than the claim: a
+    clause no comma opens (a list's next member is no statement of its own) that names what
+    the claim doesn't, and none of the claim's names, which a later clause of the same
+    sentence gives ("Wei et al. showed few-shot CoT examples improve ..., and Kojima et al.
+    found that ... helps even zero-shot": the examples are Wei's, not Kojima's)."""
+    claim_names = {stem(n) for n in claim.names}
+    shared = {stem(n) for n in unit.names} & claim_names
+    if not shared:
+        return set()
+    others = {stem(n) for n in unit.names} - claim_names
+    statements = [tokens[0].statement for tokens in _clause_tokens(unit)]
+    return {
+        i
+        for i, clause in enumerate(unit.clauses)
+        if not clause.after_comma
+        and clause.keys & others
+        and not clause.keys & shared
+        and any(
+            later.keys & shared
+            for later, statement in zip(unit.clauses[i + 1 :], statements[i + 1 :], strict=True)
+            if statement == statements[i]
+        )
+    }
 
 
 #: The fewest terms a claim's phrase affirms for one phrase of the unit denying them all to
