@@ -1953,3 +1953,20 @@ def test_a_clause_about_another_named_thing_does_not_deny_the_claim(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_only_before_an_adverb_of_degree_says_how_little_not_that_nothing_else_is(vectors):
+    # "raising memory only modestly" against "Targeting all linear layers ... for a modest
+    # memory increase": "only" there is no scope set against "all".
+    notes = source_text("knowledge_base/07_fine_tuning_lora_qlora.md")
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "Adapting every linear layer usually gives the best quality while raising memory use "
+            "only modestly.",
+            "Targeting all linear layers usually gives the best quality while raising memory only "
+            "slightly.",
+        ),
+        caught=("Targeting only the attention layers usually gives the best quality.",),
+        vectors=vectors,
+    )

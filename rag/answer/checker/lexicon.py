@@ -92,6 +92,10 @@ META = frozenset(
 #: 0 to 2" holds "OpenAI's API takes a temperature from 0 to 2"). They are still terms.
 COMMON_ACRONYMS = frozenset("api apis llm llms lm lms".split())
 
+#: Words limiting what they qualify ("only the base", "just the adapters"); before an adverb
+#: of degree they say how little, not that nothing else is ("raising memory only modestly").
+LIMITING_WORDS = frozenset("only just".split())
+
 #: Words that tie a sentence together but say nothing of its subject.
 FUNCTION_WORDS = frozenset(
     """even each very too still both other another own rather quite really also its per via

@@ -26,6 +26,7 @@ from rag.answer.checker.lexicon import (
     FUNCTION_WORDS,
     IDIOMS,
     JOINING_WORDS,
+    LIMITING_WORDS,
     META,
     NEGATIONS,
     NOT_DIRECTIONS,
@@ -86,6 +87,8 @@ _NAMED = re.compile(r"^\w.*(?:[A-Z]|\d)")
 _LETTER_NAME = re.compile(r"[A-Z]")
 # A lower-case letter given a value: "r = 16", "k = 60".
 _VARIABLE = re.compile(r"[a-z]\s?=(?!=)")
+# An adverb right after a word: " modestly".
+_ADVERB = re.compile(r"\s+([a-z]+ly)\b")
 # A number in scientific notation: "1e-4", "2E5".
 _SCIENTIFIC = re.compile(r"\d+(?:\.\d+)?[eE]-?\d+")
 # A quotation: "…" or “…”.
@@ -469,7 +472,7 @@ def tokenize(text: str) -> list[Token]:
                     keys = (word.lower(),)  # "top K", "top P", "B ... and A with zeros"
                 elif _VARIABLE.match(text, match.start()):
                     keys = (word,)  # "r = 16", "k = 60": a variable is named by its letter
-            pointing = None if named else direction(lower)
+            pointing = None if named or _before_degree(lower, text, match) else direction(lower)
             if lower in PREFIX_DIRECTIONS and _dashed_to_next(text, match):
                 # "over-parametrized and under-trained": more of one, less of the other.
                 keys, pointing = (), PREFIX_DIRECTIONS[lower]
@@ -503,6 +506,16 @@ def _names_either_side(text: str, match: re.Match) -> bool:
     before = re.findall(r"[\w\-.]+", text[max(0, match.start() - 40) : match.start()])[-1:]
     after = re.findall(r"[\w\-.]+", text[match.end() : match.end() + 40])[:1]
     return bool(before and after) and all(_NAMED.search(w[0]) for w in (before, after))
+
+
+def _before_degree(word: str, text: str, match: re.Match) -> bool:
+    """Whether a limiting word qualifies an adverb of degree ("raising memory only modestly",
+    "just slightly"): it says how little, not that nothing else is ("only partially" still
+    limits: that adverb is a direction word itself)."""
+    if word not in LIMITING_WORDS:
+        return False
+    after = _ADVERB.match(text, match.end())
+    return bool(after) and direction(after.group(1)) is None
 
 
 def _opens(text: str, match: re.Match) -> bool:
