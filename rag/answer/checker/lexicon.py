@@ -87,9 +87,10 @@ META = frozenset(
     such like would could should may might can""".split()
 )
 
-#: Acronyms used as common nouns: "an API", "the GPU", "causal LMs" name a kind of thing, not
+#: Acronyms used as common nouns: "an API", "the LLM", "causal LMs" name a kind of thing, not
 #: one thing, so a unit need not write them to speak of what the claim does ("OpenAI accepts
-#: 0 to 2" holds "OpenAI's API takes a temperature from 0 to 2"). They are still terms.
+#: 0 to 2" holds "OpenAI's API takes a temperature from 0 to 2"). They are still terms. GPU and
+#: CPU stay names: where a thing runs is what a claim can get wrong.
 COMMON_ACRONYMS = frozenset("api apis llm llms lm lms".split())
 
 #: Words limiting what they qualify ("only the base", "just the adapters"); before an adverb
