@@ -1970,3 +1970,19 @@ def test_only_before_an_adverb_of_degree_says_how_little_not_that_nothing_else_i
         caught=("Targeting only the attention layers usually gives the best quality.",),
         vectors=vectors,
     )
+
+
+def test_a_finding_given_to_the_other_cited_author_is_contradicted(vectors):
+    # One thing said, so no second part to swap with: the unit's sentence tells whose it is.
+    assert_kept_and_caught(
+        NOTES["cot"],
+        kept=(
+            'Kojima et al. found that adding "Let\'s think step by step" helps zero-shot.',
+            "Wei et al. showed that few-shot CoT examples improve arithmetic and logic tasks.",
+        ),
+        caught=(
+            'Wei et al. (2022) found that adding "Let\'s think step by step" helps zero-shot.',
+            "According to Kojima et al., few-shot CoT examples improve arithmetic.",
+        ),
+        vectors=vectors,
+    )

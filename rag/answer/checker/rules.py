@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer.checker.align import held
@@ -307,6 +308,49 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
         found = parts_conflict(claim, parts)
         if found:
             return found
+    return ""
+
+
+#: An author cited as "Kojima et al.": the word before "et al." names someone, even where it
+#: opens a sentence (where a capital tells nothing).
+_AUTHOR = re.compile(r"\b([A-Z][\w-]+) et al\b")
+#: The fewest of what the claim says of its subject that a clause of another named thing must
+#: hold to be the one saying it.
+ATTRIBUTED_TERMS = 2
+
+
+def attribution_conflict(claim: Reading, unit: Reading) -> str:
+    """What the claim says an author found that the unit gives, in the same sentence, to
+    another author it cites ("" if it doesn't): "Wei et al. found that adding 'Let's think
+    step by step' helps zero-shot" against "Wei et al. showed few-shot CoT examples improve
+    ..., and Kojima et al. found that simply adding 'Let's think step by step' helps even
+    zero-shot". The claim's subject (its first term) is the author; the other's clause holds
+    more of what the claim says than the subject's. The claim need say only one thing, where
+    :func:`role_conflict` needs two. Only authors cited as "X et al." are read so: for any
+    name, the same reading gave many true claims' words to names beside them."""
+    authors = {stem(a.lower()) for a in _AUTHOR.findall(claim.text)}
+    if not claim.terms or claim.terms[0] not in authors:
+        return ""
+    subject = claim.terms[0]
+    said = {k for k in claim.keys if k != subject and not k.startswith(("#", "~"))}
+    cited = {stem(a.lower()): a for a in _AUTHOR.findall(unit.text)}
+    others = set(cited) - set(claim.keys)
+    if not others:
+        return ""
+    clauses = list(zip(unit.clauses, (t[0].statement for t in _clause_tokens(unit)), strict=True))
+    for clause, statement in clauses:
+        own = clause.keys & others
+        held_here = said & clause.keys
+        if not own or subject in clause.keys or len(held_here) < ATTRIBUTED_TERMS:
+            continue
+        if any(
+            other_statement == statement
+            and subject in other.keys
+            and not other.keys & own
+            and len(said & other.keys) < len(held_here)
+            for other, other_statement in clauses
+        ):
+            return f"says this of {' and '.join(cited[k] for k in sorted(own))} et al."
     return ""
 
 

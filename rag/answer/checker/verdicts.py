@@ -31,6 +31,7 @@ from rag.answer.checker.relations import (
 from rag.answer.checker.rules import (
     Weights,
     attribute_conflict,
+    attribution_conflict,
     comparison_conflict,
     modifier_conflict,
     negation_conflict,
@@ -273,6 +274,7 @@ def conflict(
         # then fed into the model. This combined approach ...").
         or step_conflict(claim.steps, unit.context_reading.steps)
         or role_conflict(claim, unit.reading)
+        or attribution_conflict(claim, unit.reading)
         or gloss_conflict(claim.ties, unit.reading.glosses)
         or attribute_conflict(claim, unit.reading)
         or (numbers and number_conflict(claim, unit.reading, weights, unit.label))
