@@ -89,6 +89,8 @@ class Clause:
     after_comma: bool = False
     #: scale -> the terms its direction words qualify ("far less memory": amount -> memori).
     qualified: dict[str, set[str]] = field(default_factory=dict)
+    #: The full-stop sentence it is in (:attr:`Token.statement`).
+    statement: int = 0
 
     @property
     def negated_scales(self) -> set[str]:
@@ -298,6 +300,7 @@ def _clause(tokens: list[Token]) -> Clause:
         phrases,
         tokens[0].after_comma,
         qualified,
+        tokens[0].statement,
     )
 
 

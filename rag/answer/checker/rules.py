@@ -210,7 +210,6 @@ def _of_other_names(claim: Reading, unit: Reading) -> set[int]:
     if not shared:
         return set()
     others = {stem(n) for n in unit.names} - claim_names
-    statements = [tokens[0].statement for tokens in _clause_tokens(unit)]
     return {
         i
         for i, clause in enumerate(unit.clauses)
@@ -219,8 +218,8 @@ def _of_other_names(claim: Reading, unit: Reading) -> set[int]:
         and not clause.keys & shared
         and any(
             later.keys & shared
-            for later, statement in zip(unit.clauses[i + 1 :], statements[i + 1 :], strict=True)
-            if statement == statements[i]
+            for later in unit.clauses[i + 1 :]
+            if later.statement == clause.statement
         )
     }
 
@@ -303,7 +302,7 @@ def role_conflict(claim: Reading, unit: Reading) -> str:
     statements: dict[int, list[set[str]]] = {}
     for clause, tokens in zip(unit.clauses, _clause_tokens(unit), strict=True):
         keys = clause.keys - _spelled_out(tokens)
-        statements.setdefault(tokens[0].statement, []).append(keys)
+        statements.setdefault(clause.statement, []).append(keys)
     for parts in statements.values():
         found = parts_conflict(claim, parts)
         if found:
@@ -337,18 +336,17 @@ def attribution_conflict(claim: Reading, unit: Reading) -> str:
     others = set(cited) - set(claim.keys)
     if not others:
         return ""
-    clauses = list(zip(unit.clauses, (t[0].statement for t in _clause_tokens(unit)), strict=True))
-    for clause, statement in clauses:
+    for clause in unit.clauses:
         own = clause.keys & others
         held_here = said & clause.keys
         if not own or subject in clause.keys or len(held_here) < ATTRIBUTED_TERMS:
             continue
         if any(
-            other_statement == statement
+            other.statement == clause.statement
             and subject in other.keys
             and not other.keys & own
             and len(said & other.keys) < len(held_here)
-            for other, other_statement in clauses
+            for other in unit.clauses
         ):
             return f"says this of {' and '.join(cited[k] for k in sorted(own))} et al."
     return ""
