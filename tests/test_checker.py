@@ -1986,3 +1986,22 @@ def test_a_finding_given_to_the_other_cited_author_is_contradicted(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_up_or_down_completing_a_verb_points_no_way(vectors):
+    # "splits the task up" and "breaks the task down" say the same; "goes up" still points.
+    notes = (
+        "Orchestrator-worker: a planner breaks the task down and dispatches subtasks to "
+        "workers.\n\nWhen a model overfits, its validation loss goes up while its training "
+        "loss goes down.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "In an orchestrator-worker setup, a planner splits the task up and hands the "
+            "subtasks to workers.",
+        ),
+        caught=("When a model overfits, its validation loss goes down.",),
+        vectors=vectors,
+    )
+

@@ -191,6 +191,19 @@ SUBJECT_NEGATIONS = frozenset("no none nothing nobody neither".split())
 #: ("over-parametrized", "under-trained"); alone, "over" and "under" say where, not how much.
 PREFIX_DIRECTIONS = {"over": ("amount", 1), "under": ("amount", -1)}
 
+#: Verbs whose particle "up" or "down" completes their sense rather than pointing a way: "splits
+#: the task up" and "breaks the task down" say the same, as do "made up of" and "adds up to".
+#: Verbs of moving a quantity ("goes up", "scale down", "brings it down") are not among them.
+PARTICLE_VERBS = frozenset(
+    """break breaks broke broken breaking split splits splitting make makes made making add
+    adds added adding end ends ended ending show shows showed shown showing look looks looked
+    looking set sets setting pick picks picked picking write writes
+    wrote written writing lay lays laid laying spin spins spun spinning sum sums summed summing
+    wrap wraps wrapped wrapping sign signs signed signing mix mixes mixed mixing""".split()
+)
+#: The particles :data:`PARTICLE_VERBS` take.
+PARTICLES = frozenset(("up", "down"))
+
 #: Verbs of expecting: a negation before one reaches into what is expected ("don't assume it
 #: will always be faster" says it is not always faster).
 BELIEF_VERBS = frozenset("assume assumes assuming expect expects expecting believe think".split())

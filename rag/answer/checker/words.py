@@ -30,6 +30,8 @@ from rag.answer.checker.lexicon import (
     META,
     NEGATIONS,
     NOT_DIRECTIONS,
+    PARTICLE_VERBS,
+    PARTICLES,
     PREFIX_DIRECTIONS,
     STATEMENT_VERBS,
 )
@@ -472,7 +474,11 @@ def tokenize(text: str) -> list[Token]:
                     keys = (word.lower(),)  # "top K", "top P", "B ... and A with zeros"
                 elif _VARIABLE.match(text, match.start()):
                     keys = (word,)  # "r = 16", "k = 60": a variable is named by its letter
-            pointing = None if named or _before_degree(lower, text, match) else direction(lower)
+            pointing = (
+                None
+                if named or _before_degree(lower, text, match) or _particle(lower, tokens)
+                else direction(lower)
+            )
             if lower in PREFIX_DIRECTIONS and _dashed_to_next(text, match):
                 # "over-parametrized and under-trained": more of one, less of the other.
                 keys, pointing = (), PREFIX_DIRECTIONS[lower]
@@ -516,6 +522,14 @@ def _before_degree(word: str, text: str, match: re.Match) -> bool:
         return False
     after = _ADVERB.match(text, match.end())
     return bool(after) and direction(after.group(1)) is None
+
+
+def _particle(word: str, tokens: list[Token]) -> bool:
+    """Whether "up" or "down" is the particle of a verb that takes one, within the three words
+    before it ("splits the task up", "breaks it down", "made up of"): it points no way."""
+    if word not in PARTICLES:
+        return False
+    return any(t.text.lower() in PARTICLE_VERBS for t in tokens[-3:])
 
 
 def _opens(text: str, match: re.Match) -> bool:
