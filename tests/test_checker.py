@@ -2005,3 +2005,20 @@ def test_up_or_down_completing_a_verb_points_no_way(vectors):
         vectors=vectors,
     )
 
+
+def test_a_number_labelling_one_step_does_not_count_the_steps(vectors):
+    # "Step 3" names the third step; only the sentence before the steps counts them.
+    notes = (
+        "QLoRA stores parameters in a lower precision. Followings are the 4 steps of "
+        "implementing QLoRA to fine tune a LLM:\n\n  Step 1: 4-bit NormalFloat\n\n"
+        "The weights are quantized to 4 bits.\n\n Step 2: Double Quantization\n\n"
+        "The quantization constants are quantized too.\n\n Step 3: Paged Optimizer\n\n"
+        "In the third step, QLoRA employs a paged optimizer.\n\n Step 4: LoRA\n\n"
+        "The last step trains low-rank adapters.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=("Implementing QLoRA takes four steps.",),
+        caught=("Implementing QLoRA takes three steps.",),
+        vectors=vectors,
+    )

@@ -11,6 +11,7 @@ Thresholds are chosen on the ``dev`` half of ``tests/data/labels/claims.jsonl``
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ import numpy as np
 
 from rag.answer.checker.align import Match, best_matches, key_weights
 from rag.answer.checker.lexicon import LIGHT_VERBS
-from rag.answer.checker.reading import Reading, read
+from rag.answer.checker.reading import Quantity, Reading, read
 from rag.answer.checker.relations import (
     covariation_conflict,
     gloss_conflict,
@@ -157,7 +158,24 @@ def _missing_names(claim: Reading, unit: Unit) -> list[str]:
 
 def _missing_numbers(claim: Reading, unit: Unit) -> list[str]:
     held = unit.reading.numbers | unit.context_reading.numbers
-    return sorted(claim.numbers - held)
+    # "three steps" counts steps; "Step 3" names one of them and holds no count.
+    named = {q.number for q in claim.quantities if _only_names(q, unit)}
+    return sorted(claim.numbers - (held - named))
+
+
+def _only_names(quantity: Quantity, unit: Unit) -> bool:
+    """Whether the unit writes the number of a counting quantity ("three steps") only after
+    the noun it counts, as the label of one of them ("Step 3: Paged Optimizer")."""
+    if not quantity.counted:
+        return False
+    labelled = False
+    for reading in (unit.reading, unit.context_reading):
+        if any(q.number == quantity.number for q in reading.quantities):
+            return False
+        for before, token in itertools.pairwise(reading.tokens):
+            if f"#{quantity.number}" in token.keys and quantity.counted & set(before.keys):
+                labelled = True
+    return labelled
 
 
 #: A neighbour speaks of a term when it is among its first this many terms.
