@@ -2022,3 +2022,28 @@ def test_a_number_labelling_one_step_does_not_count_the_steps(vectors):
         caught=("Implementing QLoRA takes three steps.",),
         vectors=vectors,
     )
+
+
+def test_a_list_holding_every_term_the_notes_know_supports_its_member(vectors):
+    # A list embeds far from a claim about one member; what the claim adds ("stands out")
+    # are words the notes never use. Words the notes use elsewhere ("fast", "approximate
+    # index") are not taken as held.
+    notes = source_text("knowledge_base/08_rag.md")
+    assert_each(
+        SUPPORTED,
+        (
+            "Among the vector store options listed, FAISS stands out as a library rather than "
+            "a database.",
+        ),
+        notes,
+        vectors,
+    )
+    assert_each(
+        NOT_IN_NOTES,
+        (
+            "Among the vector store options, FAISS stands out as a library with a fast "
+            "approximate index.",
+        ),
+        notes,
+        vectors,
+    )

@@ -64,6 +64,9 @@ SYNONYM_SIMILARITY = 0.6
 #: A unit holding this share of the claim's keys holds it however far their meanings are (a
 #: long sentence that says much else embeds far from a short claim it holds).
 HOLDING_SHARE = 0.8
+#: A unit holding every term of the claim that the passages write anywhere supports it this
+#: close in meaning (cosine), below :data:`MIN_SIMILARITY`.
+KNOWN_TERMS_SIMILARITY = 0.45
 #: A term is a subject a neighbour may be speaking of when few units of the passages hold it
 #: in their own text: at most this many, or this share of them ("zero-shot" in one item; not
 #: "model" or "use" in a unit of every three).
@@ -407,7 +410,7 @@ def judge(
         close = (share >= MIN_SHARE and candidate.similarity >= MIN_SIMILARITY) or (
             share >= PARAPHRASE_SHARE and candidate.similarity >= PARAPHRASE_SIMILARITY
         )
-        holding = candidate.share >= HOLDING_SHARE
+        holding = candidate.share >= HOLDING_SHARE or _holds_all_known(candidate, sources)
         if not (close or holding or _share_with_typos(claim, candidate) >= HOLDING_SHARE):
             continue
         if contradiction is not None:
@@ -422,6 +425,19 @@ def judge(
     if contradiction is not None:
         return contradiction
     return Judgement(NOT_IN_NOTES, None, lacking or "no passage says this")
+
+
+def _holds_all_known(candidate: Match, sources: SourceUnits) -> bool:
+    """Whether the unit holds half the claim and every term of it the passages write at all,
+    close enough in meaning (:data:`KNOWN_TERMS_SIMILARITY`): what it lacks are words the notes
+    never use ("FAISS stands out as a library rather than a database" against "Options:
+    Chroma, FAISS (a library, not a database), ..."; a list embeds far from one member)."""
+    if candidate.share < MIN_SHARE or candidate.similarity < KNOWN_TERMS_SIMILARITY:
+        return False
+    return all(
+        not key.startswith(("#", "~")) and not sources.own_counts.get(key)
+        for key in candidate.missing
+    )
 
 
 def _denied_elsewhere(
