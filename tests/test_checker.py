@@ -2047,3 +2047,17 @@ def test_a_list_holding_every_term_the_notes_know_supports_its_member(vectors):
         notes,
         vectors,
     )
+
+
+def test_embed_is_read_as_embedded_and_embedding_are(vectors):
+    # The stemmer cuts "embed" to "emb" and keeps "embedded" whole: one verb, two keys, and a
+    # claim using both forms held short of one.
+    assert_each(
+        SUPPORTED,
+        (
+            "Your questions should be embedded with exactly the same model that was used to "
+            "embed your documents.",
+        ),
+        source_text("knowledge_base/08_rag.md"),
+        vectors,
+    )

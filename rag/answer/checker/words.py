@@ -119,7 +119,13 @@ def stem(word: str) -> str:
     works on: "tokenizer" stays apart from "token"."""
     if _AGENT_NOUN.search(word):
         return _STEMMER.stem_word(word.removesuffix("s").removesuffix("er")) + "er"
-    return _STEMMER.stem_word(word)
+    stemmed = _STEMMER.stem_word(word)
+    return _CUT_BASES.get(stemmed, stemmed)
+
+
+# Verbs whose base ends in "ed": the stemmer cuts "embed" and "embeds" to "emb" but keeps
+# "embedded" and "embedding" whole, so the base is read as its other forms are.
+_CUT_BASES = {"emb": "embed", "imb": "imbed"}
 
 
 # Direction words by stem: "updated", "updates" and "update" point the same way.
