@@ -2061,3 +2061,24 @@ def test_embed_is_read_as_embedded_and_embedding_are(vectors):
         source_text("knowledge_base/08_rag.md"),
         vectors,
     )
+
+
+def test_a_negation_reaches_past_being_to_what_is_denied(vectors):
+    # "rather than the raw scores being added": the gerund is part of what is denied, where
+    # "is" would open what the sentence says.
+    notes = (
+        "BM25 scores and cosine similarities are on different scales, so instead of adding "
+        "scores we fuse ranks.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "Because BM25 scores and cosine similarities sit on different scales, the ranks are "
+            "fused rather than the raw scores being added.",
+        ),
+        caught=(
+            "Because BM25 scores and cosine similarities sit on different scales, the raw "
+            "scores are added rather than the ranks being fused.",
+        ),
+        vectors=vectors,
+    )

@@ -254,6 +254,9 @@ STATEMENT_VERBS = frozenset(
     may might must""".split()
 )
 
+#: Forms of the verbs of being and having that open no predicate of their own.
+GERUNDS = frozenset(("being", "having"))
+
 #: Words that open a new clause: what follows says something of its own.
 CLAUSE_WORDS = frozenset(
     """while whereas but so because although though which who whom whose where when since

@@ -24,6 +24,7 @@ from rag.answer.checker.lexicon import (
     BELIEF_VERBS,
     COMPARATIVES,
     DISTRIBUTIVES,
+    GERUNDS,
     IDIOMS,
     INTENSIFIERS,
     NEEDING_VERBS,
@@ -230,8 +231,11 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
             # what the negation denied opens the sentence's own predicate.
             # Not after a negation that is the clause's subject: "None of the weights are
             # changed" denies "changed".
+            # A gerund ("rather than the raw scores being added") is still what is denied.
             negated = negated and not (
-                said_since and token.text.lower() in STATEMENT_VERBS and not subject_denied
+                said_since
+                and token.text.lower() in STATEMENT_VERBS - GERUNDS
+                and not subject_denied
             )
             pronoun = (
                 token.text.lower() in SUBJECT_PRONOUNS
