@@ -2082,3 +2082,21 @@ def test_a_negation_reaches_past_being_to_what_is_denied(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_a_negation_does_not_reach_into_the_circumstance_during_which(vectors):
+    # "Instead of updating the entire weight matrix during fine-tuning" denies the updating,
+    # not the fine-tuning.
+    notes = (
+        "Instead of updating the entire weight matrix during fine-tuning, LoRA approximates "
+        "these updates using two smaller matrices that represent low-rank components.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "Rather than updating the whole weight matrix, LoRA approximates the fine-tuning "
+            "updates with two smaller matrices holding low-rank components.",
+        ),
+        caught=("LoRA updates the entire weight matrix during fine-tuning.",),
+        vectors=vectors,
+    )

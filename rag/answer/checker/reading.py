@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from rag.answer.checker.lexicon import (
     BELIEF_VERBS,
+    CIRCUMSTANCES,
     COMPARATIVES,
     DISTRIBUTIVES,
     GERUNDS,
@@ -224,6 +225,9 @@ def _negate(phrases: list[Phrase], groups: list[list[Token]]) -> set[int]:
         negated = negated and bool(joined) and (joined != "and" or not statement)
         for token in tokens:
             negated = negated and not (aside and token.aside != aside) and not token.after_colon
+            # "instead of updating the matrix during fine-tuning" denies the updating, not
+            # the fine-tuning it takes place in.
+            negated = negated and token.text.lower() not in CIRCUMSTANCES
             verb_said = verb_said and not token.after_colon
             # "non-English text": "non" denies the word it is glued to, no further.
             negated = negated and not (word is not None and token.compound != word)
