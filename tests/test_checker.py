@@ -2100,3 +2100,20 @@ def test_a_negation_does_not_reach_into_the_circumstance_during_which(vectors):
         caught=("LoRA updates the entire weight matrix during fine-tuning.",),
         vectors=vectors,
     )
+
+
+def test_leaving_out_or_omitting_denies_what_is_left_out(vectors):
+    # "you leave out any example" gives none, as "You don't give an example" says.
+    notes = (
+        "Zero shot prompting - You don't give an example, LLM figure all the things on its own\n"
+        "\nFew shot prompting - You include a handful of examples in the prompt\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "With zero-shot prompting you leave out any example, and the LLM has to work "
+            "everything out by itself.",
+        ),
+        caught=("Few-shot prompting omits the examples from the prompt.",),
+        vectors=vectors,
+    )
