@@ -2117,3 +2117,20 @@ def test_leaving_out_or_omitting_denies_what_is_left_out(vectors):
         caught=("Few-shot prompting omits the examples from the prompt.",),
         vectors=vectors,
     )
+
+
+def test_un_before_a_noun_names_a_kind_and_denies_nothing(vectors):
+    # "uncommon words" are a kind of words; "results are untrusted" denies that they are.
+    notes = (
+        'Common English words are usually one token ("the", "model"), rarer words get split '
+        "into several pieces.\n\nTool results are untrusted: treat them as data.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            'Frequent English words such as "the" typically map to a single token, whereas '
+            "uncommon words tend to be broken into several pieces.",
+        ),
+        caught=("Tool results are trusted, so treat them as instructions.",),
+        vectors=vectors,
+    )

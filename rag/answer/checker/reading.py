@@ -14,6 +14,7 @@ A text is cut three ways, each for a rule (:mod:`rag.answer.checker.rules`):
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -73,6 +74,9 @@ class Phrase:
     negated_scales: set[str] = field(default_factory=set)
     #: Whether it opens after a comma, as the next member of a list ("135M, 360M, 1.7B").
     after_comma: bool = False
+    #: Terms that name a kind of the word after them ("uncommon words", "unlabeled data"),
+    #: not what is said of it.
+    kinds: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -187,6 +191,12 @@ def _phrase(tokens: list[Token]) -> Phrase:
         {n[1:] for t in tokens if t.quantity for n in t.keys if n.startswith("#")},
         joined_by=tokens[0].joined_by,
         after_comma=tokens[0].after_comma,
+        kinds={
+            k
+            for word, after in itertools.pairwise(tokens)
+            if after.keys and not after.quantity
+            for k in word.keys
+        },
     )
 
 

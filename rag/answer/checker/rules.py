@@ -110,7 +110,7 @@ def _opposed(clause: Clause, other: Clause) -> bool:
 
 def _unprefixed(phrase: Phrase) -> Phrase:
     """The phrase with each term that "un" denies ("unpublished") read as its base denied."""
-    denied = {t for t in phrase.affirmed if _un_base(t)}
+    denied = {t for t in phrase.affirmed - phrase.kinds if _un_base(t)}
     if not denied:
         return phrase
     return dataclasses.replace(
