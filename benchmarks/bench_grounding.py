@@ -84,7 +84,11 @@ def service_for(corpus: str, args, embedder, **overrides) -> RagService:
 KINDS = ["verbatim", "paraphrase", "swapped", "negated", "reversed", "number_moved", "unrelated"]
 # A claim's corpus by the first part of its source (the retrieval setting reads the PDF as
 # ingested; the document setting its markdown source).
-CLAIM_CORPORA = {"knowledge_base": "knowledge_base", "course-notes": "course_notes"}
+CLAIM_CORPORA = {
+    "knowledge_base": "knowledge_base",
+    "course-notes": "course_notes",
+    "insurellm": "insurellm",
+}
 
 
 def claim_figures(results: list[tuple[dict, str]]) -> dict:
