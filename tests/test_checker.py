@@ -2134,3 +2134,24 @@ def test_un_before_a_noun_names_a_kind_and_denies_nothing(vectors):
         caught=("Tool results are trusted, so treat them as instructions.",),
         vectors=vectors,
     )
+
+
+def test_a_title_line_of_a_few_words_leads_the_list_under_it(vectors):
+    # "**Data Engineer** - Austin, TX" names what the items below it are about.
+    notes = (
+        "## Current Opportunities\n\n"
+        "**Backend Software Engineer** - San Francisco, CA / Austin, TX\n"
+        "- Build scalable microservices and APIs\n- 3+ years experience with Java, Python, or Go\n\n"
+        "**Data Engineer** - Austin, TX\n"
+        "- Design and maintain data pipelines\n"
+        "- 3+ years experience with SQL, Python, and ETL tools\n"
+    )
+    assert_each(
+        SUPPORTED,
+        (
+            "Candidates for the Data Engineer job need three or more years of experience with "
+            "SQL, Python and ETL tools.",
+        ),
+        notes,
+        vectors,
+    )

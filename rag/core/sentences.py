@@ -111,7 +111,7 @@ class Sentence:
 
 #: A line of prose this short, with no full stop, names what the list after it is about
 #: ("Hugging Face", "Pricing"), as a lead-in ending with ":" does.
-LABEL_WORDS = 4
+LABEL_WORDS = 8
 
 
 def _leads(text: str) -> bool:
