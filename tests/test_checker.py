@@ -2155,3 +2155,20 @@ def test_a_title_line_of_a_few_words_leads_the_list_under_it(vectors):
         notes,
         vectors,
     )
+
+
+def test_a_negation_does_not_reach_into_the_cause_due_to_opens(vectors):
+    # "No bonus due to reallocation of marketing funds" denies the bonus, not the reallocation.
+    notes = (
+        "# Emily Tran\n\n## Compensation\n\n- **2021:** Base Salary: $68,000. No bonus due to "
+        "reallocation of marketing funds during the pandemic.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "Emily Tran got no bonus in 2021 because marketing funds were reallocated during the "
+            "pandemic.",
+        ),
+        caught=("Emily Tran got a bonus in 2021 from the reallocated marketing funds.",),
+        vectors=vectors,
+    )

@@ -259,9 +259,10 @@ STATEMENT_VERBS = frozenset(
     may might must""".split()
 )
 
-#: Words opening the circumstance a thing is done in: a negation before one does not reach
-#: into it ("instead of updating the matrix during fine-tuning").
-CIRCUMSTANCES = frozenset(("during",))
+#: Words opening the circumstance or the cause of a thing: a negation before one does not
+#: reach into it ("instead of updating the matrix during fine-tuning", "no bonus due to
+#: reallocation of funds").
+CIRCUMSTANCES = frozenset(("during", "due"))
 
 #: Forms of the verbs of being and having that open no predicate of their own.
 GERUNDS = frozenset(("being", "having"))
