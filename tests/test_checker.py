@@ -2172,3 +2172,23 @@ def test_a_negation_does_not_reach_into_the_cause_due_to_opens(vectors):
         caught=("Emily Tran got a bonus in 2021 from the reallocated marketing funds.",),
         vectors=vectors,
     )
+
+
+def test_skipping_denies_what_is_skipped(vectors):
+    # "so underwriters skip manual research" says what "without manual research" says; a
+    # skip connection is still a thing.
+    notes = (
+        "The platform gathers data from business registries and industry reports to provide "
+        "underwriting insights without manual research.\n\nEach block adds a skip connection "
+        "around its attention layer.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "The platform gathers data from business registries and industry reports, so "
+            "underwriters skip manual research.",
+            "Each block has a skip connection around its attention layer.",
+        ),
+        caught=("Underwriting insights from the platform still require manual research.",),
+        vectors=vectors,
+    )

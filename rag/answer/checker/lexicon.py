@@ -10,7 +10,7 @@ from __future__ import annotations
 #: Words that deny what their clause says ("n't" forms are read from the apostrophe).
 NEGATIONS = frozenset(
     """not no never cannot without none nothing neither nor nobody nowhere lack lacks lacking
-    barely hardly scarcely omit omits omitted omitting""".split()
+    barely hardly scarcely omit omits omitted omitting skip skips skipped skipping""".split()
 )
 
 # Scales along which a clause can point one way or the other, each word with its sign.
@@ -164,6 +164,9 @@ IDIOMS = {
     "gives up": "loses",
     "gave up": "lost",
     "giving up": "losing",
+    # "skip" denies what is skipped; a skip connection is a thing, not a denial.
+    "skip connection": "residual connection",
+    "skip connections": "residual connections",
     # "leave out any example" gives none: it denies what it leaves out, as "omit" does.
     "leave out": "omit",
     "leaves out": "omits",
