@@ -2192,3 +2192,21 @@ def test_skipping_denies_what_is_skipped(vectors):
         caught=("Underwriting insights from the platform still require manual research.",),
         vectors=vectors,
     )
+
+
+def test_a_retrieved_passage_is_read_under_its_documents_title(vectors):
+    # A chunk from the middle of "Priya Sharma.md" starts at its own heading; the document's
+    # title still names whom every line of it is about, and no other person's claim is held.
+    body = (
+        "## Compensation History\n"
+        "- **2023:** Base Salary: $145,000 + Bonus: $25,000\n"
+        "- **2022:** Base Salary: $138,000 + Bonus: $22,000\n"
+    )
+    metadata = {"source": "employees/Priya Sharma.md", "title": "Priya Sharma"}
+    checker = ClaimChecker([Passage(1, "employees/Priya Sharma.md", body, metadata, 1.0)], vectors)
+    held = checker.check(
+        "Priya Sharma's 2022 compensation consisted of a $138,000 base salary plus a $22,000 bonus."
+    )
+    assert held.verdict == SUPPORTED, held.reason
+    other = checker.check("Emily Tran's 2022 compensation consisted of a $138,000 base salary.")
+    assert other.verdict != SUPPORTED, other.reason

@@ -164,6 +164,10 @@ def passage_units(passage: Passage) -> list[Unit]:
     """The units of one passage, in order."""
     units = []
     section = str(passage.metadata.get("section") or "")
+    # The document's title names what every passage of it speaks of ("Priya Sharma",
+    # "Contract with Fortress Business Underwriters for Bizllm"), where a retrieved passage's
+    # own headings start below it.
+    title = str(passage.metadata.get("title") or "")
     groups = _groups(passage.body)
     titles: dict[int, str] = {}  # block -> the title line its paragraph opens with
     for group in groups:
@@ -186,6 +190,8 @@ def passage_units(passage: Passage) -> list[Unit]:
         if first.kind == TEXT and first.block not in titles and is_title(first.text):
             titles[first.block] = first.text
         headings = " ".join(first.headings) or section
+        if title and title.lower() not in headings.lower():
+            headings = f"{title} {headings}".strip()
         text = " ".join(s.text for s in group)
         reading = read(_read_text(passage.body, group))
         if goes_on:
