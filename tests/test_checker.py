@@ -2210,3 +2210,16 @@ def test_a_retrieved_passage_is_read_under_its_documents_title(vectors):
     assert held.verdict == SUPPORTED, held.reason
     other = checker.check("Emily Tran's 2022 compensation consisted of a $138,000 base salary.")
     assert other.verdict != SUPPORTED, other.reason
+
+
+def test_growth_and_decline_point_opposite_ways(vectors):
+    notes = (
+        "Key Achievements: Contributed to the launch of a customer referral program that "
+        "resulted in a 15% growth in B2C customers.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=("The customer referral program led to 15% growth in B2C customers.",),
+        caught=("The customer referral program led to a 15% decline in B2C customers.",),
+        vectors=vectors,
+    )

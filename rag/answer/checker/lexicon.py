@@ -19,15 +19,16 @@ _SCALES: dict[str, tuple[str, str]] = {
     "amount": (
         """more most many much greater greatest larger largest large bigger biggest big higher
         highest high increase increases increased increasing grow grows grew grown growing
-        rise rises rising raise raises raised up multiply multiplies multiplied exceed exceeds
-        maximum above add adds added longer longest long inflate inflates inflated inflating
-        heavier wider deeper expand expands expanded double doubles doubled doubling
+        growth rise rises rising raise raises raised up multiply multiplies multiplied exceed
+        exceeds maximum above add adds added longer longest long inflate inflates inflated
+        inflating heavier wider deeper expand expands expanded double doubles doubled doubling
         extensive""",
         """less least few fewer fewest smaller smallest small little lower lowest low
         decrease decreases decreased decreasing reduce reduces reduced reducing shrink shrinks
-        shrank drop drops dropped fall falls fell down divide divides divided below minimum
-        cut cuts shorter shortest short deflate deflates deflated deflating lighter narrower
-        shallower save saves saved saving halve halves halved halving""",
+        shrank drop drops dropped fall falls fell decline declines declined declining down
+        divide divides divided below minimum cut cuts shorter shortest short deflate deflates
+        deflated deflating lighter narrower shallower save saves saved saving halve halves
+        halved halving""",
     ),
     "speed": (
         "faster fastest fast quick quicker quickest quickly rapid speed speeds sped",
