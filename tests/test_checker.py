@@ -2223,3 +2223,17 @@ def test_growth_and_decline_point_opposite_ways(vectors):
         caught=("The customer referral program led to a 15% decline in B2C customers.",),
         vectors=vectors,
     )
+
+
+def test_a_year_after_a_possessive_is_a_year_not_a_count(vectors):
+    # "Emily Tran's 2023 bonus" dates the bonus; it is not 2,023 of them.
+    notes = (
+        "# Emily Tran\n\n## Performance\n\n- **2023:** Exceeded all marketing targets.\n"
+        "  Bonus: $10,000 for exceeding annual targets.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=("Emily Tran's 2023 bonus of $10,000 was given for exceeding her annual targets.",),
+        caught=("Emily Tran's 2023 bonus of $25,000 was given for exceeding her annual targets.",),
+        vectors=vectors,
+    )

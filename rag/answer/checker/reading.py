@@ -467,13 +467,16 @@ _BEFORE_YEARS = frozenset(
 
 def _is_year(tokens: list[Token], i: int) -> bool:
     """Whether the number token ``tokens[i]`` is a year: four digits as written, after a word
-    that dates ("by 2020") or alone in brackets ("Kojima et al. (2022)")."""
+    that dates ("by 2020") or a possessive ("Tran's 2023 bonus"), or alone in brackets
+    ("Kojima et al. (2022)")."""
     token = tokens[i]
     if not _YEAR.fullmatch(token.text):
         return False
     before = tokens[i - 1].text.lower() if i else ""
     opens_aside = bool(token.aside) and (i == 0 or tokens[i - 1].aside != token.aside)
-    return before in _BEFORE_YEARS or opens_aside
+    # "Emily Tran's 2023 bonus": a possessive dates what it owns.
+    owned = before.endswith(("'s", "’s"))
+    return before in _BEFORE_YEARS or opens_aside or owned
 
 
 # "keeps the scores from growing" denies the growing: "from" there says "not".
