@@ -2237,3 +2237,23 @@ def test_a_year_after_a_possessive_is_a_year_not_a_count(vectors):
         caught=("Emily Tran's 2023 bonus of $25,000 was given for exceeding her annual targets.",),
         vectors=vectors,
     )
+
+
+def test_more_than_a_number_bounds_an_amount_and_compares_no_two_things(vectors):
+    # "more than 75,000 members" is a threshold; 10 and 75,000 are not two sides' numbers.
+    notes = (
+        "Volume Discounts: If member count exceeds 75,000 at renewal, Harmony receives 10% "
+        "discount on incremental cost.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "If Harmony has more than 75,000 members when the contract renews, it gets a 10% "
+            "discount on the incremental cost.",
+        ),
+        caught=(
+            "If Harmony has more than 75,000 members when the contract renews, it gets a 20% "
+            "discount on the incremental cost.",
+        ),
+        vectors=vectors,
+    )

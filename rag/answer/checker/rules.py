@@ -599,7 +599,10 @@ def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
                 best, best_score = (theirs, 1 if straight >= crossed else -1), score
         if best is not None and best[0].sign * best[1] != ours.sign:
             return "compares the other way round"
-        if best is None and ours.scale == AMOUNT:
+        # "more than 75,000 members" bounds an amount; it sets no second thing against the
+        # first, so the numbers the unit gives are not the two sides' ("Llama 3 8B" is a name).
+        amounts = {f"#{q.number}" for q in claim.quantities}
+        if best is None and ours.scale == AMOUNT and not ours.complement & amounts:
             reversed_by = _numbers_reversed(ours, unit, weights)
             if reversed_by:
                 return reversed_by
