@@ -2257,3 +2257,23 @@ def test_more_than_a_number_bounds_an_amount_and_compares_no_two_things(vectors)
         ),
         vectors=vectors,
     )
+
+
+@pytest.mark.skipif(not (SHARED / "eval").is_dir(), reason="../shared is not here")
+def test_a_number_only_the_lead_writes_is_placed_by_the_lead(vectors):
+    # "1. Onboarding: 2-week implementation program including:" over "Training for up to 8
+    # underwriters and administrators": the 2 weeks are the lead's, the 8 people the item's.
+    # A number the lead writes, moved onto what the item counts, is still contradicted.
+    notes = source_text("insurellm/contracts/Contract with Evergreen Life Insurance for Lifellm.md")
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "Evergreen's 2-week onboarding program includes training for as many as 8 "
+            "underwriters and administrators.",
+        ),
+        caught=(
+            "Evergreen's onboarding program includes training for up to 2 underwriters and "
+            "administrators.",
+        ),
+        vectors=vectors,
+    )

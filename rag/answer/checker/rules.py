@@ -516,7 +516,11 @@ def _listed_numbers(phrases: list[Phrase]) -> set[str]:
 
 
 def number_conflict(
-    claim: Reading, unit: Reading, weights: Weights, label: frozenset[str] = frozenset()
+    claim: Reading,
+    unit: Reading,
+    weights: Weights,
+    label: frozenset[str] = frozenset(),
+    lead: Reading | None = None,
 ) -> str:
     """Why a number of the claim stands beside other things in the unit ("" if it doesn't):
     another number of the unit counts what it counts, in words more like the claim's ("8
@@ -524,7 +528,31 @@ def number_conflict(
     words beside it in the claim hold another ("truncates input at 384 word pieces" against
     "truncates input at 256 word pieces"). A name is one word
     however many parts it has: "all-MiniLM-L6-v2 has 6 layers" is held by "has 6 layers" as
-    much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors"."""
+    much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors". A number only the unit's
+    ``lead`` writes is placed there ("Onboarding: 2-week implementation program including:"
+    over "Training for up to 8 underwriters")."""
+    for quantity in claim.quantities:
+        number = quantity.number
+        where = unit
+        # Unless the unit's own numbers count what this one counts ("up to 2 underwriters"
+        # against "Training for up to 8 underwriters" under the 2-week lead).
+        if (
+            lead is not None
+            and number in lead.numbers
+            and number not in unit.numbers
+            and not any(q.counted & quantity.counted for q in unit.quantities)
+        ):
+            where, label = lead, frozenset()
+        found = _placed_otherwise(quantity, claim, where, weights, label)
+        if found:
+            return found
+    return ""
+
+
+def _placed_otherwise(
+    quantity: Quantity, claim: Reading, unit: Reading, weights: Weights, label: frozenset[str]
+) -> str:
+    """:func:`number_conflict` for one number of the claim."""
     # Each phrase speaks of what the unit's label names too ("**fp16**: 1 sign, ... Maximum
     # value 65,504": the maximum is fp16's).
     unit_phrases: list[Phrase] = []
@@ -539,26 +567,25 @@ def number_conflict(
     names = {stem(n) for n in claim.names | unit.names}
     # A year is set against years only: "By 2020 ... 200 employees" gives no 2020 employees.
     years = {q.number for q in unit.quantities if q.year}
-    for quantity in claim.quantities:
-        number = quantity.number
-        placed = _placed_by_name(quantity, unit, names)
-        if placed is True:
-            continue
-        if placed:
-            return f"gives {placed} there, not {number}"
-        other = _better_placed(quantity, unit, names)
-        if other:
-            return f"gives {other} there, not {number}"
-        # The phrases most alike by the words beside the number, or by the nearest of them
-        # ("32 query heads"); either holding it places it (a unit may leave out what the
-        # number counts: "the Diamond subset has 198").
-        aligned = _aligned_phrases(set(quantity.beside), unit_phrases, quantity.beside)
-        nearest = _aligned_phrases(set(quantity.near), unit_phrases, quantity.near)
-        if any(f"#{number}" in p.keys or number in listed[id(p)] for p in aligned + nearest):
-            continue
-        others = sorted({n for p in aligned for n in p.quantities if (n in years) == quantity.year})
-        if others:
-            return f"gives {', '.join(others)} there, not {number}"
+    number = quantity.number
+    placed = _placed_by_name(quantity, unit, names)
+    if placed is True:
+        return ""
+    if placed:
+        return f"gives {placed} there, not {number}"
+    other = _better_placed(quantity, unit, names)
+    if other:
+        return f"gives {other} there, not {number}"
+    # The phrases most alike by the words beside the number, or by the nearest of them
+    # ("32 query heads"); either holding it places it (a unit may leave out what the
+    # number counts: "the Diamond subset has 198").
+    aligned = _aligned_phrases(set(quantity.beside), unit_phrases, quantity.beside)
+    nearest = _aligned_phrases(set(quantity.near), unit_phrases, quantity.near)
+    if any(f"#{number}" in p.keys or number in listed[id(p)] for p in aligned + nearest):
+        return ""
+    others = sorted({n for p in aligned for n in p.quantities if (n in years) == quantity.year})
+    if others:
+        return f"gives {', '.join(others)} there, not {number}"
     return ""
 
 

@@ -298,7 +298,9 @@ def conflict(
         or attribution_conflict(claim, unit.reading)
         or gloss_conflict(claim.ties, unit.reading.glosses)
         or attribute_conflict(claim, unit.reading)
-        or (numbers and number_conflict(claim, unit.reading, weights, unit.label))
+        or (
+            numbers and number_conflict(claim, unit.reading, weights, unit.label, unit.lead_reading)
+        )
     )
 
 
