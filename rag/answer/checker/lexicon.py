@@ -206,9 +206,9 @@ PREFIX_DIRECTIONS = {"over": ("amount", 1), "under": ("amount", -1)}
 PARTICLE_VERBS = frozenset(
     """break breaks broke broken breaking split splits splitting make makes made making add
     adds added adding end ends ended ending show shows showed shown showing look looks looked
-    looking set sets setting pick picks picked picking write writes
-    wrote written writing lay lays laid laying spin spins spun spinning sum sums summed summing
-    wrap wraps wrapped wrapping sign signs signed signing mix mixes mixed mixing""".split()
+    looking set sets setting pick picks picked picking write writes wrote written writing lay
+    lays laid laying spin spins spun spinning sum sums summed summing wrap wraps wrapped
+    wrapping sign signs signed signing mix mixes mixed mixing""".split()
 )
 #: The particles :data:`PARTICLE_VERBS` take.
 PARTICLES = frozenset(("up", "down"))

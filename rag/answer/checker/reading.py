@@ -74,8 +74,8 @@ class Phrase:
     negated_scales: set[str] = field(default_factory=set)
     #: Whether it opens after a comma, as the next member of a list ("135M, 360M, 1.7B").
     after_comma: bool = False
-    #: Terms that name a kind of the word after them ("uncommon words", "unlabeled data"),
-    #: not what is said of it.
+    #: Terms of its words that another term follows: they qualify that word, naming a kind
+    #: of it ("uncommon words", "unlabeled data"), rather than say something of it.
     kinds: set[str] = field(default_factory=set)
 
 

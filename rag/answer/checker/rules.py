@@ -533,7 +533,7 @@ def number_conflict(
     over "Training for up to 8 underwriters")."""
     for quantity in claim.quantities:
         number = quantity.number
-        where = unit
+        where, named = unit, label
         # Unless the unit's own numbers count what this one counts ("up to 2 underwriters"
         # against "Training for up to 8 underwriters" under the 2-week lead).
         if (
@@ -542,8 +542,8 @@ def number_conflict(
             and number not in unit.numbers
             and not any(q.counted & quantity.counted for q in unit.quantities)
         ):
-            where, label = lead, frozenset()
-        found = _placed_otherwise(quantity, claim, where, weights, label)
+            where, named = lead, frozenset()
+        found = _placed_otherwise(quantity, claim, where, weights, named)
         if found:
             return found
     return ""
