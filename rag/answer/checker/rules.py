@@ -531,9 +531,13 @@ def number_conflict(
     much as by "all-MiniLM-L6-v2 produces 384-dimensional vectors". A number only the unit's
     ``lead`` writes is placed there ("Onboarding: 2-week implementation program including:"
     over "Training for up to 8 underwriters")."""
+    if not claim.quantities:
+        return ""
+    own = _number_places(claim, unit, label)
+    above: _NumberPlaces | None = None
     for quantity in claim.quantities:
         number = quantity.number
-        where, named = unit, label
+        places = own
         # Unless the unit's own numbers count what this one counts ("up to 2 underwriters"
         # against "Training for up to 8 underwriters" under the 2-week lead).
         if (
@@ -542,17 +546,30 @@ def number_conflict(
             and number not in unit.numbers
             and not any(q.counted & quantity.counted for q in unit.quantities)
         ):
-            where, named = lead, frozenset()
-        found = _placed_otherwise(quantity, claim, where, weights, named)
+            above = above or _number_places(claim, lead, frozenset())
+            places = above
+        found = _placed_otherwise(quantity, places)
         if found:
             return found
     return ""
 
 
-def _placed_otherwise(
-    quantity: Quantity, claim: Reading, unit: Reading, weights: Weights, label: frozenset[str]
-) -> str:
-    """:func:`number_conflict` for one number of the claim."""
+@dataclasses.dataclass(frozen=True)
+class _NumberPlaces:
+    """What :func:`number_conflict` reads a reading's numbers by, read once per reading."""
+
+    reading: Reading
+    #: Its phrases, each with the unit's label's keys.
+    phrases: list[Phrase]
+    #: id(phrase) -> the numbers listed bare after it.
+    listed: dict[int, set[str]]
+    #: The names of the claim and of the reading.
+    names: set[str]
+    #: Its numbers that are years.
+    years: set[str]
+
+
+def _number_places(claim: Reading, unit: Reading, label: frozenset[str]) -> _NumberPlaces:
     # Each phrase speaks of what the unit's label names too ("**fp16**: 1 sign, ... Maximum
     # value 65,504": the maximum is fp16's).
     unit_phrases: list[Phrase] = []
@@ -567,6 +584,12 @@ def _placed_otherwise(
     names = {stem(n) for n in claim.names | unit.names}
     # A year is set against years only: "By 2020 ... 200 employees" gives no 2020 employees.
     years = {q.number for q in unit.quantities if q.year}
+    return _NumberPlaces(unit, unit_phrases, listed, names, years)
+
+
+def _placed_otherwise(quantity: Quantity, places: _NumberPlaces) -> str:
+    """:func:`number_conflict` for one number of the claim."""
+    unit, names, listed = places.reading, places.names, places.listed
     number = quantity.number
     placed = _placed_by_name(quantity, unit, names)
     if placed is True:
@@ -579,11 +602,13 @@ def _placed_otherwise(
     # The phrases most alike by the words beside the number, or by the nearest of them
     # ("32 query heads"); either holding it places it (a unit may leave out what the
     # number counts: "the Diamond subset has 198").
-    aligned = _aligned_phrases(set(quantity.beside), unit_phrases, quantity.beside)
-    nearest = _aligned_phrases(set(quantity.near), unit_phrases, quantity.near)
+    aligned = _aligned_phrases(set(quantity.beside), places.phrases, quantity.beside)
+    nearest = _aligned_phrases(set(quantity.near), places.phrases, quantity.near)
     if any(f"#{number}" in p.keys or number in listed[id(p)] for p in aligned + nearest):
         return ""
-    others = sorted({n for p in aligned for n in p.quantities if (n in years) == quantity.year})
+    others = sorted(
+        {n for p in aligned for n in p.quantities if (n in places.years) == quantity.year}
+    )
     if others:
         return f"gives {', '.join(others)} there, not {number}"
     return ""
@@ -602,6 +627,7 @@ def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
     just updating the last layers" (the direction reversed). Each comparison of the claim is
     set against the unit's comparison on the same scale whose sides share most with it,
     either way round."""
+    amounts = {f"#{q.number}" for q in claim.quantities}
     for ours in claim.comparisons:
         best, best_score = None, 0.0
         for theirs in unit.comparisons:
@@ -628,7 +654,6 @@ def comparison_conflict(claim: Reading, unit: Reading, weights: Weights) -> str:
             return "compares the other way round"
         # "more than 75,000 members" bounds an amount; it sets no second thing against the
         # first, so the numbers the unit gives are not the two sides' ("Llama 3 8B" is a name).
-        amounts = {f"#{q.number}" for q in claim.quantities}
         if best is None and ours.scale == AMOUNT and not ours.complement & amounts:
             reversed_by = _numbers_reversed(ours, unit, weights)
             if reversed_by:
