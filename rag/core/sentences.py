@@ -109,15 +109,12 @@ class Sentence:
     leads: tuple[str, ...] = ()
 
 
-#: A line of prose this short, with no full stop, names what the list after it is about
-#: ("Hugging Face", "Pricing"), as a lead-in ending with ":" does.
-LABEL_WORDS = 8
-
-
 def _leads(text: str) -> bool:
-    """Whether a sentence of prose leads into the list after it."""
+    """Whether a sentence of prose leads into the list after it: a lead-in ending with ":",
+    or a line as short as a title (:data:`TITLE_WORDS`), with no full stop, that names what
+    the list is about ("Hugging Face", "**Data Engineer** - Austin, TX")."""
     return text.endswith(":") or (
-        len(text.split()) <= LABEL_WORDS and text[-1:] not in ".!?" and text[:1].isupper()
+        len(text.split()) <= TITLE_WORDS and text[-1:] not in ".!?" and text[:1].isupper()
     )
 
 
