@@ -2277,3 +2277,22 @@ def test_a_number_only_the_lead_writes_is_placed_by_the_lead(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_a_name_of_two_words_is_held_where_the_notes_write_it_as_one(vectors):
+    # A learner writes "huggingface"; a summary writes "Hugging Face". Two names apart stay
+    # two names.
+    notes = (
+        "There are many open-source and private model hubs available like the huggingface "
+        "model hub. These hubs also contain model cards which include information about the "
+        "models.\n"
+    )
+    assert check(
+        "Model hubs like the Hugging Face hub also provide model cards that give information "
+        "about each model.",
+        notes,
+        vectors,
+    ).supported
+    assert not check(
+        "Model hubs like the Hugging hub and the Face hub provide model cards.", notes, vectors
+    ).supported

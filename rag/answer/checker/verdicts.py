@@ -155,8 +155,18 @@ def _misspelt(name: str, unit: Unit) -> bool:
 
 
 def _missing_names(claim: Reading, unit: Unit) -> list[str]:
-    """The claim's names the unit doesn't hold."""
-    return sorted(name for name in claim.names if not _holds_name(name, unit))
+    """The claim's names the unit doesn't hold. A name of two words the unit writes as one
+    ("Hugging Face" and "huggingface") is held."""
+    missing = {name for name in claim.names if not _holds_name(name, unit)}
+    for first, second in _NAME_PAIR.findall(claim.text):
+        pair = {first.lower(), second.lower()}
+        if pair <= missing and f"{first}{second}".lower() in unit.words:
+            missing -= pair
+    return sorted(missing)
+
+
+#: Two capitalised words side by side (overlapping pairs are found one after another).
+_NAME_PAIR = re.compile(r"(?=\b([A-Z][\w]*)[ -]([A-Z][\w]*)\b)")
 
 
 def _missing_numbers(claim: Reading, unit: Unit) -> list[str]:
