@@ -2296,3 +2296,27 @@ def test_a_name_of_two_words_is_held_where_the_notes_write_it_as_one(vectors):
     assert not check(
         "Model hubs like the Hugging hub and the Face hub provide model cards.", notes, vectors
     ).supported
+
+
+def test_an_item_naming_only_examples_lends_them_to_the_items_beside_it(vectors):
+    # "eg: BERT, ROBERTA" names examples of what its lead speaks of: the item beside it says
+    # its fact of them. Examples under another lead lend nothing.
+    notes = (
+        "- Autoencoding models: encoder\n"
+        "    - pre-trained using **Masked Language Modeling(MLM)**\n"
+        "    - objective: reconstruct text\n"
+        "    - eg: BERT, ROBERTA\n"
+        "- Autoregressive models: decoder\n"
+        "    - pre-trained using **Causal Language Modeling(CLM)**\n"
+        "    - objective: predict next token\n"
+        "    - eg: GPT, BLOOM\n"
+    )
+    assert check(
+        "Encoder-based autoencoding models like BERT and RoBERTa are pre-trained using masked "
+        "language modeling.",
+        notes,
+        vectors,
+    ).supported
+    assert not check(
+        "Models like GPT and BLOOM are pre-trained using masked language modeling.", notes, vectors
+    ).supported

@@ -113,6 +113,9 @@ class Unit:
     heading: str = ""
     #: Its lead read alone (None when it has none): what the item it goes on from says.
     lead_reading: Reading | None = None
+    #: The names the items beside it give as examples of what their lead speaks of, held
+    #: through them alone ("eg: BERT, ROBERTA" beside "pre-trained using MLM").
+    examples: frozenset[str] = frozenset()
 
     @property
     def context(self) -> str:
@@ -268,10 +271,34 @@ def _give_keys(units: list[Unit]) -> None:
             mixed = _subject(unit) in own_heading
             others = subjects - {_subject(unit)} - own if mixed else set()
             lead_keys = set(lead.keys if lead else ()) - _siblings_subjects(unit, by_lead)
-            unit.keys = frozenset(own | lead_keys | (named - others))
-            unit.words = frozenset(
-                unit.reading.words | (lead.words if lead else set()) | heading.words
-            )
+            examples = _examples_beside(unit, by_lead)
+            unit.keys = frozenset(own | lead_keys | (named - others) | set(examples.keys))
+            words = unit.reading.words | (lead.words if lead else set()) | heading.words
+            unit.examples = frozenset(examples.words - words)
+            unit.words = frozenset(words | examples.words)
+
+
+# An item that only names examples of what its lead speaks of: "eg: BERT, ROBERTA", "T5, BART".
+_EXAMPLES_LABEL = re.compile(r"(?i)^\s*(?:e\.?g\.?|for example|examples?|such as)\s*[:,]?\s*")
+_EXAMPLE_NAME = re.compile(r"[A-Z0-9][\w.\-]*(?: [A-Z0-9][\w.\-]*)?")
+
+
+def _examples(unit: Unit) -> str:
+    """The names an item lists as examples, when it says nothing else ("eg: BERT, ROBERTA"
+    gives "BERT, ROBERTA"); "" when it says more than names."""
+    text = _EXAMPLES_LABEL.sub("", unit.text).strip().rstrip(".")
+    parts = [p.strip() for p in re.split(r",|\band\b|\bor\b", text)]
+    if not text or not all(_EXAMPLE_NAME.fullmatch(p) for p in parts):
+        return ""
+    return text
+
+
+def _examples_beside(unit: Unit, by_lead: dict[tuple[int, str], list[Unit]]) -> Reading:
+    """The examples the items beside ``unit`` name of what their shared lead speaks of: they
+    are examples of what every item under it says ("pre-trained using Masked Language
+    Modeling" beside "eg: BERT, ROBERTA" under "Autoencoding models: encoder")."""
+    siblings = by_lead.get((unit.n, unit.lead), []) if unit.lead else []
+    return read(", ".join(filter(None, (_examples(u) for u in siblings if u is not unit))))
 
 
 def _siblings_subjects(unit: Unit, by_lead: dict[tuple[int, str], list[Unit]]) -> set[str]:

@@ -425,6 +425,8 @@ def judge(
         holding = candidate.share >= HOLDING_SHARE or _holds_all_known(candidate, sources)
         if not (close or holding or _share_with_typos(claim, candidate) >= HOLDING_SHARE):
             continue
+        if _lacks_what_its_examples_need(claim, candidate, sources):
+            continue
         if contradiction is not None:
             break
         denial = _denied_elsewhere(claim, candidate, candidates[i + 1 :], sources)
@@ -437,6 +439,24 @@ def judge(
     if contradiction is not None:
         return contradiction
     return Judgement(NOT_IN_NOTES, None, lacking or "no passage says this")
+
+
+def _lacks_what_its_examples_need(claim: Reading, candidate: Match, sources: SourceUnits) -> bool:
+    """Whether the unit holds a name of the claim only as an example an item beside it gives
+    (:attr:`Unit.examples`) while lacking a term of the claim that another item of the same
+    list holds: the examples are of what this item's lead speaks of, not of what the other
+    says ("GPT and BLOOM are pre-trained with masked language modeling" is not held by
+    "pre-trained using Causal Language Modeling" beside "eg: GPT, BLOOM" when "pre-trained
+    using Masked Language Modeling" is an item of the list too)."""
+    unit = candidate.unit
+    if not claim.names & unit.examples:
+        return False
+    lacking = {k for k in candidate.missing if k[:1] not in "#~"}
+    return any(
+        lacking & other.keys
+        for other in sources.units
+        if other is not unit and other.n == unit.n and other.block == unit.block
+    )
 
 
 def _holds_all_known(candidate: Match, sources: SourceUnits) -> bool:
