@@ -2320,3 +2320,25 @@ def test_an_item_naming_only_examples_lends_them_to_the_items_beside_it(vectors)
     assert not check(
         "Models like GPT and BLOOM are pre-trained using masked language modeling.", notes, vectors
     ).supported
+
+
+def test_a_size_before_model_names_the_model_and_places_its_numbers(vectors):
+    # "a 70B model" says which model, as "Llama 3 70B" does: the 40 GB beside it are its own,
+    # and the other model's figures are not.
+    notes = (
+        "Latency and hardware: a 7-8B model in 4-bit fits in about 5-6 GB of GPU memory; a 70B "
+        "model needs about 40 GB even in 4-bit.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "Even quantized to 4 bits, a 70B model requires roughly 40 GB of GPU memory.",
+            "Quantized to 4-bit, a seven- or eight-billion-parameter model fits in roughly 5 to "
+            "6 GB of GPU memory.",
+        ),
+        caught=(
+            "A 7-8B model in 4-bit needs about 40 GB of GPU memory.",
+            "A 70B model in 4-bit fits in about 5-6 GB of GPU memory.",
+        ),
+        vectors=vectors,
+    )

@@ -456,6 +456,10 @@ def _better_placed(quantity: Quantity, unit: Reading, names: set[str]) -> str:
     whatever it counts ("Llama 3 has a vocabulary of 128,000 tokens")."""
     counted = quantity.counted
     same = [q for q in unit.quantities if q.number == quantity.number]
+    # The unit names the thing by the number ("a 7-8B model"): it counts nothing there, and
+    # stands where the claim's "eight-billion-parameter model" does.
+    if not same and quantity.number in unit.numbers:
+        return ""
     own = names & quantity.beside.keys()
     named = bool(own) and any(own <= q.beside.keys() for q in same)
     # The unit's own place of the number counts nothing (it leaves that out: "the Diamond
@@ -483,12 +487,13 @@ def _placed_by_name(quantity: Quantity, unit: Reading, names: set[str]) -> bool 
     is no place of it ("all 32 layers of Llama 3 8B" against its 13.6M trainable
     parameters)."""
     own = names & quantity.beside.keys()
-    if not any(is_model_size(name) for name in own):
+    sizes = {name for name in own if is_model_size(name)}
+    if not sizes:
         return False
     holders = {
         q.number
         for q in unit.quantities
-        if own <= q.beside.keys()
+        if sizes <= q.beside.keys()
         and q.year == quantity.year
         and (q.counted <= names or not quantity.counted or q.counted & quantity.counted)
     }

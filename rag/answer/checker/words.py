@@ -202,6 +202,7 @@ def names(text: str) -> set[str]:
         size.group(0).lower()
         for size in _SIZE.finditer(text)
         if _model_name_words(text, size.start(), size.group(0)[-1])
+        or _names_a_model(text, size.end(), size.group(0)[-1])
     )
     return found
 
@@ -254,6 +255,16 @@ _FAMILY = re.compile(r"[^\s.!?:;\n]\s+[A-Z][A-Za-z]+ $")
 def is_model_size(name: str) -> bool:
     """Whether a name (lower-cased, as :func:`names` gives it) is a model's size ("8b")."""
     return re.fullmatch(_SIZE_TEXT, name, re.IGNORECASE) is not None
+
+
+#: "model" or "models" right after a size: "a 70B model" names the model by its size.
+_MODEL_AFTER = re.compile(r"\s*models?\b", re.IGNORECASE)
+
+
+def _names_a_model(text: str, end: int, suffix: str) -> bool:
+    """Whether a size ending at ``end`` names the model it is the size of, as "a 70B model"
+    does: which model is spoken of, not a count beside it ("70B parameters")."""
+    return suffix in ("B", "M") and _MODEL_AFTER.match(text, end) is not None
 
 
 def _model_name_words(text: str, start: int, suffix: str) -> int:
@@ -424,7 +435,9 @@ def tokenize(text: str) -> list[Token]:
             if suffix:
                 keys += (stem((value + suffix).lower()),)
             model = _model_name_words(text, match.start(), suffix)
-            quantity = not (model or _is_name_number(text, match.start(), value))
+            # "a 7-8B model": the range's lower end names the model as its upper end does.
+            sized = _names_a_model(text, shared.end() if shared else match.end(), scale)
+            quantity = not (model or sized or _is_name_number(text, match.start(), value))
             add(Token(value + suffix, keys, quantity=quantity), match.start(), match.end())
             if model and len(tokens) > model:
                 # "Llama 3 8B" is one word, as "all-MiniLM-L6-v2" is: its parts share one.
