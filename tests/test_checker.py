@@ -2342,3 +2342,30 @@ def test_a_size_before_model_names_the_model_and_places_its_numbers(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_a_title_line_over_an_items_lines_places_its_number_in_each(vectors):
+    # The item's first line names what each line under it speaks of: the 1B parameters are
+    # the training's and the storing's, whatever "1 parameter = 4 bytes" counts.
+    notes = (
+        "- approximate GPU RAM for 1B parameters  \n"
+        "1 parameter = 4 bytes(32-bit float)  \n"
+        "1B parameters = 4*10^9 = 4GB  \n"
+        "memory to store model: 4GB @ 32bit full precision  \n"
+        "memory to train model: 24GB @ 32bit full precision  \n"
+        "too much for consumer hardware  \n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "Training a 1B-parameter model at 32-bit full precision takes about 24GB of GPU "
+            "memory.",
+            "Storing a one-billion-parameter model at 32-bit full precision takes roughly 4 GB "
+            "of GPU memory.",
+        ),
+        caught=(
+            "Training a 1B-parameter model at 32-bit full precision takes about 4GB of GPU memory.",
+            "Storing a 2B-parameter model at 32-bit full precision takes about 4GB of memory.",
+        ),
+        vectors=vectors,
+    )

@@ -526,6 +526,7 @@ def number_conflict(
     weights: Weights,
     label: frozenset[str] = frozenset(),
     lead: Reading | None = None,
+    title: Reading | None = None,
 ) -> str:
     """Why a number of the claim stands beside other things in the unit ("" if it doesn't):
     another number of the unit counts what it counts, in words more like the claim's ("8
@@ -543,6 +544,13 @@ def number_conflict(
     for quantity in claim.quantities:
         number = quantity.number
         places = own
+        # A number the title line over the unit's lines counts the same thing with is in
+        # its place: every line below speaks of it ("1B parameters" over "memory to train
+        # model: 24GB").
+        if title is not None and any(
+            q.number == number and q.counted & quantity.counted for q in title.quantities
+        ):
+            continue
         # Unless the unit's own numbers count what this one counts ("up to 2 underwriters"
         # against "Training for up to 8 underwriters" under the 2-week lead).
         if (

@@ -21,6 +21,7 @@ from rag.core import (
     ITEM,
     ROW,
     TEXT,
+    TITLE_WORDS,
     Passage,
     Sentence,
     is_title,
@@ -113,6 +114,10 @@ class Unit:
     heading: str = ""
     #: Its lead read alone (None when it has none): what the item it goes on from says.
     lead_reading: Reading | None = None
+    #: For a list item of several lines, its first line read alone when that line is a title
+    #: over the others ("approximate GPU RAM for 1B parameters" over "memory to train model:
+    #: 24GB @ 32bit"): what it names, each line below speaks of.
+    title_reading: Reading | None = None
     #: The names the items beside it give as examples of what their lead speaks of, held
     #: through them alone ("eg: BERT, ROBERTA" beside "pre-trained using MLM").
     examples: frozenset[str] = frozenset()
@@ -212,6 +217,9 @@ def passage_units(passage: Passage) -> list[Unit]:
             read(" ".join(part for part in (headings, lead) if part)),
             label=_label(passage.body[first.start : group[-1].end], text),
             heading=first.heading,
+            title_reading=_title_line(passage.body[first.start : group[-1].end])
+            if first.kind == ITEM
+            else None,
         )
         units.append(unit)
     _give_keys(units)
@@ -229,6 +237,22 @@ def _after(reading: Reading, before: Reading) -> Reading:
     if not all(step):
         return reading
     return dataclasses.replace(reading, steps=[*reading.steps, step])
+
+
+# An item's first line and what follows it on the next lines.
+_FIRST_LINE = re.compile(r"\s*(?:[-*+\u2022]|\d{1,3}[.)])?\s*([^\n]*?)\s*\n(.*\S)", re.DOTALL)
+
+
+def _title_line(raw: str) -> Reading | None:
+    """The first line of an item of several lines, read alone, when it is a title over the
+    lines below: a few words (:data:`TITLE_WORDS`) with nothing ending them."""
+    match = _FIRST_LINE.match(raw)
+    if match is None:
+        return None
+    line = match.group(1)
+    if not 0 < len(line.split()) <= TITLE_WORDS or line[-1:] in ".,;:!?":
+        return None
+    return read(line)
 
 
 def _label(raw: str, text: str) -> frozenset[str]:

@@ -309,7 +309,10 @@ def conflict(
         or gloss_conflict(claim.ties, unit.reading.glosses)
         or attribute_conflict(claim, unit.reading)
         or (
-            numbers and number_conflict(claim, unit.reading, weights, unit.label, unit.lead_reading)
+            numbers
+            and number_conflict(
+                claim, unit.reading, weights, unit.label, unit.lead_reading, unit.title_reading
+            )
         )
     )
 
