@@ -2369,3 +2369,21 @@ def test_a_title_line_over_an_items_lines_places_its_number_in_each(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_a_number_counting_part_of_what_the_claims_counts_is_in_its_place(vectors):
+    # "32 bits per parameter" counts the bits of "32-bit floating point": the 8 beside it is
+    # another precision's, not a better place for the 32.
+    notes = (
+        "For example, switching from FP32 (32 bits per parameter) to INT8 (8 bits per "
+        "parameter) can reduce the model size by a factor of four.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "Moving a model from 32-bit floating point to 8-bit integers can shrink it to a "
+            "quarter of its original size.",
+        ),
+        caught=("Switching from FP32 to INT8 can reduce the model size by a factor of eight.",),
+        vectors=vectors,
+    )

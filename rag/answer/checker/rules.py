@@ -463,8 +463,11 @@ def _better_placed(quantity: Quantity, unit: Reading, names: set[str]) -> str:
     own = names & quantity.beside.keys()
     named = bool(own) and any(own <= q.beside.keys() for q in same)
     # The unit's own place of the number counts nothing (it leaves that out: "the Diamond
-    # subset has 198") or all the claim's number counts: it stands where the claim says.
-    if not counted or any(not q.counted or counted <= q.counted for q in same):
+    # subset has 198"), all the claim's number counts, or only what it counts ("FP32 (32
+    # bits per parameter)" for "32-bit floating point"): it stands where the claim says.
+    if not counted or any(
+        not q.counted or counted <= q.counted or q.counted <= counted for q in same
+    ):
         return ""
     best, best_fit = "", max((_fit(quantity.near, q.near) for q in same), default=0.0)
     for other in unit.quantities:
