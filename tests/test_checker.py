@@ -2366,6 +2366,9 @@ def test_a_title_line_over_an_items_lines_places_its_number_in_each(vectors):
         caught=(
             "Training a 1B-parameter model at 32-bit full precision takes about 4GB of GPU memory.",
             "Storing a 2B-parameter model at 32-bit full precision takes about 4GB of memory.",
+            # The lines alike by the words beside 24GB are told apart by the storing.
+            "Storing a model with 1B parameters at 32-bit full precision takes about 24GB of "
+            "GPU memory.",
         ),
         vectors=vectors,
     )

@@ -564,7 +564,16 @@ def number_conflict(
         ):
             above = above or _number_places(claim, lead, frozenset())
             places = above
-        found = _placed_otherwise(quantity, places)
+        # Each line under a title says one thing of what it names: lines alike by the words
+        # beside the number are told apart by the rest of the claim's clause ("Storing a
+        # model with 1B parameters ... needs 24GB": the line that stores, not the one that
+        # trains).
+        clause = (
+            next((c.keys for c in claim.clauses if f"#{number}" in c.keys), set())
+            if title is not None
+            else set()
+        )
+        found = _placed_otherwise(quantity, places, clause)
         if found:
             return found
     return ""
@@ -603,8 +612,11 @@ def _number_places(claim: Reading, unit: Reading, label: frozenset[str]) -> _Num
     return _NumberPlaces(unit, unit_phrases, listed, names, years)
 
 
-def _placed_otherwise(quantity: Quantity, places: _NumberPlaces) -> str:
-    """:func:`number_conflict` for one number of the claim."""
+def _placed_otherwise(
+    quantity: Quantity, places: _NumberPlaces, clause: set[str] = frozenset()
+) -> str:
+    """:func:`number_conflict` for one number of the claim; phrases alike by the words beside
+    it are told apart by the other keys of its ``clause`` when one is given."""
     unit, names, listed = places.reading, places.names, places.listed
     number = quantity.number
     placed = _placed_by_name(quantity, unit, names)
@@ -620,6 +632,14 @@ def _placed_otherwise(quantity: Quantity, places: _NumberPlaces) -> str:
     # number counts: "the Diamond subset has 198").
     aligned = _aligned_phrases(set(quantity.beside), places.phrases, quantity.beside)
     nearest = _aligned_phrases(set(quantity.near), places.phrases, quantity.near)
+    tied = list({id(p): p for p in aligned + nearest}.values())
+    rest = dict.fromkeys(
+        (k for k in clause - set(quantity.beside) if not any(c.isdigit() for c in k)), 1.0
+    )
+    if len(tied) > 1 and rest:
+        best = _aligned_phrases(set(rest), tied, rest)
+        if best and len(best) < len(tied):
+            aligned, nearest = best, []
     if any(f"#{number}" in p.keys or number in listed[id(p)] for p in aligned + nearest):
         return ""
     others = sorted(
