@@ -2390,3 +2390,25 @@ def test_a_number_counting_part_of_what_the_claims_counts_is_in_its_place(vector
         caught=("Switching from FP32 to INT8 can reduce the model size by a factor of eight.",),
         vectors=vectors,
     )
+
+
+def test_how_often_something_recurs_is_a_value_another_period_contradicts(vectors):
+    # "monthly" and "each month" are one period, "quarterly" another, as two numbers differ.
+    notes = (
+        "Platform updates under the contract:\n"
+        "- Quarterly feature releases\n"
+        "- Monthly security patches and bug fixes\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "Under the contract, feature releases arrive every quarter.",
+            "Security patches and bug fixes are delivered each month.",
+        ),
+        caught=(
+            "Under the contract, feature releases arrive monthly, while security patches are "
+            "delivered quarterly.",
+            "Security patches and bug fixes are delivered bi-weekly.",
+        ),
+        vectors=vectors,
+    )

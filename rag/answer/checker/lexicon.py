@@ -276,3 +276,20 @@ CLAUSE_WORDS = frozenset(
     """while whereas but so because although though which who whom whose where when since
     then therefore thus hence unlike than rather instead even if unless""".split()
 )
+
+#: How often something happens, as written -> the period it recurs at: each excludes the
+#: others ("monthly" is not "quarterly"), as one number excludes another.
+PERIOD_WORDS = {
+    "hourly": "hour",
+    "daily": "day",
+    "weekly": "week",
+    "biweekly": "two weeks",
+    "fortnightly": "two weeks",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+    "annually": "year",
+    "annual": "year",
+}
+#: The periods "per", "each" or "every" may go before ("each month" is "monthly").
+PERIODS = frozenset(("hour", "day", "week", "month", "quarter", "year"))

@@ -22,6 +22,7 @@ import numpy as np
 
 from rag.answer.checker.align import Match, best_matches, key_weights
 from rag.answer.checker.lexicon import LIGHT_VERBS
+from rag.answer.checker.periods import period_conflict
 from rag.answer.checker.reading import Quantity, Reading, read
 from rag.answer.checker.relations import (
     covariation_conflict,
@@ -308,6 +309,7 @@ def conflict(
         or attribution_conflict(claim, unit.reading)
         or gloss_conflict(claim.ties, unit.reading.glosses)
         or attribute_conflict(claim, unit.reading)
+        or (numbers and period_conflict(claim, unit.reading))
         or (
             numbers
             and number_conflict(
