@@ -11,6 +11,8 @@ Offline, with what ships: rules (:mod:`~rag.answer.checker.rules`) and the loade
 - :mod:`~rag.answer.checker.reading`: the tokens as clauses, phrases and ties;
 - :mod:`~rag.answer.checker.relations`: how a sentence relates two things (a change, steps in
   order, things moving together, a gloss in brackets), and the rules comparing them;
+- :mod:`~rag.answer.checker.periods`: how often a sentence says something recurs, and the
+  rule comparing periods;
 - :mod:`~rag.answer.checker.units`: the units of the passages;
 - :mod:`~rag.answer.checker.align`: which units a claim speaks of;
 - :mod:`~rag.answer.checker.rules`: what makes a unit say otherwise;
