@@ -2412,3 +2412,23 @@ def test_how_often_something_recurs_is_a_value_another_period_contradicts(vector
         ),
         vectors=vectors,
     )
+
+
+def test_prior_to_puts_one_thing_before_another_as_before_does(vectors):
+    notes = (
+        "The contract will automatically renew for successive 12-month periods unless either "
+        "party provides written notice of non-renewal at least 30 days prior to the expiration "
+        "of the current term.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "The contract renews automatically unless either party gives written notice at "
+            "least 30 days before the current term expires.",
+        ),
+        caught=(
+            "The contract renews automatically unless either party gives written notice up to "
+            "30 days after the current term expires.",
+        ),
+        vectors=vectors,
+    )

@@ -47,7 +47,7 @@ _SCALES: dict[str, tuple[str, str]] = {
     ),
     "order": (
         "after later last successor newer newest end",
-        "before earlier first predecessor older oldest start",
+        "before earlier first predecessor older oldest start prior",
     ),
     "access": (
         "open public released allowed allow allows permitted permissive free",
@@ -116,7 +116,7 @@ COMPARATIVES = frozenset("more less fewer better worse".split())
 
 #: Direction words that relate two sides: "GGUF (successor of GGML)", "A before B".
 RELATION_WORDS = frozenset(
-    "successor predecessor before after beat beats beating outperform outperforms outscore "
+    "successor predecessor before after prior beat beats beating outperform outperforms outscore "
     "outscores".split()
 )
 
