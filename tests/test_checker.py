@@ -2432,3 +2432,23 @@ def test_prior_to_puts_one_thing_before_another_as_before_does(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_a_change_written_with_a_list_of_qualities_runs_one_way(vectors):
+    # "evolved from A to B" is a change; a comma between A's qualities does not end it.
+    notes = (
+        "Since our founding in 2015, we've evolved from a high-growth startup to a lean, "
+        "profitable company with 32 highly talented employees.\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=(
+            "Since its founding in 2015, the company has evolved from a high-growth startup "
+            "into a lean, profitable company.",
+        ),
+        caught=(
+            "Since its founding in 2015, the company has evolved from a lean, profitable "
+            "company into a high-growth startup.",
+        ),
+        vectors=vectors,
+    )

@@ -236,7 +236,9 @@ START_STEPS = frozenset("start starts begin begins".split())
 LIGHT_VERBS = frozenset("use make take do put".split())
 
 #: Verbs of changing one thing into another, by stem: "converts A into B" runs from A to B.
-CHANGE_VERBS = frozenset("convert turn chang transform switch map".split())
+CHANGE_VERBS = frozenset(
+    "convert turn chang transform switch map evolv shift move migrat transit".split()
+)
 
 #: Direction words that may only say how much of another direction there is ("saves much
 #: memory", "much less memory").

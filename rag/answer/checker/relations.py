@@ -60,7 +60,9 @@ def transitions(tokens: list[Token]) -> list[Pair]:
             continue
         after = sentence[ends[0] + 1 : ends[0] + 1 + SIDE_WORDS]
         start = term_keys(sentence[: ends[0]])
-        end = term_keys(t for t in after if t.clause == token.clause)
+        # What it changes into is read in the clause "to" or "into" stands in: a comma
+        # between the start's words ("from a lean, profitable company into ...") ends none.
+        end = term_keys(t for t in after if t.clause == sentence[ends[0]].clause)
         if start and end:
             found.append((start, end))
     return found
