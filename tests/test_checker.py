@@ -2452,3 +2452,19 @@ def test_a_change_written_with_a_list_of_qualities_runs_one_way(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_a_name_defined_in_quotes_inside_brackets_glosses_its_party(vectors):
+    notes = (
+        'Parties Involved: This contract is entered into between Insurellm (the "Provider") and '
+        'TechDrive Insurance (the "Customer").\n'
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=("In the contract, Insurellm is the Provider and TechDrive Insurance the Customer.",),
+        caught=(
+            "In the contract, TechDrive Insurance is named the Provider and Insurellm is named "
+            "the Customer.",
+        ),
+        vectors=vectors,
+    )

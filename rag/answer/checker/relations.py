@@ -77,9 +77,11 @@ def glosses(tokens: list[Token]) -> list[Pair]:
     (balanced), Opus (largest)" says which is fast and which is largest. A quotation glosses
     nothing."""
     found = []
-    for before, token in itertools.pairwise(tokens):
+    for i, (before, token) in enumerate(itertools.pairwise(tokens), 1):
         if token.bracketed and not before.aside and before.keys:
-            aside = [t for t in tokens if t.aside == token.aside]
+            # A name defined in quotes inside the brackets is part of the gloss: "Insurellm
+            # (the "Provider")".
+            aside = list(itertools.takewhile(lambda t: t.aside, tokens[i:]))
             if len(aside) == 1 and token.text.isupper():
                 continue  # an acronym names its head: "large language model (LLM)"
             said = term_keys(aside) | {f"~{t.direction[0]}" for t in aside if t.direction}
