@@ -2468,3 +2468,28 @@ def test_a_name_defined_in_quotes_inside_brackets_glosses_its_party(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_a_condition_asserts_nothing_in_the_unit_or_in_the_claim(vectors):
+    # "unless ... notice of non-renewal" does not deny the renewal the sentence affirms; a
+    # claim's "when" clause sets its case and denies nothing either.
+    renewal = (
+        "The contract will automatically renew for successive 12-month periods unless either "
+        "party provides written notice of non-renewal at least 30 days prior to the expiration "
+        "of the current term.\n"
+    )
+    assert_kept_and_caught(
+        renewal,
+        kept=("The contract renews automatically for successive 12-month periods.",),
+        caught=("The contract does not renew automatically after its first 12 months.",),
+        vectors=vectors,
+    )
+    privacy = (
+        "2. **Data privacy**: can the data leave our network? If not, self-host open weights.\n"
+    )
+    assert check(
+        "When your data is not allowed to leave your network, you should self-host open-weight "
+        "models.",
+        privacy,
+        vectors,
+    ).supported

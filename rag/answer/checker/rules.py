@@ -134,6 +134,19 @@ def _un_bases(terms: set[str]) -> set[str]:
     return {base for base in map(_un_base, terms) if base}
 
 
+#: Words opening a condition: what the clause says, it does not assert.
+CONDITIONS = ("if ", "unless ")
+
+
+def _asserted(clause: Clause) -> list[Phrase]:
+    """The phrases of a claim's clause it asserts: a "when" opening it sets the case the rest
+    speaks of, up to the comma ("When your data is not allowed to leave your network, ...")."""
+    if not clause.text.lower().startswith("when "):
+        return clause.phrases
+    after = next((i for i, p in enumerate(clause.phrases) if p.after_comma), None)
+    return clause.phrases[after:] if after is not None else []
+
+
 def negation_conflict(claim: Reading, unit: Reading, agreed: Reading | None = None) -> str:
     """A term the claim affirms that the unit only denies, or the other way round ("not for
     generation" against "suited to text generation"). A phrase of the claim that holds a
@@ -145,7 +158,14 @@ def negation_conflict(claim: Reading, unit: Reading, agreed: Reading | None = No
     elsewhere. A term that ``agreed`` (a unit holding the claim better) says the claim's
     way is not compared: that unit speaks of it."""
     elsewhere = _of_other_names(claim, unit)
-    phrases = [p for i, c in enumerate(unit.clauses) if i not in elsewhere for p in c.phrases]
+    # A condition asserts nothing: "will renew unless either party gives notice of
+    # non-renewal" affirms the renewal, whatever the condition denies.
+    phrases = [
+        p
+        for i, c in enumerate(unit.clauses)
+        if i not in elsewhere and not c.text.lower().startswith(CONDITIONS)
+        for p in c.phrases
+    ]
     unit_negated = {t for p in phrases for t in p.negated}
     unit_affirmed = {t for p in phrases for t in p.affirmed}
     # "untrusted" denies "trusted": a term with "un" before it is negated.
@@ -162,8 +182,8 @@ def negation_conflict(claim: Reading, unit: Reading, agreed: Reading | None = No
     claim_phrases = [
         _unprefixed(p)
         for c in claim.clauses
-        if not c.text.lower().startswith("if ")
-        for p in c.phrases
+        if not c.text.lower().startswith(CONDITIONS)
+        for p in _asserted(c)
     ]
     claim_negated = {t for p in claim_phrases for t in p.negated}
     claim_affirmed = {t for p in claim_phrases for t in p.affirmed}
