@@ -2493,3 +2493,16 @@ def test_a_condition_asserts_nothing_in_the_unit_or_in_the_claim(vectors):
         privacy,
         vectors,
     ).supported
+
+
+def test_it_after_a_label_is_what_the_label_names(vectors):
+    notes = "- max_length: long enough for your examples; memory grows with it.\n"
+    assert_kept_and_caught(
+        notes,
+        kept=("Memory use grows with max_length.",),
+        caught=(
+            "You can raise max_length freely, because memory use does not grow as the maximum "
+            "sequence length increases.",
+        ),
+        vectors=vectors,
+    )

@@ -201,7 +201,11 @@ def passage_units(passage: Passage) -> list[Unit]:
         if title and title.lower() not in headings.lower():
             headings = f"{title} {headings}".strip()
         text = " ".join(s.text for s in group)
-        reading = read(_read_text(passage.body, group))
+        reading = read(
+            _with_label_for_it(
+                passage.body[first.start : group[-1].end], text, _read_text(passage.body, group)
+            )
+        )
         if goes_on:
             reading = _after(reading, before.reading)
         unit = Unit(
@@ -253,6 +257,25 @@ def _title_line(raw: str) -> Reading | None:
     if not 0 < len(line.split()) <= TITLE_WORDS or line[-1:] in ".,;:!?":
         return None
     return read(line)
+
+
+# "it" after a preposition: "grows with it", "a copy of it".
+_IT_AS_OBJECT = re.compile(r"\b(with|of|on|to|for|from|by|in) it\b")
+
+
+def _with_label_for_it(raw: str, text: str, read_text: str) -> str:
+    """The unit's text as read, with "it" after a preposition past its label read as the
+    label ("max_length: long enough for your examples; memory grows with it"): in an item of
+    notes, what a bare "it" speaks of is what the label names. "it" as a subject is left: it
+    speaks as often of the sentence before ("4-bit saves memory; it is not always faster")."""
+    match = _BOLD_LABEL.match(raw) or _LABEL.match(text)
+    if match is None or len(match.group(1).split()) > LABEL_WORDS:
+        return read_text
+    label = match.group(1).strip()
+    head, sep, rest = read_text.partition(label)
+    if not sep:
+        return read_text
+    return head + sep + _IT_AS_OBJECT.sub(lambda m: f"{m.group(1)} {label}", rest)
 
 
 def _label(raw: str, text: str) -> frozenset[str]:
