@@ -2506,3 +2506,19 @@ def test_it_after_a_label_is_what_the_label_names(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_a_misspelt_direction_word_still_points_its_way(vectors):
+    # Learners' notes misspell: "Reducung" reduces.
+    notes = (
+        "- Quantization: Reducung the precision of the weights in the model, so it fits in "
+        "memory and runs faster\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=("Quantization reduces the precision of the weights so the model fits in memory.",),
+        caught=(
+            "Quantization increases the precision of a model's weights so that it fits in memory.",
+        ),
+        vectors=vectors,
+    )

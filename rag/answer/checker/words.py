@@ -15,6 +15,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from py_rust_stemmers import SnowballStemmer
@@ -133,8 +134,31 @@ _DIRECTIONS = {stem(word): value for word, value in DIRECTIONS.items()}
 
 
 def direction(word: str) -> tuple[str, int] | None:
-    """(scale, sign) of a direction word (lower-case), None for any other word."""
-    return None if word in NOT_DIRECTIONS else _DIRECTIONS.get(stem(word))
+    """(scale, sign) of a direction word (lower-case), None for any other word; a learner's
+    typo of a long one ("reducung") is read as the word."""
+    if word in NOT_DIRECTIONS:
+        return None
+    return _DIRECTIONS.get(stem(word)) or _misspelt_direction(word)
+
+
+#: A word this long or longer, not itself a direction word, may be one misspelt ...
+MISSPELT_DIRECTION_LETTERS = 7
+#: ... when this alike letter by letter (difflib's ratio) to one, with the same first letter.
+MISSPELT_DIRECTION_LIKENESS = 0.87
+
+
+@lru_cache(maxsize=65536)
+def _misspelt_direction(word: str) -> tuple[str, int] | None:
+    if len(word) < MISSPELT_DIRECTION_LETTERS or not word.isalpha():
+        return None
+    for known, value in DIRECTIONS.items():
+        if (
+            known[0] == word[0]
+            and abs(len(known) - len(word)) <= 1
+            and SequenceMatcher(None, word, known).ratio() >= MISSPELT_DIRECTION_LIKENESS
+        ):
+            return value
+    return None
 
 
 @lru_cache(maxsize=65536)
