@@ -2522,3 +2522,17 @@ def test_a_misspelt_direction_word_still_points_its_way(vectors):
         ),
         vectors=vectors,
     )
+
+
+def test_numbers_a_slash_pairs_belong_to_the_words_the_lead_pairs_the_same_way(vectors):
+    notes = (
+        "Example list prices (per 1M tokens, input / output):\n\n"
+        "- GPT-4o: $2.50 / $10.00\n"
+        "- GPT-4o mini: $0.15 / $0.60\n"
+    )
+    assert_kept_and_caught(
+        notes,
+        kept=("On GPT-4o mini, input tokens cost $0.15 per million and output tokens $0.60.",),
+        caught=("On GPT-4o mini, input tokens cost $0.60 per million and output tokens $0.15.",),
+        vectors=vectors,
+    )

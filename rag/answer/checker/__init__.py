@@ -13,6 +13,7 @@ Offline, with what ships: rules (:mod:`~rag.answer.checker.rules`) and the loade
   order, things moving together, a gloss in brackets), and the rules comparing them;
 - :mod:`~rag.answer.checker.periods`: how often a sentence says something recurs, and the
   rule comparing periods;
+- :mod:`~rag.answer.checker.pairs`: numbers a slash pairs with the words a lead pairs so;
 - :mod:`~rag.answer.checker.units`: the units of the passages;
 - :mod:`~rag.answer.checker.align`: which units a claim speaks of;
 - :mod:`~rag.answer.checker.rules`: what makes a unit say otherwise;

@@ -22,6 +22,7 @@ import numpy as np
 
 from rag.answer.checker.align import Match, best_matches, key_weights
 from rag.answer.checker.lexicon import LIGHT_VERBS
+from rag.answer.checker.pairs import pair_conflict
 from rag.answer.checker.periods import period_conflict
 from rag.answer.checker.reading import Quantity, Reading, read
 from rag.answer.checker.relations import (
@@ -310,6 +311,7 @@ def conflict(
         or gloss_conflict(claim.ties, unit.reading.glosses)
         or attribute_conflict(claim, unit.reading)
         or (numbers and period_conflict(claim, unit.reading))
+        or (numbers and pair_conflict(claim, unit.text, unit.context))
         or (
             numbers
             and number_conflict(
