@@ -2536,3 +2536,18 @@ def test_numbers_a_slash_pairs_belong_to_the_words_the_lead_pairs_the_same_way(v
         caught=("On GPT-4o mini, input tokens cost $0.60 per million and output tokens $0.15.",),
         vectors=vectors,
     )
+
+
+def test_what_one_labelled_item_says_given_to_its_neighbour_is_contradicted(vectors):
+    notes = (
+        "LLM-as-judge biases:\n\n"
+        "- Position bias: prefers the first (or second) answer; run both orders and average.\n"
+        "- Verbosity bias: prefers longer answers; tell it length is not a merit.\n"
+        "- Self-preference: favours its own model family; use a different judge family.\n"
+    )
+    swapped = check(
+        "Verbosity bias is when a judge favours answers from its own model family.", notes, vectors
+    )
+    assert swapped.verdict == CONTRADICTED, swapped.reason
+    assert swapped.evidence[0].text.startswith("Self-preference")
+    assert check("Verbosity bias means a judge prefers longer answers.", notes, vectors).supported

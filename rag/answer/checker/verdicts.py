@@ -479,6 +479,22 @@ def _holds_all_known(candidate: Match, sources: SourceUnits) -> bool:
     )
 
 
+#: The fewest terms of the claim its own item lacks and a sibling item holds, for the claim to
+#: give that item's words to its own.
+SWAPPED_ITEM_TERMS = 2
+
+
+def _gives_siblings_words(claim: Reading, support: Match, other: Match, lacking: set[str]) -> bool:
+    """Whether the claim names the label of its supporting item and says, in terms that item
+    lacks, what an item beside it under another label says (:data:`SWAPPED_ITEM_TERMS`)."""
+    return (
+        len(lacking & other.held) >= SWAPPED_ITEM_TERMS
+        and bool(support.unit.label & set(claim.terms))
+        and other.unit.n == support.unit.n
+        and other.unit.block == support.unit.block
+    )
+
+
 def _denied_elsewhere(
     claim: Reading, support: Match, others: Sequence[Match], sources: SourceUnits
 ) -> Judgement | None:
@@ -497,13 +513,19 @@ def _denied_elsewhere(
     for other in others:
         if not lacking & other.held or other.share < MIN_CONTRADICTING_SHARE:
             continue
-        if other.similarity < MIN_CONTRADICTING_SIMILARITY:
-            continue
         # An item labelled otherwise by a word the claim doesn't say speaks of another thing
         # ("Multi Shot Prompting - Providing examples" beside "Zero shot prompting - You don't
-        # give an example").
+        # give an example") ...
         other_label = other.unit.label - support.unit.label
         if support.unit.label and other_label and not other_label & set(claim.terms):
+            # ... unless what the claim says, and its own item lacks, is that item's: the
+            # claim gives it to the wrong one ("Verbosity bias is favouring its own model
+            # family" beside "Self-preference: favours its own model family").
+            if _gives_siblings_words(claim, support, other, lacking):
+                reason = f'[{other.unit.n}] says this of another thing: "{_short(other.unit.text)}"'
+                return Judgement(CONTRADICTED, other.unit, reason)
+            continue
+        if other.similarity < MIN_CONTRADICTING_SIMILARITY:
             continue
         # A number is placed by the unit that speaks of what it counts: the supporting one.
         # What the supporting unit says of a term, it says: another's word on it doesn't
