@@ -201,11 +201,8 @@ def passage_units(passage: Passage) -> list[Unit]:
         if title and title.lower() not in headings.lower():
             headings = f"{title} {headings}".strip()
         text = " ".join(s.text for s in group)
-        reading = read(
-            _with_label_for_it(
-                passage.body[first.start : group[-1].end], text, _read_text(passage.body, group)
-            )
-        )
+        raw = passage.body[first.start : group[-1].end]
+        reading = read(_with_label_for_it(raw, text, _read_text(passage.body, group)))
         if goes_on:
             reading = _after(reading, before.reading)
         unit = Unit(
@@ -219,11 +216,9 @@ def passage_units(passage: Passage) -> list[Unit]:
             lead,
             reading,
             read(" ".join(part for part in (headings, lead) if part)),
-            label=_label(passage.body[first.start : group[-1].end], text),
+            label=_label(raw, text),
             heading=first.heading,
-            title_reading=_title_line(passage.body[first.start : group[-1].end])
-            if first.kind == ITEM
-            else None,
+            title_reading=_title_line(raw) if first.kind == ITEM else None,
         )
         units.append(unit)
     _give_keys(units)
@@ -268,22 +263,30 @@ def _with_label_for_it(raw: str, text: str, read_text: str) -> str:
     label ("max_length: long enough for your examples; memory grows with it"): in an item of
     notes, what a bare "it" speaks of is what the label names. "it" as a subject is left: it
     speaks as often of the sentence before ("4-bit saves memory; it is not always faster")."""
-    match = _BOLD_LABEL.match(raw) or _LABEL.match(text)
-    if match is None or len(match.group(1).split()) > LABEL_WORDS:
+    label = _label_text(raw, text, glossed=False).strip()
+    if not label:
         return read_text
-    label = match.group(1).strip()
     head, sep, rest = read_text.partition(label)
     if not sep:
         return read_text
     return head + sep + _IT_AS_OBJECT.sub(lambda m: f"{m.group(1)} {label}", rest)
 
 
+def _label_text(raw: str, text: str, glossed: bool = True) -> str:
+    """The label a unit opens with: bold, before a colon, a spaced dash or an arrow, or (with
+    ``glossed``) a name glossed in brackets; "" when it opens with none."""
+    match = (
+        _BOLD_LABEL.match(raw) or _LABEL.match(text) or (_GLOSSED.match(text) if glossed else None)
+    )
+    if match is None or len(match.group(1).split()) > LABEL_WORDS:
+        return ""
+    return match.group(1)
+
+
 def _label(raw: str, text: str) -> frozenset[str]:
     """The keys of the label a unit opens with (empty when it opens with none)."""
-    match = _BOLD_LABEL.match(raw) or _LABEL.match(text) or _GLOSSED.match(text)
-    if match is None or len(match.group(1).split()) > LABEL_WORDS:
-        return frozenset()
-    return frozenset(read(match.group(1)).terms)
+    label = _label_text(raw, text)
+    return frozenset(read(label).terms) if label else frozenset()
 
 
 def _subject(unit: Unit) -> str:
@@ -304,6 +307,8 @@ def _give_keys(units: list[Unit]) -> None:
     for unit in units:
         if unit.lead:
             by_lead.setdefault((unit.n, unit.lead), []).append(unit)
+    # The examples each item names, read once: every sibling under its lead borrows them.
+    named_examples = {id(u): _examples(u) for siblings in by_lead.values() for u in siblings}
     for siblings in by_place.values():
         heading = read(siblings[0].headings)
         named = set(heading.keys)
@@ -318,7 +323,7 @@ def _give_keys(units: list[Unit]) -> None:
             mixed = _subject(unit) in own_heading
             others = subjects - {_subject(unit)} - own if mixed else set()
             lead_keys = set(lead.keys if lead else ()) - _siblings_subjects(unit, by_lead)
-            examples = _examples_beside(unit, by_lead)
+            examples = _examples_beside(unit, by_lead, named_examples)
             unit.keys = frozenset(own | lead_keys | (named - others) | set(examples.keys))
             words = unit.reading.words | (lead.words if lead else set()) | heading.words
             unit.examples = frozenset(examples.words - words)
@@ -340,12 +345,15 @@ def _examples(unit: Unit) -> str:
     return text
 
 
-def _examples_beside(unit: Unit, by_lead: dict[tuple[int, str], list[Unit]]) -> Reading:
+def _examples_beside(
+    unit: Unit, by_lead: dict[tuple[int, str], list[Unit]], named: dict[int, str]
+) -> Reading:
     """The examples the items beside ``unit`` name of what their shared lead speaks of: they
     are examples of what every item under it says ("pre-trained using Masked Language
-    Modeling" beside "eg: BERT, ROBERTA" under "Autoencoding models: encoder")."""
+    Modeling" beside "eg: BERT, ROBERTA" under "Autoencoding models: encoder"). ``named``:
+    each item's own examples (:func:`_examples`), by ``id``."""
     siblings = by_lead.get((unit.n, unit.lead), []) if unit.lead else []
-    return read(", ".join(filter(None, (_examples(u) for u in siblings if u is not unit))))
+    return read(", ".join(filter(None, (named[id(u)] for u in siblings if u is not unit))))
 
 
 def _siblings_subjects(unit: Unit, by_lead: dict[tuple[int, str], list[Unit]]) -> set[str]:
