@@ -22,7 +22,7 @@ import numpy as np
 from rag.answer.arithmetic import figures
 from rag.answer.asks import NUMBER, Asks, defines_acronym
 from rag.answer.scoring import Candidate, Scored, label_of, titled
-from rag.core import ITEM, names, search_terms
+from rag.core import ITEM, TITLE_WORDS, names, search_terms
 
 #: A list's items shown on its lead-in's line: at most this many, and past the first two,
 #: only while the line stays within this many words.
@@ -32,8 +32,6 @@ ITEM_BUDGET = 60
 #: the names asked about, when that clause has at least this many words.
 CLAUSE_SENTENCE_WORDS = 20
 CLAUSE_WORDS = 3
-#: A title item has at most this many words.
-TITLE_WORDS = 8
 #: A lead-in of at most this many words is shown before its item.
 LEAD_IN_WORDS = 12
 #: A line of this many words or fewer, with no figure, says nothing alone.

@@ -124,14 +124,16 @@ _FIELD_TEXT = re.compile(r"^[\w][\w &/'’()-]{0,40}:\s")
 TITLE_WORDS = 8
 
 
-def is_title(line: str) -> bool:
+def is_title(line: str, capitalised: bool = True) -> bool:
     """A short line of prose with no punctuation at its end: a title over what follows it
-    ("Step 2: Double Quantization"), not the start of a sentence."""
+    ("Step 2: Double Quantization"), not the start of a sentence. Where a line is known to
+    head the lines under it (the first line of a list item), ``capitalised`` False accepts a
+    learner's lower-case title too ("approximate GPU RAM for 1B parameters")."""
     words = line.split()
     return (
         0 < len(words) <= TITLE_WORDS
         and line.rstrip()[-1:] not in ".,;:!?"
-        and (line.strip()[:1].isupper())
+        and (not capitalised or line.strip()[:1].isupper())
     )
 
 

@@ -21,7 +21,6 @@ from rag.core import (
     ITEM,
     ROW,
     TEXT,
-    TITLE_WORDS,
     Passage,
     Sentence,
     is_title,
@@ -244,14 +243,11 @@ _FIRST_LINE = re.compile(r"\s*(?:[-*+\u2022]|\d{1,3}[.)])?\s*([^\n]*?)\s*\n(.*\S
 
 def _title_line(raw: str) -> Reading | None:
     """The first line of an item of several lines, read alone, when it is a title over the
-    lines below: a few words (:data:`TITLE_WORDS`) with nothing ending them."""
+    lines below (:func:`~rag.core.is_title`, in any case)."""
     match = _FIRST_LINE.match(raw)
-    if match is None:
+    if match is None or not is_title(match.group(1), capitalised=False):
         return None
-    line = match.group(1)
-    if not 0 < len(line.split()) <= TITLE_WORDS or line[-1:] in ".,;:!?":
-        return None
-    return read(line)
+    return read(match.group(1))
 
 
 # "it" after a preposition: "grows with it", "a copy of it".
