@@ -273,6 +273,10 @@ CIRCUMSTANCES = frozenset(("during", "due"))
 #: Forms of the verbs of being and having that open no predicate of their own.
 GERUNDS = frozenset(("being", "having"))
 
+#: Words opening a condition: what the clause says, it does not assert ("if Ollama isn't
+#: already running, start it", "will renew unless ... notice of non-renewal").
+CONDITIONS = ("if ", "unless ")
+
 #: Words that open a new clause: what follows says something of its own.
 CLAUSE_WORDS = frozenset(
     """while whereas but so because although though which who whom whose where when since

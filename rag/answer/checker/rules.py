@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from rag.answer.checker.align import held
 from rag.answer.checker.lexicon import (
     CLAUSE_WORDS,
+    CONDITIONS,
     FRAMING_PREPOSITIONS,
     RELATIONAL_SCALES,
     SUBORDINATORS,
@@ -132,10 +133,6 @@ def _un_base(term: str) -> str:
 
 def _un_bases(terms: set[str]) -> set[str]:
     return {base for base in map(_un_base, terms) if base}
-
-
-#: Words opening a condition: what the clause says, it does not assert.
-CONDITIONS = ("if ", "unless ")
 
 
 def _asserted(clause: Clause) -> list[Phrase]:
@@ -652,11 +649,13 @@ def _placed_otherwise(
     # number counts: "the Diamond subset has 198").
     aligned = _aligned_phrases(set(quantity.beside), places.phrases, quantity.beside)
     nearest = _aligned_phrases(set(quantity.near), places.phrases, quantity.near)
-    tied = list({id(p): p for p in aligned + nearest}.values())
+    # Under a title (a ``clause`` given), phrases tied by those words are told apart by the
+    # clause's other words.
     rest = dict.fromkeys(
         (k for k in clause - set(quantity.beside) if not any(c.isdigit() for c in k)), 1.0
     )
-    if len(tied) > 1 and rest:
+    tied = list({id(p): p for p in aligned + nearest}.values()) if rest else []
+    if len(tied) > 1:
         best = _aligned_phrases(set(rest), tied, rest)
         if best and len(best) < len(tied):
             aligned, nearest = best, []

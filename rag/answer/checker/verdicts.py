@@ -128,6 +128,11 @@ class SourceUnits:
         return best_matches(claim, units, similarity, CANDIDATES)
 
 
+def _same_block(one: Unit, other: Unit) -> bool:
+    """Whether two units stand in one list, table or paragraph of one passage."""
+    return one.n == other.n and one.block == other.block
+
+
 def _holds_name(name: str, unit: Unit) -> bool:
     """Whether the unit holds the name ("LLMs" and "LLM" are one name; "o1/o3" is held by
     "o1 / o3": each of its parts)."""
@@ -214,7 +219,7 @@ def subject_elsewhere(claim: Reading, unit: Unit, sources: SourceUnits) -> Unit 
     # it does not give the unit's words to the neighbour.
     speaks_of_unit = bool(unit.reading.terms) and unit.reading.terms[0] in claim.terms
     for other in sources.units:
-        if other is unit or other.n != unit.n or other.block != unit.block:
+        if other is unit or not _same_block(other, unit):
             continue
         own = other.reading.terms
         # The neighbour speaks of it: it names it first, or in its label ("Zero-shot means
@@ -462,7 +467,7 @@ def _lacks_what_its_examples_need(claim: Reading, candidate: Match, sources: Sou
     return any(
         lacking & other.keys
         for other in sources.units
-        if other is not unit and other.n == unit.n and other.block == unit.block
+        if other is not unit and _same_block(other, unit)
     )
 
 
@@ -490,8 +495,7 @@ def _gives_siblings_words(claim: Reading, support: Match, other: Match, lacking:
     return (
         len(lacking & other.held) >= SWAPPED_ITEM_TERMS
         and bool(support.unit.label & set(claim.terms))
-        and other.unit.n == support.unit.n
-        and other.unit.block == support.unit.block
+        and _same_block(other.unit, support.unit)
     )
 
 
@@ -548,11 +552,7 @@ def _swapped_across_items(claim: Reading, unit: Unit, sources: SourceUnits) -> s
         return ""
     # The items whose labels the claim names: a swap between them gives one's to the other.
     terms = set(claim.terms)
-    items = [
-        u
-        for u in sources.units
-        if u.n == unit.n and u.block == unit.block and u.label and u.label & terms
-    ]
+    items = [u for u in sources.units if _same_block(u, unit) and u.label and u.label & terms]
     if len(items) < 2 or unit not in items:
         return ""
     # ... each in a part of its own ("X is A, and Y is B").
